@@ -1,0 +1,82 @@
+/**
+ * `bpfship disasm FILE [--section S] [-S]` and `bpfship asm IN.s -o OUT.bin`.
+ *
+ * @module
+ */
+import type { Command } from '@commander-js/extra-typings';
+import { disassembleObject, type LineInfoLookup, type SourceLine } from '../../asm/index.ts';
+import { readObject, type ObjectSpec } from '../../spec/index.ts';
+import type { LineInfo } from '../../btf/index.ts';
+import { readInput, UsageError } from '../io.ts';
+import type { Io } from '../main.ts';
+
+/**
+ * Source lines for the disassembler from BTF line info: an instruction takes the line of the last record at or
+ * before it within the same function (a record never carries over into the next function).
+ */
+export function lineInfoLookup(spec: ObjectSpec): LineInfoLookup | undefined {
+  const ext = spec.btfExt;
+  if (ext === undefined) return undefined;
+  const bySection = new Map<string, { records: readonly LineInfo[]; starts: number[] }>();
+  for (const sec of ext.lineInfo) {
+    const records = [...sec.records].sort((a, b) => a.insnOff - b.insnOff);
+    const starts = [...spec.programs, ...spec.subprograms].filter((f) => f.sectionName === sec.section).map((f) => f.sectionInsnOffset * 8).sort((a, b) => a - b);
+    bySection.set(sec.section, { records, starts });
+  }
+  return {
+    sourceLine(section: string, offset: number): SourceLine | undefined {
+      const entry = bySection.get(section);
+      if (entry === undefined) return undefined;
+      const { records, starts } = entry;
+      let lo = 0, hi = records.length - 1, found: LineInfo | undefined;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const r = records[mid] as LineInfo;
+        if (r.insnOff <= offset) {
+          found = r;
+          lo = mid + 1;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      if (found === undefined) return undefined;
+      // The start of the function holding `offset`: the record must not come from an earlier function.
+      let fnStart = 0;
+      for (const s of starts) if (s <= offset) fnStart = s;
+      if (found.insnOff < fnStart) return undefined;
+      return { fileName: found.fileName, line: found.line, text: found.sourceLine };
+    },
+  };
+}
+
+/** Registers `disasm` and `asm`. */
+export function registerAsmCommands(program: Command, io: Io): void {
+  program
+    .command('disasm')
+    .description('disassemble the program sections of an object, as llvm-objdump -dr prints them')
+    .argument('<file>', 'an eBPF ELF object')
+    .option('--section <name...>', 'only these sections')
+    .option('-S, --source', 'interleave the source lines recorded in BTF line info')
+    .option('--no-relocations', 'leave out the relocation lines')
+    .action((file, opts) => {
+      const spec = readObject(readInput(file), { name: file });
+      const sections = opts.section;
+      if (sections !== undefined) {
+        for (const s of sections) {
+          if (spec.elf.section(s) === undefined) {
+            throw new UsageError(`${file}: no section named '${s}' (sections: ${spec.sections.filter((x) => x.role === 'program' || x.role === 'subprograms').map((x) => x.name).join(', ')})`);
+          }
+        }
+      }
+      let source: LineInfoLookup | undefined;
+      if (opts.source === true) {
+        source = lineInfoLookup(spec);
+        if (source === undefined) throw new UsageError(`${file}: -S needs BTF line info (.BTF.ext), which this object lacks (compile with clang -g)`);
+      }
+      io.stdout(disassembleObject(spec.elf, {
+        withRelocations: opts.relocations,
+        ...(sections !== undefined ? { sections } : {}),
+        ...(source !== undefined ? { source } : {}),
+      }));
+    });
+}
