@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 export interface FuzzFailure { index: number; file: string; description: string; error: string }
 export interface FuzzResult { variants: number; typed: number; accepted: number; failures: FuzzFailure[]; hangs: FuzzFailure[]; seconds: number }
 
-const workerUrl = new URL('./fuzz-worker.ts', import.meta.url);
+const workerUrl = new URL('./fuzz-worker-boot.mjs', import.meta.url);
 
 /** Runs variants [start, end) of `seed` over `files`, each under `limitMs`. */
 export async function fuzzObjects(files: string[], seed: number, start: number, end: number, limitMs = 1000, onProgress?: (done: number) => void): Promise<FuzzResult> {
@@ -15,7 +15,7 @@ export async function fuzzObjects(files: string[], seed: number, start: number, 
   let next = start;
   while (next < end) {
     next = await new Promise<number>((resolveRun) => {
-      const w = new Worker(workerUrl, { workerData: { files, seed, start: next, end }, execArgv: ['--import', 'tsx'] });
+      const w = new Worker(workerUrl, { workerData: { files, seed, start: next, end } });
       let current: { index: number; file: string; description: string } | undefined;
       let lastStart = performance.now();
       let ready = false;
@@ -46,6 +46,8 @@ export async function fuzzObjects(files: string[], seed: number, start: number, 
       });
       w.on('error', (e) => {
         clearInterval(timer);
+        // A worker that dies before its first variant cannot run at all: stop instead of retrying each variant.
+        if (current === undefined) throw new Error(`the fuzz worker failed to start: ${e.stack ?? String(e)}`);
         result.failures.push({ index: current?.index ?? next, file: current?.file ?? '', description: current?.description ?? '', error: `worker died: ${e.stack ?? String(e)}` });
         resolveRun((current?.index ?? next) + 1);
       });

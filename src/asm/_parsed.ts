@@ -17,6 +17,8 @@ export interface ParsedInstruction {
   readonly imm: number;
   readonly imm64?: bigint;
   readonly target?: LabelReference;
+  /** For a raw slot (`.quad`): the 64-bit word as written. */
+  readonly raw?: bigint;
 }
 
 /** A reference to a label: the field to fill with `label - (slot + 1)`. */
@@ -71,6 +73,5 @@ export function imm64(value: bigint, ts: TokenStream, token: Token): bigint {
 }
 
 function rangeError(ts: TokenStream, token: Token, detail: string): AsmSyntaxError {
-  const e = ts.error(detail, token);
-  return e;
+  return ts.errorAt(detail, token);
 }

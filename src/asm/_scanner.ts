@@ -158,6 +158,11 @@ export class TokenStream {
     if (t.kind !== TokenKind.END) throw this.error(`expected the end of the line ${context}`);
   }
 
+  /** An AsmSyntaxError at `token` with exactly `detail` as its message. */
+  errorAt(detail: string, token: Token): AsmSyntaxError {
+    return new AsmSyntaxError(detail, { ...this.where, column: token.column });
+  }
+
   /** An AsmSyntaxError at the current token: "<detail>, found '<token>'". */
   error(detail: string, token: Token = this.peek()): AsmSyntaxError {
     const found = token.kind === TokenKind.END ? 'the end of the line' : `'${token.text}'`;

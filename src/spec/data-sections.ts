@@ -7,6 +7,7 @@
 
 import type { Btf } from '../btf/index.ts';
 import { SectionFlag, SectionType, SymbolBind, SymbolType, type ElfFile, type ElfSection } from '../elf/index.ts';
+import { SpecError } from '../internal/errors.ts';
 import { datasecVars } from './datasec-vars.ts';
 import type { DataSectionSpec, DataVariable } from './object-spec.ts';
 
@@ -20,12 +21,22 @@ export function dataSectionKind(s: ElfSection): 'data' | 'rodata' | 'bss' | unde
   return undefined;
 }
 
+/**
+ * The largest global data section: libbpf makes each one a single-value array map, and Linux refuses array values
+ * over KMALLOC_MAX_SIZE (4 MiB on x86-64 and arm64). It also bounds what a `.bss` (which has no bytes in the file)
+ * makes us allocate.
+ */
+export const MAX_GLOBAL_DATA_SIZE = 4 << 20;
+
 /** Reads every global data section of the object, in section order. */
 export function readDataSections(elf: ElfFile, btf: Btf | undefined): DataSectionSpec[] {
   const out: DataSectionSpec[] = [];
   for (const s of elf.sections) {
     const kind = dataSectionKind(s);
     if (kind === undefined) continue;
+    if (s.size > MAX_GLOBAL_DATA_SIZE) {
+      throw new SpecError(`global data section is ${s.size} bytes; it becomes one array map value, which Linux limits to ${MAX_GLOBAL_DATA_SIZE} bytes (KMALLOC_MAX_SIZE)`, { file: elf.name, section: s.name });
+    }
     out.push({
       name: s.name,
       kind,

@@ -9,5 +9,5 @@ export type * from './object-spec.ts';
 export { sectionKind, ProgramType, type ProgramTypeName, type SectionKind, type ProgramTypeSource } from './program-types.ts';
 export { MapType, MapFlag, Pinning, mapTypeName, mapFlagNames, type MapTypeName } from './map-types.ts';
 export { dataSectionKind } from './data-sections.ts';
-export { linkProgram, lineInfoAt, LoadImm64Source, CallSource, type LinkedProgram, type LinkedFunction, type LinkedReference, type LinkedLineInfo } from './link.ts';
+export { linkProgram, lineInfoAt, type LinkedProgram, type LinkedFunction, type LinkedReference, type LinkedLineInfo } from './link.ts';
 export { selectPrograms, asEntryProgram, type ProgramSelector } from './find-program.ts';

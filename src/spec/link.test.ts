@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { corpusObjects } from '../internal/test-files.ts';
 import { readObject } from './read-object.ts';
-import { CallSource, LoadImm64Source, lineInfoAt, linkProgram } from './link.ts';
+import { CallSource, LoadImm64Source } from '../asm/index.ts';
+import { lineInfoAt, linkProgram } from './link.ts';
 
 const fixture = (name: string) => {
   const path = new URL(`./testdata/${name}`, import.meta.url).pathname;
@@ -21,7 +22,7 @@ describe('linkProgram()', () => {
     const call = linked.references.find((r) => r.kind === 'call');
     assert.deepEqual(call, { kind: 'call', slot: 5, target: entry.slotCount, function: 'bump' });
     const ins = linked.instructions.find((i) => i.slot === 5);
-    assert.equal(ins?.src, CallSource.local);
+    assert.equal(ins?.src, CallSource.LOCAL);
     assert.equal(5 + (ins?.imm ?? 0) + 1, entry.slotCount);
     assert.equal(linked.slotCount, entry.slotCount + 17);
   });
@@ -35,7 +36,7 @@ describe('linkProgram()', () => {
     assert.deepEqual(data.map((r) => r.kind === 'data' && [r.section, r.mapIndex - spec.maps.length]), [['.bss', 2], ['.rodata', 1], ['.data', 0]]);
     for (const r of data) {
       const ins = linked.instructions.find((i) => i.slot === r.slot);
-      assert.equal(ins?.src, LoadImm64Source.mapValueByIndex);
+      assert.equal(ins?.src, LoadImm64Source.MAP_IDX_VALUE);
       assert.equal(ins?.imm, r.kind === 'data' ? r.mapIndex : -1);
     }
   });

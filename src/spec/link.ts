@@ -10,14 +10,9 @@
  * @module
  */
 
-import { makeInstruction, type Instruction } from '../asm/index.ts';
+import { CallSource, LoadImm64Source, makeInstruction, type Instruction } from '../asm/index.ts';
 import { SpecError } from '../internal/errors.ts';
 import type { FunctionSpec, ObjectSpec, ProgramSpec } from './object-spec.ts';
-
-/** `lddw` source kinds of RFC 9669 used in linked programs. */
-export const LoadImm64Source = { imm64: 0, mapByFd: 1, mapValueByFd: 2, varAddr: 3, codeAddr: 4, mapByIndex: 5, mapValueByIndex: 6 } as const;
-/** `call` source kinds. */
-export const CallSource = { helper: 0, local: 1, kfunc: 2 } as const;
 
 /** One function's place in a linked program. */
 export interface LinkedFunction {
@@ -119,13 +114,13 @@ export function linkProgram(spec: ObjectSpec, program: ProgramSpec): LinkedProgr
         switch (r.kind) {
           case 'map': {
             const idx = mapIndex.get(r.map) as number;
-            out = makeInstruction(ins.opcode, ins.dst, LoadImm64Source.mapByIndex, 0, idx, BigInt(idx));
+            out = makeInstruction(ins.opcode, ins.dst, LoadImm64Source.MAP_IDX, 0, idx, BigInt(idx));
             references.push({ kind: 'map', slot, map: r.map, mapIndex: idx });
             break;
           }
           case 'data': {
             const idx = dataIndex.get(r.section) as number;
-            out = makeInstruction(ins.opcode, ins.dst, LoadImm64Source.mapValueByIndex, 0, idx, (BigInt(r.offset) << 32n) | BigInt(idx));
+            out = makeInstruction(ins.opcode, ins.dst, LoadImm64Source.MAP_IDX_VALUE, 0, idx, (BigInt(r.offset) << 32n) | BigInt(idx));
             references.push({ kind: 'data', slot, section: r.section, mapIndex: idx, offset: r.offset });
             break;
           }
@@ -134,8 +129,8 @@ export function linkProgram(spec: ObjectSpec, program: ProgramSpec): LinkedProgr
             const target = starts.get(key(r.sectionName, r.target)) as number;
             const rel = target - slot - 1;
             out = r.kind === 'call'
-              ? makeInstruction(ins.opcode, ins.dst, CallSource.local, ins.offset, rel)
-              : makeInstruction(ins.opcode, ins.dst, LoadImm64Source.codeAddr, 0, rel, BigInt.asIntN(64, BigInt(rel) & 0xffffffffn));
+              ? makeInstruction(ins.opcode, ins.dst, CallSource.LOCAL, ins.offset, rel)
+              : makeInstruction(ins.opcode, ins.dst, LoadImm64Source.CODE_ADDR, 0, rel, BigInt.asIntN(64, BigInt(rel) & 0xffffffffn));
             references.push({ kind: r.kind, slot, target, function: r.function });
             break;
           }

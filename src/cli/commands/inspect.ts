@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ObjectSpec, MapSpec } from '../../spec/index.ts';
+import type { ObjectSpec, MapSpec, ProgramSpec } from '../../spec/index.ts';
 import { mapFlagNames, mapTypeName } from '../../spec/index.ts';
 
 /** The inspect report as data (the `--json` form). */
@@ -42,7 +42,8 @@ export function inspectReport(spec: ObjectSpec): object {
       sleepable: p.kind.sleepable,
       insns: p.slotCount,
       subprograms: p.calls,
-      maps: [...new Set(p.references.flatMap((r) => (r.kind === 'map' ? [r.map] : [])))],
+      maps: usedMaps(spec, p).filter((m) => !m.startsWith('.')),
+      globalData: usedMaps(spec, p).filter((m) => m.startsWith('.')),
       static: p.isStatic,
     })),
     subprograms: spec.subprograms.map((f) => ({ section: f.sectionName, name: f.name, insns: f.slotCount, static: f.isStatic })),
@@ -66,6 +67,14 @@ export function inspectReport(spec: ObjectSpec): object {
   };
 }
 
+/** The maps and global data sections a program uses, itself or through its subprograms, in first-use order. */
+function usedMaps(spec: ObjectSpec, p: ProgramSpec): string[] {
+  const fns = [p, ...p.calls.map((name) => spec.subprograms.find((f) => f.name === name) ?? spec.programs.find((f) => f.name === name))];
+  const used = new Set<string>();
+  for (const f of fns) for (const r of f?.references ?? []) if (r.kind === 'map') used.add(r.map); else if (r.kind === 'data') used.add(r.section);
+  return [...used];
+}
+
 function pinningName(p: number): string {
   return p === 0 ? 'none' : p === 1 ? 'by_name' : `${p}`;
 }
@@ -86,14 +95,14 @@ export function formatInspect(spec: ObjectSpec): string {
   out.push('');
   out.push(`Programs (${spec.programs.length}):`);
   if (spec.programs.length > 0) {
-    out.push(table(['section', 'function', 'type', 'attach', 'insns', 'subprograms', 'maps'], spec.programs.map((p) => [
+    out.push(table(['section', 'function', 'type', 'attach', 'insns', 'subprograms', 'maps and global data used'], spec.programs.map((p) => [
       p.sectionName,
       p.name,
       p.kind.programType + (p.kind.source === 'legacy-prefix' ? ' (legacy name)' : p.kind.source === 'unknown' ? ' (unknown section name)' : ''),
       p.kind.attachType ?? '-',
       String(p.slotCount),
       p.calls.length === 0 ? '-' : p.calls.join(','),
-      [...new Set(p.references.flatMap((r) => (r.kind === 'map' ? [r.map] : [])))].join(',') || '-',
+      usedMaps(spec, p).join(',') || '-',
     ])));
   }
   if (spec.subprograms.length > 0) {
