@@ -3,11 +3,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../src/cli/main.ts';
-import { PROGRAMS_OBJ, runTool } from '../src/internal/test-files.ts';
+import { PROGRAMS_OBJ, runTool, SHARED } from '../src/internal/test-files.ts';
 
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -91,5 +91,32 @@ describe('the installed bpfship command', () => {
     const out = execFileSync('npx', ['--no-install', 'bpfship', '--help'], { cwd: root, encoding: 'utf8' });
     assert.match(out, /Usage: bpfship/);
     assert.match(out, /inspect/);
+  });
+});
+
+describe('bpfship asm', () => {
+  it('assembles a conformance test and round-trips through disasm-raw', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfship-asm-'));
+    const bin = join(dir, 'out.bin');
+    const r = await run('asm', join(SHARED, 'conformance', 'call_local.data'), '-o', bin);
+    assert.equal(r.code, 0, r.err);
+    const text = await run('disasm-raw', bin);
+    assert.equal(text.code, 0, text.err);
+    const s = join(dir, 'again.s');
+    writeFileSync(s, text.out);
+    const bin2 = join(dir, 'again.bin');
+    assert.equal((await run('asm', s, '-o', bin2)).code, 0);
+    assert.deepEqual(readFileSync(bin2), readFileSync(bin));
+  });
+
+  it('reports a syntax error at its line and column and writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfship-asm-'));
+    const s = join(dir, 'bad.s');
+    writeFileSync(s, 'r0 = 1\nr0 +=\nexit\n');
+    const out = join(dir, 'bad.bin');
+    const r = await run('asm', s, '-o', out);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /bad\.s:2:\d+: /);
+    assert.equal(existsSync(out), false);
   });
 });

@@ -34,6 +34,11 @@ export {
 export { decodeInstructions, type DecodeOptions } from './decode.ts';
 export { encodeInstructions } from './encode.ts';
 export { formatInstruction, branchDisplacement, UNKNOWN, type FormatOptions } from './format.ts';
+export { formatProgram, type ProgramTextOptions } from './program-text.ts';
+export { assemble, assembleProgram, type AssembleOptions, type AssembledProgram } from './assemble.ts';
+export { parseConformanceData, type ConformanceTest } from './conformance-data.ts';
+export { validateInstructions, type ValidateOptions } from './validate.ts';
+export * as dsl from './dsl.ts';
 export {
   disassembleObject,
   type DisassembleOptions,

@@ -93,16 +93,99 @@ interface Label {
 
 const HEX2: string[] = [];
 for (let i = 0; i < 256; i++) HEX2.push(i.toString(16).padStart(2, '0'));
+const HEX_DIGITS = [0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66];
+const utf8Decoder = new TextDecoder();
+const utf8Encoder = new TextEncoder();
+
+/**
+ * The listing being written, as UTF-8 bytes in a growing buffer. A large listing is millions of short pieces;
+ * joining them as strings spends most of the time in the garbage collector, writing bytes does not.
+ */
+class Output {
+  private buf = new Uint8Array(1 << 16);
+  private len = 0;
+
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.buf.subarray(0, this.len));
+    this.buf = grown;
+  }
+
+  /** Appends a string. */
+  push(...parts: string[]): void {
+    for (const p of parts) this.put(p);
+  }
+
+  /** Appends one string (ASCII fast path; anything else through the encoder). */
+  put(s: string): void {
+    const n = s.length;
+    this.reserve(n);
+    const buf = this.buf;
+    let len = this.len;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        this.len = len;
+        this.putUtf8(s.slice(i));
+        return;
+      }
+      buf[len++] = c;
+    }
+    this.len = len;
+  }
+
+  private putUtf8(s: string): void {
+    this.reserve(s.length * 3);
+    const { written } = utf8Encoder.encodeInto(s, this.buf.subarray(this.len));
+    this.len += written;
+  }
+
+  /** Appends one ASCII character by code. */
+  char(c: number): void {
+    this.reserve(1);
+    this.buf[this.len++] = c;
+  }
+
+  /** Appends a byte as two hex digits. */
+  hexByte(b: number): void {
+    this.reserve(2);
+    this.buf[this.len++] = HEX_DIGITS[b >> 4] as number;
+    this.buf[this.len++] = HEX_DIGITS[b & 15] as number;
+  }
+
+  /** Appends `%8d:\t` of a slot number. */
+  slotColumn(slot: number): void {
+    this.reserve(32);
+    let digits = 1;
+    for (let v = slot; v >= 10; v = Math.floor(v / 10)) digits++;
+    for (let i = digits; i < 8; i++) this.buf[this.len++] = 0x20;
+    let at = this.len + digits - 1;
+    let v = slot;
+    do {
+      this.buf[at--] = 0x30 + (v % 10);
+      v = Math.floor(v / 10);
+    } while (v > 0);
+    this.len += digits;
+    this.buf[this.len++] = 0x3a;
+    this.buf[this.len++] = 0x09;
+  }
+
+  /** The text written so far. */
+  text(): string {
+    return utf8Decoder.decode(this.buf.subarray(0, this.len));
+  }
+}
 
 const STT_COMMON = 5;
 
-const PAD = ['', ' ', '  ', '   ', '    ', '     ', '      ', '       ', '        '];
-
-/** `%8d:\t` of the slot number (the byte offset divided by 8, rounded down). */
-function slotColumn(offset: number): string {
-  const n = String(Math.floor(offset / 8));
-  return (n.length < 8 ? (PAD[8 - n.length] as string) : '') + n + ':\t';
-}
+// Local copies of imported functions and constants: under tsx every use of an imported binding is a getter call.
+const llvmTextOf = llvmText;
+const branchDisplacementOf = branchDisplacement;
+const decodeAt = decodeInstructionAt;
+const UNKNOWN_TEXT = UNKNOWN;
 
 /**
  * The text of `llvm-objdump-19 -d FILE` (with `withRelocations`, of `-dr`; with `source`, of `-S`).
@@ -123,7 +206,8 @@ export function disassembleObject(elf: ElfFile, options: DisassembleOptions): st
   if (elf.machine !== EM_BPF) {
     throw new InstructionError(`e_machine is ${elf.machine}, not 247 (BPF): this is not an eBPF object`, { file: elf.name });
   }
-  const out: string[] = ['\n', options.fileName ?? elf.name, ':\tfile format elf64-bpf\n'];
+  const out = new Output();
+  out.push('\n', options.fileName ?? elf.name, ':\tfile format elf64-bpf\n');
   const filter = options.sections;
   const state: PrintState = { oldFile: undefined, oldLine: undefined };
   for (const section of elf.sections) {
@@ -136,7 +220,7 @@ export function disassembleObject(elf: ElfFile, options: DisassembleOptions): st
     if (section.size === 0) continue;
     disassembleSection(elf, section, options, state, out);
   }
-  return out.join('');
+  return out.text();
 }
 
 interface PrintState {
@@ -180,7 +264,7 @@ function compareBytes(a: string, b: string): number {
   return a.length - b.length;
 }
 
-function disassembleSection(elf: ElfFile, section: ElfSection, options: DisassembleOptions, state: PrintState, out: string[]): void {
+function disassembleSection(elf: ElfFile, section: ElfSection, options: DisassembleOptions, state: PrintState, out: Output): void {
   const labels = sectionLabels(elf, section);
   const bytes = section.data;
   const size = section.type === SectionType.NOBITS ? section.size : bytes.length;
@@ -258,31 +342,35 @@ function disassembleSection(elf: ElfFile, section: ElfSection, options: Disassem
       if (remaining < 8) {
         step = 1;
       } else if (bytes[index] === Opcode.LDDW && ((bytes[index + 1] as number) & 0x0f) <= 11 && bytes[index + 2] === 0 && bytes[index + 3] === 0) {
-        ins = decodeInstructionAt(dv, index, size);
+        ins = decodeAt(dv, index, size);
         if (ins === undefined) {
           step = 1;
         } else {
           step = 16;
-          text = llvmText(ins, alu32);
+          text = llvmTextOf(ins, alu32);
         }
       } else {
-        ins = decodeInstructionAt(dv, index, size);
+        ins = decodeAt(dv, index, size);
         step = 8;
-        if (ins !== undefined) text = llvmText(ins, alu32);
+        if (ins !== undefined) text = llvmTextOf(ins, alu32);
       }
       if (ins !== undefined && text === undefined && ins.opcode === Opcode.LDDW) step = 8;
 
-      let line = slotColumn(index) + (HEX2[bytes[index] as number] as string);
-      for (let i = 1; i < step; i++) line += ' ' + (HEX2[bytes[index + i] as number] as string);
-      if (text === undefined) {
-        line += '\t' + UNKNOWN + '\n';
-      } else {
-        line += '\t' + text;
-        const disp = branchDisplacement(ins as Instruction);
-        if (disp !== undefined) line += targetAnnotation(labels, index + 8 + disp * 8);
-        line += '\n';
+      out.slotColumn(Math.floor(index / 8));
+      out.hexByte(bytes[index] as number);
+      for (let i = 1; i < step; i++) {
+        out.char(0x20);
+        out.hexByte(bytes[index + i] as number);
       }
-      out.push(line);
+      out.char(0x09);
+      if (text === undefined) {
+        out.put(UNKNOWN_TEXT);
+      } else {
+        out.put(text);
+        const disp = branchDisplacementOf(ins as Instruction);
+        if (disp !== undefined) out.put(targetAnnotation(labels, index + 8 + disp * 8));
+      }
+      out.char(0x0a);
 
       if (core !== undefined) {
         const note = core.coreRelocation(section.name, index);
@@ -321,7 +409,7 @@ function targetAnnotation(labels: readonly Label[], target: number): string {
   return sym.addr === target ? ' <' + sym.name + '>' : ' <' + sym.name + '+0x' + (target - sym.addr).toString(16) + '>';
 }
 
-function printSource(line: SourceLine | undefined, state: PrintState, out: string[]): void {
+function printSource(line: SourceLine | undefined, state: PrintState, out: Output): void {
   if (line === undefined || line.line === 0) {
     // llvm-objdump forgets the previous line here too, so a return to it prints it again.
     state.oldFile = line?.fileName;
@@ -359,7 +447,7 @@ function relocationValue(elf: ElfFile, symbolIndex: number, addend: bigint): str
 }
 
 /** The byte dump llvm-objdump prints for a block of data symbols in a code section: 8 bytes a line, then ASCII. */
-function dumpData(bytes: Uint8Array, index: number, end: number, out: string[]): void {
+function dumpData(bytes: Uint8Array, index: number, end: number, out: Output): void {
   let count = 0;
   let ascii = '';
   for (; index < end; index++) {

@@ -4,10 +4,10 @@
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';
-import { disassembleObject, type LineInfoLookup, type SourceLine } from '../../asm/index.ts';
+import { assemble, decodeInstructions, disassembleObject, encodeInstructions, formatProgram, parseConformanceData, type LineInfoLookup, type SourceLine } from '../../asm/index.ts';
 import { readObject, type ObjectSpec } from '../../spec/index.ts';
 import type { LineInfo } from '../../btf/index.ts';
-import { readInput, UsageError } from '../io.ts';
+import { readInput, UsageError, writeOutputAtomic } from '../io.ts';
 import type { Io } from '../main.ts';
 
 /**
@@ -78,5 +78,35 @@ export function registerAsmCommands(program: Command, io: Io): void {
         ...(sections !== undefined ? { sections } : {}),
         ...(source !== undefined ? { source } : {}),
       }));
+    });
+
+  program
+    .command('asm')
+    .description('assemble eBPF assembly (LLVM syntax as disasm prints it, or the bpf_conformance dialect) into raw instructions')
+    .argument('<input>', 'an assembly file (.s), or a bpf_conformance .data file (its -- asm section)')
+    .requiredOption('-o, --output <file>', 'where to write the instructions (8 bytes each, little-endian)')
+    .option('--dialect <dialect>', 'auto (per line), llvm or conformance', 'auto')
+    .action((input, opts) => {
+      const dialect = opts.dialect;
+      if (dialect !== 'auto' && dialect !== 'llvm' && dialect !== 'conformance') throw new UsageError(`--dialect must be auto, llvm or conformance, not '${dialect}'`);
+      let text = new TextDecoder().decode(readInput(input));
+      let firstLine = 1;
+      if (input.endsWith('.data')) {
+        const data = parseConformanceData(text, input);
+        if (data.asm === undefined) throw new UsageError(`${input}: the test has no '-- asm' section`);
+        text = data.asm;
+        firstLine = data.asmLine ?? 1;
+      }
+      const instructions = assemble(text, { dialect, file: input, firstLine });
+      writeOutputAtomic(opts.output, encodeInstructions(instructions));
+    });
+
+  program
+    .command('disasm-raw')
+    .description('disassemble raw instructions (as asm writes them) into assembly that asm reads back')
+    .argument('<input>', 'raw instructions, 8 bytes each')
+    .action((input) => {
+      const instructions = decodeInstructions(readInput(input), { file: input });
+      io.stdout(formatProgram(instructions));
     });
 }
