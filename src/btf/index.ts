@@ -32,3 +32,4 @@ export type {
   BtfFuncProto, BtfFwd, BtfHeader, BtfInt, BtfMember, BtfModifier, BtfParam, BtfPtr, BtfRestrict, BtfStruct,
   BtfType, BtfTypedef, BtfTypeTag, BtfUnion, BtfVar, BtfVarSecinfo, BtfVoid, BtfVolatile,
 } from './types.ts';
+export { describeCoreRelocation } from './core-relo-text.ts';

@@ -4,9 +4,9 @@
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';
-import { assemble, decodeInstructions, disassembleObject, encodeInstructions, formatProgram, parseConformanceData, type LineInfoLookup, type SourceLine } from '../../asm/index.ts';
+import { assemble, decodeInstructions, disassembleObject, encodeInstructions, formatProgram, parseConformanceData, type CoreRelocationLookup, type LineInfoLookup, type SourceLine } from '../../asm/index.ts';
 import { readObject, type ObjectSpec } from '../../spec/index.ts';
-import type { LineInfo } from '../../btf/index.ts';
+import { describeCoreRelocation, type LineInfo } from '../../btf/index.ts';
 import { readInput, UsageError, writeOutputAtomic } from '../io.ts';
 import type { Io } from '../main.ts';
 
@@ -49,6 +49,16 @@ export function lineInfoLookup(spec: ObjectSpec): LineInfoLookup | undefined {
   };
 }
 
+/** CO-RE relocation descriptions for the listing, from BTF.ext, keyed by section and byte offset. */
+export function coreRelocationLookup(spec: ObjectSpec): CoreRelocationLookup | undefined {
+  const ext = spec.btfExt;
+  const btf = spec.btf;
+  if (ext === undefined || btf === undefined || ext.coreRelos.length === 0) return undefined;
+  const texts = new Map<string, string>();
+  for (const sec of ext.coreRelos) for (const r of sec.records) texts.set(`${sec.section}:${r.insnOff}`, describeCoreRelocation(btf, r));
+  return { coreRelocation: (section, offset) => texts.get(`${section}:${offset}`) };
+}
+
 /** Registers `disasm` and `asm`. */
 export function registerAsmCommands(program: Command, io: Io): void {
   program
@@ -73,8 +83,10 @@ export function registerAsmCommands(program: Command, io: Io): void {
         source = lineInfoLookup(spec);
         if (source === undefined) throw new UsageError(`${file}: -S needs BTF line info (.BTF.ext), which this object lacks (compile with clang -g)`);
       }
+      const coreRelocations = coreRelocationLookup(spec);
       io.stdout(disassembleObject(spec.elf, {
         withRelocations: opts.relocations,
+        ...(coreRelocations !== undefined ? { coreRelocations } : {}),
         ...(sections !== undefined ? { sections } : {}),
         ...(source !== undefined ? { source } : {}),
       }));
