@@ -7,6 +7,7 @@
 
 import type { Btf, BtfType } from '../btf/index.ts';
 import { RelocationType, SymbolType, type ElfFile, type ElfSection } from '../elf/index.ts';
+import { ByteView } from '../internal/bytes.ts';
 import { BpfshipError, SpecError, type Location } from '../internal/errors.ts';
 import { datasecVars } from './datasec-vars.ts';
 import { MapType } from './map-types.ts';
@@ -71,8 +72,9 @@ function readLegacyMaps(elf: ElfFile, s: ElfSection): { map: MapSpec; inner: num
     throw new SpecError(`legacy map definitions are ${defSize} bytes each, expected at least 20 (struct bpf_map_def) and a multiple of 4`, where);
   }
   const layout = defSize === 20 ? 'bpf_map_def' : defSize === 28 ? 'bpf_load_map_def' : defSize === 36 ? 'bpf_elf_map' : `bpf_map_def+${defSize - 20}`;
-  const dv = new DataView(s.data.buffer, s.data.byteOffset, s.data.byteLength);
-  const u32 = (off: number): number => dv.getUint32(off, true);
+  if (s.data.length !== s.size) throw new SpecError(`the legacy maps section has no contents in the file (type ${s.type}), expected PROGBITS definitions`, where);
+  const view = new ByteView(s.data, where, (detail, at) => new SpecError(detail, at));
+  const u32 = (off: number): number => view.u32(off, 'map definition field');
   const maps: { map: MapSpec; inner: number | undefined }[] = [];
   for (const sym of symbols) {
     const at = sym.value;
