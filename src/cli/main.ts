@@ -12,6 +12,7 @@ import { formatInspect, inspectReport } from './commands/inspect.ts';
 import { readInput, UsageError } from './io.ts';
 import { toJson } from './json.ts';
 import { registerAsmCommands } from './commands/asm.ts';
+import { registerSignCommands } from './commands/sign.ts';
 
 /** Exit statuses. */
 export const ExitCode = { ok: 0, rejected: 1, badInput: 2, internal: 70 } as const;
@@ -59,6 +60,10 @@ function buildProgram(io: Io, state: { code: number }): Command {
     });
 
   registerAsmCommands(program, io);
+  const setExit = (code: number): void => {
+    state.code = code;
+  };
+  registerSignCommands(program, io, setExit);
   return program;
 }
 

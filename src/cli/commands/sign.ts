@@ -1,0 +1,62 @@
+/**
+ * `bpfship keys init DIR` and `bpfship verify-signature IMAGE --trust ROOT.pem`.
+ *
+ * @module
+ */
+import type { Command } from '@commander-js/extra-typings';
+import { UsageError } from '../io.ts';
+import { toJson } from '../json.ts';
+import type { Io } from '../main.ts';
+
+/** The sign layer, loaded when a command needs it (X.509 parsing is not free at start-up). */
+const loadSign = () => import('../../sign/index.ts');
+
+/** Registers `keys init` and `verify-signature`. */
+export function registerSignCommands(program: Command, io: Io, setExit: (code: number) => void): void {
+  const keys = program.command('keys').description('signing keys and certificates');
+  keys
+    .command('init')
+    .description('create a development root CA, an intermediate CA and a signing certificate with the eBPF verification EKU')
+    .argument('<dir>', 'where to write root-ca.pem, intermediate-ca.pem, signer.pem, signer.key (and the CA keys)')
+    .option('--algorithm <alg>', 'ed25519 or ecdsa-p256', 'ed25519')
+    .option('--organization <name>', 'the organization named in the certificates')
+    .option('--force', 'overwrite existing files')
+    .action(async (dir, opts) => {
+      const { initDevKeys } = await loadSign();
+      if (opts.algorithm !== 'ed25519' && opts.algorithm !== 'ecdsa-p256') throw new UsageError(`--algorithm must be ed25519 or ecdsa-p256, not '${opts.algorithm}'`);
+      const paths = await initDevKeys(dir, {
+        algorithm: opts.algorithm,
+        ...(opts.organization !== undefined ? { organization: opts.organization } : {}),
+        ...(opts.force === true ? { overwrite: true } : {}),
+      });
+      io.stdout(
+        `wrote a development PKI to ${dir}:\n` +
+          `  root CA          ${paths.rootCertificate} (key ${paths.rootKey})\n` +
+          `  intermediate CA  ${paths.intermediateCertificate} (key ${paths.intermediateKey})\n` +
+          `  signer           ${paths.signerCertificate} (key ${paths.signerKey})\n` +
+          `trust the root with --trust ${paths.rootCertificate}; sign with --sign-key ${paths.signerKey} --sign-cert ${paths.signerCertificate} --chain ${paths.intermediateCertificate}\n`,
+      );
+    });
+
+  program
+    .command('verify-signature')
+    .description('check a native image against its signature (IMAGE.sig) and trusted roots, offline')
+    .argument('<image>', 'a native image (.so) built by bpfship build')
+    .requiredOption('--trust <root.pem...>', 'trusted root certificates (PEM)')
+    .option('--sig <file>', 'the signature file (default IMAGE.sig)')
+    .option('--revocations <file>', 'a revocation list (JSON: revokedSerials, revokedImageDigests)')
+    .option('--elf <file>', 'the source ELF, to check its digest against the attestation')
+    .option('--json', 'print the result as JSON')
+    .action(async (image, opts) => {
+      const { formatVerification, verifyImageFile } = await loadSign();
+      const result = verifyImageFile({
+        imagePath: image,
+        trustPaths: opts.trust,
+        ...(opts.sig !== undefined ? { signaturePath: opts.sig } : {}),
+        ...(opts.revocations !== undefined ? { revocationPath: opts.revocations } : {}),
+        ...(opts.elf !== undefined ? { elfPath: opts.elf } : {}),
+      });
+      io.stdout(opts.json === true ? toJson(result) + '\n' : formatVerification(image, result));
+      setExit(result.ok ? 0 : 1);
+    });
+}

@@ -1,0 +1,289 @@
+/**
+ * The signed claim about a native image: an in-toto Statement v1 whose subject is the `.so` and whose predicate,
+ * of our type `https://bpfship.dev/attestation/native-image/v1`, records how it was made.
+ *
+ * ```json
+ * {
+ *   "_type": "https://in-toto.io/Statement/v1",
+ *   "subject": [{ "name": "prog.so", "digest": { "sha256": "<hex of the .so>" } }],
+ *   "predicateType": "https://bpfship.dev/attestation/native-image/v1",
+ *   "predicate": {
+ *     "elf":        { "name": "prog.o", "digest": { "sha256": "<hex>" } },   // the clang output that was verified
+ *     "generatedC": { "name": "prog.c", "digest": { "sha256": "<hex>" } },   // bpf2c's translation of it
+ *     "verifier": { "name": "bpfship-verifier", "version": "0.1.0", "options": { "maxStates": 100000 } },
+ *     "programs": [                                                          // one per program, in section order
+ *       { "name": "xdp_prog", "section": "xdp", "verdict": "accepted", "programInfoHash": { "sha256": "<hex>" } }
+ *     ],
+ *     "compiler": { "name": "clang", "version": "19.1.7", "flags": ["-O2", "-fPIC", "-shared"] },
+ *     "attestedAt": "2026-08-01T12:00:00.000Z"                              // when the attestation was made (UTC)
+ *   }
+ * }
+ * ```
+ *
+ * The predicate type URI names this format (version 1); bpfship.dev is a name of ours that does not serve the
+ * document yet: the URI only has to be stable and unique (in-toto's TypeURI), and this comment is its documentation.
+ * A `programInfoHash` is the runtime's hash of what a program relies on (program type, context layout, the
+ * prototypes of the helpers it calls), as in eBPF for Windows' proof of verification; the runtime recomputes it
+ * against its own helper table and refuses a mismatch.
+ *
+ * Parsing follows in-toto's rule for the statement (unknown fields are ignored) and is strict for our predicate
+ * (every field present and well-typed, nothing else), since a v1 reader cannot know what an unknown field means.
+ *
+ * @module
+ */
+import { isSha256Hex, sha256Hex } from './encoding.ts';
+import { SignError } from './errors.ts';
+
+/** The in-toto Statement v1 type. */
+export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
+
+/** Our predicate type: the build record of a native image (see the module comment). */
+export const NATIVE_IMAGE_PREDICATE_TYPE = 'https://bpfship.dev/attestation/native-image/v1';
+
+/** Largest statement accepted, to bound the work a hostile payload can cause. */
+export const MAX_STATEMENT_BYTES = 1 << 20;
+
+/** A digest set (in-toto DigestSet) holding a SHA-256 as 64 lowercase hex digits. */
+export interface DigestSet {
+  readonly sha256: string;
+}
+
+/** A named artifact with its digest (the subset of in-toto's ResourceDescriptor we use). */
+export interface ResourceDescriptor {
+  readonly name: string;
+  readonly digest: DigestSet;
+}
+
+/** The verifier's verdict on one program. */
+export const ProgramVerdict = { accepted: 'accepted', rejected: 'rejected' } as const;
+/** One of `ProgramVerdict`. */
+export type ProgramVerdict = (typeof ProgramVerdict)[keyof typeof ProgramVerdict];
+
+/** What the attestation says of one program of the image. */
+export interface AttestedProgram {
+  /** The program's function name in the ELF object. */
+  readonly name: string;
+  /** Its ELF section (`xdp`, `tracepoint/syscalls/sys_enter_execve`). */
+  readonly section: string;
+  readonly verdict: ProgramVerdict;
+  readonly programInfoHash: DigestSet;
+}
+
+/** A value of a verifier option. */
+export type VerifierOptionValue = string | number | boolean;
+
+/** Which verifier judged the programs, and how it was configured. */
+export interface VerifierIdentity {
+  readonly name: string;
+  readonly version: string;
+  readonly options: Readonly<Record<string, VerifierOptionValue>>;
+}
+
+/** Which compiler built the image from the generated C, with which flags. */
+export interface CompilerIdentity {
+  readonly name: string;
+  readonly version: string;
+  readonly flags: readonly string[];
+}
+
+/** Our predicate (see the module comment for its JSON). */
+export interface NativeImagePredicate {
+  readonly elf: ResourceDescriptor;
+  readonly generatedC: ResourceDescriptor;
+  readonly verifier: VerifierIdentity;
+  readonly programs: readonly AttestedProgram[];
+  readonly compiler: CompilerIdentity;
+  /** RFC 3339, UTC, as `Date.toISOString` writes it. */
+  readonly attestedAt: string;
+}
+
+/** An in-toto statement about one native image. */
+export interface NativeImageStatement {
+  readonly _type: typeof IN_TOTO_STATEMENT_TYPE;
+  readonly subject: readonly ResourceDescriptor[];
+  readonly predicateType: typeof NATIVE_IMAGE_PREDICATE_TYPE;
+  readonly predicate: NativeImagePredicate;
+}
+
+/** An artifact given to `buildPredicate`: its bytes, or its SHA-256 when the bytes are elsewhere. */
+export type ArtifactInput = { readonly name: string; readonly bytes: Uint8Array } | { readonly name: string; readonly sha256: string };
+
+/** What `buildPredicate` needs; programInfoHash is hex. */
+export interface PredicateInput {
+  readonly elf: ArtifactInput;
+  readonly generatedC: ArtifactInput;
+  readonly verifier: VerifierIdentity;
+  readonly programs: readonly {
+    readonly name: string;
+    readonly section: string;
+    readonly verdict: ProgramVerdict;
+    readonly programInfoHash: string;
+  }[];
+  readonly compiler: CompilerIdentity;
+  /** Default now. */
+  readonly attestedAt?: Date;
+}
+
+/**
+ * Builds the predicate, computing the digests of artifacts given as bytes, and checks it as a reader would
+ * (so a malformed predicate fails when signed, not when loaded). Throws ATTESTATION_UNSIGNABLE.
+ *
+ * @example
+ * ```ts
+ * const predicate = buildPredicate({
+ *   elf: { name: 'prog.o', bytes: elf }, generatedC: { name: 'prog.c', bytes: c },
+ *   verifier: { name: 'bpfship-verifier', version: '0.1.0', options: {} },
+ *   programs: [{ name: 'xdp_prog', section: 'xdp', verdict: 'accepted', programInfoHash: hex }],
+ *   compiler: { name: 'clang', version: '19.1.7', flags: ['-O2'] },
+ * });
+ * ```
+ */
+export function buildPredicate(input: PredicateInput): NativeImagePredicate {
+  const when = input.attestedAt ?? new Date();
+  if (Number.isNaN(when.getTime())) throw new SignError('ATTESTATION_UNSIGNABLE', 'attestedAt is not a valid time');
+  const artifact = (a: ArtifactInput): ResourceDescriptor => ({ name: a.name, digest: { sha256: 'bytes' in a ? sha256Hex(a.bytes) : a.sha256.toLowerCase() } });
+  const predicate: NativeImagePredicate = {
+    elf: artifact(input.elf),
+    generatedC: artifact(input.generatedC),
+    verifier: { name: input.verifier.name, version: input.verifier.version, options: { ...input.verifier.options } },
+    programs: input.programs.map((p) => ({ name: p.name, section: p.section, verdict: p.verdict, programInfoHash: { sha256: p.programInfoHash.toLowerCase() } })),
+    compiler: { name: input.compiler.name, version: input.compiler.version, flags: [...input.compiler.flags] },
+    attestedAt: when.toISOString(),
+  };
+  try {
+    return parsePredicate(JSON.parse(JSON.stringify(predicate)) as unknown, 'predicate');
+  } catch (e) {
+    if (e instanceof SignError) throw new SignError('ATTESTATION_UNSIGNABLE', e.detail, e.where, { cause: e });
+    throw e;
+  }
+}
+
+/** Wraps a predicate in a statement whose subject is the image. */
+export function buildStatement(imageName: string, image: Uint8Array, predicate: NativeImagePredicate): NativeImageStatement {
+  return {
+    _type: IN_TOTO_STATEMENT_TYPE,
+    subject: [{ name: imageName, digest: { sha256: sha256Hex(image) } }],
+    predicateType: NATIVE_IMAGE_PREDICATE_TYPE,
+    predicate,
+  };
+}
+
+/** The statement as the UTF-8 JSON bytes that get signed (fields in the order of the interfaces). */
+export function encodeStatement(statement: NativeImageStatement): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(statement));
+}
+
+/**
+ * Parses and validates a signed payload, field by field. Throws ATTESTATION_INVALID naming the first bad field
+ * with its JSON path (`predicate.programs[2].programInfoHash.sha256 should be 64 lowercase hex digits`).
+ */
+export function parseStatement(payload: Uint8Array): NativeImageStatement {
+  if (payload.length > MAX_STATEMENT_BYTES) throw invalid('statement', `at most ${MAX_STATEMENT_BYTES} bytes`, `${payload.length} bytes`);
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+  } catch (e) {
+    throw new SignError('ATTESTATION_INVALID', `the signed payload is not UTF-8 JSON: ${(e as Error).message}`);
+  }
+  const obj = object(value, 'statement', undefined);
+  if (obj['_type'] !== IN_TOTO_STATEMENT_TYPE) throw invalid('_type', `'${IN_TOTO_STATEMENT_TYPE}'`, describe(obj['_type']));
+  const subjects = array(obj['subject'], 'subject');
+  if (subjects.length !== 1) throw invalid('subject', 'exactly one subject (the native image)', `${subjects.length}`);
+  const s = object(subjects[0], 'subject[0]', undefined);
+  const subject: ResourceDescriptor = { name: text(s['name'], 'subject[0].name'), digest: digestSet(s['digest'], 'subject[0].digest', false) };
+  if (obj['predicateType'] !== NATIVE_IMAGE_PREDICATE_TYPE) throw invalid('predicateType', `'${NATIVE_IMAGE_PREDICATE_TYPE}'`, describe(obj['predicateType']));
+  return { _type: IN_TOTO_STATEMENT_TYPE, subject: [subject], predicateType: NATIVE_IMAGE_PREDICATE_TYPE, predicate: parsePredicate(obj['predicate'], 'predicate') };
+}
+
+/** Validates our predicate strictly (see the module comment). Throws ATTESTATION_INVALID. */
+export function parsePredicate(value: unknown, path = 'predicate'): NativeImagePredicate {
+  const p = object(value, path, ['elf', 'generatedC', 'verifier', 'programs', 'compiler', 'attestedAt']);
+  const verifierObj = object(p['verifier'], `${path}.verifier`, ['name', 'version', 'options']);
+  const optionsObj = object(verifierObj['options'], `${path}.verifier.options`, undefined);
+  // No prototype, so that an option named `__proto__` is kept as data rather than dropped.
+  const options = Object.create(null) as Record<string, VerifierOptionValue>;
+  for (const [k, v] of Object.entries(optionsObj)) {
+    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) options[k] = v;
+    else throw invalid(`${path}.verifier.options.${k}`, 'a string, a finite number or a boolean', describe(v));
+  }
+  const programList = array(p['programs'], `${path}.programs`);
+  if (programList.length === 0) throw invalid(`${path}.programs`, 'at least one program', 'an empty array');
+  const names = new Set<string>();
+  const programs = programList.map((item, i): AttestedProgram => {
+    const at = `${path}.programs[${i}]`;
+    const o = object(item, at, ['name', 'section', 'verdict', 'programInfoHash']);
+    const name = text(o['name'], `${at}.name`);
+    if (names.has(name)) throw invalid(`${at}.name`, 'a name no other program has', `'${name}' again`);
+    names.add(name);
+    const verdict = o['verdict'];
+    if (verdict !== ProgramVerdict.accepted && verdict !== ProgramVerdict.rejected) throw invalid(`${at}.verdict`, "'accepted' or 'rejected'", describe(verdict));
+    return { name, section: text(o['section'], `${at}.section`), verdict, programInfoHash: digestSet(o['programInfoHash'], `${at}.programInfoHash`, true) };
+  });
+  const compilerObj = object(p['compiler'], `${path}.compiler`, ['name', 'version', 'flags']);
+  const flags = array(compilerObj['flags'], `${path}.compiler.flags`).map((f, i) => {
+    if (typeof f !== 'string') throw invalid(`${path}.compiler.flags[${i}]`, 'a string', describe(f));
+    return f;
+  });
+  const attestedAt = text(p['attestedAt'], `${path}.attestedAt`);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(attestedAt) || Number.isNaN(Date.parse(attestedAt))) {
+    throw invalid(`${path}.attestedAt`, 'an RFC 3339 UTC time (2026-08-01T12:00:00.000Z)', `'${attestedAt}'`);
+  }
+  return {
+    elf: descriptor(p['elf'], `${path}.elf`),
+    generatedC: descriptor(p['generatedC'], `${path}.generatedC`),
+    verifier: { name: text(verifierObj['name'], `${path}.verifier.name`), version: text(verifierObj['version'], `${path}.verifier.version`), options },
+    programs,
+    compiler: { name: text(compilerObj['name'], `${path}.compiler.name`), version: text(compilerObj['version'], `${path}.compiler.version`), flags },
+    attestedAt,
+  };
+}
+
+function invalid(path: string, expected: string, found: string): SignError {
+  return new SignError('ATTESTATION_INVALID', `${path} should be ${expected}, found ${found}`);
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `'${v.length > 60 ? v.slice(0, 57) + '...' : v}'`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+/** An object; with `keys`, only those keys are allowed and all are required. */
+function object(v: unknown, path: string, keys: readonly string[] | undefined): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(path, 'an object', describe(v));
+  const o = v as Record<string, unknown>;
+  if (keys !== undefined) {
+    for (const k of Object.keys(o)) if (!keys.includes(k)) throw invalid(path, `an object with fields ${keys.join(', ')}`, `the unexpected field '${k}'`);
+    for (const k of keys) if (!(k in o)) throw invalid(`${path}.${k}`, 'present', 'nothing');
+  }
+  return o;
+}
+
+function array(v: unknown, path: string): unknown[] {
+  if (!Array.isArray(v)) throw invalid(path, 'an array', describe(v));
+  return v;
+}
+
+/** A non-empty string without control characters, at most 4096 characters. */
+function text(v: unknown, path: string): string {
+  if (typeof v !== 'string') throw invalid(path, 'a string', describe(v));
+  // eslint-disable-next-line no-control-regex
+  if (v.length === 0 || v.length > 4096 || /[\u0000-\u001f\u007f]/.test(v)) throw invalid(path, 'a non-empty string of at most 4096 characters without control characters', describe(v));
+  return v;
+}
+
+/** A digest set with a SHA-256; `strict` refuses other algorithms (our predicate), else they are ignored (in-toto subjects). */
+function digestSet(v: unknown, path: string, strict: boolean): DigestSet {
+  const o = object(v, path, strict ? ['sha256'] : undefined);
+  const sha256 = o['sha256'];
+  if (typeof sha256 !== 'string' || !isSha256Hex(sha256)) throw invalid(`${path}.sha256`, '64 lowercase hex digits', describe(sha256));
+  return { sha256 };
+}
+
+function descriptor(v: unknown, path: string): ResourceDescriptor {
+  const o = object(v, path, ['name', 'digest']);
+  return { name: text(o['name'], `${path}.name`), digest: digestSet(o['digest'], `${path}.digest`, true) };
+}

@@ -1,0 +1,71 @@
+/**
+ * Signing a native image: the in-toto statement about its bytes, in a DSSE envelope signed by the signing key,
+ * with the certificate chain, as the `.sig` file holds them.
+ *
+ * The image is passed as bytes, not a path, so that what is hashed is exactly what the caller holds (the build
+ * step's output buffer, or a file it read once).
+ *
+ * @module
+ */
+import { buildStatement, encodeStatement, ProgramVerdict, type NativeImagePredicate } from './attestation.ts';
+import { signatureKeyTypeOf, type Certificate } from './certificate.ts';
+import { validateChain } from './chain.ts';
+import { IN_TOTO_PAYLOAD_TYPE, signEnvelope, verifyEnvelope } from './dsse.ts';
+import { SignError } from './errors.ts';
+import { assertKeyMatches, type SigningIdentity } from './keys.ts';
+import type { SignatureFile } from './signature-file.ts';
+
+/** What is signed. */
+export interface SignImageInput {
+  /** The native image's bytes. */
+  readonly image: Uint8Array;
+  /** Its file name, recorded as the statement's subject name (not checked on verification: renaming is fine). */
+  readonly imageName: string;
+  /** The build record (`buildPredicate`). */
+  readonly predicate: NativeImagePredicate;
+}
+
+/** Optional checks at signing time. */
+export interface SignImageOptions {
+  /**
+   * When given, the signer's chain is validated against these roots first (the same checks as verification), so
+   * that `sign` fails at once on a certificate the runtime would refuse (expired, no EKU, a CA as signer).
+   */
+  readonly trustedRoots?: readonly Certificate[];
+  readonly time?: Date;
+  readonly requiredLeafEkus?: readonly string[];
+}
+
+/**
+ * Signs an image. Refuses (ATTESTATION_UNSIGNABLE) a predicate recording a program the verifier rejected, since the
+ * signature is the proof of verification; refuses a key that is not the certificate's (KEY_CERTIFICATE_MISMATCH) or
+ * not Ed25519/P-256 (KEY_UNSUPPORTED), and with `options.trustedRoots`, a chain the verifier would refuse (CHAIN_*,
+ * CERT_*). The new signature is verified once before it is returned.
+ *
+ * @example
+ * ```ts
+ * const sig = signImage({ image, imageName: 'prog.so', predicate }, readSigningIdentity({ key, certificate, chain }));
+ * writeFileSync('prog.so.sig', formatSignatureFile(sig));
+ * ```
+ */
+export function signImage(input: SignImageInput, signer: SigningIdentity, options: SignImageOptions = {}): SignatureFile {
+  if (options.trustedRoots !== undefined) {
+    validateChain(signer.certificate, signer.intermediates, {
+      trustedRoots: options.trustedRoots,
+      ...(options.time !== undefined ? { time: options.time } : {}),
+      ...(options.requiredLeafEkus !== undefined ? { requiredLeafEkus: options.requiredLeafEkus } : {}),
+    });
+  }
+  const rejected = input.predicate.programs.find((p) => p.verdict !== ProgramVerdict.accepted);
+  if (rejected !== undefined) {
+    throw new SignError('ATTESTATION_UNSIGNABLE', `program '${rejected.name}' (section '${rejected.section}') was not accepted by the verifier; an image is signed only when every program is`);
+  }
+  if (signatureKeyTypeOf(signer.privateKey) === undefined) {
+    throw new SignError('KEY_UNSUPPORTED', `the signing key is a ${signer.privateKey.asymmetricKeyType ?? 'secret'} key; expected Ed25519 or ECDSA P-256`);
+  }
+  assertKeyMatches(signer.privateKey, signer.certificate);
+  const payload = encodeStatement(buildStatement(input.imageName, input.image, input.predicate));
+  const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, payload, signer.privateKey, signer.certificate.keyId);
+  verifyEnvelope(envelope, signer.certificate.publicKey, signer.certificate.keyId);
+  return { envelope, certificates: [signer.certificate, ...signer.intermediates] };
+}
