@@ -166,9 +166,9 @@ BPFSHIP_API void bpfship_free(void *ptr);
 /* ---------------------------------------------------------------------------------------------------------------
  * Host hooks
  *
- * Natively, the host fills a bpfship_host_hooks and passes it to bpfship_core_set_hooks (NULL members fall back to
- * the defaults: CLOCK_MONOTONIC-less zero time, dropped trace and perf output). In the wasm build the same hooks
- * are imports of module "bpfship_host", with pointers as i32 offsets:
+ * Natively, the host fills a bpfship_host_hooks and passes it to bpfship_core_set_hooks (a NULL member means: time
+ * reads 0, trace and perf output are dropped, no notification). In the wasm build the same hooks are imports of
+ * module "bpfship_host", with pointers as i32 offsets (bpfship_core_set_hooks exists there but does nothing):
  *
  *   ktime_ns(clock: i32) -> i64                                  clock: 0 monotonic, 1 boottime, 2 coarse, 3 tai
  *   trace(run_ctx: i32, msg: i32, len: i32) -> void              one bpf_trace_printk / bpf_printk message
@@ -447,6 +447,14 @@ BPFSHIP_API const char *bpfship_helper_name(uint32_t id);
 BPFSHIP_API bpfship_helper_fn bpfship_helper_fn_of(uint32_t id);
 /* The helper's BPFSHIP_HELPER_F_* flags, or 0. */
 BPFSHIP_API uint32_t bpfship_helper_flags(uint32_t id);
+
+/*
+ * Calls helper `id` with r1..r5 from regs[1..5] and stores r0 in regs[0]: the entry point for an interpreter
+ * whose registers live in memory (no 64-bit values cross the call, so a JavaScript caller needs no BigInt).
+ * Returns 0 when the helper ran, 1 when it ran and left a tail call pending in ctx, -EINVAL (regs untouched) when
+ * the core does not implement helper `id`.
+ */
+BPFSHIP_API int bpfship_call_helper(uint32_t id, bpfship_run_ctx *ctx, uint64_t *regs);
 
 /* The implemented helpers, also callable directly (bpf2c may bind them by name). */
 #define BPFSHIP_HELPER_DECL(name)                                                                                    \

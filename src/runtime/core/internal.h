@@ -143,8 +143,13 @@ typedef struct bs_task {
 } bs_task;
 BS_HIDDEN const bs_task *bs_current_task(void);
 
-/* Whether [addr, addr+len) is memory a %s/%pI4 argument may be read from (wasm: inside linear memory). */
-BS_HIDDEN bool bs_readable(const void *addr, size_t len);
+/*
+ * Copies from an address a program passed as a plain number (%s, %pI4 arguments), never faulting, like the
+ * kernel's copy_from_kernel_nofault: false (and nothing copied) when [src, src+len) is not readable.
+ * bs_strncpy_nofault copies a NUL-terminated string of at most max - 1 bytes and returns its length.
+ */
+BS_HIDDEN bool bs_copy_nofault(void *dst, const void *src, size_t len);
+BS_HIDDEN size_t bs_strncpy_nofault(char *dst, const char *src, size_t max);
 
 /* Ring buffer internals the helpers use. */
 BS_HIDDEN void *bs_ringbuf_reserve(bpfship_map *map, uint64_t size);
@@ -152,6 +157,9 @@ BS_HIDDEN void bs_ringbuf_commit(void *sample, uint64_t flags, bool discard);
 
 /* Array internals the helpers use (prog_array slots, devmap slots, perf_event_array slots). */
 BS_HIDDEN int bs_fd_array_slot(bpfship_map *map, uint32_t index, uint32_t *value);
+
+/* Writes the packet pointers back into the program's context struct (after a helper moved them). */
+BS_HIDDEN void bs_sync_ctx_packet(bpfship_run_ctx *ctx);
 
 /* Checksum arithmetic shared by the csum helpers. */
 BS_HIDDEN uint32_t bs_csum_partial(const void *buf, uint32_t len, uint32_t sum);
