@@ -4,26 +4,13 @@
  * @module
  */
 
-/** `enum bpf_map_type`, by lower-case name without the `BPF_MAP_TYPE_` prefix. */
-export const MapType = {
-  unspec: 0, hash: 1, array: 2, prog_array: 3, perf_event_array: 4, percpu_hash: 5, percpu_array: 6,
-  stack_trace: 7, cgroup_array: 8, lru_hash: 9, lru_percpu_hash: 10, lpm_trie: 11, array_of_maps: 12,
-  hash_of_maps: 13, devmap: 14, sockmap: 15, cpumap: 16, xskmap: 17, sockhash: 18, cgroup_storage: 19,
-  reuseport_sockarray: 20, percpu_cgroup_storage: 21, queue: 22, stack: 23, sk_storage: 24, devmap_hash: 25,
-  struct_ops: 26, ringbuf: 27, inode_storage: 28, task_storage: 29, bloom_filter: 30, user_ringbuf: 31,
-  cgrp_storage: 32, arena: 33,
-} as const;
-export type MapTypeName = keyof typeof MapType;
+import { MapType, mapTypeName as abiMapTypeName, type MapTypeName } from '../abi/index.ts';
 
-const mapTypeNames: readonly string[] = (() => {
-  const names: string[] = [];
-  for (const [name, id] of Object.entries(MapType)) names[id] = name;
-  return names;
-})();
+export { MapType, type MapTypeName };
 
 /** The name of a map type id (`hash`), or `unknown(99)` for one Linux does not define. */
 export function mapTypeName(type: number): string {
-  return mapTypeNames[type] ?? `unknown(${type})`;
+  return abiMapTypeName(type) ?? `unknown(${type})`;
 }
 
 /** Map creation flags (`BPF_F_*` of `map_flags`). */
