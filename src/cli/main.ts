@@ -13,6 +13,8 @@ import { readInput, UsageError } from './io.ts';
 import { toJson } from './json.ts';
 import { registerAsmCommands } from './commands/asm.ts';
 import { registerSignCommands } from './commands/sign.ts';
+import { registerRunCommand } from './commands/run.ts';
+import { registerConformanceCommands } from './commands/conformance.ts';
 
 /** Exit statuses. */
 export const ExitCode = { ok: 0, rejected: 1, badInput: 2, internal: 70 } as const;
@@ -64,6 +66,8 @@ function buildProgram(io: Io, state: { code: number }): Command {
     state.code = code;
   };
   registerSignCommands(program, io, setExit);
+  registerRunCommand(program, io, setExit);
+  registerConformanceCommands(program, io, setExit);
   return program;
 }
 

@@ -1,0 +1,85 @@
+// `bpfship run`, through its register function on a command tree like main.ts's (the lead wires it into main.ts).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Command } from '@commander-js/extra-typings';
+import { PROGRAMS_OBJ } from '../../internal/test-files.ts';
+import { testRuntime } from '../../runtime/_support.test.ts';
+import { writePcap } from '../../runtime/pcap.ts';
+import { sampleFrames } from '../../runtime/sample-frames.ts';
+import { registerRunCommand } from './run.ts';
+
+let dir: string;
+before(() => {
+  testRuntime(); // builds the core when it is missing
+  dir = mkdtempSync(join(tmpdir(), 'run-cli-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(args: string[]): Promise<{ code: number; out: string; thrown?: Error }> {
+  let out = '';
+  const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (out += t) };
+  let code = 0;
+  const program = new Command().exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  registerRunCommand(program, io, (c) => (code = c));
+  try {
+    await program.parseAsync(['node', 'bpfship', ...args]);
+  } catch (e) {
+    return { code: 2, out, thrown: e as Error };
+  }
+  return { code, out };
+}
+
+function tcpFrame(dport: number): string {
+  const f = new Uint8Array(64);
+  const dv = new DataView(f.buffer);
+  dv.setUint16(12, 0x0800);
+  f[14] = 0x45;
+  f[23] = 6;
+  dv.setUint16(36, dport);
+  const p = join(dir, `tcp${dport}.bin`);
+  writeFileSync(p, f);
+  return p;
+}
+
+describe('bpfship run', () => {
+  it('runs an XDP program on a packet: return value, packet, time', async () => {
+    const r = await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--data', tcpFrame(22), '--map', 'blocked_ports:1600:01', '--repeat', '10']);
+    assert.equal(r.code, 0, r.thrown?.message);
+    assert.match(r.out, /^program xdp_firewall \(xdp, interpret\)\nreturn value: 1 \(XDP_DROP\)\npacket after the run \(64 bytes\):\n  0000  00 00 00 00/);
+    assert.match(r.out, /time: \d+ ns per run \(mean of 10\), 45 instructions\n$/);
+  });
+
+  it('prints trace lines in trace_pipe format, and JSON with --json', async () => {
+    const text = await run(['run', join(PROGRAMS_OBJ, 'hello_world.o')]);
+    assert.match(text.out, /return value: 1 \(allow\)\ntrace:\n +node-\d+ +\[000\] \.\.\.\.\. +\d+\.\d{6}: bpf_trace_printk: Hello World!\n/);
+    const lines = await run(['run', join(PROGRAMS_OBJ, 'hello_world.o'), '--trace-format', 'json']);
+    assert.match(lines.out, /trace:\n\{"program":"hello_world","programId":\d+,"timeNs":"\d+","cpu":0,"pid":\d+,"comm":"node","message":"Hello World!"\}\n/);
+    const json = JSON.parse((await run(['run', join(PROGRAMS_OBJ, 'hello_world.o'), '--json'])).out) as { retval: number; trace: { message: string }[]; type: string };
+    assert.equal(json.retval, 1);
+    assert.equal(json.type, 'cgroup_sock_addr');
+    assert.equal(json.trace[0]?.message, 'Hello World!');
+  });
+
+  it('runs every frame of a capture and summarises the return values', async () => {
+    const pcap = join(dir, 'sample.pcap');
+    writeFileSync(pcap, writePcap(sampleFrames(100, 4).map((f) => ({ data: f.bytes }))));
+    const r = await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--pcap', pcap, '--json']);
+    const j = JSON.parse(r.out) as { frames: number; returns: { retval: number; returnName: string; frames: number }[] };
+    assert.equal(j.frames, 100);
+    assert.equal(j.returns.reduce((n, x) => n + x.frames, 0), 100);
+    assert.deepEqual(j.returns.map((x) => x.returnName), ['XDP_DROP', 'XDP_PASS']);
+    const text = await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--pcap', pcap]);
+    assert.match(text.out, /100 frames from .*\n +\d+  1 \(XDP_DROP\)\n +\d+  2 \(XDP_PASS\)\ntime: \d+ ns per frame/);
+  });
+
+  it('explains what is missing or wrong', async () => {
+    const tail = await run(['run', join(PROGRAMS_OBJ, 'tail_chain.o'), '--data', tcpFrame(1)]);
+    assert.match(tail.thrown?.message ?? '', /has 4 programs \(stage0, stage1, stage2, stage3\): choose one with --program/);
+    assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o')])).thrown?.message ?? '', /xdp programs run on a packet: give --data FILE or --pcap FILE/);
+    assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--mode', 'native', '--data', tcpFrame(1)])).thrown?.message ?? '', /mode 'native' is not available yet/);
+    assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--program', 'nope', '--data', tcpFrame(1)])).thrown?.message ?? '', /no program named 'nope'/);
+  });
+});

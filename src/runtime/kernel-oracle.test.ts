@@ -1,0 +1,109 @@
+/**
+ * Differential test against the machine's own kernel (Linux runs eBPF, and we are root): the same objects loaded
+ * with `bpftool prog loadall` and run with `bpftool prog run` (BPF_PROG_TEST_RUN) on the same packets must give the
+ * same return value and packet out as the runtime's interpreter. Uses the kernel; where the kernel refuses (not
+ * root, no bpffs, a program type test_run does not support) the case is skipped and says why. A missing bpftool is
+ * a failure, not a skip.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PROGRAMS_OBJ, runTool } from '../internal/test-files.ts';
+import { ipv4Frame, TESTDATA, testRuntime } from './_support.test.ts';
+import type { LoadedObject } from './loaded-object.ts';
+import type { Runtime } from './runtime.ts';
+import { sampleFrames } from './sample-frames.ts';
+
+const PIN_ROOT = `/sys/fs/bpf/bpfship-oracle-${process.pid}`;
+let rt: Runtime;
+let scratch: string;
+
+before(() => {
+  rt = testRuntime();
+  scratch = mkdtempSync(join(tmpdir(), 'bpfship-oracle-'));
+});
+after(() => {
+  rmSync(scratch, { recursive: true, force: true });
+  rmSync(PIN_ROOT, { recursive: true, force: true });
+});
+
+/** Loads `object` into the kernel, pinning its programs under PIN_ROOT/<tag>; the reason when the kernel refuses. */
+function kernelLoad(object: string, tag: string): string | undefined {
+  const dir = join(PIN_ROOT, tag);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    return `cannot create ${dir} (${(e as Error).message}): not root, or no bpffs at /sys/fs/bpf`;
+  }
+  const r = runTool('bpftool', ['prog', 'loadall', object, dir]);
+  if (r.status !== 0) return `the kernel refused ${object}: ${r.stderr.split('\n').find((l) => l.includes('failed') || l.includes('Error')) ?? r.stderr.slice(0, 200)}`;
+  return undefined;
+}
+
+/** BPF_PROG_TEST_RUN in the kernel: return value and packet out. */
+function kernelRun(tag: string, program: string, data: Uint8Array): { retval: number; data: Uint8Array } {
+  const input = join(scratch, 'in.bin');
+  const output = join(scratch, 'out.bin');
+  writeFileSync(input, data);
+  rmSync(output, { force: true });
+  const r = runTool('bpftool', ['-j', 'prog', 'run', 'pinned', join(PIN_ROOT, tag, program), 'data_in', input, 'data_out', output, 'repeat', '1']);
+  assert.equal(r.status, 0, `bpftool prog run ${program}: ${r.stderr}`);
+  const json = JSON.parse(r.stdout) as { retval: number };
+  return { retval: json.retval >>> 0, data: new Uint8Array(readFileSync(output)) };
+}
+
+interface Case {
+  readonly program: string;
+  readonly data: Uint8Array;
+}
+
+function compare(t: { diagnostic(m: string): void; skip(m: string): void }, objectPath: string, tag: string, cases: readonly Case[], compareData = true): void {
+  const refused = kernelLoad(objectPath, tag);
+  if (refused !== undefined) {
+    t.skip(refused);
+    return;
+  }
+  const obj: LoadedObject = rt.load(new Uint8Array(readFileSync(objectPath)), { name: objectPath });
+  let agree = 0;
+  try {
+    for (const c of cases) {
+      const k = kernelRun(tag, c.program, c.data);
+      const ours = obj.program(c.program).run({ data: c.data });
+      assert.equal(ours.retval, k.retval, `${c.program} on ${c.data.length} bytes: return value`);
+      if (compareData) assert.deepEqual(ours.data, k.data, `${c.program} on ${c.data.length} bytes: packet out`);
+      agree++;
+    }
+  } finally {
+    obj.close();
+  }
+  t.diagnostic(`${agree} of ${cases.length} runs agree with the kernel`);
+}
+
+describe('the interpreter agrees with Linux (BPF_PROG_TEST_RUN through bpftool)', () => {
+  it('on the runtime test programs: globals, calls, callbacks, tail calls, packet helpers, contexts', (t) => {
+    const pkt = ipv4Frame(17, 53, { len: 90 });
+    const names = ['globals', 'globals', 'calls', 'deep_ok', 'loop_sum', 'each_sum', 'tail_empty', 'tail_loop', 'redirect_to', 'adjust_head', 'printk_len', 'ld_abs', 'ld_abs_out', 'tc_mark', 'sf_fields', 'tc_fields', 'xdp_fields'];
+    const frames = [pkt, ipv4Frame(6, 80), sampleFrames(1, 5)[0]?.bytes as Uint8Array];
+    const cases: Case[] = [];
+    for (const f of frames) for (const program of names) cases.push({ program, data: f });
+    compare(t, join(TESTDATA, 'runtime_cases.o'), 'cases', cases);
+  });
+
+  it('on primes with several limits', (t) => {
+    const cases = [0, 1, 2, 3, 100, 997, 1000, 5000].map((n) => {
+      const d = new Uint8Array(16); // the limit, padded: Linux wants at least an Ethernet header's 14 bytes
+      new DataView(d.buffer).setUint32(0, n, true);
+      return { program: 'primes', data: d };
+    });
+    compare(t, join(PROGRAMS_OBJ, 'primes.o'), 'primes', cases);
+  });
+
+  it('on payload_hash, xdp_firewall and flow_counter over the sample frames', (t) => {
+    const frames = sampleFrames(40, 9).map((f) => f.bytes);
+    compare(t, join(PROGRAMS_OBJ, 'payload_hash.o'), 'hash', frames.map((data) => ({ program: 'payload_hash', data })));
+    compare(t, join(PROGRAMS_OBJ, 'xdp_firewall.o'), 'fw', frames.map((data) => ({ program: 'xdp_firewall', data })));
+    compare(t, join(PROGRAMS_OBJ, 'flow_counter.o'), 'flows', frames.map((data) => ({ program: 'flow_counter', data })));
+  });
+});

@@ -1,0 +1,338 @@
+/**
+ * Running a loaded program the way Linux's BPF_PROG_TEST_RUN does: the packet copied into a buffer with the
+ * program type's headroom, the context built (from the caller's bytes or the type's defaults), the program run
+ * `repeat` times from the same input, and the packet, context, redirect and trace output read back.
+ *
+ * All of a run's memory lives in the core's WebAssembly memory, in an arena allocated once and reused: the stack
+ * (8 frames of 512 bytes), the core's run context, the context struct and the packet buffer (grown when a bigger
+ * packet comes).
+ *
+ * @module
+ */
+
+import { Interpreter, type MemoryRegion, type RunSetup, STACK_SIZE } from '../interp/index.ts';
+import type { CoreInterpreterHost } from './core-interpreter-host.ts';
+import { type CoreWasm, RedirectKind, RunCtxLayout } from './core-wasm.ts';
+import { RunInputError } from './errors.ts';
+import { contextRegions, type ProgramTypeProfile } from './program-type-profiles.ts';
+import type { TraceEvent } from './trace.ts';
+import type { PreparedProgram } from '../interp/index.ts';
+
+/** What a run takes: BPF_PROG_TEST_RUN's data_in, ctx_in, repeat, cpu. */
+export interface RunInput {
+  /** The packet (for program types with one). */
+  readonly data?: Uint8Array;
+  /** The context struct's bytes (ctx_in); default: the program type's default context. */
+  readonly ctx?: Uint8Array;
+  /** How many times to run (default 1); the result is the last run's, the time the mean. */
+  readonly repeat?: number;
+  /** The CPU to run on (per-CPU map slot, bpf_get_smp_processor_id); default 0. */
+  readonly cpu?: number;
+  /** Seed of bpf_get_prandom_u32 (default: random). */
+  readonly seed?: bigint;
+  /** Whether to copy the packet out after the run (default true; false saves the copy, like a NULL data_out). */
+  readonly packetOut?: boolean;
+}
+
+/** Where a redirect helper said the packet should go. */
+export type RedirectResult =
+  | { readonly kind: 'ifindex'; readonly ifindex: number; readonly flags: bigint }
+  | { readonly kind: 'map'; readonly mapId: number; readonly key: number; readonly ifindex: number; readonly flags: bigint };
+
+/** What a run gives back. */
+export interface RunResult {
+  /** r0 as the program left it (64 bits). */
+  readonly r0: bigint;
+  /** The return value as Linux reports it (the low 32 bits). */
+  readonly retval: number;
+  /** The return value's name for the program type (`XDP_DROP`), when it has one. */
+  readonly returnName: string | undefined;
+  /** The packet after the run (data_out), for program types with a packet (unless `packetOut: false`). */
+  readonly data: Uint8Array | undefined;
+  /** The context after the run (ctx_out). */
+  readonly ctx: Uint8Array;
+  readonly redirect: RedirectResult | undefined;
+  /** Messages the program printed (all runs). */
+  readonly trace: readonly TraceEvent[];
+  /** Mean wall time of one run, nanoseconds (setting up the input included, as the kernel's figure includes it). */
+  readonly durationNs: number;
+  /** Instructions the last run executed (tail calls and callbacks included). */
+  readonly instructions: number;
+  readonly repeat: number;
+}
+
+/** A loaded program as the runner needs it. */
+export interface RunnableProgram {
+  readonly prepared: PreparedProgram;
+  readonly profile: ProgramTypeProfile;
+  /** Global data and other fixed regions of the program's object. */
+  readonly regions: readonly MemoryRegion[];
+}
+
+// Linux's test-run geometry.
+const XDP_PACKET_HEADROOM = 256;
+const XDP_FRAME_SIZE = 4096;
+const SKB_SHARED_INFO = 320;
+const XDP_FRAME_STRUCT = 40;
+const SKB_HEADROOM = 64;
+const ETH_HLEN = 14;
+
+/** The memory one run uses, reused by the next. */
+export class RunArena {
+  readonly stack: number;
+  readonly runCtx: number;
+  readonly ctx: number;
+  private packet = 0;
+  private packetSize = 0;
+  private readonly core: CoreWasm;
+  private readonly regionsByProfile = new Map<ProgramTypeProfile, readonly MemoryRegion[]>();
+  private readonly image = new Uint8Array(4096);
+  /** Set while a run uses the arena (a nested run takes another). */
+  busy = false;
+  readonly interp: Interpreter;
+
+  constructor(core: CoreWasm, host: CoreInterpreterHost, instructionLimit?: number) {
+    this.core = core;
+    this.stack = core.alloc(STACK_SIZE);
+    this.runCtx = core.alloc(RunCtxLayout.size);
+    this.ctx = core.alloc(4096);
+    this.interp = new Interpreter(host, instructionLimit === undefined ? {} : { instructionLimit });
+    core.bindCallbackInvoker(this.runCtx, (_rc, fn, args) => host.invokeCallback(fn, args));
+  }
+
+  /** The context's regions at this arena's context address (computed once per program type). */
+  contextRegions(profile: ProgramTypeProfile): readonly MemoryRegion[] {
+    let r = this.regionsByProfile.get(profile);
+    if (r === undefined) {
+      r = contextRegions(profile, this.ctx);
+      this.regionsByProfile.set(profile, r);
+    }
+    return r;
+  }
+
+  /** A zeroed scratch buffer for building a context of `size` bytes (reused by every run). */
+  contextImage(size: number): Uint8Array {
+    const image = this.image.subarray(0, size);
+    image.fill(0);
+    return image;
+  }
+
+  /** A packet buffer of at least `size` bytes. */
+  packetBuffer(size: number): number {
+    if (size > this.packetSize) {
+      if (this.packet !== 0) this.core.free(this.packet);
+      this.packetSize = Math.max(size, XDP_FRAME_SIZE);
+      this.packet = this.core.alloc(this.packetSize);
+    }
+    return this.packet;
+  }
+}
+
+/** One run's packet geometry (addresses). */
+interface PacketLayout {
+  readonly hardStart: number;
+  /** Where the input bytes are copied (before `data` for a socket filter: the Ethernet header). */
+  readonly copyAt: number;
+  readonly meta: number;
+  readonly data: number;
+  readonly end: number;
+  readonly hardEnd: number;
+}
+
+/**
+ * Runs `program` on `input` in `arena`. Throws RunInputError for input the program type refuses, ExecutionError
+ * for a fault of the program.
+ */
+export function runProgram(
+  core: CoreWasm,
+  host: CoreInterpreterHost,
+  arena: RunArena,
+  program: RunnableProgram,
+  input: RunInput,
+  traces: TraceEvent[],
+): RunResult {
+  const profile = program.profile;
+  const repeat = input.repeat ?? 1;
+  if (!Number.isInteger(repeat) || repeat < 1) throw new RunInputError(`repeat must be a positive integer, not ${repeat}`);
+  const cpu = input.cpu ?? 0;
+  if (!Number.isInteger(cpu) || cpu < 0 || cpu >= core.ncpus) throw new RunInputError(`CPU ${cpu} does not exist (the runtime has ${core.ncpus})`);
+  const data = input.data;
+  if (profile.packet === 'none' && data !== undefined && data.length > 0) {
+    throw new RunInputError(`${profile.name} programs take no packet (their context is ${profile.contextName}); pass a context instead`);
+  }
+  if (profile.packet !== 'none' && data === undefined) throw new RunInputError(`${profile.name} programs run on a packet: give one (data)`);
+  if ((profile.packet === 'xdp' || profile.packet === 'skb-l2' || profile.packet === 'skb-l3') && data !== undefined && data.length < ETH_HLEN) {
+    // bpf_test_init refuses data_in shorter than an Ethernet header, for XDP as for sk_buff programs.
+    throw new RunInputError(`the packet is ${data.length} bytes, shorter than an Ethernet header (14), which BPF_PROG_TEST_RUN refuses`, 22);
+  }
+  const ctxIn = input.ctx ?? profile.defaultContext();
+  if (input.ctx !== undefined) profile.checkContext(input.ctx, data?.length ?? 0);
+  else if (profile.packet === 'skb-l2' || profile.packet === 'skb-l3') profile.checkContext(ctxIn, data?.length ?? 0);
+  if (profile.contextSize > 4096) throw new RunInputError(`the context is ${profile.contextSize} bytes, more than the 4096 a run allows`);
+
+  const offData = roleOffset(profile, 'data');
+  const offEnd = roleOffset(profile, 'data_end');
+  const offMeta = roleOffset(profile, 'data_meta');
+  const metaLen = profile.packet === 'xdp' && input.ctx !== undefined && input.ctx.length >= 4 ? new DataView(input.ctx.buffer, input.ctx.byteOffset).getUint32(0, true) : 0;
+
+  // 1. Everything that is the same for every repetition, computed once: the packet's place, the context image
+  //    (fields the kernel derives, packet pointers), the regions. (No closures here: under tsx every function
+  //    expression costs an Object.defineProperty each time it is created.)
+  const interp = arena.interp;
+  const layout = data !== undefined && profile.packet !== 'none' ? placePacket(arena, profile, data.length, metaLen) : undefined;
+  const ctxImage = arena.contextImage(profile.contextSize);
+  profile.fillContext(ctxImage, ctxIn, data);
+  if (layout !== undefined) {
+    if (offData !== NO_FIELD) putU32(ctxImage, offData, layout.data);
+    if (offEnd !== NO_FIELD) putU32(ctxImage, offEnd, layout.end);
+    if (offMeta !== NO_FIELD) putU32(ctxImage, offMeta, layout.meta);
+  }
+  const fixedRegions = arena.contextRegions(profile);
+  const packetRegion: MemoryRegion | undefined = layout === undefined ? undefined : { start: layout.meta, end: layout.end, writable: profile.packetWritable, name: 'packet' };
+  const regions: MemoryRegion[] = [...fixedRegions];
+  const packetIndex = packetRegion === undefined ? -1 : regions.length;
+  if (packetRegion !== undefined) regions.push(packetRegion);
+  regions.push(...program.regions);
+  const setup: RunSetup = { stack: arena.stack, regions, packet: undefined };
+  const packetBounds = layout === undefined ? undefined : { start: layout.data, end: layout.end };
+  const seed = input.seed ?? BigInt(Math.floor(Math.random() * 2 ** 52));
+  const rc = arena.runCtx;
+  const headroomReserve = profile.packet === 'xdp' ? XDP_FRAME_STRUCT : 0;
+  let lastInstructions = 0;
+  const t0 = performance.now();
+
+  for (let i = 0; i < repeat; i++) {
+    // 2. The run context, packet and context struct, from the input every time.
+    const err = core.exports.bpfship_run_ctx_init(rc, profile.coreProgType, cpu, seed);
+    if (err !== 0) throw new RunInputError(`the core refused a run context for CPU ${cpu} (${err})`);
+    const mem = core.bytes();
+    const dv = core.view();
+    dv.setUint32(rc + RunCtxLayout.progId, program.prepared.id, true);
+    dv.setUint32(rc + RunCtxLayout.ctx, arena.ctx, true);
+    dv.setUint32(rc + RunCtxLayout.ctx + 4, 0, true);
+    mem.set(ctxImage, arena.ctx);
+    if (layout !== undefined && data !== undefined) {
+      if (profile.packet === 'xdp') mem.fill(0, layout.hardStart, layout.meta);
+      mem.set(data, layout.copyAt);
+      setU64(dv, rc + RunCtxLayout.data, layout.data);
+      setU64(dv, rc + RunCtxLayout.dataEnd, layout.end);
+      setU64(dv, rc + RunCtxLayout.dataMeta, layout.meta);
+      setU64(dv, rc + RunCtxLayout.dataHardStart, layout.hardStart);
+      setU64(dv, rc + RunCtxLayout.dataHardEnd, layout.hardEnd);
+      dv.setUint32(rc + RunCtxLayout.headroomReserve, headroomReserve, true);
+      dv.setUint16(rc + RunCtxLayout.ctxOffData, offData, true);
+      dv.setUint16(rc + RunCtxLayout.ctxOffDataEnd, offEnd, true);
+      dv.setUint16(rc + RunCtxLayout.ctxOffDataMeta, offMeta, true);
+      dv.setUint8(rc + RunCtxLayout.ctxPtrSize, 4);
+    }
+
+    // 3. The packet region, which a helper of the last repetition may have moved.
+    if (packetRegion !== undefined && layout !== undefined) {
+      regions[packetIndex] = packetRegion;
+      setup.packet = packetBounds;
+    }
+
+    // 4. Run.
+    host.beginRun(interp, rc, setup, packetIndex, profile.packetWritable);
+    const lo = interp.lo;
+    const hi = interp.hi;
+    lo[1] = arena.ctx; hi[1] = 0;
+    for (let r = 2; r <= 5; r++) { lo[r] = 0; hi[r] = 0; }
+    try {
+      interp.execute(program.prepared, setup);
+    } finally {
+      host.endRun();
+    }
+    lastInstructions = interp.instructions;
+  }
+  const durationNs = ((performance.now() - t0) * 1e6) / repeat;
+
+  // 4. Results.
+  const lo0 = interp.lo[0] as number;
+  const hi0 = interp.hi[0] as number;
+  const r0 = (BigInt(hi0 >>> 0) << 32n) | BigInt(lo0 >>> 0);
+  const retval = lo0 >>> 0;
+  const dv = core.view();
+  let dataOut: Uint8Array | undefined;
+  if (layout !== undefined && input.packetOut !== false) {
+    const meta = dv.getUint32(arena.runCtx + RunCtxLayout.dataMeta, true);
+    const start = dv.getUint32(arena.runCtx + RunCtxLayout.data, true);
+    const end = dv.getUint32(arena.runCtx + RunCtxLayout.dataEnd, true);
+    if (profile.packet === 'xdp') dataOut = core.read(meta, end - meta);
+    else if (profile.packet === 'skb-l3') {
+      // The kernel pushes the Ethernet header back, zeroed.
+      dataOut = new Uint8Array(ETH_HLEN + end - start);
+      dataOut.set(core.read(start, end - start), ETH_HLEN);
+    } else dataOut = core.read(start, end - start);
+  }
+  const ctxOut = profile.contextOut(core.read(arena.ctx, profile.contextSize), ctxIn);
+  const kind = dv.getUint32(arena.runCtx + RunCtxLayout.redirectKind, true);
+  let redirect: RedirectResult | undefined;
+  if (kind === RedirectKind.Ifindex) {
+    redirect = { kind: 'ifindex', ifindex: dv.getUint32(arena.runCtx + RunCtxLayout.redirectIfindex, true), flags: dv.getBigUint64(arena.runCtx + RunCtxLayout.redirectFlags, true) };
+  } else if (kind === RedirectKind.Map) {
+    redirect = {
+      kind: 'map',
+      mapId: dv.getUint32(arena.runCtx + RunCtxLayout.redirectMapId, true),
+      key: dv.getUint32(arena.runCtx + RunCtxLayout.redirectKey, true),
+      ifindex: dv.getUint32(arena.runCtx + RunCtxLayout.redirectIfindex, true),
+      flags: dv.getBigUint64(arena.runCtx + RunCtxLayout.redirectFlags, true),
+    };
+  }
+  const names = profile.returnNames;
+  const signed = retval | 0;
+  return {
+    r0,
+    retval,
+    returnName: names?.[retval] ?? names?.[signed],
+    data: dataOut,
+    ctx: ctxOut,
+    redirect,
+    trace: traces,
+    durationNs,
+    instructions: lastInstructions,
+    repeat,
+  };
+}
+
+/** Where the packet goes in the arena's buffer, with the program type's geometry (the bytes are copied per run). */
+function placePacket(arena: RunArena, profile: ProgramTypeProfile, length: number, metaLen: number): PacketLayout {
+  if (profile.packet === 'xdp') {
+    const frame = Math.max(XDP_FRAME_SIZE - SKB_SHARED_INFO, XDP_PACKET_HEADROOM + length);
+    const buf = arena.packetBuffer(frame);
+    const meta = buf + XDP_PACKET_HEADROOM;
+    return { hardStart: buf, copyAt: meta, meta, data: meta + metaLen, end: meta + length, hardEnd: buf + frame };
+  }
+  if (profile.packet === 'skb-l2' || profile.packet === 'skb-l3') {
+    // A socket filter's data starts after the Ethernet header, which is copied in all the same.
+    const buf = arena.packetBuffer(SKB_HEADROOM + length);
+    const frame = buf + SKB_HEADROOM;
+    const start = frame + (profile.packet === 'skb-l3' ? ETH_HLEN : 0);
+    const end = frame + length;
+    return { hardStart: buf, copyAt: frame, meta: start, data: start, end, hardEnd: end };
+  }
+  // A host type's plain buffer.
+  const buf = arena.packetBuffer(length + 16);
+  return { hardStart: buf, copyAt: buf, meta: buf, data: buf, end: buf + length, hardEnd: buf + length };
+}
+
+const NO_FIELD = 0xffff;
+
+/** The offset of the context field with `role`, or 0xffff (the core's "absent"). */
+function roleOffset(profile: ProgramTypeProfile, role: 'data' | 'data_end' | 'data_meta'): number {
+  for (const f of profile.fields) if (f.role === role) return f.offset;
+  return NO_FIELD;
+}
+
+function putU32(b: Uint8Array, off: number, v: number): void {
+  b[off] = v & 0xff;
+  b[off + 1] = (v >>> 8) & 0xff;
+  b[off + 2] = (v >>> 16) & 0xff;
+  b[off + 3] = (v >>> 24) & 0xff;
+}
+
+/** A u64 field of the run context, from a number below 2^32. */
+function setU64(dv: DataView, at: number, value: number): void {
+  dv.setUint32(at, value, true);
+  dv.setUint32(at + 4, 0, true);
+}

@@ -1,0 +1,246 @@
+/**
+ * The runtime: one instance of the core (maps and helpers, in WebAssembly), the objects loaded into it, the program
+ * types it runs, and where `bpf_printk` output goes.
+ *
+ * ```ts
+ * const rt = await Runtime.create();
+ * const obj = rt.load(readFileSync('xdp_firewall.o'));
+ * obj.map('blocked_ports').update(u16(22), u8(1));
+ * const r = obj.program('xdp_firewall').run({ data: frame });
+ * r.returnName; // 'XDP_DROP'
+ * ```
+ *
+ * @module
+ */
+
+import type { Instruction } from '../asm/index.ts';
+import { prepareLinkedProgram, prepareProgram, type HelperCatalog } from '../interp/index.ts';
+import { readObject, type MapSpec, type ObjectSpec, type ProgramSpec } from '../spec/index.ts';
+import { CoreInterpreterHost } from './core-interpreter-host.ts';
+import { type CoreMap, CoreWasm, type TraceMessage } from './core-wasm.ts';
+import { RuntimeLoadError } from './errors.ts';
+import { dataSectionFlags, type LoadedObject, LoadedProgram, loadObject, type LoadOptions } from './loaded-object.ts';
+import { RunArena, runProgram, type RunInput, type RunResult } from './program-run.ts';
+import { linuxProgramType, type ProgramTypeProfile, RUNNABLE_LINUX_TYPES } from './program-type-profiles.ts';
+import { stripTraceNewline, type TraceEvent } from './trace.ts';
+
+/** Options for {@link Runtime.create}. */
+export interface RuntimeOptions {
+  /** Possible CPUs (the slots of per-CPU maps); default 1. */
+  readonly ncpus?: number;
+  /** The core's .wasm file (default build/core/bpfship_core.wasm). */
+  readonly wasmPath?: string;
+  /** The identity bpf_get_current_pid_tgid / uid_gid / comm report (default this process, comm `node`). */
+  readonly task?: { readonly pid: number; readonly tgid: number; readonly uid: number; readonly gid: number; readonly comm: string };
+}
+
+/** A runtime over one core. Not for concurrent use from several threads (there is one JavaScript thread anyway). */
+export class Runtime {
+  readonly core: CoreWasm;
+  private readonly host: CoreInterpreterHost;
+  private readonly arenas: RunArena[] = [];
+  private readonly programsById = new Map<number, LoadedProgram>();
+  private readonly hostTypes = new Map<string, ProgramTypeProfile>();
+  private readonly traceListeners = new Set<(e: TraceEvent) => void>();
+  private readonly activeTraces = new Map<number, TraceEvent[]>();
+  private readonly task: { pid: number; comm: string };
+  private readonly clockStart: bigint;
+  private nextId = 1;
+
+  private constructor(core: CoreWasm, clockStart: bigint, task: { pid: number; comm: string }) {
+    this.core = core;
+    this.clockStart = clockStart;
+    this.task = task;
+    this.host = new CoreInterpreterHost(core);
+    core.onTrace((m) => this.deliverTrace(m));
+  }
+
+  /** Instantiates the core and a runtime over it. */
+  static async create(options: RuntimeOptions = {}): Promise<Runtime> {
+    const start = process.hrtime.bigint();
+    const core = await CoreWasm.load({ ...coreOptions(options, start) });
+    return new Runtime(core, start, { pid: options.task?.pid ?? process.pid, comm: options.task?.comm ?? 'node' });
+  }
+
+  /** {@link create}, synchronously (compiles the core on this thread). */
+  static createSync(options: RuntimeOptions = {}): Runtime {
+    const start = process.hrtime.bigint();
+    const core = CoreWasm.loadSync({ ...coreOptions(options, start) });
+    return new Runtime(core, start, { pid: options.task?.pid ?? process.pid, comm: options.task?.comm ?? 'node' });
+  }
+
+  /** Nanoseconds on the runtime's monotonic clock (what bpf_ktime_get_ns returns). */
+  now(): bigint {
+    return process.hrtime.bigint() - this.clockStart + 1n;
+  }
+
+  /**
+   * Loads an object (ELF bytes or a spec read before): maps, global data, programs.
+   *
+   * @throws {LoadError} for a program the runtime refuses (a helper it lacks, a malformed instruction);
+   *   {@link RuntimeLoadError} for maps the core refuses or program types that do not run here.
+   */
+  load(object: Uint8Array | ObjectSpec, options: LoadOptions & { readonly name?: string } = {}): LoadedObject {
+    const spec = object instanceof Uint8Array ? readObject(object, { name: options.name ?? 'object' }) : object;
+    return loadObject({
+      runtime: this,
+      createMap: (m, inner, lock) => this.createMapFromSpec(m, inner, lock),
+      createArray: (name, valueSize, readOnly) =>
+        this.core.createMap({ type: 2, keySize: 4, valueSize, maxEntries: 1, flags: dataSectionFlags(readOnly), name: name.slice(0, 15) }),
+      profileFor: (p, override) => this.profileFor(p, override, spec),
+      nextProgramId: () => this.nextId++,
+      prepare: (_p, linked, opts, profile) => prepareLinkedProgram(linked, {
+        ...opts,
+        helpers: this.helperCatalog(),
+        ...(profile.allowedHelpers === undefined ? {} : { allowHelpers: profile.allowedHelpers }),
+      }),
+      register: (prepared) => this.host.register(prepared),
+    }, spec, options);
+  }
+
+  /**
+   * Loads one program from bare instructions (no maps, no global data): for tests, and for hosts that generate
+   * programs. `programType` is a Linux type name (`xdp`) or a host-defined one.
+   *
+   * @throws {LoadError} as {@link load} does.
+   */
+  loadInstructions(instructions: readonly Instruction[], options: { readonly name?: string; readonly programType: string; readonly attachType?: string; readonly mode?: LoadOptions['mode'] }): LoadedProgram {
+    const mode = options.mode ?? 'interpret';
+    if (mode !== 'interpret') throw new RuntimeLoadError(`execution mode '${mode}' is not available yet (available: interpret)`);
+    const name = options.name ?? 'program';
+    const profile = this.hostTypes.get(options.programType) ?? linuxProgramType(options.programType, options.attachType);
+    if (profile === undefined) throw new RuntimeLoadError(`program type '${options.programType}' does not run here (runnable: ${[...RUNNABLE_LINUX_TYPES, ...this.hostTypes.keys()].join(', ')})`);
+    const prepared = prepareProgram(instructions, {
+      id: this.nextId++,
+      name,
+      helpers: this.helperCatalog(),
+      ...(profile.allowedHelpers === undefined ? {} : { allowHelpers: profile.allowedHelpers }),
+    });
+    this.host.register(prepared);
+    const loaded = new LoadedProgram(this, undefined, profile, prepared, [], mode);
+    this.registerLoaded(loaded);
+    return loaded;
+  }
+
+  /**
+   * Declares a host-defined program type (see defineProgramType). Programs in sections named after it, or loaded
+   * with `programType: name`, run with its context and may call only its helpers.
+   */
+  defineProgramType(profile: ProgramTypeProfile): void {
+    if (RUNNABLE_LINUX_TYPES.includes(profile.name)) throw new RuntimeLoadError(`'${profile.name}' is a Linux program type; choose another name`);
+    this.hostTypes.set(profile.name, profile);
+  }
+
+  /** Calls `listener` with every message any program prints; returns a function that removes it. */
+  onTrace(listener: (e: TraceEvent) => void): () => void {
+    this.traceListeners.add(listener);
+    return () => this.traceListeners.delete(listener);
+  }
+
+  /** The helpers of the core, for preparing programs. */
+  helperCatalog(): HelperCatalog {
+    return { has: (id) => this.core.helperImplemented(id), name: (id) => this.core.helperName(id) };
+  }
+
+  /** @internal LoadedProgram.run. */
+  run(program: LoadedProgram, input: RunInput): RunResult {
+    const arena = this.takeArena();
+    const traces: TraceEvent[] = [];
+    this.activeTraces.set(arena.runCtx, traces);
+    arena.busy = true;
+    try {
+      return runProgram(this.core, this.host, arena, program, input, traces);
+    } finally {
+      arena.busy = false;
+      this.activeTraces.delete(arena.runCtx);
+    }
+  }
+
+  /** @internal */
+  registerLoaded(p: LoadedProgram): void {
+    this.programsById.set(p.id, p);
+  }
+
+  /** @internal LoadedObject.close. */
+  unregisterProgram(id: number): void {
+    this.host.unregister(id);
+    this.programsById.delete(id);
+  }
+
+  /** The loaded program with runtime id `id` (what program arrays hold). */
+  programById(id: number): LoadedProgram | undefined {
+    return this.programsById.get(id);
+  }
+
+  private takeArena(): RunArena {
+    for (const a of this.arenas) if (!a.busy) return a;
+    const a = new RunArena(this.core, this.host);
+    this.arenas.push(a);
+    return a;
+  }
+
+  private createMapFromSpec(m: MapSpec, inner: CoreMap | undefined, spinLock: number): CoreMap {
+    let maxEntries = m.maxEntries;
+    // libbpf sizes a perf event array with max_entries 0 to the number of CPUs.
+    if (m.type === 4 && maxEntries === 0) maxEntries = this.core.ncpus;
+    return this.core.createMap({
+      type: m.type as Parameters<CoreWasm['createMap']>[0]['type'],
+      keySize: m.keySize,
+      valueSize: m.valueSize,
+      maxEntries,
+      flags: m.flags,
+      ...(inner === undefined ? {} : { innerMap: inner }),
+      ...(spinLock >= 0 ? { spinLockOffset: spinLock } : {}),
+      name: m.name.slice(0, 15),
+    });
+  }
+
+  private profileFor(p: ProgramSpec, override: string | undefined, spec: ObjectSpec): ProgramTypeProfile {
+    const typeName = override ?? p.kind.programType;
+    const host = this.hostTypes.get(typeName) ?? (override === undefined ? this.hostTypeBySection(p.sectionName) : undefined);
+    if (host !== undefined) return host;
+    const linux = linuxProgramType(typeName, p.kind.attachType);
+    if (linux !== undefined) return linux;
+    const hostNames = [...this.hostTypes.keys()];
+    throw new RuntimeLoadError(
+      `${spec.file}: program '${p.name}' (section '${p.sectionName}') is of type ${typeName}, which does not run here (runnable: ${[...RUNNABLE_LINUX_TYPES, ...hostNames].join(', ')})`,
+      { file: spec.file, section: p.sectionName },
+    );
+  }
+
+  private hostTypeBySection(section: string): ProgramTypeProfile | undefined {
+    for (const [name, profile] of this.hostTypes) if (section === name || section.startsWith(`${name}/`)) return profile;
+    return undefined;
+  }
+
+  private deliverTrace(m: TraceMessage): void {
+    const prog = this.host.program(m.progId);
+    const event: TraceEvent = {
+      program: prog?.name ?? `#${m.progId}`,
+      programId: m.progId,
+      timeNs: this.now(),
+      cpu: m.cpu,
+      pid: this.task.pid,
+      comm: this.task.comm,
+      message: stripTraceNewline(m.text),
+    };
+    this.activeTraces.get(m.runCtx)?.push(event);
+    for (const l of this.traceListeners) l(event);
+  }
+}
+
+function coreOptions(options: RuntimeOptions, start: bigint): Parameters<typeof CoreWasm.loadSync>[0] {
+  const TAI_OFFSET_NS = 37n * 1_000_000_000n;
+  return {
+    ncpus: options.ncpus ?? 1,
+    ...(options.wasmPath === undefined ? {} : { wasmPath: options.wasmPath }),
+    ...(options.task === undefined ? {} : { task: options.task }),
+    ktimeNs: (clock: number): bigint => {
+      const now = process.hrtime.bigint();
+      if (clock === 2) return now - start - ((now - start) % 4_000_000n) + 1n; // coarse: jiffies at HZ=250
+      if (clock === 3) return BigInt(Date.now()) * 1_000_000n + TAI_OFFSET_NS;
+      return now - start + 1n;
+    },
+  };
+}
+
