@@ -15,6 +15,8 @@ import { registerAsmCommands } from './commands/asm.ts';
 import { registerSignCommands } from './commands/sign.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerConformanceCommands } from './commands/conformance.ts';
+import { registerBpf2cCommand } from './commands/bpf2c.ts';
+import { registerBuildCommand } from './commands/build.ts';
 
 /** Exit statuses. */
 export const ExitCode = { ok: 0, rejected: 1, badInput: 2, internal: 70 } as const;
@@ -68,6 +70,8 @@ function buildProgram(io: Io, state: { code: number }): Command {
   registerSignCommands(program, io, setExit);
   registerRunCommand(program, io, setExit);
   registerConformanceCommands(program, io, setExit);
+  registerBpf2cCommand(program, io, setExit);
+  registerBuildCommand(program, io, setExit);
   return program;
 }
 

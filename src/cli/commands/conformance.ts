@@ -19,6 +19,7 @@ import { ConformanceHost, Interpreter, conformanceInstructions, prepareConforman
 import { readElf } from '../../elf/index.ts';
 import { BpfshipError } from '../../internal/errors.ts';
 import { linkProgram, readObject, selectPrograms } from '../../spec/index.ts';
+import { nativeConformanceExecutor } from '../../runtime/native/conformance-native.ts';
 import { readInput, UsageError } from '../io.ts';
 import type { Io } from '../main.ts';
 
@@ -29,6 +30,10 @@ export interface ConformanceExecutor {
    * length; returns r0. Throws a BpfshipError when the program is refused or faults.
    */
   run(instructions: readonly Instruction[], mem: Uint8Array, options: { xdp: boolean; file?: string }): bigint;
+  /** Compiles ahead, all at once, the programs `run` will be given (modes that build code, like native). */
+  prepare?(programs: readonly { readonly instructions: readonly Instruction[]; readonly xdp?: boolean }[]): void;
+  /** Releases what the executor holds (loaded images). */
+  close?(): void;
 }
 
 /** The interpreter as a conformance executor (one interpreter and memory reused across tests). */
@@ -47,7 +52,7 @@ export function interpretExecutor(): ConformanceExecutor {
 export const conformanceExecutors: Record<string, (() => ConformanceExecutor) | undefined> = {
   interpret: interpretExecutor,
   jit: undefined,
-  native: undefined,
+  native: nativeConformanceExecutor,
 };
 
 /** The executor for `--mode`, or a UsageError naming the modes. */
@@ -92,6 +97,8 @@ export function runConformanceFiles(files: readonly string[], mode: string, io: 
   const executor = executorFor(mode);
   const summary: ConformanceSummary = { passed: 0, failed: 0, skipped: 0, ms: 0 };
   const t0 = performance.now();
+  // 1. Read every test, so that a mode that compiles can build all programs at once.
+  const tests: { file: string; test: ReturnType<typeof parseConformanceData> }[] = [];
   for (const file of files) {
     const text = new TextDecoder().decode(readInput(file));
     let test;
@@ -108,14 +115,33 @@ export function runConformanceFiles(files: readonly string[], mode: string, io: 
       io.stdout(`SKIP ${file}: no '-- result' or '-- error' section\n`);
       continue;
     }
-    const { passed, reason } = judge(executor, test, file);
-    if (passed) {
-      summary.passed++;
-      if (verbose) io.stdout(`PASS ${file}\n`);
-    } else {
-      summary.failed++;
-      io.stdout(`FAIL ${file}: ${reason ?? 'failed'}\n`);
+    tests.push({ file, test });
+  }
+  try {
+    if (executor.prepare !== undefined) {
+      const programs = [];
+      for (const { file, test } of tests) {
+        try {
+          programs.push({ instructions: conformanceInstructions(test, file), xdp: false });
+        } catch (e) {
+          if (!(e instanceof BpfshipError)) throw e; // judged (and reported) below
+        }
+      }
+      executor.prepare(programs);
     }
+    // 2. Run and judge each.
+    for (const { file, test } of tests) {
+      const { passed, reason } = judge(executor, test, file);
+      if (passed) {
+        summary.passed++;
+        if (verbose) io.stdout(`PASS ${file}\n`);
+      } else {
+        summary.failed++;
+        io.stdout(`FAIL ${file}: ${reason ?? 'failed'}\n`);
+      }
+    }
+  } finally {
+    executor.close?.();
   }
   summary.ms = performance.now() - t0;
   return summary;

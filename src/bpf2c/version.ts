@@ -1,0 +1,9 @@
+/**
+ * The version of bpf2c's translation, recorded in every image. Bumped whenever the generated code's meaning or
+ * layout changes, so that an image says which translation produced it (and build caches key on it).
+ *
+ * @module
+ */
+
+/** bpf2c's version. */
+export const BPF2C_VERSION = '0.1.0';

@@ -1,0 +1,186 @@
+/**
+ * The runtime core's native library (build/core/libbpfship_core.so, built by scripts/build-core.sh) as seen from
+ * Node through koffi: the functions native mode needs to create maps, fill an image's helper table and set up run
+ * contexts. Native images never link against the core; the loader hands them the core's function and map
+ * addresses, so the maps a program uses are the same objects TypeScript reads through this binding.
+ *
+ * Pointers are BigInt addresses (koffi 3's convention).
+ *
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BpfshipError } from '../../internal/errors.ts';
+import { koffi } from './ffi.ts';
+
+/** The core library is missing or refuses an operation. */
+export class CoreError extends BpfshipError {
+  readonly errno: number;
+  constructor(detail: string, errno = 0) {
+    super('NATIVE_CORE', detail);
+    this.name = 'CoreError';
+    this.errno = errno;
+  }
+}
+
+/** The ABI version this binding was written for (bpfship_core.h BPFSHIP_CORE_ABI_VERSION). */
+export const CORE_ABI_VERSION = 1;
+/** sizeof(bpfship_run_ctx). */
+export const RUN_CTX_SIZE = 160;
+
+/** The attributes of a new map (bpfship_map_attr). */
+export interface CoreMapAttributes {
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags?: number;
+  readonly innerMapId?: number;
+  readonly spinLockOffset?: number;
+  readonly name?: string;
+}
+
+/** The functions of libbpfship_core.so native mode uses. */
+export interface CoreLibrary {
+  readonly path: string;
+  abiVersion(): number;
+  /** bpfship_core_init(ncpus): idempotent for the same count. */
+  init(ncpus: number): void;
+  ncpus(): number;
+  alloc(size: number): bigint;
+  free(ptr: bigint): void;
+  /** The helper's function address, or 0n when the core does not implement it. */
+  helperAddress(id: number): bigint;
+  helperImplemented(id: number): boolean;
+  helperName(id: number): string | undefined;
+  createMap(attr: CoreMapAttributes): bigint;
+  releaseMap(map: bigint): void;
+  mapId(map: bigint): number;
+  mapFromId(id: number): bigint;
+  /** Returns 0 or a negative errno, as the core does. */
+  mapLookup(map: bigint, key: Uint8Array | null, value: Uint8Array, flags?: bigint): number;
+  mapUpdate(map: bigint, key: Uint8Array | null, value: Uint8Array, flags?: bigint): number;
+  mapDelete(map: bigint, key: Uint8Array): number;
+  mapNextKey(map: bigint, key: Uint8Array | null, next: Uint8Array): number;
+  mapFreeze(map: bigint): number;
+  /** bpfship_map_value_addr(map, index, cpu): the address of an array value, or 0n. */
+  mapValueAddress(map: bigint, index: number, cpu: number): bigint;
+  /** bpfship_run_ctx_init: returns 0 or -EINVAL. */
+  runCtxInit(ctx: bigint, progType: number, cpu: number, seed: bigint): number;
+  /** The address of bpfship_helper_fn_of, which images use to resolve `callx`. */
+  helperResolverAddress(): bigint;
+  /** bpfship_ringbuf_peek + advance: the next committed record's bytes, or undefined when none. */
+  ringbufNext(map: bigint): Uint8Array | undefined;
+}
+
+let loaded: CoreLibrary | undefined;
+
+/** Where the core library is: `$BPFSHIP_CORE_LIB`, else build/core/libbpfship_core.so of this checkout. */
+export function coreLibraryPath(): string {
+  const env = process.env.BPFSHIP_CORE_LIB;
+  if (env !== undefined && env !== '') return env;
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ['../../..', '../../../..']) {
+    const p = resolve(here, up, 'build/core/libbpfship_core.so');
+    if (existsSync(p)) return p;
+  }
+  return resolve(here, '../../..', 'build/core/libbpfship_core.so');
+}
+
+/**
+ * Loads the core library once (and initialises it for `ncpus` possible CPUs, 1 by default).
+ *
+ * @throws {CoreError} when the library is missing (run scripts/build-core.sh) or its ABI version differs.
+ */
+export function loadCoreLibrary(ncpus = 1): CoreLibrary {
+  if (loaded !== undefined) {
+    loaded.init(ncpus);
+    return loaded;
+  }
+  const path = coreLibraryPath();
+  if (!existsSync(path)) throw new CoreError(`the runtime core library ${path} does not exist: build it with scripts/build-core.sh`);
+  const lib = koffi.load(path);
+  const f = {
+    init: lib.func('int bpfship_core_init(uint32_t ncpus)'),
+    ncpus: lib.func('uint32_t bpfship_core_ncpus(void)'),
+    abi: lib.func('uint32_t bpfship_core_abi_version(void)'),
+    alloc: lib.func('void *bpfship_alloc(size_t size)'),
+    free: lib.func('void bpfship_free(void *ptr)'),
+    fnOf: lib.func('void *bpfship_helper_fn_of(uint32_t id)'),
+    implemented: lib.func('int bpfship_helper_implemented(uint32_t id)'),
+    name: lib.func('const char *bpfship_helper_name(uint32_t id)'),
+    create: lib.func('int bpfship_map_create(const void *attr, _Out_ void **out)'),
+    release: lib.func('void bpfship_map_release(void *map)'),
+    id: lib.func('uint32_t bpfship_map_id(void *map)'),
+    fromId: lib.func('void *bpfship_map_from_id(uint32_t id)'),
+    lookup: lib.func('int bpfship_map_lookup(void *map, const void *key, void *value, uint64_t flags)'),
+    update: lib.func('int bpfship_map_update(void *map, const void *key, const void *value, uint64_t flags)'),
+    del: lib.func('int bpfship_map_delete(void *map, const void *key)'),
+    next: lib.func('int bpfship_map_get_next_key(void *map, const void *key, void *next_key)'),
+    freeze: lib.func('int bpfship_map_freeze(void *map)'),
+    valueAddr: lib.func('void *bpfship_map_value_addr(void *map, uint32_t index, uint32_t cpu)'),
+    runCtxInit: lib.func('int bpfship_run_ctx_init(void *ctx, uint32_t prog_type, uint32_t cpu, uint64_t seed)'),
+    peek: lib.func('int64_t bpfship_ringbuf_peek(void *map, _Out_ void **sample)'),
+    advance: lib.func('int bpfship_ringbuf_advance(void *map)'),
+  };
+  const abi = f.abi() as number;
+  if (abi !== CORE_ABI_VERSION) throw new CoreError(`${path} has core ABI version ${abi}; this runtime needs ${CORE_ABI_VERSION}`);
+  const addr = (p: unknown): bigint => (p === null || p === undefined ? 0n : BigInt(koffi.address(p)));
+  const resolver = addr(lib.symbol('bpfship_helper_fn_of'));
+  const core: CoreLibrary = {
+    path,
+    abiVersion: () => abi,
+    init(n) {
+      const rc = f.init(n) as number;
+      if (rc !== 0 && (f.ncpus() as number) !== n) throw new CoreError(`bpfship_core_init(${n}) failed with ${rc} (the core was initialised for ${f.ncpus() as number} CPUs)`, -rc);
+    },
+    ncpus: () => f.ncpus() as number,
+    alloc(size) {
+      const p = addr(f.alloc(size));
+      if (p === 0n) throw new CoreError(`bpfship_alloc(${size}) failed`);
+      return p;
+    },
+    free: (p) => void f.free(p),
+    helperAddress: (id) => addr(f.fnOf(id)),
+    helperImplemented: (id) => (f.implemented(id) as number) === 1,
+    helperName: (id) => (f.name(id) as string | null) ?? undefined,
+    createMap(attr) {
+      const buf = Buffer.alloc(56);
+      buf.writeUInt32LE(attr.type, 0);
+      buf.writeUInt32LE(attr.keySize, 4);
+      buf.writeUInt32LE(attr.valueSize, 8);
+      buf.writeUInt32LE(attr.maxEntries, 12);
+      buf.writeUInt32LE(attr.flags ?? 0, 16);
+      buf.writeUInt32LE(attr.innerMapId ?? 0, 20);
+      buf.writeInt32LE(attr.spinLockOffset ?? -1, 24);
+      buf.write((attr.name ?? '').slice(0, 15), 40, 'latin1');
+      const out: unknown[] = [null];
+      const rc = f.create(buf, out) as number;
+      if (rc !== 0) throw new CoreError(`creating map '${attr.name ?? ''}' (type ${attr.type}, key ${attr.keySize}, value ${attr.valueSize}, ${attr.maxEntries} entries) failed with errno ${-rc}`, -rc);
+      return addr(out[0]);
+    },
+    releaseMap: (m) => void f.release(m),
+    mapId: (m) => f.id(m) as number,
+    mapFromId: (id) => addr(f.fromId(id)),
+    mapLookup: (m, k, v, flags = 0n) => f.lookup(m, k, v, flags) as number,
+    mapUpdate: (m, k, v, flags = 0n) => f.update(m, k, v, flags) as number,
+    mapDelete: (m, k) => f.del(m, k) as number,
+    mapNextKey: (m, k, n) => f.next(m, k, n) as number,
+    mapFreeze: (m) => f.freeze(m) as number,
+    mapValueAddress: (m, i, cpu) => addr(f.valueAddr(m, i, cpu)),
+    runCtxInit: (ctx, t, cpu, seed) => f.runCtxInit(ctx, t, cpu, seed) as number,
+    helperResolverAddress: () => resolver,
+    ringbufNext(m) {
+      const out: unknown[] = [null];
+      const n = Number(f.peek(m, out) as number | bigint);
+      if (n < 0) return undefined;
+      const bytes = new Uint8Array(koffi.view(out[0], n).slice(0));
+      f.advance(m);
+      return bytes;
+    },
+  };
+  core.init(ncpus);
+  loaded = core;
+  return core;
+}
