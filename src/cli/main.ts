@@ -17,6 +17,8 @@ import { registerRunCommand } from './commands/run.ts';
 import { registerConformanceCommands } from './commands/conformance.ts';
 import { registerBpf2cCommand } from './commands/bpf2c.ts';
 import { registerBuildCommand } from './commands/build.ts';
+import { registerVerifyCommand } from './commands/verify.ts';
+import { verifierWiring } from './verifier-wiring.ts';
 
 /** Exit statuses. */
 export const ExitCode = { ok: 0, rejected: 1, badInput: 2, internal: 70 } as const;
@@ -70,8 +72,9 @@ function buildProgram(io: Io, state: { code: number }): Command {
   registerSignCommands(program, io, setExit);
   registerRunCommand(program, io, setExit);
   registerConformanceCommands(program, io, setExit);
-  registerBpf2cCommand(program, io, setExit);
-  registerBuildCommand(program, io, setExit);
+  registerVerifyCommand(program, io, setExit);
+  registerBpf2cCommand(program, io, setExit, verifierWiring);
+  registerBuildCommand(program, io, setExit, verifierWiring);
   return program;
 }
 

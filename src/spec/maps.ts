@@ -41,21 +41,36 @@ export function readMaps(elf: ElfFile, btf: Btf | undefined): MapSpec[] {
 function readAllLegacyMaps(elf: ElfFile): MapSpec[] {
   // Inner map indices count definitions across every legacy maps section, in section order (`maps`, or one
   // section per map as `maps/<name>`, the form eBPF for Windows' samples use).
-  const all: { map: MapSpec; inner: number | undefined }[] = [];
+  const all: LegacyMap[] = [];
   for (const s of elf.sections) {
     if (s.name === 'maps' || s.name.startsWith('maps/')) all.push(...readLegacyMaps(elf, s));
   }
   return all.map(({ map, inner }) => {
     if (inner === undefined) return map;
-    const innerMap = all[inner]?.map;
+    const where = { file: elf.name, section: map.sectionName, offset: map.sectionOffset };
+    // samples/bpf's layout names the inner map by its index among the definitions; iproute2's by its `id` field.
+    const innerMap = inner.by === 'index' ? all[inner.value]?.map : all.find((x) => x.id === inner.value)?.map;
     if (innerMap === undefined || innerMap === map) {
-      throw new SpecError(`map '${map.name}' names inner map definition ${inner}, but the object has ${all.length} legacy map definitions`, { file: elf.name, section: map.sectionName, offset: map.sectionOffset });
+      throw new SpecError(
+        inner.by === 'index'
+          ? `map '${map.name}' names inner map definition ${inner.value}, but the object has ${all.length} legacy map definitions`
+          : `map '${map.name}' names the inner map with id ${inner.value}, but no other map definition has that id`,
+        where,
+      );
     }
     return { ...map, innerMap };
   });
 }
 
-function readLegacyMaps(elf: ElfFile, s: ElfSection): { map: MapSpec; inner: number | undefined }[] {
+/** A legacy definition with how it names its inner map, resolved once all definitions are read. */
+interface LegacyMap {
+  readonly map: MapSpec;
+  /** iproute2's `id` field (0 when the layout has none). */
+  readonly id: number;
+  readonly inner: { readonly by: 'index' | 'id'; readonly value: number } | undefined;
+}
+
+function readLegacyMaps(elf: ElfFile, s: ElfSection): LegacyMap[] {
   const where: Location = { file: elf.name, section: s.name };
   const symbols = elf.symbols
     .filter((sym) => sym.sectionIndex === s.index && sym.type !== SymbolType.SECTION && sym.type !== SymbolType.FILE && sym.name !== '')
@@ -75,7 +90,7 @@ function readLegacyMaps(elf: ElfFile, s: ElfSection): { map: MapSpec; inner: num
   if (s.data.length !== s.size) throw new SpecError(`the legacy maps section has no contents in the file (type ${s.type}), expected PROGBITS definitions`, where);
   const view = new ByteView(s.data, where, (detail, at) => new SpecError(detail, at));
   const u32 = (off: number): number => view.u32(off, 'map definition field');
-  const maps: { map: MapSpec; inner: number | undefined }[] = [];
+  const maps: LegacyMap[] = [];
   for (const sym of symbols) {
     const at = sym.value;
     if (at % defSize !== 0 || at + defSize > s.size) {
@@ -83,17 +98,25 @@ function readLegacyMaps(elf: ElfFile, s: ElfSection): { map: MapSpec; inner: num
     }
     let pinning = 0;
     let numaNode = 0;
-    let inner: number | undefined;
+    let id = 0;
+    let inner: LegacyMap['inner'];
+    const type = u32(at);
+    const isMapInMap = type === MapType.array_of_maps || type === MapType.hash_of_maps;
     if (defSize === 28) {
-      inner = u32(at + 20) === 0 ? undefined : u32(at + 20);
+      // inner_map_idx, numa_node: the index counts from 0, so it means something only for map-in-map types.
+      if (isMapInMap) inner = { by: 'index', value: u32(at + 20) };
       numaNode = u32(at + 24);
     } else if (defSize === 36) {
+      // id, pinning, inner_id, inner_idx: inner_id names the template by its id; inner_idx is the slot of the
+      // outer map iproute2 puts it in, which is about contents, not the definition.
+      id = u32(at + 20);
       pinning = u32(at + 24);
-      inner = u32(at + 28) === 0 ? undefined : u32(at + 32);
+      const innerId = u32(at + 28);
+      if (innerId !== 0) inner = { by: 'id', value: innerId };
     }
     const m: MapSpec = {
       name: sym.name,
-      type: u32(at),
+      type,
       keySize: u32(at + 4),
       valueSize: u32(at + 8),
       maxEntries: u32(at + 12),
@@ -110,7 +133,7 @@ function readLegacyMaps(elf: ElfFile, s: ElfSection): { map: MapSpec; inner: num
       sectionName: s.name,
       sectionOffset: at,
     };
-    maps.push({ map: m, inner });
+    maps.push({ map: m, id, inner });
   }
   return maps;
 }

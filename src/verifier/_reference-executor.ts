@@ -1,0 +1,219 @@
+/**
+ * A small bounds-checking executor for the soundness check (`soundness.ts`): runs a generated XDP program on a
+ * concrete input, with every memory access checked against the regions that exist (the context, the packet, the
+ * stack, map values handed out by lookups) and every stack read checked against the bytes written. It implements
+ * exactly what the generator emits plus the common instructions; the project's interpreter is the other executor.
+ *
+ * Addresses are below 2^32 so that `ctx->data` (a 32-bit field) holds the packet address as the kernel's rewrite
+ * of context loads would give it.
+ *
+ * @module
+ */
+
+import { AtomicOp, CallSource, InstructionClass, JumpOp, LoadImm64Source, Mode, Opcode, sizeInBytes, type Instruction } from '../asm/index.ts';
+import { evalAlu, evalCondition } from './concrete.ts';
+import type { GeneratedProgram } from './generator.ts';
+import type { ConcreteInput, ExecutionOutcome, SoundnessExecutor } from './soundness.ts';
+
+interface Region {
+  readonly name: string;
+  readonly base: number;
+  readonly bytes: Uint8Array;
+  /** For the stack: which bytes were written. */
+  readonly init: Uint8Array | undefined;
+  readonly readOnly: boolean;
+}
+
+const CTX_BASE = 0x1000;
+const PACKET_BASE = 0x10000;
+const STACK_BASE = 0x20000;
+const STACK_FRAME = 512;
+const MAP_PTR_BASE = 0x7000;
+const VALUE_BASE = 0x100000;
+
+/** Runs a program once; see the module comment. */
+function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): ExecutionOutcome {
+  const regions: Region[] = [];
+  const packet = new Uint8Array(input.packet);
+  regions.push({ name: 'packet', base: PACKET_BASE, bytes: packet, init: undefined, readOnly: false });
+  const ctx = new Uint8Array(24);
+  const dv = new DataView(ctx.buffer);
+  dv.setUint32(0, PACKET_BASE, true);
+  dv.setUint32(4, PACKET_BASE + packet.length, true);
+  dv.setUint32(8, PACKET_BASE, true);
+  regions.push({ name: 'ctx', base: CTX_BASE, bytes: ctx, init: undefined, readOnly: true });
+  const stack = new Uint8Array(STACK_FRAME * 8);
+  const stackInit = new Uint8Array(STACK_FRAME * 8);
+  regions.push({ name: 'stack', base: STACK_BASE, bytes: stack, init: stackInit, readOnly: false });
+  const values = new Map<string, number>();
+  let nextValue = VALUE_BASE;
+
+  const bySlot = new Map<number, Instruction>();
+  for (const ins of p.instructions) bySlot.set(ins.slot, ins);
+  const regs: bigint[] = new Array<bigint>(11).fill(0n);
+  regs[1] = BigInt(CTX_BASE);
+  regs[10] = BigInt(STACK_BASE + STACK_FRAME * 8);
+  const frames: { ret: number; saved: bigint[] }[] = [];
+  let pc = 0;
+  let calls = 0;
+
+  const find = (addr: bigint, size: number): Region | undefined => {
+    for (const r of regions) {
+      const a = Number(addr) - r.base;
+      if (addr >= BigInt(r.base) && a + size <= r.bytes.length) return r;
+    }
+    return undefined;
+  };
+  const fault = (message: string): ExecutionOutcome => ({ kind: 'fault', slot: pc, message });
+
+  for (let step = 0; step < maxSteps; step++) {
+    const ins = bySlot.get(pc);
+    if (ins === undefined) return fault(`no instruction at slot ${pc}`);
+    const cls = ins.opcode & 0x07;
+    switch (cls) {
+      case InstructionClass.ALU:
+      case InstructionClass.ALU64: {
+        const is64 = cls === InstructionClass.ALU64;
+        const op = ins.opcode & 0xf0;
+        const x = (ins.opcode & 0x08) !== 0;
+        let src: bigint;
+        let offset = ins.offset;
+        if (op === 0xd0) {
+          src = BigInt(ins.imm);
+          offset = is64 || x ? 1 : 0;
+        } else {
+          src = x ? (regs[ins.src] as bigint) : BigInt.asUintN(64, BigInt(ins.imm));
+        }
+        regs[ins.dst] = evalAlu(op, is64, offset, regs[ins.dst] as bigint, src);
+        pc += 1;
+        break;
+      }
+      case InstructionClass.LD: {
+        if (ins.opcode !== Opcode.LDDW) return { kind: 'unsupported', message: 'legacy packet loads' };
+        const imm64 = ins.imm64 ?? BigInt(ins.imm);
+        if (ins.src === LoadImm64Source.IMM64) regs[ins.dst] = BigInt.asUintN(64, imm64);
+        else if (ins.src === LoadImm64Source.MAP_IDX) regs[ins.dst] = BigInt(MAP_PTR_BASE + ins.imm);
+        else return { kind: 'unsupported', message: `lddw src ${ins.src}` };
+        pc += 2;
+        break;
+      }
+      case InstructionClass.LDX:
+      case InstructionClass.ST:
+      case InstructionClass.STX: {
+        const size = sizeInBytes(ins.opcode & 0x18);
+        const load = cls === InstructionClass.LDX;
+        const base = load ? ins.src : ins.dst;
+        const addr = BigInt.asUintN(64, (regs[base] as bigint) + BigInt(ins.offset));
+        const region = find(addr, size);
+        if (region === undefined) return fault(`${load ? 'load' : 'store'} of ${size} bytes at 0x${addr.toString(16)} (r${base}${ins.offset >= 0 ? '+' : ''}${ins.offset}) is outside every region`);
+        const at = Number(addr) - region.base;
+        if (load) {
+          if (region.init !== undefined) for (let i = 0; i < size; i++) if (region.init[at + i] === 0) return fault(`read of stack byte ${at + i - region.bytes.length} never written`);
+          let v = 0n;
+          for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(region.bytes[at + i] as number);
+          if ((ins.opcode & 0xe0) === Mode.MEMSX) v = BigInt.asUintN(64, BigInt.asIntN(size * 8, v));
+          regs[ins.dst] = v;
+        } else {
+          if (region.readOnly) return fault(`store into read-only ${region.name}`);
+          const isAtomic = cls === InstructionClass.STX && (ins.opcode & 0xe0) === Mode.ATOMIC;
+          let old = 0n;
+          for (let i = size - 1; i >= 0; i--) old = (old << 8n) | BigInt(region.bytes[at + i] as number);
+          let v = cls === InstructionClass.ST ? BigInt.asUintN(64, BigInt(ins.imm)) : (regs[ins.src] as bigint);
+          if (isAtomic) {
+            const aop = ins.imm & 0xf0;
+            if (ins.imm === AtomicOp.XCHG) regs[ins.src] = old;
+            else if (ins.imm === AtomicOp.CMPXCHG) {
+              v = old === BigInt.asUintN(size * 8, regs[0] as bigint) ? v : old;
+              regs[0] = old;
+            } else {
+              v = evalAlu(aop === 0 ? 0x00 : aop, true, 0, old, v);
+              if ((ins.imm & AtomicOp.FETCH) !== 0) regs[ins.src] = old;
+            }
+          }
+          for (let i = 0; i < size; i++) {
+            region.bytes[at + i] = Number((v >> BigInt(8 * i)) & 0xffn);
+            if (region.init !== undefined) region.init[at + i] = 1;
+          }
+        }
+        pc += 1;
+        break;
+      }
+      default: {
+        const op = ins.opcode & 0xf0;
+        if (ins.opcode === Opcode.JA) {
+          pc += 1 + ins.offset;
+          break;
+        }
+        if (op === JumpOp.EXIT) {
+          const f = frames.pop();
+          if (f === undefined) return { kind: 'ok', r0: regs[0] as bigint };
+          for (let r = 6; r <= 10; r++) regs[r] = f.saved[r] as bigint;
+          pc = f.ret;
+          break;
+        }
+        if (op === JumpOp.CALL) {
+          if (ins.src === CallSource.LOCAL) {
+            if (frames.length >= 7) return fault('call stack too deep');
+            frames.push({ ret: pc + 1, saved: regs.slice() });
+            regs[10] = (regs[10] as bigint) - BigInt(STACK_FRAME);
+            pc += 1 + ins.imm;
+            break;
+          }
+          calls++;
+          const r = helper(ins.imm);
+          if (typeof r === 'string') return fault(r);
+          if (r === undefined) return { kind: 'unsupported', message: `helper ${ins.imm}` };
+          regs[0] = r;
+          pc += 1;
+          break;
+        }
+        const is32 = cls === InstructionClass.JMP32;
+        const x = (ins.opcode & 0x08) !== 0;
+        const b = x ? (regs[ins.src] as bigint) : BigInt.asUintN(64, BigInt(ins.imm));
+        pc += evalCondition(op, is32, regs[ins.dst] as bigint, b) ? 1 + ins.offset : 1;
+      }
+    }
+  }
+  return { kind: 'limit' };
+
+  function helper(id: number): bigint | string | undefined {
+    switch (id) {
+      case 1: {
+        const m = Number(regs[1] as bigint) - MAP_PTR_BASE;
+        const map = p.maps[m];
+        if (map === undefined) return `bpf_map_lookup_elem on 0x${(regs[1] as bigint).toString(16)}, not a map`;
+        const keyAddr = regs[2] as bigint;
+        const region = find(keyAddr, map.keySize);
+        if (region === undefined) return 'the key is outside every region';
+        const at = Number(keyAddr) - region.base;
+        if (region.init !== undefined) for (let i = 0; i < map.keySize; i++) if (region.init[at + i] === 0) return 'the key includes stack bytes never written';
+        let key = 0n;
+        for (let i = map.keySize - 1; i >= 0; i--) key = (key << 8n) | BigInt(region.bytes[at + i] as number);
+        if (!input.present(m, key)) return 0n;
+        const k = `${m}:${key}`;
+        let addr = values.get(k);
+        if (addr === undefined) {
+          addr = nextValue;
+          nextValue += 0x1000;
+          values.set(k, addr);
+          regions.push({ name: `${map.name}[${key}]`, base: addr, bytes: new Uint8Array(map.valueSize), init: undefined, readOnly: false });
+        }
+        return BigInt(addr);
+      }
+      case 5:
+      case 7:
+      case 8: {
+        const v = input.helperResult(id, calls);
+        return id === 5 ? v : v & 0xffffffffn;
+      }
+      default:
+        return undefined;
+    }
+  }
+}
+
+/** The reference executor. */
+export const referenceExecutor: SoundnessExecutor = {
+  name: 'reference executor',
+  run: (p, input) => execute(p, input, 100_000),
+};

@@ -1,0 +1,62 @@
+/**
+ * Test support: builds a linked program from assembly text or instructions, with a map table, so that verifier
+ * tests read like the programs they check. Only tests (and the generator) import this.
+ *
+ * @module
+ */
+
+import { assemble, type Instruction } from '../asm/index.ts';
+import type { LinkedProgram, ProgramSpec } from '../spec/index.ts';
+import { sectionKind } from '../spec/index.ts';
+import type { VerifierMap } from './maps.ts';
+
+/** A map for tests: `{ type: 1 (hash), keySize: 4, valueSize: 8, maxEntries: 16 }` by default. */
+export function testMap(fields: Partial<VerifierMap> = {}): VerifierMap {
+  return {
+    name: fields.name ?? 'm',
+    type: fields.type ?? 1,
+    keySize: fields.keySize ?? 4,
+    valueSize: fields.valueSize ?? 8,
+    maxEntries: fields.maxEntries ?? 16,
+    flags: fields.flags ?? 0,
+    readOnly: fields.readOnly ?? false,
+    frozen: fields.frozen,
+    inner: fields.inner,
+    isData: fields.isData ?? false,
+  };
+}
+
+/**
+ * A linked program of `instructions` (or LLVM-syntax text), one function per entry of `functions` (slot starts;
+ * by default, the program's start and every BPF-to-BPF call's target).
+ */
+export function testProgram(code: string | readonly Instruction[], options: { section?: string; functions?: readonly number[] } = {}): LinkedProgram {
+  const instructions = typeof code === 'string' ? assemble(code) : [...code];
+  const slotCount = instructions.reduce((n, i) => n + i.size, 0);
+  const section = options.section ?? 'xdp';
+  const program: ProgramSpec = {
+    name: 'prog',
+    sectionName: section,
+    sectionIndex: 1,
+    sectionInsnOffset: 0,
+    instructions,
+    slotCount,
+    references: [],
+    isStatic: false,
+    kind: sectionKind(section),
+    calls: [],
+    license: 'GPL',
+  };
+  // Functions start where BPF-to-BPF calls land, unless given.
+  const inferred = new Set<number>([0]);
+  for (const ins of instructions) if (ins.opcode === 0x85 && ins.src === 1) inferred.add(ins.slot + 1 + ins.imm);
+  const starts = [...(options.functions ?? inferred)].sort((a, b) => a - b);
+  const functions = starts.map((start, i) => ({
+    name: i === 0 ? 'prog' : `f${i}`,
+    sectionName: section,
+    start,
+    slotCount: (starts[i + 1] ?? slotCount) - start,
+    sectionInsnOffset: start,
+  }));
+  return { program, instructions, slotCount, functions, references: [], lineInfo: [], funcInfo: [] };
+}

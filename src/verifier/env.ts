@@ -1,0 +1,170 @@
+/**
+ * The verifier's working environment for one program: the program and its facts (CFG, maps, platform, program
+ * type), the state of the path being explored, and the services the instruction checks share (reading and writing
+ * registers with their checks, fresh ids, failing with a diagnostic).
+ *
+ * @module
+ */
+
+import type { Instruction } from '../asm/index.ts';
+import type { LinkedProgram } from '../spec/index.ts';
+import { lineInfoAt } from '../spec/index.ts';
+import type { Cfg } from './cfg.ts';
+import type { VerifierMap } from './maps.ts';
+import type { Platform, ProgramTypeInfo } from './platform.ts';
+import { type Reg, RegType, describeType } from './reg.ts';
+import type { DiagnosticCode, SourcePosition } from './report.ts';
+import { type Frame, type VerifierState, currentFrame } from './state.ts';
+
+/** Options of a verification. */
+export interface VerifyOptions {
+  /** The program type to verify as, overriding the section name's (`xdp`, `sched_cls`...). */
+  readonly programType?: string;
+  /** The expected attach type, overriding the section name's (`cgroup_inet4_bind`). */
+  readonly attachType?: string;
+  /** The license the program is loaded under, when the loader supplies one (overrides the object's). */
+  readonly license?: string;
+  /** Helpers and program types; Linux's by default. */
+  readonly platform?: Platform;
+  /** 0: diagnostics only; 1: also the state at the error; 2: the state at every instruction. */
+  readonly logLevel?: 0 | 1 | 2;
+  /** The complexity limit: instructions processed over all paths (Linux's is 1,000,000). */
+  readonly maxInsns?: number;
+  /** Stop after this many milliseconds (reported as too complex). */
+  readonly timeLimitMs?: number;
+  /** Lines of state log kept at most (level 2). */
+  readonly maxLogLines?: number;
+  /**
+   * Remember the state at every prune point, not only every few jumps (the kernel's BPF_F_TEST_STATE_FREQ): more
+   * pruning, to test that pruning is sound.
+   */
+  readonly checkpointEveryPrunePoint?: boolean;
+}
+
+/** A check failed: the path (and the program) is rejected. */
+export class VerifyFailure extends Error {
+  readonly code: DiagnosticCode;
+  readonly regs: readonly number[];
+
+  constructor(code: DiagnosticCode, message: string, regs: readonly number[] = []) {
+    super(message);
+    this.name = 'VerifyFailure';
+    this.code = code;
+    this.regs = regs;
+  }
+}
+
+/** The environment of one program's verification. */
+export class Env {
+  readonly linked: LinkedProgram;
+  readonly cfg: Cfg;
+  readonly maps: readonly VerifierMap[];
+  readonly platform: Platform;
+  readonly ptype: ProgramTypeInfo;
+  readonly gpl: boolean;
+  /** The entry function returns nothing: r0 is not checked at the program's exit. */
+  voidReturn = false;
+  /** Exits where nothing is checked (see ProgramContext). */
+  lenientExits: ReadonlySet<number> = new Set();
+  /** At exit, only check that r0 holds no address (see ProgramContext). */
+  leakOnlyReturn = false;
+  /** The path being explored. */
+  cur!: VerifierState;
+  /** The instruction being checked. */
+  slot = 0;
+  /** Deepest stack use of each function, in bytes. */
+  readonly stackDepth: number[];
+  /** Facts about the instruction being checked, for the path's history (see `precision.ts`). */
+  lastFill = 0;
+  lastSpill = 0;
+  lastLink: number[] | undefined;
+  /** Marks registers of the current frame, as the current instruction reads them, precise along the path. */
+  markPrecise: (regs: readonly number[]) => void = () => {};
+  /** Records that the path reads stack slot k of frame f (for stack liveness in remembered states). */
+  noteStackRead: (frame: number, k: number) => void = () => {};
+  /** Records that the path overwrites all 8 bytes of stack slot k of frame f. */
+  noteStackWrite: (frame: number, k: number) => void = () => {};
+  private idGen = 0;
+
+  constructor(linked: LinkedProgram, cfg: Cfg, maps: readonly VerifierMap[], platform: Platform, ptype: ProgramTypeInfo, gpl: boolean) {
+    this.linked = linked;
+    this.cfg = cfg;
+    this.maps = maps;
+    this.platform = platform;
+    this.ptype = ptype;
+    this.gpl = gpl;
+    this.stackDepth = new Array<number>(cfg.functions.length).fill(0);
+  }
+
+  /** The instruction at `slot`. */
+  insn(slot: number): Instruction {
+    return this.cfg.insns[slot] as Instruction;
+  }
+
+  /** A fresh id for tying copies of a value together. */
+  newId(): number {
+    return ++this.idGen;
+  }
+
+  /** Rejects the program. */
+  fail(code: DiagnosticCode, message: string, regs: readonly number[] = []): never {
+    throw new VerifyFailure(code, message, regs);
+  }
+
+  /** The frame executing now. */
+  frame(): Frame {
+    return currentFrame(this.cur);
+  }
+
+  /** A register of the current frame, unchecked. */
+  reg(i: number): Reg {
+    return this.frame().regs[i] as Reg;
+  }
+
+  /** A register the instruction reads: it must exist and hold something. */
+  readReg(i: number): Reg {
+    if (i > 10) this.fail('malformed', `r${i} does not exist`, []);
+    const r = this.frame().regs[i] as Reg;
+    if (r.type === RegType.NOT_INIT) {
+      const clobbered = r.origin !== undefined ? ` (its value was ${r.origin.what} at ${this.where(r.origin.slot)})` : '';
+      this.fail('uninitialized-register', `r${i} is read before it is written${clobbered}`, [i]);
+    }
+    return r;
+  }
+
+  /** Writes a register of the current frame (r10 is read-only). */
+  setReg(i: number, r: Reg): void {
+    if (i >= 10) this.fail('malformed', i === 10 ? 'r10 (the frame pointer) is read-only' : `r${i} does not exist`, []);
+    this.frame().regs[i] = r;
+  }
+
+  /** The source position of a slot, from line info. */
+  source(slot: number): SourcePosition | undefined {
+    const li = lineInfoAt(this.linked, slot);
+    if (li === undefined) return undefined;
+    return { file: li.fileName, line: li.line, column: li.column, text: li.sourceLine };
+  }
+
+  /** Where a slot is, for messages: `bind_monitor.c:25` or `instruction 9`. */
+  where(slot: number): string {
+    const s = this.source(slot);
+    if (s === undefined || s.line === 0) return `instruction ${slot}`;
+    const file = s.file.split('/').pop() ?? s.file;
+    return `${file}:${s.line}`;
+  }
+
+  /** " (returned by bpf_map_lookup_elem at prog.c:21)", or "" when the origin is unknown. */
+  originText(r: Reg): string {
+    return r.origin === undefined ? '' : ` (${r.origin.what} at ${this.where(r.origin.slot)})`;
+  }
+
+  /** "r7, a map value pointer or NULL (returned by ...)": a register named for a message. */
+  describe(i: number, r: Reg = this.reg(i)): string {
+    return `r${i}, ${describeType(r)}${this.originText(r)}`;
+  }
+
+  /** The name of map `index`. */
+  mapName(index: number): string {
+    return this.maps[index]?.name ?? `#${index}`;
+  }
+}

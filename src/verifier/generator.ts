@@ -1,0 +1,275 @@
+/**
+ * A random generator of valid-looking programs for testing the verifier's soundness: packet parsing with bounds
+ * checks (right, off by a few bytes, or missing), map lookups with and without NULL checks, indexed map value
+ * accesses with bounded and unbounded indexes, stack spills and fills, arithmetic, forward branches and small
+ * bounded loops. Some programs are safe and some are not; the verifier must accept only safe ones, which a
+ * bounds-checking execution then confirms (see `soundness.ts`).
+ *
+ * Programs are XDP programs over one hash map (key 4 bytes, value 16 bytes) and one array map (key 4, value 64),
+ * written as LLVM-syntax text and assembled, so a failing case prints as readable assembly.
+ *
+ * @module
+ */
+
+import { assemble, type Instruction } from '../asm/index.ts';
+import { Random } from './_random.ts';
+import type { VerifierMap } from './maps.ts';
+
+/** A generated program with everything needed to verify and run it. */
+export interface GeneratedProgram {
+  readonly seed: number;
+  /** The assembly text (LLVM syntax). */
+  readonly text: string;
+  readonly instructions: readonly Instruction[];
+  readonly maps: readonly VerifierMap[];
+  readonly programType: 'xdp';
+}
+
+/** The maps every generated program may use. */
+export const GENERATED_MAPS: readonly VerifierMap[] = [
+  { name: 'hash', type: 1, keySize: 4, valueSize: 16, maxEntries: 64, flags: 0, readOnly: false, frozen: undefined, inner: undefined, isData: false },
+  { name: 'array', type: 2, keySize: 4, valueSize: 64, maxEntries: 8, flags: 0, readOnly: false, frozen: undefined, inner: undefined, isData: false },
+];
+
+/** Registers the snippets use for numbers. */
+const NUMS = ['r2', 'r3', 'r4', 'r5'];
+const SIZES = ['u8', 'u16', 'u32', 'u64'] as const;
+const SIZE_BYTES: Record<string, number> = { u8: 1, u16: 2, u32: 4, u64: 8 };
+
+class Builder {
+  readonly lines: string[] = [];
+  private label = 0;
+  /** Numbers known to be initialized. */
+  readonly init = new Set<string>();
+  /** Whether r7 holds a checked packet pointer and how many bytes past it are proven. */
+  packetBytes = -1;
+  /** r8 holds a map value pointer (checked or not), into map index... */
+  mapValue: { checked: boolean; size: number } | undefined;
+  /** Stack slots written (offsets). */
+  readonly stack = new Set<number>();
+
+  readonly r: Random;
+
+  constructor(r: Random) {
+    this.r = r;
+  }
+
+  fresh(): string {
+    return `L${this.label++}`;
+  }
+
+  emit(...l: string[]): void {
+    this.lines.push(...l);
+  }
+
+  num(): string {
+    const inited = NUMS.filter((x) => this.init.has(x));
+    if (inited.length === 0 || this.r.chance(0.15)) {
+      const reg = this.r.pick(NUMS);
+      this.emit(`${reg} = ${this.smallInt()}`);
+      this.init.add(reg);
+      return reg;
+    }
+    return this.r.pick(inited);
+  }
+
+  smallInt(): number {
+    return this.r.pick([0, 1, 2, 3, 4, 7, 8, 12, 14, 15, 16, 20, 31, 32, 63, 64, 100, 255, -1, -8]);
+  }
+
+  /** After a call, r1-r5 are clobbered. */
+  clobber(): void {
+    for (const x of ['r1', 'r2', 'r3', 'r4', 'r5']) this.init.delete(x);
+  }
+}
+
+type Snippet = (b: Builder) => void;
+
+/** `(r6 + 4)` or `(r6 - 4)`. */
+function at(reg: string, off: number): string {
+  return `(${reg} ${off < 0 ? '-' : '+'} ${Math.abs(off)})`;
+}
+
+const arith: Snippet = (b) => {
+  const dst = b.num();
+  const op = b.r.pick(['+=', '-=', '*=', '&=', '|=', '^=', '<<=', '>>=', 's>>=', '/=', '%=']);
+  const width = b.r.chance(0.25) ? 'w' : 'r';
+  const d = width + dst.slice(1);
+  if (b.r.chance(0.5) || op.includes('<<') || op.includes('>>')) {
+    const k = op.includes('<') || op.includes('>') ? b.r.int(width === 'w' ? 32 : 64) : b.smallInt();
+    b.emit(`${d} ${op} ${k}`);
+  } else {
+    const src = b.num();
+    b.emit(`${d} ${op} ${width}${src.slice(1)}`);
+  }
+};
+
+const packetCheck: Snippet = (b) => {
+  // r6 = data, r7 = data_end, then check data + n <= data_end and remember n.
+  const n = b.r.pick([1, 2, 4, 8, 14, 20, 34, 54]);
+  const exit = 'Lexit';
+  b.emit('r6 = *(u32 *)(r9 + 0)', 'r7 = *(u32 *)(r9 + 4)', 'r2 = r6', `r2 += ${n}`, `if r2 > r7 goto ${exit}`);
+  b.init.add('r2');
+  b.packetBytes = n;
+};
+
+const packetRead: Snippet = (b) => {
+  if (b.packetBytes < 0) return packetCheck(b);
+  const size = b.r.pick(SIZES);
+  const max = b.packetBytes - SIZE_BYTES[size]!;
+  // Usually in bounds; sometimes one past or a few bytes past the proven range.
+  const off = b.r.chance(0.8) ? b.r.int(Math.max(1, max + 1)) : max + 1 + b.r.int(4);
+  const dst = b.r.pick(NUMS);
+  b.emit(`${dst} = *(${size} *)${at('r6', off)}`);
+  b.init.add(dst);
+};
+
+const packetWrite: Snippet = (b) => {
+  if (b.packetBytes < 0) return packetCheck(b);
+  const size = b.r.pick(SIZES);
+  const max = b.packetBytes - SIZE_BYTES[size]!;
+  const off = b.r.chance(0.85) ? b.r.int(Math.max(1, max + 1)) : max + 1 + b.r.int(3);
+  b.emit(`*(${size} *)${at('r6', off)} = ${b.num()}`);
+};
+
+const lookup: Snippet = (b) => {
+  const m = b.r.int(2);
+  const key = b.num();
+  b.emit(`*(u32 *)(r10 - 4) = ${key}`, 'r2 = r10', 'r2 += -4', `ld_pseudo r1, 5, ${m}`, 'call 1');
+  b.clobber();
+  const checked = b.r.chance(0.8);
+  if (checked) b.emit('if r0 == 0 goto Lexit');
+  b.emit('r8 = r0');
+  b.mapValue = { checked, size: GENERATED_MAPS[m]!.valueSize };
+};
+
+const mapAccess: Snippet = (b) => {
+  if (b.mapValue === undefined) return lookup(b);
+  const size = b.r.pick(SIZES);
+  const max = b.mapValue.size - SIZE_BYTES[size]!;
+  const off = b.r.chance(0.85) ? b.r.int(max + 1) : max + 1 + b.r.int(4);
+  if (b.r.chance(0.5)) {
+    const dst = b.r.pick(NUMS);
+    b.emit(`${dst} = *(${size} *)${at('r8', off)}`);
+    b.init.add(dst);
+  } else {
+    b.emit(`*(${size} *)${at('r8', off)} = ${b.num()}`);
+  }
+};
+
+const indexed: Snippet = (b) => {
+  if (b.mapValue === undefined) return lookup(b);
+  const idx = b.num();
+  const size = b.mapValue.size;
+  // Bound the index right, off by one, or not at all.
+  const choice = b.r.int(4);
+  if (choice === 0) b.emit(`${idx} &= ${size - 1}`);
+  else if (choice === 1) b.emit(`if ${idx} > ${size - 1} goto Lexit`);
+  else if (choice === 2) b.emit(`if ${idx} > ${size} goto Lexit`);
+  b.emit('r1 = r8', `r1 += ${idx}`, `${idx} = *(u8 *)(r1 + 0)`);
+  b.init.add('r1');
+};
+
+const spill: Snippet = (b) => {
+  const off = b.r.pick([8, 16, 24, 32, 40]);
+  if (b.r.chance(0.6)) {
+    const src = b.r.chance(0.3) && b.mapValue !== undefined ? 'r8' : b.num();
+    b.emit(`*(u64 *)(r10 - ${off}) = ${src}`);
+    b.stack.add(off);
+  } else {
+    const dst = b.r.pick(NUMS);
+    // Usually a slot written before; sometimes one that was not.
+    const from = b.stack.size > 0 && b.r.chance(0.85) ? b.r.pick([...b.stack]) : off;
+    b.emit(`${dst} = *(u64 *)(r10 - ${from})`);
+    b.init.add(dst);
+  }
+};
+
+const branch: Snippet = (b) => {
+  const a = b.num();
+  const op = b.r.pick(['==', '!=', '>', '>=', '<', '<=', 's>', 's<', '&']);
+  b.emit(`if ${a} ${op} ${b.smallInt()} goto Lexit`);
+};
+
+const loop: Snippet = (b) => {
+  const n = b.r.pick([2, 3, 4, 8]);
+  const head = b.fresh();
+  const acc = b.num();
+  b.emit('r1 = 0', `${head}:`, `${acc} += r1`, 'r1 += 1', `if r1 < ${n} goto ${head}`);
+  b.init.add('r1');
+};
+
+const helperScalar: Snippet = (b) => {
+  b.emit(`call ${b.r.pick([5, 7, 8])}`);
+  b.clobber();
+  b.emit(`${b.r.pick(NUMS)} = r0`);
+  const reg = b.lines[b.lines.length - 1]!.split(' ')[0]!;
+  b.init.add(reg);
+};
+
+/** A diamond: a forward branch over a few updates, so paths join with different values (pruning's hard case). */
+const diamond: Snippet = (b) => {
+  const a = b.num();
+  const join = b.fresh();
+  const op = b.r.pick(['==', '!=', '>', '<', 's>', '&']);
+  b.emit(`if ${a} ${op} ${b.smallInt()} goto ${join}`);
+  const inner = 1 + b.r.int(2);
+  for (let i = 0; i < inner; i++) {
+    switch (b.r.int(4)) {
+      case 0: {
+        const x = b.r.pick(NUMS);
+        b.emit(`${x} = ${b.smallInt()}`);
+        // Only counts as initialized after the join if it already was.
+        break;
+      }
+      case 1:
+        if (b.init.size > 0) b.emit(`*(u64 *)(r10 - ${b.r.pick([8, 16, 24])}) = ${b.num()}`);
+        break;
+      case 2:
+        arith(b);
+        break;
+      default:
+        if (b.packetBytes >= 0) b.emit(`r6 += ${b.r.pick([1, 2, 4])}`);
+        break;
+    }
+  }
+  b.emit(`${join}:`);
+};
+
+const SNIPPETS: readonly [Snippet, number][] = [
+  [diamond, 3],
+  [arith, 4], [packetCheck, 1], [packetRead, 3], [packetWrite, 2], [lookup, 2], [mapAccess, 3], [indexed, 2],
+  [spill, 3], [branch, 2], [loop, 1], [helperScalar, 1],
+];
+
+function pickSnippet(r: Random): Snippet {
+  const total = SNIPPETS.reduce((s, [, w]) => s + w, 0);
+  let x = r.int(total);
+  for (const [s, w] of SNIPPETS) {
+    if (x < w) return s;
+    x -= w;
+  }
+  return arith;
+}
+
+/**
+ * A random program from `seed`.
+ *
+ * @example
+ * ```ts
+ * const p = generateProgram(42);
+ * verifyLinked(testProgram(p.instructions), p.maps, { programType: p.programType, gpl: true });
+ * ```
+ */
+export function generateProgram(seed: number, length = 12): GeneratedProgram {
+  const r = new Random(seed);
+  const b = new Builder(r);
+  b.emit('r9 = r1');
+  const n = 3 + r.int(length);
+  for (let i = 0; i < n; i++) pickSnippet(r)(b);
+  b.emit(`r0 = ${r.pick([0, 1, 2])}`, 'exit');
+  // The shared early exit, when something jumps to it (unreachable code would make the program malformed).
+  if (b.lines.some((l) => l.endsWith('goto Lexit'))) b.emit('Lexit:', 'r0 = 0', 'exit');
+  const text = b.lines.join('\n');
+  return { seed, text, instructions: assemble(text), maps: GENERATED_MAPS, programType: 'xdp' };
+}

@@ -1,0 +1,61 @@
+/**
+ * Facts about Linux's helpers and sockets the verifier needs beyond the abi layer's tables: which plain
+ * (ARG_ANYTHING) arguments are addresses the helper dereferences rather than values it keeps, the ranges of helpers
+ * that return 32-bit values, and the fields of `struct bpf_sock` a socket pointer may read.
+ *
+ * @module
+ */
+
+import type { CtxAccess } from './platform.ts';
+
+/**
+ * ARG_ANYTHING arguments (by index) that may hold pointers without leaking them: the source of the probe reads
+ * and the destination of `bpf_probe_write_user` are dereferenced by the helper, not stored or printed.
+ */
+export const ADDRESS_ARGUMENTS: Readonly<Record<string, readonly number[]>> = {
+  probe_read: [2],
+  probe_read_str: [2],
+  probe_read_user: [2],
+  probe_read_kernel: [2],
+  probe_read_user_str: [2],
+  probe_read_kernel_str: [2],
+  probe_write_user: [0],
+};
+
+/**
+ * Helpers whose result is a 32-bit value, zero-extended (their kernel implementations return u32): the runtime's
+ * implementations must keep it so.
+ */
+export const RESULT_RANGES: Readonly<Record<string, readonly [bigint, bigint]>> = {
+  get_prandom_u32: [0n, 0xffffffffn],
+  get_smp_processor_id: [0n, 0xffffffffn],
+  get_cgroup_classid: [0n, 0xffffffffn],
+  get_route_realm: [0n, 0xffffffffn],
+  get_hash_recalc: [0n, 0xffffffffn],
+  get_socket_uid: [0n, 0xffffffffn],
+};
+
+const deny = (reason: string): CtxAccess => ({ ok: false, reason });
+const SCALAR: CtxAccess = { ok: true, kind: 'scalar' };
+
+/** A narrow read of a field of `fieldSize` bytes: a power-of-two size no larger than the field. */
+function narrowOk(size: number, fieldSize: number): boolean {
+  return size <= fieldSize && (size & (size - 1)) === 0;
+}
+
+/** Offsets inside [lo, hi] of a 32-bit field array. */
+const within = (off: number, lo: number, hi: number): boolean => off >= lo && off <= hi;
+
+/** `bpf_sock_is_valid_access`: struct bpf_sock (80 bytes), as read through socket pointers and cgroup_sock. */
+export function bpfSockAccess(off: number, size: number): CtxAccess {
+  if (off < 0 || off >= 80) return deny(`offset ${off} is outside struct bpf_sock (80 bytes)`);
+  if (off % size !== 0) return deny(`a ${size}-byte access at offset ${off} is misaligned`);
+  // state, family, type, protocol, src_port, rx_queue_mapping, src_ip4, src_ip6, dst_ip4, dst_ip6: narrow reads.
+  if ([72, 4, 8, 12, 44, 76].includes(off) || within(off, 24, 43) || within(off, 52, 71)) {
+    return narrowOk(size, 4) ? SCALAR : deny(`a ${size}-byte read of a 4-byte field`);
+  }
+  if (within(off, 48, 49)) return narrowOk(size, size === 4 ? 4 : 2) ? SCALAR : deny('dst_port is 2 bytes wide');
+  if (within(off, 50, 51)) return deny('the access falls in padding');
+  return size === 4 ? SCALAR : deny('fields of struct bpf_sock are read as 4 bytes');
+}
+

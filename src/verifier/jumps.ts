@@ -1,0 +1,241 @@
+/**
+ * Conditional jumps: which outcomes are possible, and what each teaches. A comparison of numbers narrows both
+ * operands (and every copy of them); a comparison of a pointer that may be NULL with 0 makes it NULL on one side
+ * and valid on the other (with every copy); a comparison of a packet pointer with `data_end` proves how many bytes
+ * of the packet may be read (for every pointer derived from the same base).
+ *
+ * @module
+ */
+
+import {
+  InstructionClass as InstructionClassImport,
+  JumpOp as JumpOpImport,
+  type Instruction,
+} from '../asm/index.ts';
+import type { Env } from './env.ts';
+import {
+  type Reg,
+  RegType as RegTypeImport,
+  constReg as constRegImport,
+  describeType as describeTypeImport,
+  isNullScalar as isNullScalarImport,
+  isPointer as isPointerImport,
+  withReg as withRegImport,
+} from './reg.ts';
+import {
+  type Scalar,
+  isConst as isConstImport,
+} from './scalar.ts';
+import {
+  JSET_NOT as JSET_NOTImport,
+  negateCondition as negateConditionImport,
+  scalarBranchTaken as scalarBranchTakenImport,
+  scalarRefine as scalarRefineImport,
+  swapCondition as swapConditionImport,
+} from './scalar-branch.ts';
+import {
+  type VerifierState,
+  cloneState as cloneStateImport,
+  forEachReg as forEachRegImport,
+} from './state.ts';
+
+// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
+const InstructionClass = InstructionClassImport;
+const JumpOp = JumpOpImport;
+const RegType = RegTypeImport;
+const constReg = constRegImport;
+const describeType = describeTypeImport;
+const isNullScalar = isNullScalarImport;
+const isPointer = isPointerImport;
+const withReg = withRegImport;
+const isConst = isConstImport;
+const JSET_NOT = JSET_NOTImport;
+const negateCondition = negateConditionImport;
+const scalarBranchTaken = scalarBranchTakenImport;
+const scalarRefine = scalarRefineImport;
+const swapCondition = swapConditionImport;
+const cloneState = cloneStateImport;
+const forEachReg = forEachRegImport;
+
+/** The states after a conditional jump: the fall-through one and the jump-taken one, each absent when impossible. */
+export interface BranchStates {
+  readonly fall: VerifierState | undefined;
+  readonly jump: VerifierState | undefined;
+}
+
+/** Sets register `i` of the current frame of `s` and, if it is a tracked scalar, every copy of it. */
+function setScalar(s: VerifierState, i: number, old: Reg, value: Scalar): void {
+  const frame = s.frames[s.frames.length - 1];
+  if (frame === undefined) return;
+  if (old.id !== 0) {
+    const id = old.id;
+    forEachReg(s, (r) => (r.type === RegType.SCALAR && r.id === id ? withReg(r, { value }) : undefined));
+  } else {
+    frame.regs[i] = withReg(old, { value });
+  }
+}
+
+/** The registers and stack slots holding copies (same id) of the compared numbers, encoded for the history. */
+function linkedCopies(s: VerifierState, a: Reg, b: Reg | undefined): number[] | undefined {
+  const ids = [a.id, b?.id ?? 0].filter((id) => id !== 0);
+  if (ids.length === 0) return undefined;
+  const out: number[] = [];
+  s.frames.forEach((f, fi) => {
+    f.regs.forEach((r, i) => {
+      if (r.type === RegType.SCALAR && ids.includes(r.id)) out.push(fi * 16 + i);
+    });
+    f.stack.forEach((slot, k) => {
+      if (slot.spill !== undefined && slot.spill.type === RegType.SCALAR && ids.includes(slot.spill.id)) out.push(1024 + fi * 64 + k);
+    });
+  });
+  return out.length > 1 ? out : undefined;
+}
+
+/** Marks every copy of a maybe-NULL pointer (by id) as NULL or as valid; a NULL reference is no longer held. */
+function markNull(s: VerifierState, id: number, isNull: boolean): void {
+  let released = 0;
+  forEachReg(s, (r) => {
+    if (r.id !== id || !r.maybeNull) return undefined;
+    if (isNull) {
+      if (r.refId !== 0) released = r.refId;
+      return { ...constReg(0n), origin: r.origin };
+    }
+    return withReg(r, { maybeNull: false });
+  });
+  if (released !== 0) s.refs = s.refs.filter((ref) => ref.id !== released);
+}
+
+/** Gives every packet pointer with P's base (type and id) the range `range` if larger. */
+function markRange(s: VerifierState, p: Reg, range: number): void {
+  forEachReg(s, (r) => (r.type === p.type && r.id === p.id && r.range < range ? withReg(r, { range }) : undefined));
+}
+
+/** Packet offsets beyond this are never proven (the kernel's MAX_PACKET_OFF): a larger one could wrap around. */
+const MAX_PACKET_OFF = 0xffff;
+
+/** What `p op end` (p a packet pointer, end its end) teaches: the proven range, or undefined. */
+function rangeFrom(p: Reg, op: number): number | undefined {
+  if (p.off < 0 || p.off > MAX_PACKET_OFF || p.value.umax + BigInt(p.off) > BigInt(MAX_PACKET_OFF)) return undefined;
+  if (op === JumpOp.JLE) return p.off;
+  if (op === JumpOp.JLT) return p.off + 1;
+  return undefined;
+}
+
+/** Whether `p op end` is decided by the range already proven. */
+function packetDecided(p: Reg, op: number): boolean | undefined {
+  if (p.off < 0 || p.off > MAX_PACKET_OFF || p.value.umax + BigInt(p.off) > BigInt(MAX_PACKET_OFF)) return undefined;
+  // base + range <= end and p = base + off: off <= range gives p <= end, off < range gives p < end.
+  const le = p.off <= p.range;
+  const lt = p.off < p.range;
+  switch (op) {
+    case JumpOp.JLE: return le ? true : undefined;
+    case JumpOp.JGT: return le ? false : undefined;
+    case JumpOp.JLT: return lt ? true : undefined;
+    case JumpOp.JGE: return lt ? false : undefined;
+    default: return undefined;
+  }
+}
+
+/** Whether `r` is a packet pointer at the start of its region (data + 0), for meta-vs-data comparisons. */
+function isInitPacket(r: Reg): boolean {
+  return r.type === RegType.PACKET && r.off === 0 && isConst(r.value) && r.value.varOff.value === 0n;
+}
+
+/**
+ * Checks a conditional jump and splits the current state (which becomes the fall-through state) into the states
+ * of its two outcomes.
+ */
+export function checkCondJump(env: Env, ins: Instruction): BranchStates {
+  const is32 = (ins.opcode & 0x07) === InstructionClass.JMP32;
+  const op = ins.opcode & 0xf0;
+  const x = (ins.opcode & 0x08) !== 0;
+  if (op === JumpOp.JCOND) env.fail('unsupported', 'may_goto is not supported', []);
+  const dst = env.readReg(ins.dst);
+  const src = x ? env.readReg(ins.src) : constReg(is32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
+  const cur = env.cur;
+
+  const decided = (taken: boolean | undefined): BranchStates | undefined => {
+    if (taken === true) return { fall: undefined, jump: cur };
+    if (taken === false) return { fall: cur, jump: undefined };
+    return undefined;
+  };
+
+  // Numbers.
+  if (dst.type === RegType.SCALAR && src.type === RegType.SCALAR) {
+    const d = decided(scalarBranchTaken(op, dst.value, src.value, is32));
+    if (d !== undefined) {
+      // Only one outcome was explored, on the strength of the operands' ranges.
+      env.markPrecise(x ? [ins.dst, ins.src] : [ins.dst]);
+      return d;
+    }
+    env.lastLink = linkedCopies(cur, dst, x ? src : undefined);
+    const jump = cloneState(cur);
+    const apply = (s: VerifierState, cond: number): boolean => {
+      const r = scalarRefine(cond, dst.value, src.value, is32);
+      if (r === undefined) return false;
+      setScalar(s, ins.dst, dst, r[0]);
+      if (x && ins.src !== ins.dst) setScalar(s, ins.src, src, r[1]);
+      return true;
+    };
+    const okJump = apply(jump, op);
+    const okFall = apply(cur, negateCondition(op));
+    return { fall: okFall ? cur : undefined, jump: okJump ? jump : undefined };
+  }
+
+  // A pointer compared with NULL.
+  const ptrVsZero = (p: Reg, z: Reg): boolean => isPointer(p) && isNullScalar(z);
+  if ((op === JumpOp.JEQ || op === JumpOp.JNE) && (ptrVsZero(dst, src) || ptrVsZero(src, dst))) {
+    const p = isPointer(dst) ? dst : src;
+    if (is32) env.fail('pointer-leak', `a 32-bit comparison of ${describeType(p)} with 0: compare the whole pointer`, [ins.dst]);
+    if (!p.maybeNull) return decided(op === JumpOp.JNE) as BranchStates;
+    const jump = cloneState(cur);
+    markNull(jump, p.id, op === JumpOp.JEQ);
+    markNull(cur, p.id, op !== JumpOp.JEQ);
+    return { fall: cur, jump };
+  }
+
+  if (dst.type !== RegType.SCALAR && src.type !== RegType.SCALAR && !is32 && op !== JumpOp.JSET) {
+    // A packet pointer compared with the end of its region.
+    let p = dst;
+    let e = src;
+    let cond = op;
+    const endOf = (a: Reg, b: Reg): boolean =>
+      (a.type === RegType.PACKET && b.type === RegType.PACKET_END) || (a.type === RegType.PACKET_META && isInitPacket(b));
+    if (!endOf(p, e) && endOf(e, p)) {
+      [p, e] = [e, p];
+      cond = swapCondition(op);
+    }
+    if (endOf(p, e) && (cond === JumpOp.JGT || cond === JumpOp.JGE || cond === JumpOp.JLT || cond === JumpOp.JLE)) {
+      const d = decided(packetDecided(p, cond));
+      if (d !== undefined) return d;
+      const jump = cloneState(cur);
+      const rj = rangeFrom(p, cond);
+      if (rj !== undefined) markRange(jump, p, rj);
+      const rf = rangeFrom(p, negateCondition(cond));
+      if (rf !== undefined) markRange(cur, p, rf);
+      return { fall: cur, jump };
+    }
+    // Other comparisons of two pointers into one kind of region: allowed, nothing learnt.
+    const kind = (r: Reg): number => (r.type === RegType.PACKET_END || r.type === RegType.PACKET_META ? RegType.PACKET : r.type);
+    if (kind(dst) === kind(src) && !dst.maybeNull && !src.maybeNull) {
+      return { fall: cur, jump: cloneState(cur) };
+    }
+  }
+
+  const ptr = isPointer(dst) ? ins.dst : ins.src;
+  const pr = isPointer(dst) ? dst : src;
+  // Other comparisons of a (non-NULL) pointer with the constant 0 reveal nothing about the address; the unsigned
+  // ones are decided, since a valid pointer is above 0.
+  if (!pr.maybeNull && (isNullScalar(dst) || isNullScalar(src)) && op !== JumpOp.JSET && !is32) {
+    const cond = isPointer(dst) ? op : swapCondition(op);
+    if (cond === JumpOp.JGT || cond === JumpOp.JGE) return decided(true) as BranchStates;
+    if (cond === JumpOp.JLT || cond === JumpOp.JLE) return decided(false) as BranchStates;
+    return { fall: cur, jump: cloneState(cur) };
+  }
+  if (pr.maybeNull) {
+    env.fail('null-dereference', `r${ptr} may be NULL${env.originText(pr)}: compare it with 0 before any other comparison`, [ptr]);
+  }
+  return env.fail('pointer-leak', `comparing r${ins.dst} (${describeType(dst)}) with ${x ? `r${ins.src} (${describeType(src)})` : `the constant ${ins.imm}`} would reveal an address; pointers may be compared only with 0 or with pointers into the same region`, x ? [ins.dst, ins.src] : [ins.dst]);
+}
+
+export { JSET_NOT };

@@ -1,0 +1,299 @@
+/**
+ * The verifier state of one path: the call frames (registers and stack of each), the references held, the spin
+ * lock held; and the comparison that prunes a path whose state is included in one already proven safe.
+ *
+ * The current state is mutated instruction by instruction; every state kept for later (a branch to explore, a
+ * checkpoint for pruning) is a {@link cloneState} copy. Register states and stack slots are immutable and shared.
+ *
+ * @module
+ */
+
+import {
+  type Reg,
+  REG_NOT_INIT as REG_NOT_INITImport,
+  RegType as RegTypeImport,
+} from './reg.ts';
+import {
+  scalarEquals as scalarEqualsImport,
+  scalarIn as scalarInImport,
+} from './scalar.ts';
+import type { PreciseMarks } from './precision.ts';
+
+// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
+const REG_NOT_INIT = REG_NOT_INITImport;
+const RegType = RegTypeImport;
+const scalarEquals = scalarEqualsImport;
+const scalarIn = scalarInImport;
+
+/** Stack size of one frame, in bytes. */
+export const MAX_STACK = 512;
+/** Call depth limit, the program's own frame included. */
+export const MAX_CALL_FRAMES = 8;
+
+/**
+ * What a stack byte holds (the kernel's `STACK_*`): never written, some number, zero, or part of a spilled register.
+ * A slot's bytes are a string of these codes, lowest address first.
+ */
+export const StackByte = {
+  INVALID: '?',
+  MISC: 'm',
+  ZERO: '0',
+  SPILL: 'r',
+} as const;
+
+/** Eight bytes of stack (`fp-8k-8` to `fp-8k-1`). */
+export interface StackSlot {
+  /** One {@link StackByte} code per byte, lowest address first. */
+  readonly bytes: string;
+  /** The spilled register, when some bytes are SPILL. For a narrow scalar spill it holds the whole register. */
+  readonly spill: Reg | undefined;
+}
+
+/** The empty slot. */
+export const SLOT_INVALID: StackSlot = { bytes: '????????', spill: undefined };
+
+/** One call frame. */
+export interface Frame {
+  /** r0-r10. */
+  regs: Reg[];
+  /** Slot k covers `fp-8(k+1)` to `fp-8k-1`; missing slots are invalid. */
+  stack: StackSlot[];
+  /** The call instruction's slot (-1 for the program's own frame). */
+  readonly callsite: number;
+  /** The first slot of the function this frame runs. */
+  readonly funcStart: number;
+  /** 0 for the program's own frame. */
+  readonly frameNo: number;
+}
+
+/** A reference the program holds and must release (a socket, a ring buffer record). */
+export interface Reference {
+  readonly id: number;
+  /** The instruction that acquired it. */
+  readonly slot: number;
+  /** What it is, for messages: `bpf_ringbuf_reserve`, `bpf_sk_lookup_tcp`. */
+  readonly what: string;
+}
+
+/** The state of one path. */
+export interface VerifierState {
+  frames: Frame[];
+  refs: Reference[];
+  /** The id of the map value whose spin lock is held (0 when none), and where it was taken. */
+  lockId: number;
+  lockSlot: number;
+}
+
+/** A fresh frame with every register uninitialized. */
+export function newFrame(callsite: number, funcStart: number, frameNo: number): Frame {
+  const regs: Reg[] = new Array<Reg>(11).fill(REG_NOT_INIT);
+  return { regs, stack: [], callsite, funcStart, frameNo };
+}
+
+/** A copy whose frames, register arrays and stack arrays may be changed without affecting `s`. */
+export function cloneState(s: VerifierState): VerifierState {
+  return {
+    frames: s.frames.map((f) => ({ regs: f.regs.slice(), stack: f.stack.slice(), callsite: f.callsite, funcStart: f.funcStart, frameNo: f.frameNo })),
+    refs: s.refs.slice(),
+    lockId: s.lockId,
+    lockSlot: s.lockSlot,
+  };
+}
+
+/** The frame executing now. */
+export function currentFrame(s: VerifierState): Frame {
+  return s.frames[s.frames.length - 1] as Frame;
+}
+
+/** Calls `f` on every register and spilled register of every frame (to update copies of one value). */
+export function forEachReg(s: VerifierState, f: (r: Reg) => Reg | undefined): void {
+  for (const frame of s.frames) {
+    for (let i = 0; i < frame.regs.length; i++) {
+      const r = frame.regs[i] as Reg;
+      if (r.type === RegType.NOT_INIT) continue;
+      const n = f(r);
+      if (n !== undefined && n !== r) frame.regs[i] = n;
+    }
+    for (let k = 0; k < frame.stack.length; k++) {
+      const slot = frame.stack[k];
+      if (slot?.spill === undefined) continue;
+      const n = f(slot.spill);
+      if (n !== undefined && n !== slot.spill) frame.stack[k] = { bytes: slot.bytes, spill: n };
+    }
+  }
+}
+
+/**
+ * A consistent renaming of ids from an old state to the current one: an id the old state uses in several places
+ * must be one id in the current state too (copies in the old state must be copies in the current one).
+ */
+export class IdMap {
+  // Pairs (old id, current id), few in practice: linear search beats maps here.
+  private readonly olds: number[] = [];
+  private readonly curs: number[] = [];
+  private tmp = -1;
+
+  /** Whether old id `a` may stand for current id `b` given the pairs seen so far. */
+  check(a: number, b: number): boolean {
+    if (a === 0) return true;
+    // A current value with no id is a value with no copies: give it a fresh one so it matches one old id only.
+    const bb = b === 0 ? this.tmp-- : b;
+    const olds = this.olds;
+    for (let i = 0; i < olds.length; i++) {
+      if (olds[i] === a) return this.curs[i] === bb;
+      if (this.curs[i] === bb) return false;
+    }
+    olds.push(a);
+    this.curs.push(bb);
+    return true;
+  }
+
+  /** As {@link check}, but both ids must be absent or both present (for ids that carry NULL-ness or references). */
+  checkExact(a: number, b: number): boolean {
+    if ((a === 0) !== (b === 0)) return false;
+    return this.check(a, b);
+  }
+}
+
+/**
+ * Whether every concrete value `cur` stands for is one `old` stands for, in a way that makes everything proven
+ * from `old` hold for `cur` (the kernel's `regsafe`).
+ */
+export function regSafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, precise = true): boolean {
+  if (old === cur && old.id === 0 && old.refId === 0) return true;
+  // An old register never read on the rest of the path: anything is fine.
+  if (old.type === RegType.NOT_INIT) return exact ? cur.type === RegType.NOT_INIT : true;
+  if (old.type !== cur.type) return false;
+  if (exact) return regsExact(old, cur, ids);
+  switch (old.type) {
+    case RegType.SCALAR:
+      // A number derived from an address may go only where the old one could.
+      if (cur.tainted && !old.tainted) return false;
+      // A pointer's low half could become an offset again; the current value must be able to as well.
+      if (old.lowOf !== undefined && (cur.lowOf === undefined || !regsExact(old.lowOf, cur.lowOf, ids))) return false;
+      // Nothing proven from the old state depended on this number's value.
+      if (!precise) return true;
+      return scalarIn(old.value, cur.value) && ids.check(old.id, cur.id);
+    case RegType.MAP_VALUE:
+    case RegType.MEM:
+    case RegType.MAP_KEY:
+      // A pointer that may be NULL in the current state but not in the old one is not safe; the other way round is.
+      if (cur.maybeNull && !old.maybeNull) return false;
+      return old.map === cur.map && old.off === cur.off && old.memSize === cur.memSize && old.readOnly === cur.readOnly &&
+        scalarIn(old.value, cur.value) && (old.maybeNull ? ids.checkExact(old.id, cur.id) : true) &&
+        ids.checkExact(old.refId, cur.refId);
+    case RegType.PACKET:
+    case RegType.PACKET_META:
+      // The old state may have relied on a longer proven range.
+      if (old.range > cur.range) return false;
+      return old.off === cur.off && scalarIn(old.value, cur.value) && ids.checkExact(old.id, cur.id);
+    case RegType.STACK:
+      return old.frame === cur.frame && old.off === cur.off && scalarIn(old.value, cur.value);
+    default:
+      return regsExact(old, cur, ids);
+  }
+}
+
+function regsExact(a: Reg, b: Reg, ids: IdMap): boolean {
+  return (
+    a.type === b.type && a.maybeNull === b.maybeNull && a.readOnly === b.readOnly && a.off === b.off &&
+    a.range === b.range && a.map === b.map && a.memSize === b.memSize && a.frame === b.frame && a.tainted === b.tainted &&
+    (a.lowOf === b.lowOf || (a.lowOf !== undefined && b.lowOf !== undefined && regsExact(a.lowOf, b.lowOf, ids))) &&
+    scalarEquals(a.value, b.value) && ids.checkExact(a.id, b.id) && ids.checkExact(a.refId, b.refId)
+  );
+}
+
+/** The slot's byte codes as seen for comparison: bytes past the allocated stack are invalid. */
+function slotAt(stack: readonly StackSlot[], k: number): StackSlot {
+  return stack[k] ?? SLOT_INVALID;
+}
+
+function stackSafe(old: readonly StackSlot[], cur: readonly StackSlot[], ids: IdMap, exact: boolean, precise: ReadonlySet<number> | undefined, readLo: number, readHi: number): boolean {
+  const n = exact ? Math.max(old.length, cur.length) : old.length;
+  for (let k = 0; k < n; k++) {
+    // A slot the old state's continuation never read before overwriting it cannot matter.
+    if (!exact && ((k < 32 ? readLo >>> k : readHi >>> (k - 32)) & 1) === 0) continue;
+    const o = slotAt(old, k);
+    const c = slotAt(cur, k);
+    if (o === c && (o.spill === undefined || (o.spill.id === 0 && o.spill.refId === 0))) continue;
+    if (exact) {
+      if (o.bytes !== c.bytes) return false;
+      if ((o.spill === undefined) !== (c.spill === undefined)) return false;
+      if (o.spill !== undefined && !regSafe(o.spill, c.spill as Reg, ids, true)) return false;
+      continue;
+    }
+    const spillPrecise = precise === undefined || precise.has(k);
+    // A spilled number whose value nothing depended on matches any number there, spilled or not.
+    if (o.spill !== undefined && o.spill.type === RegType.SCALAR && !spillPrecise) {
+      let ok = true;
+      for (let i = 0; i < 8 && ok; i++) {
+        const ob = o.bytes[i] as string;
+        const cb = c.bytes[i] as string;
+        if (ob === StackByte.INVALID) continue;
+        if (cb === StackByte.INVALID) ok = false;
+        else if (cb === StackByte.SPILL && (c.spill?.type !== RegType.SCALAR || (c.spill.tainted && !o.spill.tainted))) ok = false;
+        else if (ob === StackByte.ZERO && cb !== StackByte.ZERO) ok = false;
+      }
+      if (!ok) return false;
+      continue;
+    }
+    // Fully spilled registers compare as registers.
+    if (o.bytes === 'rrrrrrrr') {
+      if (c.bytes !== 'rrrrrrrr' || c.spill === undefined || o.spill === undefined) return false;
+      if (!regSafe(o.spill, c.spill, ids, false, spillPrecise)) return false;
+      continue;
+    }
+    for (let i = 0; i < 8; i++) {
+      const ob = o.bytes[i] as string;
+      const cb = c.bytes[i] as string;
+      // Never written in the old state: the old path never read it, so neither will this one.
+      if (ob === StackByte.INVALID) continue;
+      // Zero, and any byte of a spilled number, is one of the numbers MISC stands for.
+      if (ob === StackByte.MISC && (cb === StackByte.MISC || cb === StackByte.ZERO || (cb === StackByte.SPILL && c.spill?.type === RegType.SCALAR && !c.spill.tainted))) continue;
+      if (ob !== cb) return false;
+    }
+    // Narrow scalar spills: the spilled values must compare too.
+    if (o.spill !== undefined) {
+      if (c.spill === undefined || !regSafe(o.spill, c.spill, ids, false, spillPrecise)) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Whether the current state `cur` is included in the explored state `old` at the same instruction (the kernel's
+ * `states_equal`): then everything proven from `old` on holds for `cur`, and `cur` need not be explored. `live`
+ * gives, per frame, which registers are read before being written on some path from here (bit i for ri); dead
+ * registers are ignored. With `exact`, the states must be identical (the infinite-loop check). `precise` says which
+ * numbers of `old` anything proven from it depended on; the others match any number (all are precise without it).
+ * `stackRead` gives, per frame (two 32-bit masks), the stack slots the old state's continuation read before
+ * overwriting them; the others are ignored (all are compared without it).
+ */
+export function statesEqual(old: VerifierState, cur: VerifierState, live: readonly number[], exact: boolean, precise?: PreciseMarks, stackRead?: readonly number[]): boolean {
+  if (old.frames.length !== cur.frames.length) return false;
+  if (old.lockId !== 0 || cur.lockId !== 0) {
+    if ((old.lockId === 0) !== (cur.lockId === 0)) return false;
+  }
+  if (old.refs.length !== cur.refs.length) return false;
+  const ids = new IdMap();
+  for (let f = 0; f < old.frames.length; f++) {
+    const of = old.frames[f] as Frame;
+    const cf = cur.frames[f] as Frame;
+    if (of.callsite !== cf.callsite) return false;
+    const mask = live[f] ?? 0x7ff;
+    const pm = precise === undefined ? 0x7ff : (precise.regs[f] ?? 0);
+    for (let i = 0; i < 10; i++) {
+      if ((mask & (1 << i)) === 0) continue;
+      if (!regSafe(of.regs[i] as Reg, cf.regs[i] as Reg, ids, exact, (pm & (1 << i)) !== 0)) return false;
+    }
+    const lo = stackRead === undefined ? -1 : (stackRead[2 * f] ?? 0);
+    const hi = stackRead === undefined ? -1 : (stackRead[2 * f + 1] ?? 0);
+    if (!stackSafe(of.stack, cf.stack, ids, exact, precise?.stack[f], lo, hi)) return false;
+  }
+  // References must correspond one to one under the id renaming built above.
+  for (let i = 0; i < old.refs.length; i++) {
+    if (!ids.checkExact((old.refs[i] as Reference).id, (cur.refs[i] as Reference).id)) return false;
+  }
+  if (old.lockId !== 0 && !ids.checkExact(old.lockId, cur.lockId)) return false;
+  return true;
+}

@@ -1,0 +1,757 @@
+/**
+ * The verifier: explores every path through a program, instruction by instruction, as the Linux verifier does
+ * (`do_check`), and stops at the first instruction that could do something unsafe.
+ *
+ * Paths are explored depth first. At prune points (jump targets and conditional jumps) the current state is
+ * compared with the states remembered there: if it is included in one whose every continuation has been proven
+ * safe, the path is cut short. A state remembered at a loop head that comes back unchanged is an infinite loop.
+ * Bounded loops are accepted by exploring them until they exit; the complexity limit (1,000,000 instructions
+ * processed, as Linux's) ends verification of programs whose paths cannot be bounded that way.
+ *
+ * @module
+ */
+
+import {
+  CallSource as CallSourceImport,
+  InstructionClass as InstructionClassImport,
+  JumpOp as JumpOpImport,
+  LoadImm64Source as LoadImm64SourceImport,
+  Mode as ModeImport,
+  Opcode as OpcodeImport,
+  formatInstruction as formatInstructionImport,
+  type Instruction,
+} from '../asm/index.ts';
+import type { LinkedProgram, ObjectSpec, ProgramSelector, ProgramSpec } from '../spec/index.ts';
+import {
+  linkProgram as linkProgramImport,
+  selectPrograms as selectProgramsImport,
+} from '../spec/index.ts';
+import {
+  checkAlu as checkAluImport,
+} from './alu.ts';
+import {
+  checkExit as checkExitImport,
+  checkExternCall as checkExternCallImport,
+  checkHelperCall as checkHelperCallImport,
+  enterLocalCall as enterLocalCallImport,
+} from './calls.ts';
+import {
+  type Cfg,
+  buildCfg as buildCfgImport,
+} from './cfg.ts';
+import {
+  Env as EnvImport,
+  type VerifyOptions,
+  VerifyFailure as VerifyFailureImport,
+} from './env.ts';
+import {
+  checkCondJump as checkCondJumpImport,
+} from './jumps.ts';
+import {
+  linuxPlatform as linuxPlatformImport,
+} from './linux-platform.ts';
+import {
+  type VerifierMap,
+  mapTable as mapTableImport,
+} from './maps.ts';
+import {
+  checkAtomic as checkAtomicImport,
+  checkLegacyPacketLoad as checkLegacyPacketLoadImport,
+  checkLoad as checkLoadImport,
+  checkStore as checkStoreImport,
+} from './memory.ts';
+import type { Platform } from './platform.ts';
+import {
+  type HistoryNode,
+  type PreciseMarks,
+  emptyMarks as emptyMarksImport,
+  markPrecise as markPreciseImport,
+  propagateMarks as propagateMarksImport,
+} from './precision.ts';
+import {
+  type Reg,
+  REG_NOT_INIT as REG_NOT_INITImport,
+  RegType as RegTypeImport,
+  constReg as constRegImport,
+  describeType as describeTypeImport,
+  formatReg as formatRegImport,
+  makeReg as makeRegImport,
+} from './reg.ts';
+import type { Diagnostic, DiagnosticCode, PathStep, ProgramReport, RegisterNote, VerifierReport } from './report.ts';
+import {
+  SCALAR_ZERO as SCALAR_ZEROImport,
+  isConst as isConstImport,
+  scalarConst as scalarConstImport,
+} from './scalar.ts';
+import {
+  type VerifierState,
+  MAX_STACK as MAX_STACKImport,
+  cloneState as cloneStateImport,
+  newFrame as newFrameImport,
+  statesEqual as statesEqualImport,
+} from './state.ts';
+
+// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
+const CallSource = CallSourceImport;
+const InstructionClass = InstructionClassImport;
+const JumpOp = JumpOpImport;
+const LoadImm64Source = LoadImm64SourceImport;
+const Mode = ModeImport;
+const Opcode = OpcodeImport;
+const formatInstruction = formatInstructionImport;
+const linkProgram = linkProgramImport;
+const selectPrograms = selectProgramsImport;
+const checkAlu = checkAluImport;
+const checkExit = checkExitImport;
+const checkExternCall = checkExternCallImport;
+const checkHelperCall = checkHelperCallImport;
+const enterLocalCall = enterLocalCallImport;
+const buildCfg = buildCfgImport;
+const Env = EnvImport;
+type Env = EnvImport;
+const VerifyFailure = VerifyFailureImport;
+type VerifyFailure = VerifyFailureImport;
+const checkCondJump = checkCondJumpImport;
+const linuxPlatform = linuxPlatformImport;
+const mapTable = mapTableImport;
+const checkAtomic = checkAtomicImport;
+const checkLegacyPacketLoad = checkLegacyPacketLoadImport;
+const checkLoad = checkLoadImport;
+const checkStore = checkStoreImport;
+const emptyMarks = emptyMarksImport;
+const markPrecise = markPreciseImport;
+const propagateMarks = propagateMarksImport;
+const REG_NOT_INIT = REG_NOT_INITImport;
+const RegType = RegTypeImport;
+const constReg = constRegImport;
+const describeType = describeTypeImport;
+const formatReg = formatRegImport;
+const makeReg = makeRegImport;
+const SCALAR_ZERO = SCALAR_ZEROImport;
+const isConst = isConstImport;
+const scalarConst = scalarConstImport;
+const MAX_STACK = MAX_STACKImport;
+const cloneState = cloneStateImport;
+const newFrame = newFrameImport;
+const statesEqual = statesEqualImport;
+
+/** The default complexity limit (the kernel's BPF_COMPLEXITY_LIMIT_INSNS). */
+export const MAX_INSNS_PROCESSED = 1_000_000;
+/** Pending branches at most (the kernel's BPF_COMPLEXITY_LIMIT_JMP_SEQ). */
+const MAX_PENDING = 8192;
+
+/** A remembered state at a prune point. */
+interface Checkpoint {
+  readonly state: VerifierState;
+  readonly slot: number;
+  /** Paths and incomplete child checkpoints still descending from it; 0 once everything after it is proven. */
+  pending: number;
+  readonly parent: Checkpoint | undefined;
+  hits: number;
+  misses: number;
+  /** The numbers something proven from this state depended on (see `precision.ts`). */
+  readonly precise: PreciseMarks;
+  /** Stack slots its continuation reads before overwriting them: bit k of [2f] (k < 32) or [2f+1], per frame f. */
+  readonly read: number[];
+  /** Stack slots fully overwritten between its parent and it, in the same form. */
+  readonly segWritten: number[];
+}
+
+/** A branch decision or call on the current path, newest first. */
+interface PathNode {
+  readonly kind: 'branch' | 'call' | 'return';
+  readonly slot: number;
+  readonly taken: boolean;
+  readonly prev: PathNode | undefined;
+}
+
+/** A path waiting to be explored. */
+interface Work {
+  readonly state: VerifierState;
+  readonly slot: number;
+  readonly parent: Checkpoint | undefined;
+  readonly path: PathNode | undefined;
+  readonly history: HistoryNode | undefined;
+  /** Stack slots fully overwritten since the path's newest checkpoint. */
+  readonly written: number[];
+}
+
+/** What to verify a linked program as. */
+export interface ProgramContext {
+  /** `xdp`, `sched_cls`, ... */
+  readonly programType: string;
+  readonly attachType?: string | undefined;
+  /** Whether the program's license is GPL-compatible (for GPL-only helpers). */
+  readonly gpl: boolean;
+  /** The entry function returns nothing (a `void` function verified on its own): r0 is not checked at exit. */
+  readonly voidReturn?: boolean;
+  /** The state at the first instruction, for test harnesses (by default r1 is the context and r10 the stack). */
+  readonly initialState?: VerifierState;
+  /** Exits where nothing is checked (a test harness's implicit end of code). */
+  readonly lenientExits?: ReadonlySet<number>;
+  /** Check only that r0, when set, holds no address at exit (a test harness's platform without return rules). */
+  readonly leakOnlyReturn?: boolean;
+}
+
+/** Licenses the kernel treats as GPL-compatible (`license_is_gpl_compatible`). */
+export function isGplCompatible(license: string | undefined): boolean {
+  return license !== undefined && ['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL'].includes(license);
+}
+
+/**
+ * Verifies every program of an object that `selector` picks (all of them by default).
+ *
+ * @example
+ * ```ts
+ * const report = verifyObject(readObject(bytes, { name: 'prog.o' }));
+ * report.programs.every((p) => p.verdict === 'pass');
+ * ```
+ */
+export function verifyObject(spec: ObjectSpec, selector: ProgramSelector = {}, options: VerifyOptions = {}): VerifierReport {
+  const programs = selectPrograms(spec, selector);
+  return { file: spec.file, programs: programs.map((p) => verifyProgram(spec, p, options)) };
+}
+
+/** Verifies one program of an object (linking its subprograms first). */
+export function verifyProgram(spec: ObjectSpec, program: ProgramSpec, options: VerifyOptions = {}): ProgramReport {
+  let linked: LinkedProgram;
+  const t0 = now();
+  const type = options.programType ?? program.kind.programType;
+  try {
+    linked = linkProgram(spec, program);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return failedReport(program.sectionName, program.name, type, 'malformed', `the program cannot be linked: ${message}`, t0);
+  }
+  const attach = options.attachType ?? program.kind.attachType;
+  // A function of .text verified on its own (as Linux verifies global functions): its BTF prototype says whether it
+  // returns a value.
+  let voidReturn = false;
+  if (program.sectionName === '.text' && spec.btf !== undefined) {
+    const fn = spec.btf.funcByName(program.name);
+    const proto = fn !== undefined ? spec.btf.typeById(fn.type) : undefined;
+    voidReturn = proto !== undefined && proto.kind === 'FUNC_PROTO' && proto.returnType === 0;
+  }
+  return verifyLinked(linked, mapTable(spec), { programType: type, attachType: attach, gpl: isGplCompatible(options.license ?? spec.license), voidReturn }, options);
+}
+
+function now(): number {
+  return globalThis.performance !== undefined ? globalThis.performance.now() : Date.now();
+}
+
+function failedReport(section: string, name: string, type: string, code: DiagnosticCode, message: string, t0: number, slot = 0): ProgramReport {
+  return {
+    section, name, type, verdict: 'fail', malformed: code === 'malformed', insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0,
+    timeMs: now() - t0,
+    diagnostics: [{ severity: 'error', code, message, slot, function: name, instruction: '', path: [], registers: [] }],
+    log: [],
+  };
+}
+
+/**
+ * Verifies a linked program against a map table (the core entry point; {@link verifyProgram} links and builds the
+ * table from an object).
+ */
+export function verifyLinked(linked: LinkedProgram, maps: readonly VerifierMap[], context: ProgramContext, options: VerifyOptions = {}): ProgramReport {
+  const t0 = now();
+  const program = linked.program;
+  const platform: Platform = options.platform ?? linuxPlatform;
+  const ptype = platform.programType(context.programType, context.attachType);
+  if (ptype === undefined) {
+    return failedReport(program.sectionName, program.name, context.programType, 'unsupported', `programs of type '${context.programType}' are not supported by the verifier`, t0);
+  }
+  const externCalls = new Set(linked.references.filter((r) => r.kind === 'kfunc').map((r) => r.slot));
+  const cfgOrProblems = buildCfg(linked.instructions, linked.slotCount, linked.functions, (id) => platform.helper(id)?.args.length ?? 5, externCalls);
+  if (Array.isArray(cfgOrProblems)) {
+    const fname = (slot: number): string => linked.functions.find((f) => slot >= f.start && slot < f.start + f.slotCount)?.name ?? program.name;
+    const diagnostics: Diagnostic[] = cfgOrProblems.map((p) => {
+      const ins = linked.instructions.find((i) => i.slot === p.slot);
+      return {
+        severity: 'error', code: 'malformed', message: p.message, slot: p.slot, function: fname(p.slot),
+        instruction: ins === undefined ? '' : formatInstruction(ins), path: [], registers: [],
+        ...(sourceOf(linked, p.slot) !== undefined ? { source: sourceOf(linked, p.slot) } : {}),
+      } as Diagnostic;
+    });
+    return {
+      section: program.sectionName, name: program.name, type: ptype.name, verdict: 'fail', malformed: true,
+      insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, timeMs: now() - t0, diagnostics, log: [],
+    };
+  }
+  const runner = new Runner(linked, cfgOrProblems, maps, platform, ptype, context, options);
+  return runner.run(t0);
+}
+
+function sourceOf(linked: LinkedProgram, slot: number): Diagnostic['source'] {
+  let found: (typeof linked.lineInfo)[number] | undefined;
+  for (const l of linked.lineInfo) {
+    if (l.slot <= slot) found = l;
+    else break;
+  }
+  return found === undefined ? undefined : { file: found.fileName, line: found.line, column: found.column, text: found.sourceLine };
+}
+
+/** One verification run. */
+class Runner {
+  private readonly env: Env;
+  private readonly cfg: Cfg;
+  private readonly options: VerifyOptions;
+  private readonly explored = new Map<number, Checkpoint[]>();
+  private readonly externSlots: Set<number>;
+  private readonly maxInsns: number;
+  private processed = 0;
+  private stored = 0;
+  private pruned = 0;
+  private jumps = 0;
+  private lastCheckpointInsns = 0;
+  private lastCheckpointJumps = 0;
+  private readonly log: string[] = [];
+  /** The current path's history, newest first. */
+  private history: HistoryNode | undefined;
+  /** Stack slots fully overwritten since the current path's newest checkpoint (see {@link Checkpoint.read}). */
+  private written: number[] = [];
+  /** The current path's newest checkpoint. */
+  private parentCp: Checkpoint | undefined;
+  private readonly initialState: VerifierState | undefined;
+
+  constructor(linked: LinkedProgram, cfg: Cfg, maps: readonly VerifierMap[], platform: Platform, ptype: Env['ptype'], context: ProgramContext, options: VerifyOptions) {
+    this.env = new Env(linked, cfg, maps, platform, ptype, context.gpl);
+    this.env.voidReturn = context.voidReturn === true;
+    this.initialState = context.initialState;
+    this.env.lenientExits = context.lenientExits ?? new Set();
+    this.env.leakOnlyReturn = context.leakOnlyReturn === true;
+    this.cfg = cfg;
+    this.options = options;
+    this.maxInsns = options.maxInsns ?? MAX_INSNS_PROCESSED;
+    this.externSlots = new Set(linked.references.filter((r) => r.kind === 'extern-var' || r.kind === 'kfunc').map((r) => r.slot));
+    this.env.markPrecise = (regs) => markPrecise(cfg.insns, this.history, this.env.cur.frames.length - 1, regs);
+    this.env.noteStackRead = (f, k) => {
+      if (!hasBit(this.written, f, k)) markRead(this.parentCp, f, k);
+    };
+    this.env.noteStackWrite = (f, k) => setBit(this.written, f, k);
+  }
+
+  run(t0: number): ProgramReport {
+    const env: Env = this.env;
+    const linked = env.linked;
+    let initial: VerifierState;
+    if (this.initialState !== undefined) {
+      initial = cloneState(this.initialState);
+    } else {
+      initial = { frames: [newFrame(-1, 0, 0)], refs: [], lockId: 0, lockSlot: -1 };
+      const f0 = initial.frames[0] as (typeof initial.frames)[number];
+      f0.regs[1] = makeReg({ type: RegType.CTX, value: SCALAR_ZERO, origin: { slot: 0, what: 'the context argument' } });
+      f0.regs[10] = makeReg({ type: RegType.STACK, value: SCALAR_ZERO });
+    }
+    const stack: Work[] = [{ state: initial, slot: 0, parent: undefined, path: undefined, history: undefined, written: [] }];
+    let failure: { error: VerifyFailure; slot: number; path: PathNode | undefined } | undefined;
+    const deadline = this.options.timeLimitMs !== undefined ? t0 + this.options.timeLimitMs : Infinity;
+
+    outer: while (stack.length > 0) {
+      const w = stack.pop() as Work;
+      env.cur = w.state;
+      let slot = w.slot;
+      let parent = w.parent;
+      let path = w.path;
+      this.history = w.history;
+      this.written = w.written.slice();
+      this.parentCp = parent;
+      try {
+        for (;;) {
+          env.slot = slot;
+          if (this.cfg.prunePoint[slot] === 1) {
+            const v = this.visit(slot, parent);
+            if (v === 'prune') {
+              this.pruned++;
+              this.finishPath(parent);
+              continue outer;
+            }
+            parent = v;
+            this.parentCp = parent;
+          }
+          const depth = env.cur.frames.length;
+          const executed = slot;
+          let entered = false;
+          env.lastFill = 0;
+          env.lastSpill = 0;
+          env.lastLink = undefined;
+          if (++this.processed > this.maxInsns) {
+            env.fail('too-complex', `the program is too complex: ${this.maxInsns.toLocaleString('en-US')} instructions were processed without covering every path (bounded loops must exit within the limit)`, []);
+          }
+          if ((this.processed & 0xfff) === 0 && now() > deadline) {
+            env.fail('too-complex', `verification took longer than the ${this.options.timeLimitMs} ms allowed`, []);
+          }
+          const ins = env.insn(slot);
+          if (this.options.logLevel === 2) this.logState(slot, ins);
+          const cls = ins.opcode & 0x07;
+          switch (cls) {
+            case InstructionClass.ALU:
+            case InstructionClass.ALU64:
+              checkAlu(env, ins);
+              slot += 1;
+              break;
+            case InstructionClass.LDX:
+              checkLoad(env, ins);
+              slot += 1;
+              break;
+            case InstructionClass.ST:
+              checkStore(env, ins);
+              slot += 1;
+              break;
+            case InstructionClass.STX:
+              if ((ins.opcode & 0xe0) === Mode.ATOMIC) checkAtomic(env, ins);
+              else checkStore(env, ins);
+              slot += 1;
+              break;
+            case InstructionClass.LD:
+              if (ins.opcode === Opcode.LDDW) {
+                this.loadImm64(ins);
+                slot += 2;
+              } else {
+                checkLegacyPacketLoad(env, ins);
+                slot += 1;
+              }
+              break;
+            default: {
+              const op = ins.opcode & 0xf0;
+              if (ins.opcode === Opcode.JA || ins.opcode === Opcode.JA32) {
+                this.jumps++;
+                slot = slot + 1 + (ins.opcode === Opcode.JA32 ? ins.imm : ins.offset);
+                break;
+              }
+              if (op === JumpOp.CALL) {
+                this.jumps++;
+                if (ins.opcode === Opcode.CALLX) {
+                  // A call through a register holding a known helper number is a call to that helper.
+                  const target = env.readReg(ins.dst);
+                  if (target.type !== RegType.SCALAR || !isConst(target.value) || target.tainted) {
+                    env.fail('unsupported', `callx through r${ins.dst}, which does not hold a known helper number`, [ins.dst]);
+                  }
+                  env.markPrecise([ins.dst]);
+                  checkHelperCall(env, { ...ins, opcode: Opcode.CALL, src: 0, dst: 0, imm: Number(BigInt.asIntN(32, target.value.varOff.value)) });
+                  slot += 1;
+                  break;
+                }
+                if (this.externSlots.has(slot)) {
+                  const ref = env.linked.references.find((r) => r.slot === slot);
+                  checkExternCall(env, ref !== undefined && 'name' in ref ? ref.name : '');
+                  slot += 1;
+                } else if (ins.src === CallSource.LOCAL) {
+                  const target = enterLocalCall(env, ins);
+                  path = { kind: 'call', slot, taken: true, prev: path };
+                  entered = true;
+                  slot = target;
+                } else if (ins.src === CallSource.KFUNC) {
+                  env.fail('unsupported', `call to the kernel function #${ins.imm}: kfuncs are not supported`, []);
+                } else {
+                  checkHelperCall(env, ins);
+                  slot += 1;
+                }
+                break;
+              }
+              if (op === JumpOp.EXIT) {
+                const r = checkExit(env);
+                if (r.done) {
+                  this.finishPath(parent);
+                  continue outer;
+                }
+                path = { kind: 'return', slot, taken: true, prev: path };
+                slot = r.slot;
+                break;
+              }
+              this.jumps++;
+              const target = slot + 1 + ins.offset;
+              const { fall, jump } = checkCondJump(env, ins);
+              this.pushHistory(executed, depth, false);
+              if (fall !== undefined && jump !== undefined) {
+                if (stack.length >= MAX_PENDING) env.fail('too-complex', `the program is too complex: more than ${MAX_PENDING} branches are pending`, []);
+                if (parent !== undefined) parent.pending++;
+                stack.push({ state: jump, slot: target, parent, path: { kind: 'branch', slot, taken: true, prev: path }, history: this.history, written: this.written.slice() });
+                path = { kind: 'branch', slot, taken: false, prev: path };
+                slot += 1;
+              } else if (jump !== undefined) {
+                env.cur = jump;
+                slot = target;
+              } else if (fall !== undefined) {
+                slot += 1;
+              } else {
+                this.finishPath(parent);
+                continue outer;
+              }
+              continue;
+            }
+          }
+          this.pushHistory(executed, depth, entered);
+        }
+      } catch (e) {
+        if (!(e instanceof VerifyFailure)) throw e;
+        failure = { error: e, slot: env.slot, path };
+        break;
+      }
+    }
+
+    if (failure === undefined) {
+      const depth = this.combinedStack();
+      if (depth.total > MAX_STACK) {
+        failure = { error: new VerifyFailure('stack-limit', `the calls ${depth.chain.join(' -> ')} use ${depth.total} bytes of stack together; at most ${MAX_STACK} are allowed`), slot: 0, path: undefined };
+      }
+    }
+    const diagnostics = failure === undefined ? [] : [this.diagnostic(failure.error, failure.slot, failure.path)];
+    if (failure !== undefined && this.options.logLevel === 1) this.logState(failure.slot, env.insn(failure.slot));
+    return {
+      section: linked.program.sectionName,
+      name: linked.program.name,
+      type: env.ptype.name,
+      verdict: failure === undefined ? 'pass' : 'fail',
+      malformed: false,
+      insnsProcessed: this.processed,
+      statesStored: this.stored,
+      statesPruned: this.pruned,
+      stackDepth: this.combinedStack().total,
+      timeMs: now() - t0,
+      diagnostics,
+      log: this.log,
+    };
+  }
+
+  private pushHistory(slot: number, depth: number, entered: boolean): void {
+    const env = this.env;
+    this.history = { slot, depth, fill: env.lastFill, spill: env.lastSpill, link: env.lastLink, target: undefined, entered, prev: this.history };
+  }
+
+  /** A path ended (exit, pruned, or dead): the checkpoints it descended from may now be complete. */
+  private finishPath(parent: Checkpoint | undefined): void {
+    let p = parent;
+    while (p !== undefined) {
+      p.pending--;
+      if (p.pending > 0) break;
+      p = p.parent;
+    }
+  }
+
+  /** Registers live in each frame at this point (caller frames: what survives the call). */
+  private liveMasks(slot: number): number[] {
+    const frames = this.env.cur.frames;
+    const masks: number[] = [];
+    for (let i = 0; i < frames.length; i++) {
+      if (i === frames.length - 1) masks.push(this.cfg.liveIn[slot] as number);
+      else {
+        const ret = (frames[i + 1]?.callsite ?? 0) + 1;
+        masks.push((this.cfg.liveIn[ret] ?? 0x3ff) & ~0x3f);
+      }
+    }
+    return masks;
+  }
+
+  /** At a prune point: prune the path, or remember its state (returning the path's newest checkpoint). */
+  private visit(slot: number, parent: Checkpoint | undefined): 'prune' | Checkpoint | undefined {
+    const cur = this.env.cur;
+    const list = this.explored.get(slot);
+    const loopHead = this.cfg.loopHead[slot] === 1;
+    const add = loopHead || this.options.checkpointEveryPrunePoint === true ||
+      (this.jumps - this.lastCheckpointJumps >= 2 && this.processed - this.lastCheckpointInsns >= 8);
+    if (list !== undefined && list.length > 0) {
+      const live = this.liveMasks(slot);
+      let evicted = false;
+      for (let i = 0; i < list.length; i++) {
+        const cp = list[i] as Checkpoint;
+        if (cp.pending === 0) {
+          if (statesEqual(cp.state, cur, live, false, cp.precise, cp.read)) {
+            cp.hits++;
+            if (evicted) this.explored.set(slot, list.filter((c) => c !== undefined));
+            // This path's safety now rests on the numbers the old state's safety rested on, and its future reads
+            // the stack slots the old state's did.
+            propagateMarks(this.cfg.insns, this.history, cp.precise);
+            for (let f = 0; f < cp.read.length / 2; f++) {
+              for (let k = 0; k < 64; k++) if (hasBit(cp.read, f, k) && !hasBit(this.written, f, k)) markRead(parent, f, k);
+            }
+            return 'prune';
+          }
+        } else if (loopHead && statesEqual(cp.state, cur, live, true)) {
+          this.env.fail('infinite-loop', 'infinite loop: the program comes back to this instruction in the same state, so the loop never ends', []);
+        }
+        // Forget states that keep failing to match (the kernel's heuristic): misses count only when a new state
+        // is remembered, so that some early iterations of a loop stay for comparison.
+        if (add) {
+          cp.misses++;
+          const n = loopHead && cp.pending > 0 ? 64 : 3;
+          if (cp.misses > cp.hits * n + n) {
+            list[i] = undefined as unknown as Checkpoint;
+            evicted = true;
+          }
+        }
+      }
+      if (evicted) this.explored.set(slot, list.filter((cp) => cp !== undefined));
+    }
+    if (!add) return parent;
+    this.lastCheckpointJumps = this.jumps;
+    this.lastCheckpointInsns = this.processed;
+    const cp: Checkpoint = { state: cloneState(cur), slot, pending: 1, parent, hits: 0, misses: 0, precise: emptyMarks(cur.frames.length), read: [], segWritten: this.written };
+    this.written = [];
+    this.history = { slot: -1, depth: cur.frames.length, fill: 0, spill: 0, link: undefined, target: cp, entered: false, prev: this.history };
+    const l = this.explored.get(slot);
+    if (l === undefined) this.explored.set(slot, [cp]);
+    else l.push(cp);
+    this.stored++;
+    return cp;
+  }
+
+  private loadImm64(ins: Instruction): void {
+    const env: Env = this.env;
+    if (this.externSlots.has(env.slot)) {
+      const ref = env.linked.references.find((r) => r.slot === env.slot);
+      env.fail('unsupported', `the extern variable ${ref !== undefined && 'name' in ref ? `'${ref.name}'` : ''} is not supported`, []);
+    }
+    const imm64 = ins.imm64 ?? BigInt(ins.imm);
+    const origin = { slot: env.slot, what: 'loaded' };
+    switch (ins.src) {
+      case LoadImm64Source.IMM64:
+        env.setReg(ins.dst, constReg(imm64, origin));
+        return;
+      case LoadImm64Source.MAP_IDX:
+      case LoadImm64Source.MAP_FD: {
+        if (env.maps[ins.imm] === undefined) env.fail('invalid-pointer', `lddw refers to map #${ins.imm}, which does not exist`, []);
+        env.setReg(ins.dst, makeReg({ type: RegType.CONST_MAP, map: ins.imm, value: SCALAR_ZERO, origin: { slot: env.slot, what: `the map '${env.mapName(ins.imm)}'` } }));
+        return;
+      }
+      case LoadImm64Source.MAP_IDX_VALUE:
+      case LoadImm64Source.MAP_VALUE: {
+        const m = env.maps[ins.imm];
+        if (m === undefined) env.fail('invalid-pointer', `lddw refers to map #${ins.imm}, which does not exist`, []);
+        const off = Number(BigInt.asIntN(32, imm64 >> 32n));
+        env.setReg(ins.dst, makeReg({ type: RegType.MAP_VALUE, map: ins.imm, off, readOnly: m.readOnly, value: SCALAR_ZERO, origin: { slot: env.slot, what: `the address of '${m.name}'+${off}` } }));
+        return;
+      }
+      case LoadImm64Source.CODE_ADDR:
+        env.setReg(ins.dst, makeReg({ type: RegType.FUNC, frame: env.slot + 1 + ins.imm, value: SCALAR_ZERO, origin }));
+        return;
+      default:
+        env.fail('unsupported', `lddw with src ${ins.src} (a kernel variable address) is not supported`, []);
+    }
+  }
+
+  /** The deepest stack use over chains of calls (each frame rounded up to 16 bytes, as the JIT does). */
+  private combinedStack(): { total: number; chain: string[] } {
+    const cfg = this.cfg;
+    const depth = this.env.stackDepth.map((d) => (d === 0 ? 0 : Math.ceil(d / 16) * 16));
+    const callees: Set<number>[] = cfg.functions.map(() => new Set<number>());
+    for (let s = 0; s < cfg.insns.length; s++) {
+      const ins = cfg.insns[s];
+      if (ins !== undefined && ins.opcode === Opcode.CALL && ins.src === CallSource.LOCAL && !this.externSlots.has(s)) {
+        (callees[cfg.funcOf[s] as number] as Set<number>).add(cfg.funcOf[s + 1 + ins.imm] as number);
+      }
+    }
+    const memo = new Map<number, { total: number; chain: string[] }>();
+    const best = (f: number, seen: Set<number>): { total: number; chain: string[] } => {
+      const m = memo.get(f);
+      if (m !== undefined) return m;
+      let sub = { total: 0, chain: [] as string[] };
+      for (const c of callees[f] ?? []) {
+        if (seen.has(c)) continue;
+        seen.add(c);
+        const r = best(c, seen);
+        seen.delete(c);
+        if (r.total > sub.total) sub = r;
+      }
+      const r = { total: (depth[f] ?? 0) + sub.total, chain: [cfg.functions[f]?.name ?? '?', ...sub.chain] };
+      memo.set(f, r);
+      return r;
+    };
+    return best(0, new Set([0]));
+  }
+
+  private diagnostic(e: VerifyFailure, slot: number, pathNode: PathNode | undefined): Diagnostic {
+    const env: Env = this.env;
+    const ins = env.cfg.insns[slot];
+    const fn = env.cfg.functions[env.cfg.funcOf[slot] ?? 0]?.name ?? env.linked.program.name;
+    const steps: PathStep[] = [];
+    for (let p = pathNode; p !== undefined; p = p.prev) {
+      const pi = env.cfg.insns[p.slot];
+      const src = env.source(p.slot);
+      steps.push({
+        kind: p.kind,
+        slot: p.slot,
+        ...(p.kind === 'branch' ? { taken: p.taken } : {}),
+        instruction: pi === undefined ? '' : formatInstruction(pi),
+        function: env.cfg.functions[env.cfg.funcOf[p.slot] ?? 0]?.name ?? fn,
+        ...(src !== undefined ? { source: src } : {}),
+      });
+    }
+    steps.reverse();
+    const registers: RegisterNote[] = [];
+    const seen = new Set<number>();
+    for (const r of e.regs) {
+      if (r < 0 || r > 10 || seen.has(r)) continue;
+      seen.add(r);
+      const reg = env.cur.frames[env.cur.frames.length - 1]?.regs[r] as Reg | undefined ?? REG_NOT_INIT;
+      const originSrc = reg.origin !== undefined ? env.source(reg.origin.slot) : undefined;
+      registers.push({
+        register: `r${r}`,
+        state: formatReg(reg, (i) => env.mapName(i)),
+        description: describeType(reg),
+        ...(reg.origin !== undefined ? { origin: { slot: reg.origin.slot, what: reg.origin.what, ...(originSrc !== undefined ? { source: originSrc } : {}) } } : {}),
+      });
+    }
+    const source = env.source(slot);
+    return {
+      severity: 'error',
+      code: e.code,
+      message: e.message,
+      slot,
+      function: fn,
+      instruction: ins === undefined ? '' : formatInstruction(ins),
+      ...(source !== undefined ? { source } : {}),
+      path: steps,
+      registers,
+    };
+  }
+
+  private logState(slot: number, ins: Instruction): void {
+    const max = this.options.maxLogLines ?? 100_000;
+    if (this.log.length >= max) return;
+    this.log.push(`${slot}: ${formatInstruction(ins)}  ; ${formatState(this.env)}`);
+  }
+}
+
+function hasBit(bits: readonly number[], f: number, k: number): boolean {
+  const w = bits[2 * f + (k >> 5)] ?? 0;
+  return ((w >>> (k & 31)) & 1) === 1;
+}
+
+function setBit(bits: number[], f: number, k: number): void {
+  while (bits.length < 2 * f + 2) bits.push(0);
+  const i = 2 * f + (k >> 5);
+  bits[i] = ((bits[i] as number) | (1 << (k & 31))) >>> 0;
+}
+
+/** Marks slot k of frame f as read by the continuation of `cp` and of its ancestors, up to where it was written. */
+function markRead(cp: Checkpoint | undefined, f: number, k: number): void {
+  for (let c = cp; c !== undefined; c = c.parent) {
+    if (c.state.frames.length <= f || hasBit(c.read, f, k)) return;
+    setBit(c.read, f, k);
+    if (hasBit(c.segWritten, f, k)) return;
+  }
+}
+
+/** The current state in the kernel log's style: `R0=scalar() R1=ctx() R10=fp0 fp-8=mmmmmmmm`. */
+export function formatState(env: Env): string {
+  const parts: string[] = [];
+  const frames = env.cur.frames;
+  frames.forEach((f, fi) => {
+    const prefix = frames.length > 1 ? `[${fi}]` : '';
+    f.regs.forEach((r, i) => {
+      if (r.type === RegType.NOT_INIT) return;
+      parts.push(`${prefix}R${i}=${formatReg(r, (m) => env.mapName(m))}`);
+    });
+    f.stack.forEach((s, k) => {
+      if (s.bytes === '????????') return;
+      const off = -8 * (k + 1);
+      const spill = s.spill === undefined ? '' : formatReg(s.spill, (m) => env.mapName(m));
+      parts.push(`${prefix}fp${off}=${s.bytes === 'rrrrrrrr' ? spill : s.spill !== undefined ? `${s.bytes}(${spill})` : s.bytes}`);
+    });
+  });
+  if (env.cur.refs.length > 0) parts.push(`refs=${env.cur.refs.map((r) => r.id).join(',')}`);
+  return parts.join(' ');
+}
+
+// Re-exported for the tests and the CLI.
+export { scalarConst };
