@@ -19,6 +19,7 @@ import { registerBpf2cCommand } from './commands/bpf2c.ts';
 import { registerBuildCommand } from './commands/build.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { verifierWiring } from './verifier-wiring.ts';
+import { registerSignImageCommand } from './commands/sign-image.ts';
 
 /** Exit statuses. */
 export const ExitCode = { ok: 0, rejected: 1, badInput: 2, internal: 70 } as const;
@@ -70,7 +71,8 @@ function buildProgram(io: Io, state: { code: number }): Command {
     state.code = code;
   };
   registerSignCommands(program, io, setExit);
-  registerRunCommand(program, io, setExit);
+  registerRunCommand(program, io, setExit, verifierWiring);
+  registerSignImageCommand(program, io, setExit);
   registerConformanceCommands(program, io, setExit);
   registerVerifyCommand(program, io, setExit);
   registerBpf2cCommand(program, io, setExit, verifierWiring);

@@ -16,4 +16,8 @@ const verify: VerifyHook = ({ spec, program }) => {
 };
 
 /** bpfship's verifier, wired for the bpf2c and build commands. */
-export const verifierWiring: VerifierWiring = { verify, verifierId: `${VERIFIER_NAME} ${VERIFIER_VERSION}` };
+export const verifierWiring: VerifierWiring = {
+  verify,
+  verifierId: `${VERIFIER_NAME} ${VERIFIER_VERSION}`,
+  identity: { name: VERIFIER_NAME, version: VERIFIER_VERSION, options: {} },
+};

@@ -5,7 +5,8 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { BPF2C_VERSION, translateObject, type NativeImageMetadata, type NativeMapMetadata, type ProgramInfoSource, type VerifyHook } from '../bpf2c/index.ts';
+import { helperPrototypes, helperTables, programTypes, structLayouts } from '../abi/index.ts';
+import { BPF2C_VERSION, PROGRAM_INFO_VERSION, translateObject, type NativeImageMetadata, type NativeMapMetadata, type ProgramInfoSource, type VerifyHook } from '../bpf2c/index.ts';
 import { cacheKey, defaultCacheRoot, readCache, writeCache } from './build-cache.ts';
 import { compileC, reproducibleFlags, type OptimizationLevel } from './compile.ts';
 import { findCompiler } from './compiler.ts';
@@ -59,6 +60,16 @@ export function cFileName(sourceName: string): string {
   return `${dot > 0 ? base.slice(0, dot) : base || 'image'}.bpf2c.c`;
 }
 
+let abiDigest: string | undefined;
+/** A digest of the ABI tables the built-in program-info hashes are computed from (once per process). */
+function abiFingerprint(): string {
+  abiDigest ??= createHash('sha256')
+    .update(JSON.stringify({ helperPrototypes, helperTables, programTypes, structLayouts }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))
+    .digest('hex')
+    .slice(0, 16);
+  return abiDigest;
+}
+
 /**
  * Builds a native image from ELF bytes.
  *
@@ -82,7 +93,8 @@ export function buildNative(elf: Uint8Array, options: NativeBuildOptions): Nativ
     sourceName: options.sourceName,
     bpf2c: BPF2C_VERSION,
     verifier: verifierId,
-    programInfo: options.programInfo === undefined ? 'builtin' : 'custom',
+    // The ABI facts the program-info hashes cover are part of what the image says: a change of them must miss.
+    programInfo: options.programInfo === undefined ? `builtin-v${PROGRAM_INFO_VERSION}-${abiFingerprint()}` : 'custom',
     headers: nativeHeaders().map((h) => `${h.name}:${sha(h.text)}`),
     compiler: [compiler.version, compiler.target, compiler.sha256],
     flags: reproducibleFlags(compiler, options, 'seed'),

@@ -12,6 +12,14 @@
  * readU64(obj.map('verdicts').lookup(u32(0))!); // 1n
  * ```
  *
+ * Native images load under a policy (production: signed, verified, from a sealed memfd; see load-policy.ts):
+ *
+ * ```ts
+ * const policy = LoadPolicy.production({ trustedRoots: readTrustedRoots(['root-ca.pem']), auditLog: AuditLog.open('audit.log') });
+ * const { object } = openNativeImageFile('xdp_firewall.so', { policy });
+ * runNativeProgram(object, 'xdp_firewall', { data: frame }).returnName; // 'XDP_PASS'
+ * ```
+ *
  * @module
  */
 export { Runtime, type RuntimeOptions } from './runtime.ts';
@@ -35,3 +43,18 @@ export { RunInputError, RuntimeLoadError } from './errors.ts';
 export { CoreInterpreterHost } from './core-interpreter-host.ts';
 export { createHelperTrampoline, TRAMPOLINE_REGS_SIZE, type HelperTrampoline } from './helper-trampoline.ts';
 export { CoreMap, CoreWasm, MapType, MapFlags, UpdateFlags, MapOperationError, u32, u64, readU32, readU64 } from './core-wasm.ts';
+export {
+  LoadPolicy,
+  LoadRefusalCode,
+  PolicyName,
+  PolicyRefusedError,
+  type AllowedLoad,
+  type LoadDecision,
+  type LoadInput,
+  type LoadPolicyOptions,
+  type LoadRequest,
+  type RefusedLoad,
+  type RuntimeAuditRecord,
+} from './load-policy.ts';
+export { openNativeImage, openNativeImageFile, type OpenedNativeImage, type OpenNativeImageOptions, type OpenNativeImageFileOptions } from './open-native-image.ts';
+export { runNativeProgram, type NativeRunResult } from './native/native-test-run.ts';

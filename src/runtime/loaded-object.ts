@@ -14,6 +14,7 @@ import { linkProgram, type MapSpec, type ObjectSpec, type ProgramSpec } from '..
 import { type CoreMap, MapOperationError, u32 } from './core-wasm.ts';
 import { RuntimeLoadError } from './errors.ts';
 import type { RunInput, RunResult } from './program-run.ts';
+import type { LoadPolicy } from './load-policy.ts';
 import type { ProgramTypeProfile } from './program-type-profiles.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -30,6 +31,11 @@ export interface LoadOptions {
   readonly programType?: string;
   /** Instruction budget of one run (see DEFAULT_INSTRUCTION_LIMIT). */
   readonly instructionLimit?: number;
+  /**
+   * The load policy to decide (and audit) the load under; the object must then be given as bytes. Production
+   * refuses every ELF object (PolicyRefusedError); see load-policy.ts.
+   */
+  readonly policy?: LoadPolicy;
 }
 
 /** A global variable's place: its data section's map and the byte range. */

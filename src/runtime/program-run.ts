@@ -128,8 +128,8 @@ export class RunArena {
   }
 }
 
-/** One run's packet geometry (addresses). */
-interface PacketLayout {
+/** One run's packet geometry (addresses, or offsets from the buffer's start). */
+export interface PacketLayout {
   readonly hardStart: number;
   /** Where the input bytes are copied (before `data` for a socket filter: the Ethernet header). */
   readonly copyAt: number;
@@ -297,24 +297,41 @@ export function runProgram(
 
 /** Where the packet goes in the arena's buffer, with the program type's geometry (the bytes are copied per run). */
 function placePacket(arena: RunArena, profile: ProgramTypeProfile, length: number, metaLen: number): PacketLayout {
+  const buf = arena.packetBuffer(packetBufferSize(profile, length));
+  const l = packetLayout(profile, length, metaLen);
+  return { hardStart: buf + l.hardStart, copyAt: buf + l.copyAt, meta: buf + l.meta, data: buf + l.data, end: buf + l.end, hardEnd: buf + l.hardEnd };
+}
+
+/** The bytes of buffer a packet of `length` bytes needs under the program type's packet model. */
+export function packetBufferSize(profile: ProgramTypeProfile, length: number): number {
+  if (profile.packet === 'xdp') return Math.max(XDP_FRAME_SIZE - SKB_SHARED_INFO, XDP_PACKET_HEADROOM + length);
+  if (profile.packet === 'skb-l2' || profile.packet === 'skb-l3') return SKB_HEADROOM + length;
+  return length + 16;
+}
+
+/**
+ * Where a packet of `length` bytes lies in its buffer (offsets from the buffer's start), as Linux's test run
+ * places it for the program type: shared by the interpreter and native mode, so both see the same geometry.
+ */
+export function packetLayout(profile: ProgramTypeProfile, length: number, metaLen: number): PacketLayout {
   if (profile.packet === 'xdp') {
-    const frame = Math.max(XDP_FRAME_SIZE - SKB_SHARED_INFO, XDP_PACKET_HEADROOM + length);
-    const buf = arena.packetBuffer(frame);
-    const meta = buf + XDP_PACKET_HEADROOM;
-    return { hardStart: buf, copyAt: meta, meta, data: meta + metaLen, end: meta + length, hardEnd: buf + frame };
+    const frame = packetBufferSize(profile, length);
+    const meta = XDP_PACKET_HEADROOM;
+    return { hardStart: 0, copyAt: meta, meta, data: meta + metaLen, end: meta + length, hardEnd: frame };
   }
   if (profile.packet === 'skb-l2' || profile.packet === 'skb-l3') {
     // A socket filter's data starts after the Ethernet header, which is copied in all the same.
-    const buf = arena.packetBuffer(SKB_HEADROOM + length);
-    const frame = buf + SKB_HEADROOM;
+    const frame = SKB_HEADROOM;
     const start = frame + (profile.packet === 'skb-l3' ? ETH_HLEN : 0);
     const end = frame + length;
-    return { hardStart: buf, copyAt: frame, meta: start, data: start, end, hardEnd: end };
+    return { hardStart: 0, copyAt: frame, meta: start, data: start, end, hardEnd: end };
   }
   // A host type's plain buffer.
-  const buf = arena.packetBuffer(length + 16);
-  return { hardStart: buf, copyAt: buf, meta: buf, data: buf, end: buf + length, hardEnd: buf + length };
+  return { hardStart: 0, copyAt: 0, meta: 0, data: 0, end: length, hardEnd: length };
 }
+
+/** Bytes reserved at the start of an XDP buffer that adjust_head/meta may not use (Linux: struct xdp_frame). */
+export const XDP_HEADROOM_RESERVE = XDP_FRAME_STRUCT;
 
 const NO_FIELD = 0xffff;
 

@@ -78,9 +78,14 @@ export class Runtime {
    * Loads an object (ELF bytes or a spec read before): maps, global data, programs.
    *
    * @throws {LoadError} for a program the runtime refuses (a helper it lacks, a malformed instruction);
-   *   {@link RuntimeLoadError} for maps the core refuses or program types that do not run here.
+   *   {@link RuntimeLoadError} for maps the core refuses or program types that do not run here;
+   *   {@link PolicyRefusedError} when `options.policy` refuses the load.
    */
   load(object: Uint8Array | ObjectSpec, options: LoadOptions & { readonly name?: string } = {}): LoadedObject {
+    if (options.policy !== undefined) {
+      if (!(object instanceof Uint8Array)) throw new TypeError('a load policy decides on the bytes loaded: pass the object as bytes, not as a spec');
+      options.policy.admit({ bytes: object, name: options.name ?? 'object', input: 'object', mode: options.mode ?? 'interpret' });
+    }
     const spec = object instanceof Uint8Array ? readObject(object, { name: options.name ?? 'object' }) : object;
     return loadObject({
       runtime: this,

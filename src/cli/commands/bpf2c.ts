@@ -9,11 +9,16 @@ import { Bpf2cVerificationError, defaultOutputName, translateObject, type Verify
 import { readInput, writeOutputAtomic } from '../io.ts';
 import type { Io } from '../main.ts';
 
-/** How the commands reach the verifier (wired by main.ts once the verifier layer exports `verify`). */
+/** How the commands reach the verifier (main.ts wires src/cli/verifier-wiring.ts, the verifier of src/verifier). */
 export interface VerifierWiring {
   readonly verify?: VerifyHook;
   /** Names the verifier and its options in build cache keys and messages, e.g. `bpfship-verifier 0.1.0`. */
   readonly verifierId?: string;
+  /**
+   * Which verifier this is, as the signed attestation records it (name, version, options). Without it a signed
+   * image records `verifierId` as the name and `unknown` as the version.
+   */
+  readonly identity?: { readonly name: string; readonly version: string; readonly options: Readonly<Record<string, string | number | boolean>> };
 }
 
 /** The warning printed when no verifier is wired: the output was not proven safe. */

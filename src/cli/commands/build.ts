@@ -1,42 +1,87 @@
 /**
- * `bpfship build FILE -o OUT.so`: verify, translate with bpf2c and compile a reproducible native image, through
- * the content-addressed build cache.
+ * `bpfship build FILE -o OUT.so [--sign-key KEY --sign-cert CERT [--chain PEM...] [--trust ROOT.pem...]]`:
+ * verify, translate with bpf2c and compile a reproducible native image, through the content-addressed build cache;
+ * write the build record beside it (`OUT.so.build.json`, what `bpfship sign` signs from), and with a signing key,
+ * sign it (`OUT.so.sig`). Only verified images are signed: without a verifier wired in, signing is refused before
+ * anything is built.
  *
  * @module
  */
 import { Option, type Command } from '@commander-js/extra-typings';
-import { Bpf2cVerificationError } from '../../bpf2c/index.ts';
-import { buildNative, type OptimizationLevel } from '../../native/index.ts';
+import { Bpf2cVerificationError, builtinProgramInfo, programInfoHash } from '../../bpf2c/index.ts';
+import { buildNative, cFileName, type NativeBuildResult, type OptimizationLevel } from '../../native/index.ts';
 import { readInput, writeOutputAtomic } from '../io.ts';
 import type { Io } from '../main.ts';
 import { metadataJson, reportVerificationFailure, UNVERIFIED_WARNING, type VerifierWiring } from './bpf2c.ts';
+import { buildRecordFor, buildRecordPath, formatBuildRecord, type BuildRecord } from './build-record.ts';
+import { signBuiltImage, SigningRefusedError } from './sign-image.ts';
+
+/** Whether an image's program-info hashes are the ones this toolchain's ABI tables give (a cached image may predate them). */
+function currentProgramInfo(r: NativeBuildResult): boolean {
+  return r.metadata.programs.every((p) => p.infoHash === programInfoHash(p.programType, p.programTypeId, p.helpers, builtinProgramInfo));
+}
+
+/**
+ * The verifier as the build record (and so the attestation) names it: its identity when the wiring gives one,
+ * else its id read as `NAME VERSION [options...]`.
+ */
+function recordedVerifier(verifier: VerifierWiring): BuildRecord['verifier'] {
+  if (verifier.verify === undefined) return null;
+  if (verifier.identity !== undefined) return verifier.identity;
+  const [name, version, ...rest] = (verifier.verifierId ?? 'unnamed-verifier').split(' ');
+  return { name: name || 'unnamed-verifier', version: version ?? 'unknown', options: rest.length > 0 ? { id: verifier.verifierId as string } : {} };
+}
 
 /** Registers `build`. */
 export function registerBuildCommand(program: Command, io: Io, setExit: (code: number) => void, verifier: VerifierWiring = {}): void {
   program
     .command('build')
-    .description('verify an eBPF object, translate it with bpf2c and compile a reproducible native image (.so)')
+    .description('verify an eBPF object, translate it with bpf2c and compile a reproducible native image (.so); sign it with --sign-key')
     .argument('<file>', 'an eBPF ELF object (clang -target bpf -g -O2 -c)')
-    .requiredOption('-o, --output <file>', 'the native image to write (.so)')
+    .requiredOption('-o, --output <file>', 'the native image to write (.so); its build record goes to OUT.so.build.json')
     .addOption(new Option('-O, --optimization <level>', 'compiler optimization level').choices(['0', '1', '2', '3', 's'] as const).default('2' as const))
     .option('--cc <compiler>', 'the C compiler (default: $CC, else gcc, cc, clang, clang-19)')
     .option('--emit-c <file>', 'also write the generated C file')
     .option('--metadata <file>', 'also write the image description (programs, maps, hashes, build facts) as JSON')
     .option('--no-cache', 'neither read nor write the build cache ($BPFSHIP_CACHE, else ~/.cache/bpfship)')
     .option('--timings', 'print the time spent in bpf2c and in the compiler')
-    .action((file, opts) => {
+    .option('--sign-key <key.pem>', 'sign the image with this private key (PEM): writes OUT.so.sig')
+    .option('--sign-cert <cert.pem>', 'the signing certificate (PEM), with --sign-key')
+    .option('--chain <pem...>', 'intermediate CA certificates (PEM) for the signature file, with --sign-key')
+    .option('--trust <root.pem...>', 'with --sign-key: check the signer chains to one of these roots before signing')
+    .action(async (file, opts) => {
+      const signing = opts.signKey !== undefined || opts.signCert !== undefined;
+      if (signing && (opts.signKey === undefined || opts.signCert === undefined)) {
+        io.stderr('bpfship: error: signing needs both --sign-key and --sign-cert\n');
+        setExit(2);
+        return;
+      }
+      if (!signing && (opts.chain !== undefined || opts.trust !== undefined)) {
+        io.stderr('bpfship: error: --chain and --trust go with --sign-key and --sign-cert\n');
+        setExit(2);
+        return;
+      }
+      if (signing && verifier.verify === undefined) {
+        io.stderr(`bpfship: refusing to sign: no verifier is wired into this build of bpfship, and only verified images are signed\n`);
+        setExit(1);
+        return;
+      }
       const elf = readInput(file);
       const sourceName = file.slice(file.lastIndexOf('/') + 1);
-      let r;
-      try {
-        r = buildNative(elf, {
+      const build = (cache: boolean): NativeBuildResult =>
+        buildNative(elf, {
           sourceName,
           optimization: `O${opts.optimization}` as OptimizationLevel,
           ...(opts.cc !== undefined ? { cc: opts.cc } : {}),
-          ...(opts.cache ? {} : { cache: false as const }),
+          ...(cache ? {} : { cache: false as const }),
           ...(verifier.verify !== undefined ? { verify: verifier.verify } : {}),
           ...(verifier.verifierId !== undefined ? { verifierId: verifier.verifierId } : {}),
         });
+      let r: NativeBuildResult;
+      try {
+        r = build(opts.cache);
+        // A cache entry made before the ABI tables changed carries old program-info hashes: build afresh.
+        if (r.cached && !currentProgramInfo(r)) r = build(false);
       } catch (e) {
         if (e instanceof Bpf2cVerificationError) {
           setExit(reportVerificationFailure(e, io));
@@ -46,6 +91,9 @@ export function registerBuildCommand(program: Command, io: Io, setExit: (code: n
       }
       if (!r.verified) io.stderr(UNVERIFIED_WARNING);
       writeOutputAtomic(opts.output, r.so);
+      const imageName = opts.output.slice(opts.output.lastIndexOf('/') + 1);
+      const record = buildRecordFor(r, { image: imageName, elf: sourceName, c: cFileName(sourceName) }, recordedVerifier(verifier));
+      writeOutputAtomic(buildRecordPath(opts.output), formatBuildRecord(record));
       if (opts.emitC !== undefined) writeOutputAtomic(opts.emitC, r.c);
       if (opts.metadata !== undefined) {
         writeOutputAtomic(opts.metadata, metadataJson({
@@ -55,6 +103,25 @@ export function registerBuildCommand(program: Command, io: Io, setExit: (code: n
       }
       io.stdout(`${opts.output}: ${r.metadata.programs.length} program${r.metadata.programs.length === 1 ? '' : 's'}, ${r.so.length} bytes, sha256 ${r.soSha256}${r.cached ? ' (cached)' : ''}\n`);
       if (opts.timings === true) io.stdout(`time: bpf2c ${r.timings.bpf2cMs.toFixed(1)} ms, compiler ${r.timings.compileMs.toFixed(1)} ms, total ${r.timings.totalMs.toFixed(1)} ms (${r.compiler.version})\n`);
+      if (signing) {
+        try {
+          const signed = await signBuiltImage({
+            image: r.so,
+            imagePath: opts.output,
+            record,
+            keyPath: opts.signKey as string,
+            certificatePath: opts.signCert as string,
+            ...(opts.chain !== undefined ? { chainPaths: opts.chain } : {}),
+            ...(opts.trust !== undefined ? { trustPaths: opts.trust } : {}),
+          });
+          io.stdout(`${signed.signaturePath}: signed by ${signed.signer}\n`);
+        } catch (e) {
+          if (!(e instanceof SigningRefusedError)) throw e;
+          io.stderr(`bpfship: refusing to sign: ${e.message}\n`);
+          setExit(1);
+          return;
+        }
+      }
       setExit(0);
     });
 }

@@ -1,6 +1,6 @@
 // `bpfship run`, through its register function on a command tree like main.ts's (the lead wires it into main.ts).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,11 +12,17 @@ import { sampleFrames } from '../../runtime/sample-frames.ts';
 import { registerRunCommand } from './run.ts';
 
 let dir: string;
+const savedAudit = process.env.BPFSHIP_AUDIT_LOG;
 before(() => {
   testRuntime(); // builds the core when it is missing
   dir = mkdtempSync(join(tmpdir(), 'run-cli-'));
+  process.env.BPFSHIP_AUDIT_LOG = join(dir, 'audit.log'); // not ./bpfship-audit.log of the checkout
 });
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => {
+  if (savedAudit === undefined) delete process.env.BPFSHIP_AUDIT_LOG;
+  else process.env.BPFSHIP_AUDIT_LOG = savedAudit;
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function run(args: string[]): Promise<{ code: number; out: string; thrown?: Error }> {
   let out = '';
@@ -75,11 +81,17 @@ describe('bpfship run', () => {
     assert.match(text.out, /100 frames from .*\n +\d+  1 \(XDP_DROP\)\n +\d+  2 \(XDP_PASS\)\ntime: \d+ ns per frame/);
   });
 
+  it('writes every load decision to the audit log', async () => {
+    await run(['run', join(PROGRAMS_OBJ, 'hello_world.o')]);
+    const lines = readFileSync(join(dir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { policy: string; decision: string; mode: string; image: { name: string } });
+    assert.deepEqual([lines.at(-1)?.policy, lines.at(-1)?.decision, lines.at(-1)?.mode, lines.at(-1)?.image.name], ['development', 'allowed', 'interpret', 'hello_world.o']);
+  });
+
   it('explains what is missing or wrong', async () => {
     const tail = await run(['run', join(PROGRAMS_OBJ, 'tail_chain.o'), '--data', tcpFrame(1)]);
     assert.match(tail.thrown?.message ?? '', /has 4 programs \(stage0, stage1, stage2, stage3\): choose one with --program/);
     assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o')])).thrown?.message ?? '', /xdp programs run on a packet: give --data FILE or --pcap FILE/);
-    assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--mode', 'native', '--data', tcpFrame(1)])).thrown?.message ?? '', /mode 'native' is not available yet/);
+    assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--mode', 'jit', '--data', tcpFrame(1)])).thrown?.message ?? '', /mode 'jit' is not available yet/);
     assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--program', 'nope', '--data', tcpFrame(1)])).thrown?.message ?? '', /no program named 'nope'/);
   });
 });

@@ -1,22 +1,45 @@
 /**
- * `bpfship run FILE --program NAME [--mode interpret] [--data PACKET.bin | --pcap FILE.pcap] [--ctx CTX.bin]
- * [--repeat N] [--cpu N] [--map NAME:KEY:VALUE ...] [--trace-format trace_pipe|json] [--json]`: loads an object and runs one program as Linux's
- * BPF_PROG_TEST_RUN does, then prints the return value, the packet after the run, the trace lines and the time per
- * run. With `--pcap`, every frame of the capture is run once and the return values are summarised.
+ * `bpfship run FILE [--program NAME] [--mode interpret|native] [--data PACKET.bin | --pcap FILE.pcap] [--ctx CTX.bin]
+ * [--repeat N] [--cpu N] [--map NAME:KEY:VALUE ...] [--trace-format trace_pipe|json] [--json]
+ * [--policy development|production] [--trust ROOT.pem...] [--revocations FILE] [--audit-log FILE] [--sig FILE]`:
+ * loads an ELF object or a native image under a load policy and runs one program as Linux's BPF_PROG_TEST_RUN
+ * does, then prints the return value, the packet after the run, the trace lines and the time per run. With
+ * `--pcap`, every frame of the capture is run once and the return values are summarised.
+ *
+ * Inputs and modes:
+ * - an ELF object (`clang -target bpf -c`): `--mode interpret` (the default), or `--mode native`, which builds a
+ *   native image from it first (through the build cache, verified when a verifier is wired in);
+ * - a native image (`bpfship build`'s `.so`, told apart from an object by its ELF header): `--mode native`, loaded
+ *   from a sealed memfd holding the bytes read once, bound to the runtime core's maps and helpers.
+ *
+ * Policies (load-policy.ts): `development` (the default) allows every mode and checks a native image's signature
+ * file when there is one; `production` allows only signed native images that pass every check against `--trust`.
+ * Every decision goes to the audit log as a JSON line: `--audit-log FILE`, else `$BPFSHIP_AUDIT_LOG`, else
+ * `./bpfship-audit.log`. A refused load prints the reason, loads nothing and exits with status 1.
  *
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';
-import { readObject, type ObjectSpec } from '../../spec/index.ts';
+import { basename } from 'node:path';
+import { readObject } from '../../spec/index.ts';
 import { readPcap, LinkType } from '../../runtime/pcap.ts';
 import { Runtime } from '../../runtime/runtime.ts';
-import type { LoadedObject, LoadedProgram } from '../../runtime/loaded-object.ts';
-import type { RunResult } from '../../runtime/program-run.ts';
+import type { LoadedObject } from '../../runtime/loaded-object.ts';
+import type { RedirectResult, RunInput } from '../../runtime/program-run.ts';
+import type { PacketModel } from '../../runtime/program-type-profiles.ts';
+import type { LoadPolicy } from '../../runtime/load-policy.ts';
+import type { NativeObject } from '../../runtime/native/native-object.ts';
 import { formatTracePipe, formatTraceJson, type TraceEvent } from '../../runtime/trace.ts';
 import { readInput, UsageError } from '../io.ts';
 import type { Io } from '../main.ts';
+import { UNVERIFIED_WARNING, type VerifierWiring } from './bpf2c.ts';
 
 const MODES = ['interpret', 'jit', 'native'] as const;
+type Mode = (typeof MODES)[number];
+const POLICIES = ['development', 'production'] as const;
+
+/** The audit log when neither `--audit-log` nor `$BPFSHIP_AUDIT_LOG` names one. */
+export const DEFAULT_AUDIT_LOG = 'bpfship-audit.log';
 
 /** `offset  hex bytes  ascii`, 16 bytes a line. */
 export function hexDump(bytes: Uint8Array, indent = '  '): string {
@@ -54,17 +77,56 @@ function createRuntime(ncpus: number): Runtime {
   }
 }
 
-function chooseProgram(spec: ObjectSpec, obj: LoadedObject, file: string, name: string | undefined): LoadedProgram {
-  if (name !== undefined) return obj.program(name);
-  const all = [...obj.programs.values()];
-  if (all.length === 1) return all[0] as LoadedProgram;
-  throw new UsageError(`${file}: the object has ${spec.programs.length} programs (${spec.programs.map((p) => p.name).join(', ')}): choose one with --program`);
+/** What FILE is, from its ELF header: an eBPF object (EM_BPF) or a native image (a shared object). */
+export function inputKind(bytes: Uint8Array, file: string): 'object' | 'native-image' {
+  if (bytes.length < 20 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) throw new UsageError(`${file}: not an ELF file (expected an eBPF object or a native image)`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const type = dv.getUint16(16, true);
+  const machine = dv.getUint16(18, true);
+  if (machine === 247) return 'object';
+  if (type === 3) return 'native-image';
+  throw new UsageError(`${file}: an ELF file for machine ${machine}, neither an eBPF object nor a native image`);
 }
 
-function resultJson(prog: LoadedProgram, r: RunResult): object {
+/** {@link inputKind}, or undefined for a file that is neither. */
+function tryInputKind(bytes: Uint8Array): 'object' | 'native-image' | undefined {
+  try {
+    return inputKind(bytes, '');
+  } catch {
+    return undefined;
+  }
+}
+
+/** One run's outcome, whichever the executor: the interpreter's RunResult or native mode's. */
+interface RunOutcome {
+  readonly retval: number;
+  readonly r0: bigint;
+  readonly returnName: string | undefined;
+  readonly data: Uint8Array | undefined;
+  readonly ctx: Uint8Array;
+  readonly redirect: RedirectResult | undefined;
+  readonly trace: readonly TraceEvent[];
+  readonly durationNs: number;
+  /** The interpreter counts instructions; native code does not. */
+  readonly instructions: number | undefined;
+  readonly repeat: number;
+}
+
+/** The program being run, whichever the executor. */
+interface Runnable {
+  readonly name: string;
+  readonly type: string;
+  readonly mode: Mode;
+  readonly packet: PacketModel;
+  run(input: RunInput): RunOutcome;
+  setMap(name: string, key: Uint8Array, value: Uint8Array): void;
+  close(): void;
+}
+
+function resultJson(prog: Runnable, r: RunOutcome): object {
   return {
     program: prog.name,
-    type: prog.profile.name,
+    type: prog.type,
     mode: prog.mode,
     retval: r.retval,
     returnName: r.returnName ?? null,
@@ -74,19 +136,90 @@ function resultJson(prog: LoadedProgram, r: RunResult): object {
     redirect: r.redirect ?? null,
     trace: r.trace.map((t) => JSON.parse(formatTraceJson(t)) as unknown),
     durationNs: Math.round(r.durationNs),
-    instructions: r.instructions,
+    instructions: r.instructions ?? null,
     repeat: r.repeat,
   };
 }
 
-/** Registers `run`. */
-export function registerRunCommand(program: Command, io: Io, setExit: (code: number) => void): void {
+/** The interpreter's program as a Runnable. */
+function interpreted(obj: LoadedObject, file: string, name: string | undefined): Runnable {
+  let prog;
+  if (name !== undefined) prog = obj.program(name);
+  else {
+    const all = [...obj.programs.values()];
+    if (all.length !== 1) throw new UsageError(`${file}: the object has ${obj.spec.programs.length} programs (${obj.spec.programs.map((p) => p.name).join(', ')}): choose one with --program`);
+    prog = all[0] as NonNullable<(typeof all)[number]>;
+  }
+  const p = prog;
+  return {
+    name: p.name,
+    type: p.profile.name,
+    mode: 'interpret',
+    packet: p.profile.packet,
+    run: (input) => p.run(input),
+    setMap: (m, k, v) => obj.map(m).update(k, v),
+    close: () => obj.close(),
+  };
+}
+
+/** A native image's program as a Runnable. */
+async function native(obj: NativeObject, file: string, name: string | undefined): Promise<Runnable> {
+  const { nativeProgramProfile, runNativeProgram } = await import('../../runtime/native/native-test-run.ts');
+  if (name === undefined && obj.programs.length !== 1) {
+    obj.close();
+    throw new UsageError(`${file}: the image has ${obj.programs.length} programs (${obj.programs.map((p) => p.name).join(', ')}): choose one with --program`);
+  }
+  let profile;
+  try {
+    profile = nativeProgramProfile(obj, name ?? 0);
+  } catch (e) {
+    obj.close();
+    throw e;
+  }
+  const program = obj.program(name ?? 0).name;
+  return {
+    name: program,
+    type: profile.name,
+    mode: 'native',
+    packet: profile.packet,
+    run: (input) => ({ ...runNativeProgram(obj, program, input), instructions: undefined }),
+    setMap: (m, k, v) => obj.map(m).update(k, v),
+    close: () => obj.close(),
+  };
+}
+
+/** The policy the options ask for, with its trust roots, revocations and audit log. */
+async function makePolicy(opts: { policy: string; trust?: string[] | undefined; revocations?: string | undefined; auditLog?: string | undefined }): Promise<{ policy: LoadPolicy; auditPath: string; close: () => void }> {
+  if (!(POLICIES as readonly string[]).includes(opts.policy)) throw new UsageError(`unknown policy '${opts.policy}' (expected ${POLICIES.join(' or ')})`);
+  const production = opts.policy === 'production';
+  if (production && (opts.trust === undefined || opts.trust.length === 0)) throw new UsageError('the production policy needs trusted roots: give --trust ROOT.pem');
+  const sign = await import('../../sign/index.ts');
+  const { LoadPolicy } = await import('../../runtime/load-policy.ts');
+  const trustedRoots = opts.trust === undefined ? [] : opts.trust.map((p) => {
+    readInput(p); // a missing file is a usage error naming it
+    return sign.readTrustedRoots([p]);
+  }).flat();
+  const revocations = opts.revocations === undefined ? undefined : sign.parseRevocationList(new TextDecoder().decode(readInput(opts.revocations)), { file: opts.revocations });
+  const auditPath = opts.auditLog ?? (process.env.BPFSHIP_AUDIT_LOG || DEFAULT_AUDIT_LOG);
+  const auditLog = (() => {
+    try {
+      return sign.AuditLog.open(auditPath);
+    } catch (e) {
+      throw new UsageError(`${auditPath}: cannot open the audit log: ${(e as Error).message}`);
+    }
+  })();
+  const options = { trustedRoots, auditLog, ...(revocations !== undefined ? { revocations } : {}) };
+  return { policy: production ? LoadPolicy.production(options) : LoadPolicy.development(options), auditPath, close: () => auditLog.close() };
+}
+
+/** Registers `run`. `verifier` verifies objects built into native images on the fly (`--mode native` on a `.o`). */
+export function registerRunCommand(program: Command, io: Io, setExit: (code: number) => void, verifier: VerifierWiring = {}): void {
   program
     .command('run')
-    .description('load an object and run one program like BPF_PROG_TEST_RUN: return value, packet, trace, time')
-    .argument('<file>', 'an eBPF ELF object (clang -target bpf -c)')
+    .description('load an object or a native image under a policy and run one program like BPF_PROG_TEST_RUN: return value, packet, trace, time')
+    .argument('<file>', 'an eBPF ELF object (clang -target bpf -c) or a native image (bpfship build)')
     .option('--program <name>', 'the program to run (needed when the object has several)')
-    .option('--mode <mode>', 'execution mode: interpret (jit and native to come)', 'interpret')
+    .option('--mode <mode>', 'execution mode: interpret, or native (a native image, or an object built into one)', 'interpret')
     .option('--data <file>', 'the packet (raw bytes, an Ethernet frame for xdp and tc)')
     .option('--pcap <file>', 'run every frame of a pcap or pcapng capture and summarise the return values')
     .option('--ctx <file>', 'the context struct as raw bytes (BPF_PROG_TEST_RUN ctx_in)')
@@ -96,9 +229,14 @@ export function registerRunCommand(program: Command, io: Io, setExit: (code: num
     .option('--map <name:key:value...>', 'set map entries before running (key and value in hex, little-endian as stored)')
     .option('--trace-format <format>', 'trace lines as trace_pipe prints them, or json (one object a line)', 'trace_pipe')
     .option('--json', 'print JSON')
-    .action((file, opts) => {
+    .option('--policy <policy>', 'development (any mode; a signature is checked when present) or production (signed native images only)', 'development')
+    .option('--trust <root.pem...>', 'trusted root certificates (PEM): production needs one; development checks signatures against them')
+    .option('--revocations <file>', 'a revocation list (JSON: revokedSerials, revokedImageDigests)')
+    .option('--audit-log <file>', `append every load decision here as a JSON line (default: $BPFSHIP_AUDIT_LOG, else ./${DEFAULT_AUDIT_LOG})`)
+    .option('--sig <file>', "a native image's signature file (default IMAGE.sig)")
+    .action(async (file, opts) => {
       if (!(MODES as readonly string[]).includes(opts.mode)) throw new UsageError(`unknown mode '${opts.mode}' (expected ${MODES.join(', ')})`);
-      if (opts.mode !== 'interpret') throw new UsageError(`mode '${opts.mode}' is not available yet (available: interpret)`);
+      const mode = opts.mode as Mode;
       if (opts.data !== undefined && opts.pcap !== undefined) throw new UsageError('give --data or --pcap, not both');
       if (opts.traceFormat !== 'trace_pipe' && opts.traceFormat !== 'json') throw new UsageError(`--trace-format must be trace_pipe or json, not '${opts.traceFormat}'`);
       const traceLine = opts.traceFormat === 'json' ? formatTraceJson : formatTracePipe;
@@ -107,73 +245,147 @@ export function registerRunCommand(program: Command, io: Io, setExit: (code: num
       const ncpus = positiveInt(opts.ncpus, '--ncpus', 1);
       if (cpu >= ncpus) throw new UsageError(`--cpu ${cpu} needs --ncpus ${cpu + 1} or more`);
 
-      const spec = readObject(readInput(file), { name: file });
-      const rt = createRuntime(ncpus);
-      const obj = rt.load(spec, { mode: 'interpret', ...(opts.program === undefined ? {} : { programs: [opts.program] }) });
-      const prog = chooseProgram(spec, obj, file, opts.program);
-      for (const m of opts.map ?? []) {
-        const [name, key, value, ...rest] = m.split(':');
-        if (name === undefined || key === undefined || value === undefined || rest.length > 0) throw new UsageError(`--map wants NAME:KEY:VALUE, found '${m}'`);
-        obj.map(name).update(parseHex(key, `--map ${name} key`), parseHex(value, `--map ${name} value`));
-      }
-      const ctx = opts.ctx === undefined ? undefined : readInput(opts.ctx);
-
-      if (opts.pcap !== undefined) {
-        const frames = readPcap(readInput(opts.pcap), opts.pcap);
-        const counts = new Map<number, { name: string | undefined; n: number }>();
-        let totalNs = 0;
-        let totalInsns = 0;
-        const traces: TraceEvent[] = [];
-        for (const f of frames) {
-          if (f.linkType !== LinkType.ETHERNET && prog.profile.packet !== 'buffer') {
-            throw new UsageError(`${opts.pcap}: frame ${f.index} has link type ${f.linkType}; ${prog.profile.name} programs take Ethernet frames (link type 1)`);
-          }
-          const r = prog.run({ data: f.data, cpu, repeat, ...(ctx === undefined ? {} : { ctx }) });
-          const c = counts.get(r.retval) ?? { name: r.returnName, n: 0 };
-          c.n++;
-          counts.set(r.retval, c);
-          totalNs += r.durationNs;
-          totalInsns += r.instructions;
-          traces.push(...r.trace);
+      // 1. The input, read once; what it is; the policy's decision (audited) before anything is loaded.
+      const bytes = readInput(file);
+      const { policy, auditPath, close } = await makePolicy(opts);
+      const decideLoadAndRun = async (): Promise<void> => {
+        // Under production a file that is not even an ELF file is decided on (and audited) as the native image it
+        // claims to be: its signature check names what is wrong with it.
+        const kind = policy.name === 'production' ? tryInputKind(bytes) ?? 'native-image' : inputKind(bytes, file);
+        const name = basename(file);
+        const refused = (e: unknown): boolean => {
+          const d = (e as { decision?: { ok: false; code: string; message: string; policy: string } }).decision;
+          if (d === undefined || (e as Error).name !== 'PolicyRefusedError') return false;
+          io.stderr(`bpfship: refused by the ${d.policy} policy: ${d.code}: ${d.message} (audit: ${auditPath})\n`);
+          setExit(1);
+          return true;
+        };
+        if (policy.name === 'development') {
+          if (kind === 'native-image' && mode !== 'native') throw new UsageError(`${file} is a native image: run it with --mode native`);
+          if (mode === 'jit') throw new UsageError("mode 'jit' is not available yet (available: interpret, native)");
         }
-        const summary = [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([retval, c]) => ({ retval, returnName: c.name ?? null, frames: c.n }));
-        if (opts.json === true) {
-          io.stdout(JSON.stringify({
-            program: prog.name, type: prog.profile.name, mode: prog.mode, frames: frames.length, returns: summary,
-            meanDurationNs: frames.length === 0 ? 0 : Math.round(totalNs / frames.length),
-            meanInstructions: frames.length === 0 ? 0 : totalInsns / frames.length,
-            trace: traces.map((t) => JSON.parse(formatTraceJson(t)) as unknown),
-          }, null, 2) + '\n');
-        } else {
-          let out = `program ${prog.name} (${prog.profile.name}, ${prog.mode}): ${frames.length} frame${frames.length === 1 ? '' : 's'} from ${opts.pcap}\n`;
-          for (const s of summary) out += `  ${String(s.frames).padStart(8)}  ${s.retval}${s.returnName === null ? '' : ` (${s.returnName})`}\n`;
-          if (traces.length > 0) out += 'trace:\n' + traces.map((t) => traceLine(t) + '\n').join('');
-          if (frames.length > 0) out += `time: ${Math.round(totalNs / frames.length)} ns per frame, ${(totalInsns / frames.length).toFixed(1)} instructions per frame\n`;
-          io.stdout(out);
+
+        let prog: Runnable;
+        try {
+          if (kind === 'native-image' && mode === 'native') {
+            const { openNativeImage, readOptional } = await import('../../runtime/open-native-image.ts');
+            const sigPath = opts.sig ?? `${file}.sig`;
+            const signature = readOptional(sigPath);
+            if (opts.sig !== undefined && signature === undefined) throw new UsageError(`${opts.sig}: no such file`);
+            const { object, decision } = openNativeImage(bytes, { policy, name, signature, signatureSource: { file: sigPath }, ncpus, cpu });
+            if (policy.name === 'production') {
+              const v = decision.verification;
+              io.stderr(`bpfship: allowed by the production policy: ${name} (${decision.imageDigest})${v !== undefined ? `, signed by ${v.signer.subject}, root ${v.trustRoot.subject}` : ''} (audit: ${auditPath})\n`);
+            }
+            prog = await native(object, file, opts.program);
+          } else {
+            policy.admit({ bytes, name, input: kind, mode });
+            if (mode === 'native') {
+              // Development only (production refused the object above): build the image, then load those bytes.
+              const { buildNative } = await import('../../native/index.ts');
+              const { openNativeObject } = await import('../../runtime/native/native-object.ts');
+              const built = buildNative(bytes, {
+                sourceName: name,
+                ...(verifier.verify !== undefined ? { verify: verifier.verify } : {}),
+                ...(verifier.verifierId !== undefined ? { verifierId: verifier.verifierId } : {}),
+              });
+              if (!built.verified) io.stderr(UNVERIFIED_WARNING);
+              prog = await native(openNativeObject(built.so, { name: name.replace(/\.o$/, '') + '.so', expectedSha256: built.soSha256, ncpus, cpu }), file, opts.program);
+            } else {
+              const spec = readObject(bytes, { name: file });
+              const obj = createRuntime(ncpus).load(spec, { mode: 'interpret', ...(opts.program === undefined ? {} : { programs: [opts.program] }) });
+              prog = interpreted(obj, file, opts.program);
+            }
+          }
+        } catch (e) {
+          if (refused(e)) return;
+          throw e;
+        }
+
+        try {
+          runAndReport(prog, opts, { cpu, repeat, traceLine }, io);
+        } finally {
+          prog.close();
         }
         setExit(0);
-        return;
+      };
+      try {
+        await decideLoadAndRun();
+      } finally {
+        close();
       }
-
-      const data = opts.data === undefined ? undefined : readInput(opts.data);
-      if (data === undefined && prog.profile.packet !== 'none') throw new UsageError(`${prog.profile.name} programs run on a packet: give --data FILE or --pcap FILE`);
-      const r = prog.run({ cpu, repeat, ...(data === undefined ? {} : { data }), ...(ctx === undefined ? {} : { ctx }) });
-      if (opts.json === true) {
-        io.stdout(JSON.stringify(resultJson(prog, r), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v), 2) + '\n');
-      } else {
-        let out = `program ${prog.name} (${prog.profile.name}, ${prog.mode})\n`;
-        out += `return value: ${r.retval}${r.returnName === undefined ? '' : ` (${r.returnName})`}\n`;
-        if (r.redirect !== undefined) {
-          out += r.redirect.kind === 'ifindex'
-            ? `redirect: to ifindex ${r.redirect.ifindex}\n`
-            : `redirect: through map ${r.redirect.mapId} key ${r.redirect.key}${r.redirect.ifindex === 0 ? '' : ` (ifindex ${r.redirect.ifindex})`}\n`;
-        }
-        if (r.data !== undefined) out += `packet after the run (${r.data.length} bytes):\n${hexDump(r.data)}`;
-        if (ctx !== undefined) out += `context after the run (${r.ctx.length} bytes):\n${hexDump(r.ctx)}`;
-        if (r.trace.length > 0) out += 'trace:\n' + r.trace.map((t) => traceLine(t) + '\n').join('');
-        out += `time: ${Math.round(r.durationNs)} ns per run${repeat > 1 ? ` (mean of ${repeat})` : ''}, ${r.instructions} instructions\n`;
-        io.stdout(out);
-      }
-      setExit(0);
     });
+}
+
+/** Runs the program on the packet, context or capture given, and prints the report. */
+function runAndReport(
+  prog: Runnable,
+  opts: { readonly map?: string[] | undefined; readonly ctx?: string | undefined; readonly pcap?: string | undefined; readonly data?: string | undefined; readonly json?: true | undefined },
+  run: { readonly cpu: number; readonly repeat: number; readonly traceLine: (t: TraceEvent) => string },
+  io: Io,
+): void {
+  const { cpu, repeat, traceLine } = run;
+  for (const m of opts.map ?? []) {
+    const [name, key, value, ...rest] = m.split(':');
+    if (name === undefined || key === undefined || value === undefined || rest.length > 0) throw new UsageError(`--map wants NAME:KEY:VALUE, found '${m}'`);
+    prog.setMap(name, parseHex(key, `--map ${name} key`), parseHex(value, `--map ${name} value`));
+  }
+  const ctx = opts.ctx === undefined ? undefined : readInput(opts.ctx);
+
+  if (opts.pcap !== undefined) {
+    const frames = readPcap(readInput(opts.pcap), opts.pcap);
+    const counts = new Map<number, { name: string | undefined; n: number }>();
+    let totalNs = 0;
+    let totalInsns = 0;
+    const traces: TraceEvent[] = [];
+    for (const f of frames) {
+      if (f.linkType !== LinkType.ETHERNET && prog.packet !== 'buffer') {
+        throw new UsageError(`${opts.pcap}: frame ${f.index} has link type ${f.linkType}; ${prog.type} programs take Ethernet frames (link type 1)`);
+      }
+      const r = prog.run({ data: f.data, cpu, repeat, ...(ctx === undefined ? {} : { ctx }) });
+      const c = counts.get(r.retval) ?? { name: r.returnName, n: 0 };
+      c.n++;
+      counts.set(r.retval, c);
+      totalNs += r.durationNs;
+      totalInsns += r.instructions ?? 0;
+      traces.push(...r.trace);
+    }
+    const counted = prog.mode !== 'native';
+    const summary = [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([retval, c]) => ({ retval, returnName: c.name ?? null, frames: c.n }));
+    if (opts.json === true) {
+      io.stdout(JSON.stringify({
+        program: prog.name, type: prog.type, mode: prog.mode, frames: frames.length, returns: summary,
+        meanDurationNs: frames.length === 0 ? 0 : Math.round(totalNs / frames.length),
+        meanInstructions: !counted ? null : frames.length === 0 ? 0 : totalInsns / frames.length,
+        trace: traces.map((t) => JSON.parse(formatTraceJson(t)) as unknown),
+      }, null, 2) + '\n');
+    } else {
+      let out = `program ${prog.name} (${prog.type}, ${prog.mode}): ${frames.length} frame${frames.length === 1 ? '' : 's'} from ${opts.pcap}\n`;
+      for (const s of summary) out += `  ${String(s.frames).padStart(8)}  ${s.retval}${s.returnName === null ? '' : ` (${s.returnName})`}\n`;
+      if (traces.length > 0) out += 'trace:\n' + traces.map((t) => traceLine(t) + '\n').join('');
+      if (frames.length > 0) out += `time: ${Math.round(totalNs / frames.length)} ns per frame${counted ? `, ${(totalInsns / frames.length).toFixed(1)} instructions per frame` : ''}\n`;
+      io.stdout(out);
+    }
+    return;
+  }
+
+  const data = opts.data === undefined ? undefined : readInput(opts.data);
+  if (data === undefined && prog.packet !== 'none') throw new UsageError(`${prog.type} programs run on a packet: give --data FILE or --pcap FILE`);
+  const r = prog.run({ cpu, repeat, ...(data === undefined ? {} : { data }), ...(ctx === undefined ? {} : { ctx }) });
+  if (opts.json === true) {
+    io.stdout(JSON.stringify(resultJson(prog, r), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v), 2) + '\n');
+    return;
+  }
+  let out = `program ${prog.name} (${prog.type}, ${prog.mode})\n`;
+  out += `return value: ${r.retval}${r.returnName === undefined ? '' : ` (${r.returnName})`}\n`;
+  if (r.redirect !== undefined) {
+    out += r.redirect.kind === 'ifindex'
+      ? `redirect: to ifindex ${r.redirect.ifindex}\n`
+      : `redirect: through map ${r.redirect.mapId} key ${r.redirect.key}${r.redirect.ifindex === 0 ? '' : ` (ifindex ${r.redirect.ifindex})`}\n`;
+  }
+  if (r.data !== undefined) out += `packet after the run (${r.data.length} bytes):\n${hexDump(r.data)}`;
+  if (ctx !== undefined) out += `context after the run (${r.ctx.length} bytes):\n${hexDump(r.ctx)}`;
+  if (r.trace.length > 0) out += 'trace:\n' + r.trace.map((t) => traceLine(t) + '\n').join('');
+  out += `time: ${Math.round(r.durationNs)} ns per run${repeat > 1 ? ` (mean of ${repeat})` : ''}${r.instructions === undefined ? '' : `, ${r.instructions} instructions`}\n`;
+  io.stdout(out);
 }

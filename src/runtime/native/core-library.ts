@@ -72,6 +72,20 @@ export interface CoreLibrary {
   helperResolverAddress(): bigint;
   /** bpfship_ringbuf_peek + advance: the next committed record's bytes, or undefined when none. */
   ringbufNext(map: bigint): Uint8Array | undefined;
+  /**
+   * Installs the host hooks (bpfship_core_set_hooks): where bpf_printk messages go and what the clocks read. Without
+   * hooks (the default, and `undefined`) messages are dropped and time reads 0, which costs nothing on the hot path;
+   * the hooks are JavaScript called back from native code, so install them only around runs that need them.
+   */
+  setHostHooks(hooks: CoreHostHooks | undefined): void;
+}
+
+/** Host services the native core calls back (see bpfship_core.h, bpfship_host_hooks). */
+export interface CoreHostHooks {
+  /** One bpf_trace_printk/bpf_printk message; `runCtx` is the run context of the printing program. */
+  trace?(runCtx: bigint, message: Uint8Array): void;
+  /** bpf_ktime_get_*_ns: clock 0 monotonic, 1 boottime, 2 coarse, 3 TAI. */
+  ktimeNs?(clock: number): bigint;
 }
 
 let loaded: CoreLibrary | undefined;
@@ -122,12 +136,16 @@ export function loadCoreLibrary(ncpus = 1): CoreLibrary {
     valueAddr: lib.func('void *bpfship_map_value_addr(void *map, uint32_t index, uint32_t cpu)'),
     runCtxInit: lib.func('int bpfship_run_ctx_init(void *ctx, uint32_t prog_type, uint32_t cpu, uint64_t seed)'),
     peek: lib.func('int64_t bpfship_ringbuf_peek(void *map, _Out_ void **sample)'),
+    setHooks: lib.func('void bpfship_core_set_hooks(const void *hooks)'),
     advance: lib.func('int bpfship_ringbuf_advance(void *map)'),
   };
   const abi = f.abi() as number;
   if (abi !== CORE_ABI_VERSION) throw new CoreError(`${path} has core ABI version ${abi}; this runtime needs ${CORE_ABI_VERSION}`);
   const addr = (p: unknown): bigint => (p === null || p === undefined ? 0n : BigInt(koffi.address(p)));
   const resolver = addr(lib.symbol('bpfship_helper_fn_of'));
+  const traceProto = koffi.proto('void bpfship_trace_hook(void *user, void *ctx, void *msg, uint32_t len)');
+  const ktimeProto = koffi.proto('uint64_t bpfship_ktime_hook(void *user, int clock)');
+  let registered: bigint[] = [];
   const core: CoreLibrary = {
     path,
     abiVersion: () => abi,
@@ -178,6 +196,28 @@ export function loadCoreLibrary(ncpus = 1): CoreLibrary {
       const bytes = new Uint8Array(koffi.view(out[0], n).slice(0));
       f.advance(m);
       return bytes;
+    },
+    setHostHooks(hooks) {
+      // struct bpfship_host_hooks: user, ktime_ns, trace, perf_output, ringbuf_notify (5 pointers).
+      const table = Buffer.alloc(40);
+      const next: bigint[] = [];
+      if (hooks?.ktimeNs !== undefined) {
+        const fn = hooks.ktimeNs;
+        const cb = koffi.register((_user: unknown, clock: number) => fn(clock), koffi.pointer(ktimeProto));
+        table.writeBigUInt64LE(cb, 8);
+        next.push(cb);
+      }
+      if (hooks?.trace !== undefined) {
+        const fn = hooks.trace;
+        const cb = koffi.register((_user: unknown, ctx: unknown, msg: unknown, len: number) => {
+          fn(addr(ctx), len === 0 ? new Uint8Array(0) : new Uint8Array(koffi.view(msg, len).slice(0)));
+        }, koffi.pointer(traceProto));
+        table.writeBigUInt64LE(cb, 16);
+        next.push(cb);
+      }
+      f.setHooks(next.length === 0 ? null : table);
+      for (const cb of registered) koffi.unregister(cb);
+      registered = next;
     },
   };
   core.init(ncpus);

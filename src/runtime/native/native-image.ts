@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { BpfshipError } from '../../internal/errors.ts';
 import type { NativeImageMetadata, NativeMapMetadata, NativeProgramMetadata } from '../../bpf2c/index.ts';
 import { koffi } from './ffi.ts';
-import { closeFd, moveFd, sealedMemfd } from './sealed-memfd.ts';
+import { closeFd, moveFd, readFd, sealedMemfd } from './sealed-memfd.ts';
 
 /** BPFSHIP_NATIVE_MAGIC and BPFSHIP_NATIVE_ABI_VERSION of bpfship_native.h. */
 export const NATIVE_MAGIC = 0x4e535042;
@@ -39,9 +39,21 @@ export interface LoadNativeImageOptions {
    * For profiling and debugging only: write the checked bytes to `<dir>/<name>-<sha256 prefix>.so` (read-only) and
    * load that file instead of a sealed memfd, so that perf can read the image's symbols and lines after the
    * process has exited (it cannot reopen a memfd). Default: `$BPFSHIP_NATIVE_DEBUG_DIR`. A file can be replaced
-   * between check and load, so a production policy must not allow it.
+   * between check and load, so a production policy must not allow it (see `sealedOnly`).
    */
   readonly debugDirectory?: string;
+  /**
+   * Load only from a sealed memfd: a debug directory (the option or `$BPFSHIP_NATIVE_DEBUG_DIR`) is then an error
+   * rather than a way around the seal. The production policy sets it.
+   */
+  readonly sealedOnly?: boolean;
+}
+
+let loads = 0;
+
+/** How many images this process has mapped so far (for tests and diagnostics: a refused load maps nothing). */
+export function nativeImageLoadCount(): number {
+  return loads;
 }
 
 /** What bpfship_native_run_xdp_batch and friends are, as callable functions. */
@@ -118,8 +130,19 @@ export function loadNativeImage(bytes: Uint8Array, options: LoadNativeImageOptio
     throw new NativeImageError(`${name}: the image's SHA-256 is ${sha256}, expected ${options.expectedSha256}`);
   }
   const debugDirectory = options.debugDirectory ?? (process.env.BPFSHIP_NATIVE_DEBUG_DIR || undefined);
+  if (debugDirectory !== undefined && options.sealedOnly === true) {
+    throw new NativeImageError(`${name}: a debug directory (${options.debugDirectory !== undefined ? 'the debugDirectory option' : '$BPFSHIP_NATIVE_DEBUG_DIR'}: ${debugDirectory}) loads the image from a file that can be replaced after the check; this load must come from a sealed memfd`);
+  }
   const debugPath = debugDirectory === undefined ? undefined : debugFile(bytes, name, sha256, debugDirectory);
   let fd = debugPath === undefined ? sealedMemfd(bytes, name) : openSync(debugPath, 'r');
+  if (debugPath === undefined && options.expectedSha256 !== undefined) {
+    // What the loader will map is the memfd's content: check that, not only the buffer it was written from.
+    const sealed = createHash('sha256').update(readFd(fd, bytes.length + 1)).digest('hex');
+    if (sealed !== sha256) {
+      closeFd(fd);
+      throw new NativeImageError(`${name}: the sealed memfd holds bytes with SHA-256 ${sealed}, not the checked ${sha256}`);
+    }
+  }
   let lib: ReturnType<typeof koffi.load> | undefined;
   try {
     // dlopen finds an already loaded library by its path before it looks at the file: `/proc/self/fd/N` of an
@@ -148,6 +171,7 @@ export function loadNativeImage(bytes: Uint8Array, options: LoadNativeImageOptio
       }
       if (ours) {
         lib = candidate;
+        loads++;
         break;
       }
       candidate.unload();

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { writeSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import { BpfshipError } from '../../internal/errors.ts';
 import { errnoText, loadLibc } from './ffi.ts';
 
@@ -86,4 +86,16 @@ export function moveFd(fd: number): number {
 /** Closes a file descriptor opened here. */
 export function closeFd(fd: number): void {
   loadLibc().close(fd);
+}
+
+/** Reads an open file from its start: at most `limit` bytes (the whole of a smaller file). */
+export function readFd(fd: number, limit: number): Uint8Array {
+  const out = new Uint8Array(limit);
+  let off = 0;
+  while (off < limit) {
+    const n = readSync(fd, out, off, limit - off, off);
+    if (n === 0) break;
+    off += n;
+  }
+  return out.subarray(0, off);
 }

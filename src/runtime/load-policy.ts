@@ -1,0 +1,390 @@
+/**
+ * The load policy: what the administrator allows this runtime to load, decided before anything of an object or
+ * image is mapped or run, and written to the audit log (one JSON line per decision, allowed or refused).
+ *
+ * - `production`: native images only (the interpreter, the JIT and ELF objects are refused), each signed by a
+ *   certificate chaining to a trusted root (signature, chain, EKU, validity, path length, revocation list), whose
+ *   attested image digest is the SHA-256 of the bytes at hand, whose attested ELF digest is the one embedded in the
+ *   image, and whose attested program-info hashes are the ones this runtime computes from its own ABI tables
+ *   (program type, context layout and access, helper prototypes) for every program of the image. The image must
+ *   be loaded from a sealed memfd: the debug directory of native-image.ts is refused.
+ * - `development`: any mode and any input; a native image's signature file, when there is one, is checked and a
+ *   failure refuses the image (against the trusted roots when some were given; without roots, that the signature
+ *   verifies with the certificate it names and covers exactly these bytes).
+ *
+ * The policy reads nothing from disk: callers read the image once and pass the bytes, then load exactly those
+ * bytes (see open-native-image.ts). The image's description table is decoded from the bytes without loading them
+ * (image-metadata.ts), since the program-info hashes must be recomputed before anything of the image runs.
+ *
+ * @module
+ */
+import { builtinProgramInfo, programInfoHash, type NativeImageMetadata, type ProgramInfoSource } from '../bpf2c/index.ts';
+import { BpfshipError, type Location } from '../internal/errors.ts';
+import {
+  AUDIT_OK,
+  AuditDecision,
+  auditRecordFor,
+  NO_REVOCATIONS,
+  parseSignatureFile,
+  parseStatement,
+  sha256Hex,
+  SignError,
+  verifyEnvelope,
+  verifyImage,
+  type AuditLog,
+  type AuditRecord,
+  type Certificate,
+  type ImageVerification,
+  type NativeImageStatement,
+  type RevocationList,
+  type SignerSummary,
+} from '../sign/index.ts';
+import type { ExecutionMode } from './loaded-object.ts';
+import { readImageMetadata } from './native/image-metadata.ts';
+import { NativeImageError } from './native/native-image.ts';
+
+/** The two policies. */
+export const PolicyName = { production: 'production', development: 'development' } as const;
+/** One of {@link PolicyName}. */
+export type PolicyName = (typeof PolicyName)[keyof typeof PolicyName];
+
+/**
+ * Why the runtime itself refused a load (beside the sign layer's codes, SignErrorCode, for everything about
+ * signatures, certificates and attestations).
+ */
+export const LoadRefusalCode = {
+  /** The execution mode is not allowed by the policy (jit, interpret under production). */
+  MODE_REFUSED: 'MODE_REFUSED',
+  /** The input is an ELF object, which production never loads (only signed native images). */
+  OBJECT_REFUSED: 'OBJECT_REFUSED',
+  /** A debug directory would load the image from a replaceable file instead of a sealed memfd. */
+  DEBUG_DIRECTORY_REFUSED: 'DEBUG_DIRECTORY_REFUSED',
+  /** The bytes are not a readable native image (no description table, damaged ELF). */
+  IMAGE_INVALID: 'IMAGE_INVALID',
+  /** The ELF digest embedded in the image is not the one the attestation names. */
+  ELF_DIGEST_MISMATCH: 'ELF_DIGEST_MISMATCH',
+  /** The decision could not be written to the audit log, so the load is refused. */
+  AUDIT_LOG_FAILED: 'AUDIT_LOG_FAILED',
+} as const;
+
+/** What is being loaded: an ELF object (interpreter, JIT, or built on the fly) or a native image. */
+export type LoadInput = 'object' | 'native-image';
+
+/** One audit line of the runtime: the sign layer's record, with the mode and the kind of input. */
+export type RuntimeAuditRecord = AuditRecord & { readonly mode: ExecutionMode; readonly input: LoadInput };
+
+/** An allowed load. */
+export interface AllowedLoad {
+  readonly ok: true;
+  readonly policy: PolicyName;
+  /** `sha256:<hex>` of the bytes that may be loaded: the loader checks the sealed memfd against it. */
+  readonly imageDigest: string;
+  /** Why, in words (as in the audit line). */
+  readonly reason: string;
+  /** The verified signature, when one was checked against trusted roots. */
+  readonly verification?: ImageVerification & { readonly ok: true };
+  /** The signer the signature file names (verified or not, see `reason`). */
+  readonly signer?: SignerSummary;
+  /** The image's description table, read from the bytes (native images). */
+  readonly metadata?: NativeImageMetadata;
+  readonly record: RuntimeAuditRecord;
+}
+
+/** A refused load: nothing of it may be loaded. */
+export interface RefusedLoad {
+  readonly ok: false;
+  readonly policy: PolicyName;
+  /** A LoadRefusalCode or a SignErrorCode. */
+  readonly code: string;
+  readonly message: string;
+  readonly imageDigest: string;
+  readonly signer?: SignerSummary;
+  readonly record: RuntimeAuditRecord;
+}
+
+/** The outcome of {@link LoadPolicy.decide}. */
+export type LoadDecision = AllowedLoad | RefusedLoad;
+
+/** What {@link LoadPolicy.decide} is asked. */
+export interface LoadRequest {
+  /** The bytes that will be loaded, read once. */
+  readonly bytes: Uint8Array;
+  /** A name for the audit log and messages (the file's base name). */
+  readonly name?: string;
+  readonly input: LoadInput;
+  readonly mode: ExecutionMode;
+  /** The signature file's content (native images), undefined when there is none. */
+  readonly signature?: Uint8Array | string | undefined;
+  readonly signatureSource?: Location;
+  /** The debug directory the loader would use (the option, or `$BPFSHIP_NATIVE_DEBUG_DIR`), if any. */
+  readonly debugDirectory?: string | undefined;
+}
+
+/** Configuration of a policy. */
+export interface LoadPolicyOptions {
+  /** Trusted root certificates; production needs at least one. */
+  readonly trustedRoots?: readonly Certificate[];
+  readonly revocations?: RevocationList;
+  /** Where every decision is appended; production needs one. Development logs when one is given. */
+  readonly auditLog?: AuditLog;
+  /** EKUs required of signers (default: ours and code signing, see the sign layer). */
+  readonly requiredLeafEkus?: readonly string[];
+  /** This runtime's ABI facts for the program-info hashes (default: the tables this build carries). */
+  readonly programInfo?: ProgramInfoSource;
+  /** The clock (tests set it). */
+  readonly clock?: () => Date;
+}
+
+/** A load the policy refused, as an error (what the loading functions throw). */
+export class PolicyRefusedError extends BpfshipError {
+  readonly decision: RefusedLoad;
+  constructor(decision: RefusedLoad) {
+    super(decision.code, `refused by the ${decision.policy} policy: ${decision.code}: ${decision.message}`);
+    this.name = 'PolicyRefusedError';
+    this.decision = decision;
+  }
+}
+
+/**
+ * A load policy (see the module comment).
+ *
+ * @example
+ * ```ts
+ * const policy = LoadPolicy.production({ trustedRoots: readTrustedRoots(['root-ca.pem']), auditLog: AuditLog.open('audit.log') });
+ * const decision = policy.decide({ bytes, name: 'prog.so', input: 'native-image', mode: 'native', signature });
+ * if (!decision.ok) throw new PolicyRefusedError(decision);
+ * ```
+ */
+export class LoadPolicy {
+  readonly name: PolicyName;
+  readonly options: LoadPolicyOptions;
+
+  private constructor(name: PolicyName, options: LoadPolicyOptions) {
+    this.name = name;
+    this.options = options;
+  }
+
+  /** The production policy. Throws SignError TRUST_ROOTS_EMPTY without roots, a TypeError without an audit log. */
+  static production(options: LoadPolicyOptions & { readonly trustedRoots: readonly Certificate[]; readonly auditLog: AuditLog }): LoadPolicy {
+    if (options.trustedRoots.length === 0) throw new SignError('TRUST_ROOTS_EMPTY', 'the production policy needs at least one trusted root certificate');
+    if ((options.auditLog as AuditLog | undefined) === undefined) throw new TypeError('the production policy needs an audit log');
+    return new LoadPolicy(PolicyName.production, options);
+  }
+
+  /** The development policy. */
+  static development(options: LoadPolicyOptions = {}): LoadPolicy {
+    return new LoadPolicy(PolicyName.development, options);
+  }
+
+  /**
+   * Decides whether `request` may be loaded, and appends the decision to the audit log (when the policy has one)
+   * before returning it. Never throws on bad input: every fault is a refusal. If the audit line cannot be written
+   * the load is refused (AUDIT_LOG_FAILED).
+   */
+  decide(request: LoadRequest): LoadDecision {
+    const time = (this.options.clock ?? (() => new Date()))();
+    let decision: LoadDecision;
+    try {
+      decision = this.name === PolicyName.production ? this.decideProduction(request, time) : this.decideDevelopment(request, time);
+    } catch (e) {
+      // A bug must fail closed.
+      decision = this.refuse(request, time, 'INTERNAL', `internal fault while deciding, load refused: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const log = this.options.auditLog;
+    if (log !== undefined) {
+      try {
+        log.append(decision.record);
+      } catch (e) {
+        const decided = decision.ok ? 'allowed' : `refused (${decision.code})`;
+        return this.refuse(request, time, LoadRefusalCode.AUDIT_LOG_FAILED, `the decision (${decided}) could not be written to the audit log ${log.path}, so the load is refused: ${(e as Error).message}`);
+      }
+    }
+    return decision;
+  }
+
+  /**
+   * {@link decide}, throwing on a refusal: what a loader calls before it loads anything.
+   *
+   * @throws {PolicyRefusedError} naming the cause (the refusal is in the audit log).
+   */
+  admit(request: LoadRequest): AllowedLoad {
+    const decision = this.decide(request);
+    if (!decision.ok) throw new PolicyRefusedError(decision);
+    return decision;
+  }
+
+  private decideProduction(request: LoadRequest, time: Date): LoadDecision {
+    if (request.mode !== 'native') {
+      return this.refuse(request, time, LoadRefusalCode.MODE_REFUSED, `execution mode '${request.mode}' is refused by the production policy: only native images are loaded (${request.mode === 'jit' ? 'the JIT generates code at load time' : 'the interpreter runs unsigned code'})`);
+    }
+    if (request.input !== 'native-image') {
+      return this.refuse(request, time, LoadRefusalCode.OBJECT_REFUSED, 'an ELF object is refused by the production policy: build, verify and sign a native image (bpfship build FILE -o OUT.so --sign-key ... --sign-cert ...) and load that');
+    }
+    if (request.debugDirectory !== undefined) {
+      return this.refuse(request, time, LoadRefusalCode.DEBUG_DIRECTORY_REFUSED, `a debug directory (${request.debugDirectory}) would load the image from a file that can be replaced after the check; unset BPFSHIP_NATIVE_DEBUG_DIR (production loads only from sealed memfds)`);
+    }
+    const roots = this.options.trustedRoots ?? [];
+    // The description table first, to know the programs whose hashes to recompute. A damaged image is refused
+    // for its signature's sake when that also fails (the more telling cause: the image changed).
+    let metadata: NativeImageMetadata | undefined;
+    let tableError: NativeImageError | undefined;
+    try {
+      metadata = readImageMetadata(request.bytes, request.name);
+    } catch (e) {
+      if (!(e instanceof NativeImageError)) throw e;
+      tableError = e;
+    }
+    const expectedProgramInfo = metadata === undefined ? undefined : this.programInfoHashes(metadata);
+    const result = verifyImage({
+      image: request.bytes,
+      signature: request.signature,
+      trustedRoots: roots,
+      revocations: this.options.revocations ?? NO_REVOCATIONS,
+      time,
+      ...(request.signatureSource !== undefined ? { signatureSource: request.signatureSource } : {}),
+      ...(expectedProgramInfo !== undefined ? { expectedProgramInfo } : {}),
+      ...(this.options.requiredLeafEkus !== undefined ? { requiredLeafEkus: this.options.requiredLeafEkus } : {}),
+    });
+    if (!result.ok) return this.fromVerification(request, time, result);
+    if (metadata === undefined) {
+      return this.refuse(request, time, LoadRefusalCode.IMAGE_INVALID, `the image is signed, but its description table cannot be read: ${tableError?.detail ?? 'unknown fault'}`, result.signer);
+    }
+    const attestedElf = result.statement.predicate.elf.digest.sha256;
+    if (metadata.elfSha256 !== attestedElf) {
+      return this.refuse(request, time, LoadRefusalCode.ELF_DIGEST_MISMATCH, `the image was built from an ELF object with SHA-256 ${metadata.elfSha256}, but the attestation names '${result.statement.predicate.elf.name}' with ${attestedElf}`, result.signer);
+    }
+    return this.allow(request, time, result, metadata);
+  }
+
+  private decideDevelopment(request: LoadRequest, time: Date): LoadDecision {
+    if (request.input === 'object' || request.signature === undefined) {
+      const what = request.input === 'object' ? 'an ELF object' : 'an unsigned native image';
+      return this.allowPlain(request, time, `development policy: ${what} in ${request.mode} mode, no signature to check`);
+    }
+    const roots = this.options.trustedRoots ?? [];
+    if (roots.length > 0) {
+      const result = verifyImage({
+        image: request.bytes,
+        signature: request.signature,
+        trustedRoots: roots,
+        revocations: this.options.revocations ?? NO_REVOCATIONS,
+        time,
+        ...(request.signatureSource !== undefined ? { signatureSource: request.signatureSource } : {}),
+        ...(this.options.requiredLeafEkus !== undefined ? { requiredLeafEkus: this.options.requiredLeafEkus } : {}),
+      });
+      if (!result.ok) return this.fromVerification(request, time, result);
+      let metadata: NativeImageMetadata | undefined;
+      try {
+        metadata = readImageMetadata(request.bytes, request.name);
+      } catch {
+        metadata = undefined;
+      }
+      return this.allow(request, time, result, metadata);
+    }
+    // No trusted roots: check what needs none, that the signature verifies with the certificate it names and is
+    // about these very bytes (a stale .sig beside a rebuilt image is the usual mistake it catches).
+    const digest = 'sha256:' + sha256Hex(request.bytes);
+    let signer: SignerSummary | undefined;
+    try {
+      const file = parseSignatureFile(request.signature, request.signatureSource ?? {});
+      const leaf = file.certificates[0];
+      if (leaf === undefined) throw new SignError('SIGFILE_SHAPE', 'certificateChain holds no certificate');
+      signer = { ...leaf.summary(), keyId: leaf.keyId };
+      const statement: NativeImageStatement = parseStatement(verifyEnvelope(file.envelope, leaf.publicKey, leaf.keyId).payload);
+      const subject = statement.subject[0]?.digest.sha256;
+      if (subject !== digest.slice(7)) {
+        throw new SignError('IMAGE_DIGEST_MISMATCH', `the image's SHA-256 is ${digest.slice(7)}, but the signature is for '${statement.subject[0]?.name ?? '?'}' with SHA-256 ${subject ?? '?'} (the image changed, or the signature belongs to another image)`);
+      }
+    } catch (e) {
+      if (!(e instanceof SignError)) throw e;
+      return this.refuse(request, time, e.code, e.detail, signer);
+    }
+    return this.allowPlain(request, time, 'development policy: the signature verifies with the certificate it names and covers this image; its chain was not checked (no trusted roots given)', signer);
+  }
+
+  /** Program name → the program-info hash this runtime computes, for every program of the image. */
+  programInfoHashes(metadata: NativeImageMetadata): Map<string, string> {
+    const source = this.options.programInfo ?? builtinProgramInfo;
+    return new Map(metadata.programs.map((p) => [p.name, programInfoHash(p.programType, p.programTypeId, p.helpers, source)]));
+  }
+
+  /** The fields every audit line has, in the sign layer's order around the decision. */
+  private record(request: LoadRequest, time: Date, imageDigest: string, decision: AuditDecision, code: string, reason: string, signer?: SignerSummary): RuntimeAuditRecord {
+    return {
+      time: time.toISOString(),
+      policy: this.name,
+      decision,
+      code,
+      reason,
+      image: { ...(request.name !== undefined ? { name: request.name } : {}), digest: imageDigest },
+      ...(signer !== undefined ? { signer: signerRecord(signer, false) } : {}),
+      mode: request.mode,
+      input: request.input,
+    };
+  }
+
+  private refuse(request: LoadRequest, time: Date, code: string, message: string, signer?: SignerSummary): RefusedLoad {
+    const imageDigest = 'sha256:' + sha256Hex(request.bytes);
+    return {
+      ok: false,
+      policy: this.name,
+      code,
+      message,
+      imageDigest,
+      ...(signer !== undefined ? { signer } : {}),
+      record: this.record(request, time, imageDigest, AuditDecision.refused, code, message, signer),
+    };
+  }
+
+  private allowPlain(request: LoadRequest, time: Date, reason: string, signer?: SignerSummary): AllowedLoad {
+    const imageDigest = 'sha256:' + sha256Hex(request.bytes);
+    let metadata: NativeImageMetadata | undefined;
+    if (request.input === 'native-image') {
+      try {
+        metadata = readImageMetadata(request.bytes, request.name);
+      } catch {
+        metadata = undefined; // the loader will say what is wrong with it
+      }
+    }
+    return {
+      ok: true,
+      policy: this.name,
+      imageDigest,
+      reason,
+      ...(signer !== undefined ? { signer } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+      record: this.record(request, time, imageDigest, AuditDecision.allowed, AUDIT_OK, reason, signer),
+    };
+  }
+
+  private allow(request: LoadRequest, time: Date, result: ImageVerification & { ok: true }, metadata: NativeImageMetadata | undefined): AllowedLoad {
+    const audit = auditRecordFor(result, { policy: this.name, time, ...(request.name !== undefined ? { imageName: request.name } : {}) });
+    return {
+      ok: true,
+      policy: this.name,
+      imageDigest: result.imageDigest,
+      reason: audit.reason,
+      verification: result,
+      signer: result.signer,
+      ...(metadata !== undefined ? { metadata } : {}),
+      record: { ...audit, mode: request.mode, input: request.input },
+    };
+  }
+
+  private fromVerification(request: LoadRequest, time: Date, result: ImageVerification & { ok: false }): RefusedLoad {
+    const audit = auditRecordFor(result, { policy: this.name, time, ...(request.name !== undefined ? { imageName: request.name } : {}) });
+    return {
+      ok: false,
+      policy: this.name,
+      code: result.code,
+      message: result.message,
+      imageDigest: result.imageDigest,
+      ...(result.signer !== undefined ? { signer: result.signer } : {}),
+      record: { ...audit, mode: request.mode, input: request.input },
+    };
+  }
+}
+
+function signerRecord(s: SignerSummary, verified: boolean): NonNullable<AuditRecord['signer']> {
+  return { subject: s.subject, issuer: s.issuer, serialNumber: s.serialNumber, fingerprint256: s.fingerprint256, keyId: s.keyId, verified };
+}
