@@ -14,3 +14,5 @@ if [ -n "$missing" ]; then
 fi
 npm ci --no-fund --no-audit
 npm run build
+# Put `bpfship` and `bpf2c` on PATH (symlinks to this checkout's bin/), as installing the package would.
+npm link --no-fund --no-audit
