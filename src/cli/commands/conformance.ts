@@ -20,6 +20,7 @@ import { readElf } from '../../elf/index.ts';
 import { BpfshipError } from '../../internal/errors.ts';
 import { linkProgram, readObject, selectPrograms } from '../../spec/index.ts';
 import { nativeConformanceExecutor } from '../../runtime/native/conformance-native.ts';
+import { jitConformanceExecutor } from '../../jit/index.ts';
 import { readInput, UsageError } from '../io.ts';
 import type { Io } from '../main.ts';
 
@@ -51,7 +52,7 @@ export function interpretExecutor(): ConformanceExecutor {
 /** Execution modes: a factory per mode, undefined for the modes not built yet. Other layers add theirs here. */
 export const conformanceExecutors: Record<string, (() => ConformanceExecutor) | undefined> = {
   interpret: interpretExecutor,
-  jit: undefined,
+  jit: jitConformanceExecutor,
   native: nativeConformanceExecutor,
 };
 
@@ -204,7 +205,7 @@ export function registerConformanceCommands(program: Command, io: Io, setExit: (
     .command('conformance')
     .description('run bpf_conformance tests (.data files) and report each failure and the totals')
     .argument('<files...>', 'bpf_conformance test files (.data)')
-    .option('--mode <mode>', 'execution mode: interpret (jit and native to come)', 'interpret')
+    .option('--mode <mode>', 'execution mode: interpret, jit (eBPF to WebAssembly) or native (bpf2c image)', 'interpret')
     .option('-v, --verbose', 'also list the tests that pass')
     .option('--time', 'print the time the runs took')
     .action((files, opts) => {
@@ -219,7 +220,7 @@ export function registerConformanceCommands(program: Command, io: Io, setExit: (
     .command('conformance-plugin')
     .description('bpf_conformance runner plugin: program as hex on stdin, memory as hex in the first argument, prints r0 in hex')
     .argument('[memory]', 'the test memory, hex bytes separated by spaces')
-    .option('--mode <mode>', 'execution mode: interpret (jit and native to come)', 'interpret')
+    .option('--mode <mode>', 'execution mode: interpret, jit (eBPF to WebAssembly) or native (bpf2c image)', 'interpret')
     .option('--elf', 'stdin holds an ELF object rather than raw instructions')
     .option('--xdp', 'r1 is an xdp_md over the memory (for the runner\'s --xdp_prolog; implied by an ELF section named xdp)')
     .action((memory, opts) => {

@@ -1,0 +1,419 @@
+/**
+ * The JIT proper: a prepared eBPF program (see the interp layer's `prepareProgram`) becomes a WebAssembly module,
+ * semantics exactly the interpreter's.
+ *
+ * Shape of the module (first version: simple and correct before fast):
+ *
+ * ```
+ *   imports  env.helper(id i32, r1..r5 i64) -> i64    a helper call; the host throws to stop the run
+ *            env.fault(kind i32, slot i32)            throws the typed error for a fault (never returns)
+ *            env.memory                               the address space every eBPF pointer is an offset into
+ *   export   run(r1 i64, r2 i64, r10 i64, frames i32, low i64, span i64, fuel i32) -> i64 (r0)
+ * ```
+ *
+ * The whole program (entry and BPF-to-BPF callees) is one wasm function: r0-r10 are i64 locals; control flow is a
+ * `loop` around a ladder of `block`s, one per basic block ("leader" slot), entered through a `br_table` on the
+ * slot to go to. Forward jumps branch straight to their block; backward jumps, returns and `callx` go round the
+ * loop through the dispatcher, which also spends one unit of fuel (the interpreter's instruction limit, counted
+ * in back edges). Local calls save r6-r9 and the return slot in a frame area of the memory (`frames`, outside the
+ * program's window) and move r10 down a 512-byte frame, as the interpreter does; so `callx` to a function address
+ * needs nothing more than a jump. Every load and store checks its address against the window `[low, low + span)`
+ * the host gives, so a bad pointer is a typed fault, never an access to the JIT's own frame area.
+ *
+ * @module
+ */
+
+import { BpfshipError } from '../internal/errors.ts';
+import { CODE_ADDRESS_TAG, MAX_CALL_FRAMES, STACK_FRAME_SIZE, type PreparedProgram } from '../interp/index.ts';
+import { BlockType, ByteWriter, Op, ValType, encodeModule } from './wasm-encoder.ts';
+
+/** Why a JIT'd program stopped with a fault (the `kind` of `env.fault`). */
+export const JitFault = {
+  /** A load or store outside the memory window. */
+  MEMORY: 0,
+  /** A call would exceed {@link MAX_CALL_FRAMES} frames. */
+  CALL_DEPTH: 1,
+  /** `callx` on a value that is neither a function of the program nor a helper number. */
+  BAD_CALL: 2,
+  /** Control reached a slot that holds no instruction (through `callx` or a corrupt return). */
+  BAD_TARGET: 3,
+  /** The fuel (back edges) ran out: an endless loop. */
+  FUEL: 4,
+  /** An instruction this JIT does not translate (legacy packet loads). */
+  UNSUPPORTED: 5,
+} as const;
+/** One of the {@link JitFault} values. */
+export type JitFault = (typeof JitFault)[keyof typeof JitFault];
+
+/** Bytes of one frame in the frame area: r6-r9, then the return slot (u32), padded. */
+export const JIT_FRAME_RECORD = 40;
+/** Bytes the frame area needs. */
+export const JIT_FRAME_AREA = JIT_FRAME_RECORD * MAX_CALL_FRAMES;
+
+/** A compiled program. */
+export interface JitModule {
+  /** The module in the WebAssembly binary format. */
+  readonly bytes: Uint8Array;
+  /** The slots that start a basic block (the dispatcher's targets), ascending. */
+  readonly leaders: readonly number[];
+  /** The program's slot count. */
+  readonly slotCount: number;
+}
+
+// Function indices: the imports, then `run`.
+const F_HELPER = 0;
+const F_FAULT = 1;
+// Locals: the parameters first.
+const P_R1 = 0, P_R2 = 1, P_R10 = 2, P_FRAMES = 3, P_LOW = 4, P_SPAN = 5, P_FUEL = 6;
+const REG0 = 7; // r0-r10: 7-17
+const L_PC = 18, L_DEPTH = 19, L_A = 20, L_T0 = 21, L_T1 = 22, L_S32 = 23, L_D32 = 24;
+const LOCALS: ValType[] = [
+  ...new Array<ValType>(11).fill(ValType.i64),
+  ValType.i32, ValType.i32, ValType.i32, ValType.i64, ValType.i64, ValType.i32, ValType.i32,
+];
+
+function jitError(detail: string, prog: PreparedProgram, slot: number): BpfshipError {
+  return new BpfshipError('JIT_UNSUPPORTED', `program '${prog.name}': ${detail}`, { ...prog.where, insn: slot });
+}
+
+/**
+ * Compiles `prog` (prepared by the interp layer, which has validated it and resolved `lddw`) to a module.
+ *
+ * @throws {BpfshipError} code `JIT_UNSUPPORTED` for an instruction the JIT cannot translate.
+ */
+export function compileProgram(prog: PreparedProgram): JitModule {
+  const n = prog.slotCount;
+  const code = prog.code;
+  const insAt = (s: number) => prog.bySlot[s];
+
+  // 1. Leaders: slot 0, jump and call targets, function addresses, and the slot after any jump, call or exit.
+  const isLeader = new Uint8Array(n + 1);
+  isLeader[0] = 1;
+  const mark = (s: number, from: number): void => {
+    if (s < 0 || s >= n || insAt(s) === undefined) throw jitError(`instruction ${from} jumps to slot ${s}, which holds no instruction`, prog, from);
+    isLeader[s] = 1;
+  };
+  for (let s = 0; s < n; s++) {
+    const ins = insAt(s);
+    if (ins === undefined) continue;
+    const cls = ins.opcode & 7;
+    const op = ins.opcode & 0xf0;
+    const next = s + ins.size;
+    if (ins.opcode === 0x18 && ins.src === 4) mark(s + 1 + (ins.imm | 0), s);
+    if (cls === 5 || cls === 6) {
+      if (ins.opcode === 0x85) {
+        if (ins.src === 1) mark(s + 1 + (ins.imm | 0), s);
+      } else if (op !== 0x90 && ins.opcode !== 0x8d) {
+        mark(s + 1 + (ins.opcode === 0x06 ? ins.imm | 0 : ins.offset), s);
+      }
+      if (next < n) isLeader[next] = 1;
+    }
+  }
+  const leaders: number[] = [];
+  const blockOf = new Int32Array(n).fill(-1);
+  for (let s = 0; s < n; s++) if (isLeader[s] === 1) { blockOf[s] = leaders.length; leaders.push(s); }
+  const nb = leaders.length;
+
+  // 2. The body.
+  const b = new ByteWriter();
+  const get = (r: number) => b.byte(Op.local_get).u32(REG0 + r);
+  const set = (r: number) => b.byte(Op.local_set).u32(REG0 + r);
+  const lget = (l: number) => b.byte(Op.local_get).u32(l);
+  const lset = (l: number) => b.byte(Op.local_set).u32(l);
+  const i64c = (v: bigint) => b.byte(Op.i64_const).s64(v);
+  const i32c = (v: number) => b.byte(Op.i32_const).s32(v);
+  const mem = (op: number, align: number, offset = 0) => b.byte(op).u32(align).u32(offset);
+  let cur = 0; // the block being emitted
+  const loopDepth = () => nb - cur; // blocks cur+1..nb-1, the fault block, then the loop
+  const fault = (kind: JitFault, slot: number) => {
+    i32c(kind); i32c(slot); b.byte(Op.call).u32(F_FAULT); b.byte(Op.unreachable);
+  };
+  // Go to `slot` (a leader); `extra` counts the blocks opened since the block's level (if/else).
+  const jump = (slot: number, extra = 0) => {
+    const k = blockOf[slot] as number;
+    if (k > cur) {
+      b.byte(Op.br).u32(k - cur - 1 + extra);
+    } else {
+      i32c(slot); lset(L_PC); b.byte(Op.br).u32(loopDepth() + extra);
+    }
+  };
+
+  // Initial state.
+  lget(P_R1); set(1); lget(P_R2); set(2); lget(P_R10); set(10);
+  b.byte(Op.loop).byte(BlockType.empty);
+  // Fuel: one unit per pass through the dispatcher.
+  lget(P_FUEL); i32c(1); b.byte(Op.i32_sub); b.byte(Op.local_tee).u32(P_FUEL); b.byte(Op.i32_eqz);
+  b.byte(Op.if).byte(BlockType.empty); lget(L_PC); b.byte(Op.local_set).u32(L_A); i32c(JitFault.FUEL); lget(L_A); b.byte(Op.call).u32(F_FAULT); b.byte(Op.unreachable); b.byte(Op.end);
+  b.byte(Op.block).byte(BlockType.empty); // the fault block
+  for (let k = 0; k < nb; k++) b.byte(Op.block).byte(BlockType.empty);
+  lget(L_PC);
+  b.byte(Op.br_table).u32(n);
+  for (let s = 0; s < n; s++) b.u32(blockOf[s] === -1 ? nb : (blockOf[s] as number));
+  b.u32(nb);
+
+  // Memory address of reg + off into L_A (i32), checked against the window for `size` bytes.
+  const address = (reg: number, off: number, size: number, slot: number) => {
+    get(reg); i64c(BigInt(off)); b.byte(Op.i64_add); b.byte(Op.local_tee).u32(L_T0);
+    lget(P_LOW); b.byte(Op.i64_sub);
+    lget(P_SPAN); i64c(BigInt(size)); b.byte(Op.i64_sub);
+    b.byte(Op.i64_gt_u);
+    b.byte(Op.if).byte(BlockType.empty); fault(JitFault.MEMORY, slot); b.byte(Op.end);
+    lget(L_T0); b.byte(Op.i32_wrap_i64); lset(L_A);
+  };
+  const sizeOf = (opcode: number) => [4, 2, 1, 8][(opcode >> 3) & 3] as number;
+  const alignOf = (size: number) => Math.log2(size);
+  // Pushes the source operand of an ALU or jump instruction as i64 (64-bit) or i32 (32-bit).
+  const src64 = (ins: { opcode: number; src: number; imm: number }) => { if (ins.opcode & 8) get(ins.src); else i64c(BigInt(ins.imm | 0)); };
+  const src32 = (ins: { opcode: number; src: number; imm: number }) => { if (ins.opcode & 8) { get(ins.src); b.byte(Op.i32_wrap_i64); } else i32c(ins.imm | 0); };
+  const bswap = (width: number) => {
+    // Value on the stack as i64; result i64 zero-extended from `width`.
+    if (width === 16) {
+      b.byte(Op.i32_wrap_i64); lset(L_D32);
+      lget(L_D32); i32c(8); b.byte(Op.i32_shr_u); i32c(0xff); b.byte(Op.i32_and);
+      lget(L_D32); i32c(0xff); b.byte(Op.i32_and); i32c(8); b.byte(Op.i32_shl);
+      b.byte(Op.i32_or); b.byte(Op.i64_extend_i32_u);
+    } else if (width === 32) {
+      b.byte(Op.i32_wrap_i64); lset(L_D32);
+      lget(L_D32); i32c(8); b.byte(Op.i32_shr_u); i32c(0x00ff00ff); b.byte(Op.i32_and);
+      lget(L_D32); i32c(0x00ff00ff); b.byte(Op.i32_and); i32c(8); b.byte(Op.i32_shl);
+      b.byte(Op.i32_or); i32c(16); b.byte(Op.i32_rotl); b.byte(Op.i64_extend_i32_u);
+    } else {
+      lset(L_T1);
+      lget(L_T1); i64c(8n); b.byte(Op.i64_shr_u); i64c(0x00ff00ff00ff00ffn); b.byte(Op.i64_and);
+      lget(L_T1); i64c(0x00ff00ff00ff00ffn); b.byte(Op.i64_and); i64c(8n); b.byte(Op.i64_shl);
+      b.byte(Op.i64_or); lset(L_T1);
+      lget(L_T1); i64c(16n); b.byte(Op.i64_shr_u); i64c(0x0000ffff0000ffffn); b.byte(Op.i64_and);
+      lget(L_T1); i64c(0x0000ffff0000ffffn); b.byte(Op.i64_and); i64c(16n); b.byte(Op.i64_shl);
+      b.byte(Op.i64_or); i64c(32n); b.byte(Op.i64_rotl);
+    }
+  };
+  // Push a BPF-to-BPF frame and go to `target` (a leader) or, when undefined, to the slot in L_PC via the loop.
+  const pushFrame = (slot: number) => {
+    lget(L_DEPTH); i32c(MAX_CALL_FRAMES - 1); b.byte(Op.i32_ge_u);
+    b.byte(Op.if).byte(BlockType.empty); fault(JitFault.CALL_DEPTH, slot); b.byte(Op.end);
+    lget(L_DEPTH); i32c(JIT_FRAME_RECORD); b.byte(Op.i32_mul); lget(P_FRAMES); b.byte(Op.i32_add); lset(L_A);
+    for (let r = 6; r <= 9; r++) { lget(L_A); get(r); mem(Op.i64_store, 3, (r - 6) * 8); }
+    lget(L_A); i32c(slot + 1); mem(Op.i32_store, 2, 32);
+    lget(L_DEPTH); i32c(1); b.byte(Op.i32_add); lset(L_DEPTH);
+    get(10); i64c(BigInt(STACK_FRAME_SIZE)); b.byte(Op.i64_sub); set(10);
+  };
+  const helperCall = (id: () => void) => {
+    id(); for (let r = 1; r <= 5; r++) get(r); b.byte(Op.call).u32(F_HELPER); set(0);
+  };
+
+  for (let s = 0; s < n; s++) {
+    const ins = insAt(s);
+    if (blockOf[s] !== -1) {
+      cur = blockOf[s] as number;
+      b.byte(Op.end); // the block whose end is this leader's start
+    }
+    if (ins === undefined) continue;
+    const { opcode, dst, src, offset } = ins;
+    const imm = ins.imm | 0;
+    const cls = opcode & 7;
+    const op = opcode & 0xf0;
+    switch (cls) {
+      case 0: { // LD
+        if (opcode !== 0x18) { fault(JitFault.UNSUPPORTED, s); break; }
+        const lo = BigInt((code[2 * s + 1] as number) >>> 0);
+        const hi = BigInt((code[2 * s + 3] as number) >>> 0);
+        i64c((hi << 32n) | lo); set(dst);
+        break;
+      }
+      case 1: { // LDX
+        const mode = opcode & 0xe0;
+        const size = sizeOf(opcode);
+        address(src, offset, size, s);
+        lget(L_A);
+        if (mode === 0x60) mem(({ 1: Op.i64_load8_u, 2: Op.i64_load16_u, 4: Op.i64_load32_u, 8: Op.i64_load } as Record<number, number>)[size] as number, alignOf(size));
+        else if (mode === 0x80) mem(({ 1: Op.i64_load8_s, 2: Op.i64_load16_s, 4: Op.i64_load32_s } as Record<number, number>)[size] as number, alignOf(size));
+        else throw jitError(`unknown load mode 0x${mode.toString(16)}`, prog, s);
+        set(dst);
+        break;
+      }
+      case 2:
+      case 3: { // ST, STX
+        const mode = opcode & 0xe0;
+        const size = sizeOf(opcode);
+        const store = ({ 1: Op.i64_store8, 2: Op.i64_store16, 4: Op.i64_store32, 8: Op.i64_store } as Record<number, number>)[size] as number;
+        const load = ({ 4: Op.i64_load32_u, 8: Op.i64_load } as Record<number, number>)[size];
+        address(dst, offset, size, s);
+        if (mode === 0x60) {
+          lget(L_A);
+          if (cls === 2) i64c(BigInt(imm)); else get(src);
+          mem(store, alignOf(size));
+        } else if (mode === 0xc0 && cls === 3 && load !== undefined) {
+          const a = alignOf(size);
+          lget(L_A); mem(load, a); lset(L_T0); // the old value (zero-extended for 32 bits)
+          const base = imm & ~1;
+          const fetch = (imm & 1) === 1;
+          const arith = ({ 0x00: Op.i64_add, 0x40: Op.i64_or, 0x50: Op.i64_and, 0xa0: Op.i64_xor } as Record<number, number>)[base];
+          if (arith !== undefined) {
+            lget(L_A); lget(L_T0); get(src); b.byte(arith); mem(store, a);
+            if (fetch) { lget(L_T0); set(src); }
+          } else if (imm === 0xe1) { // xchg
+            lget(L_A); get(src); mem(store, a);
+            lget(L_T0); set(src);
+          } else if (imm === 0xf1) { // cmpxchg
+            lget(L_T0); get(0);
+            if (size === 4) { i64c(0xffffffffn); b.byte(Op.i64_and); }
+            b.byte(Op.i64_eq);
+            b.byte(Op.if).byte(BlockType.empty); lget(L_A); get(src); mem(store, a); b.byte(Op.end);
+            lget(L_T0); set(0);
+          } else {
+            throw jitError(`unknown atomic operation 0x${imm.toString(16)}`, prog, s);
+          }
+        } else {
+          throw jitError(`unknown store mode 0x${mode.toString(16)}`, prog, s);
+        }
+        break;
+      }
+      case 4:
+      case 7:
+        alu(ins.opcode, dst, src, offset, imm, cls === 7, s);
+        break;
+      case 5:
+      case 6: {
+        const w64 = cls === 5;
+        if (op === 0x00) { jump(s + 1 + (cls === 6 ? imm : offset)); break; }
+        if (opcode === 0x85) {
+          if (src === 1) { pushFrame(s); jump(s + 1 + imm); }
+          else helperCall(() => i32c(imm));
+          break;
+        }
+        if (opcode === 0x8d) { // callx
+          get(dst); i64c(32n); b.byte(Op.i64_shr_u); i64c(BigInt(CODE_ADDRESS_TAG + prog.id)); b.byte(Op.i64_eq);
+          b.byte(Op.if).byte(BlockType.empty);
+          pushFrame(s); get(dst); b.byte(Op.i32_wrap_i64); lset(L_PC); b.byte(Op.br).u32(loopDepth() + 1);
+          b.byte(Op.end);
+          get(dst); i64c(0x7fffffffn); b.byte(Op.i64_gt_u);
+          b.byte(Op.if).byte(BlockType.empty); fault(JitFault.BAD_CALL, s); b.byte(Op.end);
+          helperCall(() => { get(dst); b.byte(Op.i32_wrap_i64); });
+          break;
+        }
+        if (opcode === 0x95) { // exit
+          lget(L_DEPTH); b.byte(Op.i32_eqz);
+          b.byte(Op.if).byte(BlockType.empty); get(0); b.byte(Op.return); b.byte(Op.end);
+          lget(L_DEPTH); i32c(1); b.byte(Op.i32_sub); b.byte(Op.local_tee).u32(L_DEPTH);
+          i32c(JIT_FRAME_RECORD); b.byte(Op.i32_mul); lget(P_FRAMES); b.byte(Op.i32_add); lset(L_A);
+          for (let r = 6; r <= 9; r++) { lget(L_A); mem(Op.i64_load, 3, (r - 6) * 8); set(r); }
+          lget(L_A); mem(Op.i32_load, 2, 32); lset(L_PC);
+          get(10); i64c(BigInt(STACK_FRAME_SIZE)); b.byte(Op.i64_add); set(10);
+          b.byte(Op.br).u32(loopDepth());
+          break;
+        }
+        // Conditional jumps.
+        if (op === 0x40) { // jset
+          if (w64) { get(dst); src64(ins); b.byte(Op.i64_and); b.byte(Op.i64_eqz); }
+          else { get(dst); b.byte(Op.i32_wrap_i64); src32(ins); b.byte(Op.i32_and); b.byte(Op.i32_eqz); }
+          b.byte(Op.i32_eqz);
+        } else {
+          const cmp64 = ({ 0x10: Op.i64_eq, 0x20: Op.i64_gt_u, 0x30: Op.i64_ge_u, 0x50: Op.i64_ne, 0x60: Op.i64_gt_s, 0x70: Op.i64_ge_s, 0xa0: Op.i64_lt_u, 0xb0: Op.i64_le_u, 0xc0: Op.i64_lt_s, 0xd0: Op.i64_le_s } as Record<number, number>)[op];
+          if (cmp64 === undefined) throw jitError(`unknown jump opcode 0x${opcode.toString(16)}`, prog, s);
+          if (w64) { get(dst); src64(ins); b.byte(cmp64); }
+          else { get(dst); b.byte(Op.i32_wrap_i64); src32(ins); b.byte(cmp64 - (Op.i64_eq - Op.i32_eq)); }
+        }
+        b.byte(Op.if).byte(BlockType.empty); jump(s + 1 + offset, 1); b.byte(Op.end);
+        break;
+      }
+    }
+  }
+  // Past the last block: the fault block's end, reached by br_table for a slot that is no leader.
+  b.byte(Op.end);
+  i32c(JitFault.BAD_TARGET); lget(L_PC); b.byte(Op.call).u32(F_FAULT); b.byte(Op.unreachable);
+  b.byte(Op.end); // the loop
+  b.byte(Op.unreachable);
+
+  function alu(opcode: number, dst: number, src: number, offset: number, imm: number, w64: boolean, s: number): void {
+    const op = opcode & 0xf0;
+    const x = (opcode & 8) !== 0;
+    const ins = { opcode, src, imm };
+    if (w64) {
+      const simple = ({ 0x00: Op.i64_add, 0x10: Op.i64_sub, 0x20: Op.i64_mul, 0x40: Op.i64_or, 0x50: Op.i64_and, 0x60: Op.i64_shl, 0x70: Op.i64_shr_u, 0xa0: Op.i64_xor, 0xc0: Op.i64_shr_s } as Record<number, number>)[op];
+      if (simple !== undefined) { get(dst); src64(ins); b.byte(simple); set(dst); return; }
+      switch (op) {
+        case 0x30: case 0x90: { // div, mod (offset 1: signed)
+          src64(ins); lset(L_T1);
+          lget(L_T1); b.byte(Op.i64_eqz);
+          b.byte(Op.if).byte(BlockType.i64);
+          if (op === 0x30) i64c(0n); else get(dst);
+          b.byte(Op.else);
+          if (offset === 1) {
+            lget(L_T1); i64c(-1n); b.byte(Op.i64_eq);
+            b.byte(Op.if).byte(BlockType.i64);
+            if (op === 0x30) { i64c(0n); get(dst); b.byte(Op.i64_sub); } else i64c(0n);
+            b.byte(Op.else); get(dst); lget(L_T1); b.byte(op === 0x30 ? Op.i64_div_s : Op.i64_rem_s); b.byte(Op.end);
+          } else {
+            get(dst); lget(L_T1); b.byte(op === 0x30 ? Op.i64_div_u : Op.i64_rem_u);
+          }
+          b.byte(Op.end); set(dst);
+          return;
+        }
+        case 0x80: i64c(0n); get(dst); b.byte(Op.i64_sub); set(dst); return;
+        case 0xb0:
+          if (x && offset !== 0) {
+            get(src);
+            b.byte(({ 8: Op.i64_extend8_s, 16: Op.i64_extend16_s, 32: Op.i64_extend32_s } as Record<number, number>)[offset] ?? Op.unreachable);
+          } else src64(ins);
+          set(dst);
+          return;
+        case 0xd0: get(dst); bswap(imm); set(dst); return; // ALU64 END: unconditional bswap
+        default: throw jitError(`unknown ALU64 opcode 0x${opcode.toString(16)}`, prog, s);
+      }
+    }
+    const simple = ({ 0x00: Op.i32_add, 0x10: Op.i32_sub, 0x20: Op.i32_mul, 0x40: Op.i32_or, 0x50: Op.i32_and, 0x60: Op.i32_shl, 0x70: Op.i32_shr_u, 0xa0: Op.i32_xor, 0xc0: Op.i32_shr_s } as Record<number, number>)[op];
+    const dst32 = () => { get(dst); b.byte(Op.i32_wrap_i64); };
+    if (simple !== undefined) { dst32(); src32(ins); b.byte(simple); b.byte(Op.i64_extend_i32_u); set(dst); return; }
+    switch (op) {
+      case 0x30: case 0x90: {
+        src32(ins); lset(L_S32);
+        lget(L_S32); b.byte(Op.i32_eqz);
+        b.byte(Op.if).byte(BlockType.i32);
+        if (op === 0x30) i32c(0); else dst32();
+        b.byte(Op.else);
+        if (offset === 1) {
+          lget(L_S32); i32c(-1); b.byte(Op.i32_eq);
+          b.byte(Op.if).byte(BlockType.i32);
+          if (op === 0x30) { i32c(0); dst32(); b.byte(Op.i32_sub); } else i32c(0);
+          b.byte(Op.else); dst32(); lget(L_S32); b.byte(op === 0x30 ? Op.i32_div_s : Op.i32_rem_s); b.byte(Op.end);
+        } else {
+          dst32(); lget(L_S32); b.byte(op === 0x30 ? Op.i32_div_u : Op.i32_rem_u);
+        }
+        b.byte(Op.end); b.byte(Op.i64_extend_i32_u); set(dst);
+        return;
+      }
+      case 0x80: i32c(0); dst32(); b.byte(Op.i32_sub); b.byte(Op.i64_extend_i32_u); set(dst); return;
+      case 0xb0:
+        if (x && offset !== 0) {
+          get(src); b.byte(Op.i32_wrap_i64);
+          b.byte(({ 8: Op.i32_extend8_s, 16: Op.i32_extend16_s } as Record<number, number>)[offset] ?? Op.nop_);
+        } else src32(ins);
+        b.byte(Op.i64_extend_i32_u); set(dst);
+        return;
+      case 0xd0:
+        get(dst);
+        if ((opcode & 8) !== 0) bswap(imm); // be: swap on this little-endian machine
+        else if (imm === 16) { i64c(0xffffn); b.byte(Op.i64_and); }
+        else if (imm === 32) { i64c(0xffffffffn); b.byte(Op.i64_and); }
+        set(dst);
+        return;
+      default: throw jitError(`unknown ALU opcode 0x${opcode.toString(16)}`, prog, s);
+    }
+  }
+
+  const bytes = encodeModule({
+    types: [
+      { params: [ValType.i32, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64], results: [ValType.i64] },
+      { params: [ValType.i32, ValType.i32], results: [] },
+      { params: [ValType.i64, ValType.i64, ValType.i64, ValType.i32, ValType.i64, ValType.i64, ValType.i32], results: [ValType.i64] },
+    ],
+    imports: [
+      { module: 'env', name: 'helper', kind: 'func', type: 0 },
+      { module: 'env', name: 'fault', kind: 'func', type: 1 },
+      { module: 'env', name: 'memory', kind: 'memory', minPages: 1 },
+    ],
+    functions: [{ type: 2, locals: LOCALS, body: b.finish() }],
+    exports: [{ name: 'run', func: 2 }],
+  });
+  return { bytes, leaders, slotCount: n };
+}

@@ -1,0 +1,33 @@
+/**
+ * The pieces of the WebAssembly JavaScript API the JIT uses, typed locally: the project's tsconfig has no
+ * WebAssembly typings (lib ES2023 without DOM, and @types/node 20 does not declare the namespace).
+ *
+ * @module
+ */
+
+/** A WebAssembly.Memory. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+
+/** A compiled WebAssembly.Module (opaque). */
+export interface WasmModule {
+  readonly __wasmModule?: never;
+}
+
+/** A WebAssembly.Instance. */
+export interface WasmInstance {
+  readonly exports: Record<string, unknown>;
+}
+
+/** The WebAssembly global, as far as the JIT uses it. */
+export interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => WasmInstance;
+  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  RuntimeError: new (message?: string) => Error;
+  validate(bytes: Uint8Array): boolean;
+}
+
+/** The engine's WebAssembly API (every JavaScript engine the project targets has it). */
+export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
