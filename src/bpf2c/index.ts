@@ -11,6 +11,6 @@ export { programInfoHash, programInfoText, builtinProgramInfo, PROGRAM_INFO_VERS
 export { packetPointerFields, type PacketField } from './context-access.ts';
 export { rawCodeProgram, type CodeProgram, type CodeFunction, type CodeLineInfo } from './code-program.ts';
 export { Bpf2cError, Bpf2cVerificationError } from './errors.ts';
-export { helperName, HELPER_NAMES } from './helper-names.ts';
+export { helperName } from './helper-names.ts';
 export { sha256, toHex } from './sha256.ts';
 export { BPF2C_VERSION } from './version.ts';

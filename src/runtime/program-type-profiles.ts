@@ -9,7 +9,7 @@
  * @module
  */
 
-import { AttachType, helperByName, helpersFor, type AttachTypeName, type ProgramTypeName } from '../abi/index.ts';
+import { AttachType, helperByName, helpersFor, structLayouts, type AttachTypeName, type ProgramTypeName, type StructName } from '../abi/index.ts';
 import type { MemoryRegion } from '../interp/index.ts';
 import { RunInputError } from './errors.ts';
 
@@ -109,6 +109,14 @@ function field(name: string, offset: number, size: number, extra: Partial<Contex
   return { name, offset, size, ...extra };
 }
 
+/**
+ * The fields of a Linux context struct, laid out as the abi layer records it (checked against the compiler and the
+ * kernel there), with the runtime's own facts per field: packet roles and what a program may write.
+ */
+function layoutFields(struct: StructName, extras: Readonly<Record<string, Partial<ContextField>>>): ContextField[] {
+  return structLayouts[struct].fields.map((f) => field(f.name, f.offset, f.size, extras[f.name] ?? {}));
+}
+
 /** Throws unless every byte of ctx outside the allowed fields is zero (the kernel's range_is_zero checks). */
 function requireZeroOutside(ctx: Uint8Array, allowed: readonly ContextField[], fields: readonly ContextField[], structName: string): void {
   const ok = new Uint8Array(ctx.length);
@@ -155,14 +163,11 @@ function setU32(b: Uint8Array, off: number, v: number): void {
 
 // ---- xdp -------------------------------------------------------------------------------------------------------
 
-const xdpFields: readonly ContextField[] = [
-  field('data', 0, 4, { role: 'data' }),
-  field('data_end', 4, 4, { role: 'data_end' }),
-  field('data_meta', 8, 4, { role: 'data_meta' }),
-  field('ingress_ifindex', 12, 4),
-  field('rx_queue_index', 16, 4),
-  field('egress_ifindex', 20, 4),
-];
+const xdpFields: readonly ContextField[] = layoutFields('xdp_md', {
+  data: { role: 'data' },
+  data_end: { role: 'data_end' },
+  data_meta: { role: 'data_meta' },
+});
 
 const XDP_DEFAULT = new Uint8Array(24);
 
@@ -210,18 +215,10 @@ const xdpProfile: ProgramTypeProfile = {
 function skbFields(tc: boolean): ContextField[] {
   const w = { writable: true };
   const tcw = tc ? w : {};
-  return [
-    field('len', 0, 4), field('pkt_type', 4, 4), field('mark', 8, 4, tcw), field('queue_mapping', 12, 4, tcw),
-    field('protocol', 16, 4), field('vlan_present', 20, 4), field('vlan_tci', 24, 4), field('vlan_proto', 28, 4),
-    field('priority', 32, 4, tcw), field('ingress_ifindex', 36, 4), field('ifindex', 40, 4), field('tc_index', 44, 4, tcw),
-    field('cb', 48, 20, w), field('hash', 68, 4), field('tc_classid', 72, 4, tcw),
-    field('data', 76, 4, { role: 'data' }), field('data_end', 80, 4, { role: 'data_end' }), field('napi_id', 84, 4),
-    field('family', 88, 4), field('remote_ip4', 92, 4), field('local_ip4', 96, 4), field('remote_ip6', 100, 16),
-    field('local_ip6', 116, 16), field('remote_port', 132, 4), field('local_port', 136, 4),
-    field('data_meta', 140, 4, { role: 'data_meta' }), field('flow_keys', 144, 8), field('tstamp', 152, 8, tcw),
-    field('wire_len', 160, 4), field('gso_segs', 164, 4), field('sk', 168, 8), field('gso_size', 176, 4),
-    field('tstamp_type', 180, 1), field('hwtstamp', 184, 8),
-  ];
+  return layoutFields('__sk_buff', {
+    mark: tcw, queue_mapping: tcw, priority: tcw, tc_index: tcw, cb: w, tc_classid: tcw, tstamp: tcw,
+    data: { role: 'data' }, data_end: { role: 'data_end' }, data_meta: { role: 'data_meta' },
+  });
 }
 
 const SKB_DEFAULT = new Uint8Array(192);
@@ -283,11 +280,10 @@ function skbProfile(name: string, coreProgType: number, l2: boolean): ProgramTyp
 
 // ---- bpf_sock_addr (cgroup/bind4, bind6, connect4, connect6, ...) ---------------------------------------------
 
-const sockAddrFields: readonly ContextField[] = [
-  field('user_family', 0, 4), field('user_ip4', 4, 4, { writable: true }), field('user_ip6', 8, 16, { writable: true }),
-  field('user_port', 24, 4, { writable: true }), field('family', 28, 4), field('type', 32, 4), field('protocol', 36, 4),
-  field('msg_src_ip4', 40, 4, { writable: true }), field('msg_src_ip6', 44, 16, { writable: true }), field('sk', 64, 8),
-];
+const writable = { writable: true };
+const sockAddrFields: readonly ContextField[] = layoutFields('bpf_sock_addr', {
+  user_ip4: writable, user_ip6: writable, user_port: writable, msg_src_ip4: writable, msg_src_ip6: writable,
+});
 
 function sockAddrProfile(ipv6: boolean): ProgramTypeProfile {
   // A TCP socket binding (or connecting) to the unspecified address, port 0.
