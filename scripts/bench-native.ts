@@ -13,20 +13,31 @@ import { parseArgs } from 'node:util';
 import { dsl } from '../src/asm/index.ts';
 import { translateRaw } from '../src/bpf2c/index.ts';
 import { SHARED } from '../src/internal/test-files.ts';
-import { buildNative, compileC, findCompiler } from '../src/native/index.ts';
+import { buildNative, compileC, findCompiler, optimizationFlags } from '../src/native/index.ts';
 import { coreLibraryPath } from '../src/runtime/native/core-library.ts';
 import { koffi } from '../src/runtime/native/ffi.ts';
 import { openNativeObject, type NativeObject } from '../src/runtime/native/native-object.ts';
 import { readObject } from '../src/spec/index.ts';
 import { primesInput, testFrames } from '../src/runtime/native/test-frames.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '9' }, frames: { type: 'string', default: '1024' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { cc: { type: 'string' }, rounds: { type: 'string', default: '9' }, frames: { type: 'string', default: '1024' }, json: { type: 'boolean', default: false } } });
 const rounds = Number(values.rounds);
 const frameCount = Number(values.frames);
+/** Compilers to measure with (`--cc gcc,clang-19`): default the one `bpfship build` picks, and clang-19 beside it when present. */
+const compilers = values.cc !== undefined ? values.cc.split(',') : defaultCompilers();
 const ROOT = resolve(import.meta.dirname, '..');
 const BENCH = join(SHARED, 'programs', 'bench');
 const OBJ = join(SHARED, 'programs', 'obj');
 const DIRECT = join(ROOT, 'src', 'runtime', 'native', 'direct-c');
+
+function defaultCompilers(): string[] {
+  const first = findCompiler();
+  const list = [process.env['CC'] ?? first.command];
+  try {
+    if (first.family !== 'clang') list.push(findCompiler('clang-19').command);
+  } catch { /* no clang-19: measure with the default compiler only */ }
+  return list;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,8 +55,11 @@ interface DirectModule {
   runBatch(program: number, frames: bigint, stride: number, headroom: number, lengths: bigint, count: number, results: bigint): number;
 }
 
-/** The program compiled directly as C against the core (see src/runtime/native/direct-c/README.md). */
-function directModule(name: string, dir: string): DirectModule {
+/**
+ * The program compiled directly as C against the core (see src/runtime/native/direct-c/README.md), by `cc` with
+ * the optimization flags `opt`.
+ */
+function directModule(name: string, dir: string, cc: string, opt: readonly string[], tag: string): DirectModule {
   const spec = readObject(new Uint8Array(readFileSync(join(OBJ, `${name}.o`))), { name });
   const harness = [
     `#include "${join(BENCH, `${name}.c`)}"`,
@@ -54,12 +68,13 @@ function directModule(name: string, dir: string): DirectModule {
     '#include "direct-harness.h"',
     '',
   ].join('\n');
-  const c = join(dir, `${name}-direct.c`);
-  const so = join(dir, `${name}-direct.so`);
+  const c = join(dir, `${name}-direct-${tag}.c`);
+  const so = join(dir, `${name}-direct-${tag}.so`);
   writeFileSync(c, harness);
   const core = coreLibraryPath();
-  const arch = execFileSync(findCompiler().command, ['-dumpmachine'], { encoding: 'utf8' }).trim();
-  execFileSync(findCompiler().command, ['-std=gnu11', '-O2', '-g', '-fPIC', '-shared', '-fvisibility=hidden', '-I', DIRECT, '-I', join(ROOT, 'src', 'runtime', 'core'), '-I', `/usr/include/${arch}`, c, '-L', dirname(core), '-lbpfship_core', `-Wl,-rpath,${dirname(core)}`, '-o', so], { stdio: 'pipe' });
+  const compiler = findCompiler(cc);
+  const arch = execFileSync(compiler.command, ['-dumpmachine'], { encoding: 'utf8' }).trim();
+  execFileSync(compiler.command, [...compiler.prefixArgs, '-std=gnu11', ...opt, '-g', '-fPIC', '-shared', '-fvisibility=hidden', '-I', DIRECT, '-I', join(ROOT, 'src', 'runtime', 'core'), '-I', `/usr/include/${arch}`, c, '-L', dirname(core), '-lbpfship_core', `-Wl,-rpath,${dirname(core)}`, '-o', so], { stdio: 'pipe' });
   const lib = koffi.load(so);
   const setup = lib.func('int direct_setup(void)');
   const map = lib.func('void *direct_map(const char *name)');
@@ -105,46 +120,61 @@ try {
     { name: 'tail_chain', entry: 'stage0' },
   ];
   const frames = testFrames(frameCount, 1);
+  const imageOpt = optimizationFlags('O2');
   const rows: Record<string, unknown>[] = [];
   const builds: Record<string, unknown>[] = [];
-  console.log('Time per run (ns), native image vs the same program compiled directly as C against the core:');
-  for (const p of programs) {
-    const elf = new Uint8Array(readFileSync(join(OBJ, `${p.name}.o`)));
-    const built = buildNative(elf, { sourceName: `${p.name}.o`, cache: false });
-    builds.push({ program: p.name, bpf2cMs: built.timings.bpf2cMs, compileMs: built.timings.compileMs });
-    const native = openNativeObject(built.so, { name: `${p.name}.so` });
-    const direct = directModule(p.name, dir);
-    if (direct.setup() !== 0) throw new Error(`direct_setup failed for ${p.name}`);
-    prepare(p.name, native, direct);
-    const inputs = p.name === 'primes' ? Array.from({ length: Math.min(frameCount, 64) }, () => primesInput(1000)) : frames;
-    const batch = native.frameBatch(inputs.length);
-    inputs.forEach((f, i) => batch.set(i, f));
-    const index = native.program(p.entry).index;
-    const runNative = (): void => void native.runXdpBatch(index, batch);
-    const runDirect = (): void => void direct.runBatch(index, batch.frames, batch.stride, batch.headroom, batch.lengthsAddress, batch.count, batch.resultsAddress);
-    // Same results first.
-    runNative();
-    const a = [...batch.results.subarray(0, batch.count)].map((x) => BigInt.asUintN(32, x)); // programs return int: the low 32 bits count
-    runDirect();
-    const b = [...batch.results.subarray(0, batch.count)].map((x) => BigInt.asUintN(32, x));
-    if (a.join() !== b.join()) { const i = a.findIndex((x, j) => x !== b[j]); throw new Error(`${p.name}: native and direct C disagree at frame ${i}: ${a[i]} vs ${b[i]} (length ${inputs[i]?.length})`); }
-    for (let w = 0; w < 3; w++) { runNative(); runDirect(); }
-    const tn: number[] = [];
-    const td: number[] = [];
-    const reps = p.name === 'primes' ? 5 : 50;
-    for (let r = 0; r < rounds; r++) {
-      tn.push(ns(runNative, reps) / inputs.length);
-      td.push(ns(runDirect, reps) / inputs.length);
+  for (const cc of compilers) {
+    const compiler = findCompiler(cc);
+    console.log(`Time per run (ns) with ${compiler.version.split('\n')[0]}: the native image (${imageOpt.join(' ')}) vs the same program compiled`);
+    console.log('directly as C against the core, at -O2 (the goal\'s baseline) and at the image\'s flags:');
+    for (const p of programs) {
+      const elf = new Uint8Array(readFileSync(join(OBJ, `${p.name}.o`)));
+      const built = buildNative(elf, { sourceName: `${p.name}.o`, cache: false, cc });
+      if (cc === compilers[0]) builds.push({ program: p.name, bpf2cMs: built.timings.bpf2cMs, compileMs: built.timings.compileMs });
+      const native = openNativeObject(built.so, { name: `${p.name}.so` });
+      const direct = directModule(p.name, dir, cc, ['-O2'], `${compiler.family}-o2`);
+      const directSame = directModule(p.name, dir, cc, imageOpt, `${compiler.family}-image`);
+      for (const d of [direct, directSame]) {
+        if (d.setup() !== 0) throw new Error(`direct_setup failed for ${p.name}`);
+        prepare(p.name, native, d);
+      }
+      const inputs = p.name === 'primes' ? Array.from({ length: Math.min(frameCount, 64) }, () => primesInput(1000)) : frames;
+      const batch = native.frameBatch(inputs.length);
+      inputs.forEach((f, i) => batch.set(i, f));
+      const index = native.program(p.entry).index;
+      const runNative = (): void => void native.runXdpBatch(index, batch);
+      const runner = (d: DirectModule) => (): void => void d.runBatch(index, batch.frames, batch.stride, batch.headroom, batch.lengthsAddress, batch.count, batch.resultsAddress);
+      const runDirect = runner(direct);
+      const runDirectSame = runner(directSame);
+      // Same results first.
+      const results = (): string => [...batch.results.subarray(0, batch.count)].map((x) => BigInt.asUintN(32, x)).join(); // programs return int: the low 32 bits count
+      runNative();
+      const a = results();
+      for (const run of [runDirect, runDirectSame]) {
+        run();
+        if (results() !== a) throw new Error(`${p.name}: native and direct C disagree`);
+      }
+      for (let w = 0; w < 3; w++) { runNative(); runDirect(); runDirectSame(); }
+      const tn: number[] = [];
+      const td: number[] = [];
+      const ts: number[] = [];
+      const reps = p.name === 'primes' ? 5 : 50;
+      for (let r = 0; r < rounds; r++) {
+        tn.push(ns(runNative, reps) / inputs.length);
+        td.push(ns(runDirect, reps) / inputs.length);
+        ts.push(ns(runDirectSame, reps) / inputs.length);
+      }
+      const n = median(tn);
+      const d = median(td);
+      const sd = median(ts);
+      rows.push({ compiler: compiler.version.split('\n')[0], program: p.name, nativeNs: n, directNs: d, ratio: n / d, directImageFlagsNs: sd, ratioImageFlags: n / sd });
+      console.log(`  ${p.name.padEnd(14)} native ${n.toFixed(1).padStart(9)}   direct C -O2 ${d.toFixed(1).padStart(9)}  ${(n / d).toFixed(2)}x   at the image's flags ${sd.toFixed(1).padStart(9)}  ${(n / sd).toFixed(2)}x`);
+      batch.free();
+      native.close();
     }
-    const n = median(tn);
-    const d = median(td);
-    rows.push({ program: p.name, nativeNs: n, directNs: d, ratio: n / d });
-    console.log(`  ${p.name.padEnd(14)} native ${n.toFixed(1).padStart(9)}   direct C ${d.toFixed(1).padStart(9)}   ${(n / d).toFixed(2)}x`);
-    batch.free();
-    native.close();
+    console.log('  Goal: native at most 1.1x direct C (-O2).\n');
   }
   out.runs = rows;
-  console.log('  Goal: native at most 1.1x direct C.\n');
 
   // ---- 2. call overhead from TypeScript ----
   const trivial = translateRaw([{ name: 'pass', instructions: dsl.program(dsl.mov64Imm(0, 2), dsl.exit()), programType: 'xdp' }], { sourceName: 'pass' });
@@ -177,7 +207,7 @@ try {
 
   // ---- 3. build time ----
   out.builds = builds;
-  console.log('Build time (no cache): bpf2c and the C compiler (-O2 -g):');
+  console.log(`Build time (no cache, ${compilers[0]}): bpf2c and the C compiler (${imageOpt.join(' ')} -g):`);
   for (const b of builds) console.log(`  ${String(b.program).padEnd(14)} bpf2c ${(b.bpf2cMs as number).toFixed(1).padStart(6)} ms   compiler ${(b.compileMs as number).toFixed(1).padStart(7)} ms`);
   if (values.json === true) console.log('\n' + JSON.stringify(out, null, 2));
 } finally {

@@ -340,14 +340,12 @@ static inline uint64_t bs_callx(const bpfship_native_runtime *rt, uint64_t id, u
 
 /* Clears what the helpers record about one run (tail calls, redirect, trace count); keeps CPU, seed and packet. */
 static inline void bs_run_ctx_begin(bpfship_run_ctx *run_ctx) {
+  /* Only the fields that say whether the others hold anything: tail_call_target is read only while
+   * tail_call_pending is set, and the redirect_* details only when redirect_kind is not NONE (the helpers
+   * write every detail together with the kind), so clearing them per packet would be wasted stores. */
   run_ctx->tail_call_pending = 0;
-  run_ctx->tail_call_target = 0;
   run_ctx->tail_call_count = 0;
   run_ctx->redirect_kind = BPFSHIP_REDIRECT_NONE;
-  run_ctx->redirect_ifindex = 0;
-  run_ctx->redirect_map_id = 0;
-  run_ctx->redirect_key = 0;
-  run_ctx->redirect_flags = 0;
   run_ctx->trace_count = 0;
 }
 

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROGRAMS_OBJ } from '../internal/test-files.ts';
-import { buildNative, cFileName, compileC, CompileError, CompilerNotFoundError, findCompiler } from './index.ts';
+import { buildNative, cFileName, compileC, CompileError, CompilerNotFoundError, findCompiler, optimizationFlags } from './index.ts';
 
 const GOLDEN = join(import.meta.dirname, '..', 'bpf2c', 'testdata', 'golden');
 const elf = (name: string): Uint8Array => new Uint8Array(readFileSync(join(PROGRAMS_OBJ, name)));
@@ -30,6 +30,15 @@ describe('compiling generated C', () => {
       for (const f of files) compileC(readFileSync(join(GOLDEN, f), 'utf8'), { cc, fileName: f, extraFlags: ['-Werror'] });
     }
     t.diagnostic(`${files.length} golden files compiled warning-free by gcc and clang-19`);
+  });
+
+  it('unrolls loops at O2 and O3 only, and records the flags it used', () => {
+    assert.deepEqual(optimizationFlags('O2'), ['-O2', '-funroll-loops']);
+    assert.deepEqual(optimizationFlags('O3'), ['-O3', '-funroll-loops']);
+    assert.deepEqual(optimizationFlags('O0'), ['-O0']);
+    assert.deepEqual(optimizationFlags('Os'), ['-Os']);
+    const built = compileC('int f(int n) { int s = 0; for (int i = 0; i < n; i++) s += i % 7; return s; }', { fileName: 'loop.c' });
+    assert.ok(built.flags.includes('-funroll-loops'), built.flags.join(' '));
   });
 
   it('reports the compiler diagnostics of broken C', () => {

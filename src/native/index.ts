@@ -5,7 +5,7 @@
  * @module
  */
 export { findCompiler, CompilerNotFoundError, type CompilerInfo } from './compiler.ts';
-export { compileC, reproducibleFlags, CompileError, type CompileOptions, type CompileResult, type OptimizationLevel } from './compile.ts';
+export { compileC, optimizationFlags, reproducibleFlags, CompileError, type CompileOptions, type CompileResult, type OptimizationLevel } from './compile.ts';
 export { buildNative, compileCached, cFileName, type CachedCompileResult, type NativeBuildOptions, type NativeBuildResult, type BuildTimings } from './build.ts';
 export { defaultCacheRoot, cacheKey, readCache, writeCache, type CacheEntry } from './build-cache.ts';
 export { nativeHeaders, type HeaderFile } from './headers.ts';

@@ -365,7 +365,8 @@ struct bpfship_run_ctx {
   uint16_t ctx_off_data_meta; /*  68 */
   uint8_t ctx_ptr_size;       /*  70: 4 (xdp_md, __sk_buff: u32 fields, wasm offsets) or 8 (native pointers) */
   uint8_t reserved0;          /*  71 */
-  /* --- results the helpers record, read by the executor --- */
+  /* --- results the helpers record, read by the executor: tail_call_target only while tail_call_pending is set,
+   * the redirect_* details only when redirect_kind is not NONE (so a run need clear only those two) --- */
   uint32_t tail_call_pending; /*  72: 1 after a successful bpf_tail_call: stop this program, run the target */
   uint32_t tail_call_target;  /*  76: the program id found in the prog array slot */
   uint32_t tail_call_count;   /*  80: tail calls taken so far in this run (bpf_tail_call fails at 33) */
