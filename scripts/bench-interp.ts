@@ -24,7 +24,10 @@ import type { LoadedObject, LoadedProgram } from '../src/runtime/loaded-object.t
 import { Runtime } from '../src/runtime/runtime.ts';
 import { sampleFrames } from '../src/runtime/sample-frames.ts';
 
-/** uBPF side: load the bytecode, run it `iters` times on {data, data_end}, best of 7 rounds, print r0 and ns/run. */
+/**
+ * uBPF side: load the bytecode, run it `iters` times on {data, data_end} in uBPF's interpreter, then in its x86-64
+ * JIT; best of 7 rounds each; print r0, interpreter ns/run, JIT ns/run.
+ */
 const HARNESS = String.raw`
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +52,16 @@ int main(int argc, char **argv) {
     for (long i = 0; i < iters; i++) if (ubpf_exec(vm, &ctx, sizeof ctx, &r) < 0) { fprintf(stderr, "exec failed\n"); return 1; }
     double t = (now() - t0) / iters; if (t < best) best = t;
   }
-  printf("%llu %.1f\n", (unsigned long long)r, best);
+  ubpf_jit_fn fn = ubpf_compile(vm, &err);
+  if (!fn) { fprintf(stderr, "jit: %s\n", err); return 1; }
+  uint64_t rj = 0; double bestj = 1e300;
+  for (int round = 0; round < 7; round++) {
+    double t0 = now();
+    for (long i = 0; i < iters; i++) rj = fn(&ctx, sizeof ctx);
+    double t = (now() - t0) / iters; if (t < bestj) bestj = t;
+  }
+  if (rj != r) { fprintf(stderr, "jit and interpreter disagree: %llu vs %llu\n", (unsigned long long)rj, (unsigned long long)r); return 1; }
+  printf("%llu %.1f %.1f\n", (unsigned long long)r, best, bestj);
   return 0;
 }
 `;
@@ -112,7 +124,7 @@ function measure(prog: LoadedProgram, inputs: readonly Uint8Array[]): { nsPerRun
   const t0 = performance.now();
   for (const data of inputs) {
     const r = prog.run({ data, repeat, seed: 1n, packetOut: false });
-    insns += r.instructions * repeat;
+    insns += (r.instructions ?? 0) * repeat;
     runs += repeat;
   }
   const ns = (performance.now() - t0) * 1e6;
@@ -130,7 +142,9 @@ interface Row {
   readonly name: string;
   readonly nsPerRun: number;
   readonly insnsPerRun: number;
-  readonly ubpf?: { readonly ubpfNsPerRun: number; readonly oursNsPerRun: number; readonly insns: number };
+  /** The same program in jit mode (verified, compiled to WebAssembly), same inputs. */
+  readonly jitNsPerRun: number;
+  readonly ubpf?: { readonly ubpfNsPerRun: number; readonly ubpfJitNsPerRun: number; readonly oursNsPerRun: number; readonly oursJitNsPerRun: number; readonly insns: number };
 }
 
 if (values.only !== undefined) {
@@ -139,39 +153,48 @@ if (values.only !== undefined) {
   const b = benches.find((x) => x.name === values.only);
   if (b === undefined) throw new Error(`no benchmark named ${values.only}`);
   const rt = Runtime.createSync({ ncpus: 1 });
-  const obj = rt.load(new Uint8Array(readFileSync(join(OBJ, `${b.name}.o`))), { name: `${b.name}.o` });
+  const bytes = new Uint8Array(readFileSync(join(OBJ, `${b.name}.o`)));
+  const obj = rt.load(bytes, { name: `${b.name}.o` });
+  const jitObj = rt.load(bytes, { name: `${b.name}.o`, mode: 'jit' });
   b.setup?.(obj);
+  b.setup?.(jitObj);
   const prog = obj.program(b.program);
+  const jitProg = jitObj.program(b.program);
   const inputs = b.inputs();
   warmUp(prog, inputs);
+  warmUp(jitProg, inputs);
   const ns: number[] = [];
+  const jitNs: number[] = [];
   let insns = 0;
   for (let r = 0; r < rounds; r++) {
     const m = measure(prog, inputs);
     ns.push(m.nsPerRun);
     insns = m.insnsPerRun;
+    jitNs.push(measure(jitProg, inputs).nsPerRun);
   }
-  let row: Row = { name: b.name, nsPerRun: median(ns), insnsPerRun: insns };
+  let row: Row = { name: b.name, nsPerRun: median(ns), insnsPerRun: insns, jitNsPerRun: median(jitNs) };
   const ubpfSrc = values['ubpf-src'];
   if (ubpfSrc !== undefined && (b.name === 'primes' || b.name === 'payload_hash')) {
     // The same bytecode on one input: primes' limit, the largest sample frame for payload_hash.
     const input = b.name === 'primes' ? primesInput() : inputs.reduce((a, x) => (x.length > a.length ? x : a));
-    const ubpfNs = runUbpf(ubpfSrc, b.name, input, b.name === 'primes' ? 300 : 3000);
+    const ubpf = runUbpf(ubpfSrc, b.name, input, b.name === 'primes' ? 300 : 3000);
     warmUp(prog, [input]);
+    warmUp(jitProg, [input]);
     const ours = median(Array.from({ length: rounds }, () => measure(prog, [input]).nsPerRun));
-    row = { ...row, ubpf: { ubpfNsPerRun: ubpfNs, oursNsPerRun: ours, insns: prog.run({ data: input }).instructions } };
+    const oursJit = median(Array.from({ length: rounds }, () => measure(jitProg, [input]).nsPerRun));
+    row = { ...row, ubpf: { ubpfNsPerRun: ubpf.interpreterNs, ubpfJitNsPerRun: ubpf.jitNs, oursNsPerRun: ours, oursJitNsPerRun: oursJit, insns: prog.run({ data: input }).instructions ?? 0 } };
   }
   process.stdout.write(JSON.stringify(row) + '\n');
 } else {
   console.log(`bench-interp: interpreter over the WebAssembly core, ${frameCount} sample frames, median of ${rounds} rounds, one process per program\n`);
-  console.log(`  ${'program'.padEnd(14)} ${'ns/run'.padStart(10)} ${'insns/run'.padStart(10)} ${'ns/insn'.padStart(8)}`);
+  console.log(`  ${'program'.padEnd(14)} ${'ns/run'.padStart(10)} ${'insns/run'.padStart(10)} ${'ns/insn'.padStart(8)}   ${'jit ns/run'.padStart(10)} ${'jit/interp'.padStart(10)}`);
   const rows: Row[] = [];
   for (const b of benches) {
     const args = ['--import', 'tsx', import.meta.filename, '--only', b.name, '--rounds', String(rounds), '--frames', String(frameCount)];
     if (values['ubpf-src'] !== undefined) args.push('--ubpf-src', values['ubpf-src']);
     const row = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', cwd: resolve(import.meta.dirname, '..') })) as Row;
     rows.push(row);
-    console.log(`  ${b.name.padEnd(14)} ${row.nsPerRun.toFixed(0).padStart(10)} ${row.insnsPerRun.toFixed(1).padStart(10)} ${(row.nsPerRun / row.insnsPerRun).toFixed(2).padStart(8)}`);
+    console.log(`  ${b.name.padEnd(14)} ${row.nsPerRun.toFixed(0).padStart(10)} ${row.insnsPerRun.toFixed(1).padStart(10)} ${(row.nsPerRun / row.insnsPerRun).toFixed(2).padStart(8)}   ${row.jitNsPerRun.toFixed(0).padStart(10)} ${(row.jitNsPerRun / row.nsPerRun).toFixed(2).padStart(9)}x`);
   }
 
   // The conformance suite: assemble, prepare and run all tests (what `bpfship conformance` does, without the CLI).
@@ -198,11 +221,16 @@ if (values.only !== undefined) {
       const u = r.ubpf as NonNullable<Row['ubpf']>;
       console.log(`  ${r.name.padEnd(14)} uBPF ${u.ubpfNsPerRun.toFixed(0).padStart(8)} ns/run ${(u.ubpfNsPerRun / u.insns).toFixed(2)} ns/insn   bpfship ${u.oursNsPerRun.toFixed(0).padStart(8)} ns/run ${(u.oursNsPerRun / u.insns).toFixed(2)} ns/insn   ratio ${(u.oursNsPerRun / u.ubpfNsPerRun).toFixed(2)}x`);
     }
+    console.log('\n  uBPF x86-64 JIT vs bpfship jit mode (eBPF -> WebAssembly -> V8), same bytecode and input, run through the runtime (test-run setup included):');
+    for (const r of compared) {
+      const u = r.ubpf as NonNullable<Row['ubpf']>;
+      console.log(`  ${r.name.padEnd(14)} uBPF JIT ${u.ubpfJitNsPerRun.toFixed(0).padStart(8)} ns/run   bpfship jit ${u.oursJitNsPerRun.toFixed(0).padStart(8)} ns/run   ratio ${(u.oursJitNsPerRun / u.ubpfJitNsPerRun).toFixed(2)}x`);
+    }
   }
 }
 
 /** Builds the harness against the uBPF sources in a temporary directory and runs `name` on `input`; ns per run. */
-function runUbpf(ubpfSrc: string, name: string, input: Uint8Array, iters: number): number {
+function runUbpf(ubpfSrc: string, name: string, input: Uint8Array, iters: number): { interpreterNs: number; jitNs: number } {
   const work = mkdtempSync(join(tmpdir(), 'bench-ubpf-'));
   try {
     const vm = join(ubpfSrc, 'vm');
@@ -214,8 +242,8 @@ function runUbpf(ubpfSrc: string, name: string, input: Uint8Array, iters: number
     const code = encodeInstructions(widenContextLoads(linkProgram(spec, spec.programs[0] as (typeof spec.programs)[number]).instructions));
     writeFileSync(join(work, `${name}.bin`), code);
     writeFileSync(join(work, `${name}.pkt`), input);
-    const [, ns] = execFileSync(join(work, 'harness'), [join(work, `${name}.bin`), join(work, `${name}.pkt`), String(iters)], { encoding: 'utf8' }).trim().split(' ');
-    return Number(ns);
+    const [, ns, jitNs] = execFileSync(join(work, 'harness'), [join(work, `${name}.bin`), join(work, `${name}.pkt`), String(iters)], { encoding: 'utf8' }).trim().split(' ');
+    return { interpreterNs: Number(ns), jitNs: Number(jitNs) };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

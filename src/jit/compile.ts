@@ -5,11 +5,22 @@
  * Shape of the module (first version: simple and correct before fast):
  *
  * ```
- *   imports  env.helper(id i32, r1..r5 i64) -> i64    a helper call; the host throws to stop the run
- *            env.fault(kind i32, slot i32)            throws the typed error for a fault (never returns)
- *            env.memory                               the address space every eBPF pointer is an offset into
- *   export   run(r1 i64, r2 i64, r10 i64, frames i32, low i64, span i64, fuel i32) -> i64 (r0)
+ *   imports  env.helper(id i32, r1..r5 i64, run_ctx i32) -> i64   a helper call the module does not bind itself
+ *                                                      (callx on a helper number; every call without `runtime`)
+ *            env.fault(kind i32, slot i32)             throws the typed error for a fault (never returns)
+ *            env.tail_call(r1 i64, r10 i64, depth i32, run_ctx i32, frames i32) -> i64
+ *                                                      runs the target of a tail call the core recorded; its r0
+ *            env.memory                                the address space every eBPF pointer is an offset into
+ *            env.table                                 the runtime core's function table (its helpers)
+ *   export   run(r1 i64, r2 i64, r10 i64, frames i32, low i64, span i64, fuel i32, run_ctx i32, depth0 i32) -> i64
  * ```
+ *
+ * With {@link JitRuntimeBinding} (the runtime's jit mode) a helper call with a constant id is a `call_indirect`
+ * straight into the core's helper (WebAssembly to WebAssembly, no JavaScript), after which `bpf_tail_call` checks
+ * the run context's pending flag and, when set, hands over to `env.tail_call` and leaves the function as `exit`
+ * does; legacy packet loads (LD_ABS/LD_IND) read the packet bounds from the run context. `depth0` is the number of
+ * call frames already in use below this entry (a tail call from a subprogram runs in that subprogram's place), so
+ * the 8-frame limit holds across the hand-over.
  *
  * The whole program (entry and BPF-to-BPF callees) is one wasm function: r0-r10 are i64 locals; control flow is a
  * `loop` around a ladder of `block`s, one per basic block ("leader" slot), entered through a `br_table` on the
@@ -50,6 +61,26 @@ export const JIT_FRAME_RECORD = 40;
 /** Bytes the frame area needs. */
 export const JIT_FRAME_AREA = JIT_FRAME_RECORD * MAX_CALL_FRAMES;
 
+/**
+ * What the runtime's jit mode binds at compile time: the core's function-table index of each helper, and where
+ * the core's run context keeps the fields the generated code reads.
+ */
+export interface JitRuntimeBinding {
+  /** The function-table index of helper `id` in the core, or undefined when the core lacks it. */
+  helperTableIndex(id: number): number | undefined;
+  /** Byte offsets in the run context: the tail-call pending flag (u32) and the packet's data / data_end (u64). */
+  readonly runCtx: { readonly tailCallPending: number; readonly data: number; readonly dataEnd: number };
+}
+
+/** Options of {@link compileProgram}. */
+export interface JitCompileOptions {
+  /** Bind helpers, tail calls and packet loads to the runtime core (see {@link JitRuntimeBinding}). */
+  readonly runtime?: JitRuntimeBinding;
+}
+
+/** The parameters of the exported `run`, in order. */
+export type JitRunFunction = (r1: bigint, r2: bigint, r10: bigint, frames: number, low: bigint, span: bigint, fuel: number, runCtx: number, depth0: number) => bigint;
+
 /** A compiled program. */
 export interface JitModule {
   /** The module in the WebAssembly binary format. */
@@ -63,10 +94,16 @@ export interface JitModule {
 // Function indices: the imports, then `run`.
 const F_HELPER = 0;
 const F_FAULT = 1;
+const F_TAIL = 2;
+const F_RUN = 3;
+// Type indices.
+const T_HELPER = 0, T_FAULT = 1, T_RUN = 2, T_CORE_HELPER = 3, T_TAIL = 4;
 // Locals: the parameters first.
-const P_R1 = 0, P_R2 = 1, P_R10 = 2, P_FRAMES = 3, P_LOW = 4, P_SPAN = 5, P_FUEL = 6;
-const REG0 = 7; // r0-r10: 7-17
-const L_PC = 18, L_DEPTH = 19, L_A = 20, L_T0 = 21, L_T1 = 22, L_S32 = 23, L_D32 = 24;
+const P_R1 = 0, P_R2 = 1, P_R10 = 2, P_FRAMES = 3, P_LOW = 4, P_SPAN = 5, P_FUEL = 6, P_RUNCTX = 7, P_DEPTH0 = 8;
+const REG0 = 9; // r0-r10: 9-19
+const L_PC = 20, L_DEPTH = 21, L_A = 22, L_T0 = 23, L_T1 = 24, L_S32 = 25, L_D32 = 26;
+/** bpf_tail_call's helper id. */
+const TAIL_CALL_HELPER = 12;
 const LOCALS: ValType[] = [
   ...new Array<ValType>(11).fill(ValType.i64),
   ValType.i32, ValType.i32, ValType.i32, ValType.i64, ValType.i64, ValType.i32, ValType.i32,
@@ -81,7 +118,8 @@ function jitError(detail: string, prog: PreparedProgram, slot: number): BpfshipE
  *
  * @throws {BpfshipError} code `JIT_UNSUPPORTED` for an instruction the JIT cannot translate.
  */
-export function compileProgram(prog: PreparedProgram): JitModule {
+export function compileProgram(prog: PreparedProgram, options: JitCompileOptions = {}): JitModule {
+  const runtime = options.runtime;
   const n = prog.slotCount;
   const code = prog.code;
   const insAt = (s: number) => prog.bySlot[s];
@@ -139,7 +177,7 @@ export function compileProgram(prog: PreparedProgram): JitModule {
   };
 
   // Initial state.
-  lget(P_R1); set(1); lget(P_R2); set(2); lget(P_R10); set(10);
+  lget(P_R1); set(1); lget(P_R2); set(2); lget(P_R10); set(10); lget(P_DEPTH0); lset(L_DEPTH);
   b.byte(Op.loop).byte(BlockType.empty);
   // Fuel: one unit per pass through the dispatcher.
   lget(P_FUEL); i32c(1); b.byte(Op.i32_sub); b.byte(Op.local_tee).u32(P_FUEL); b.byte(Op.i32_eqz);
@@ -197,8 +235,64 @@ export function compileProgram(prog: PreparedProgram): JitModule {
     lget(L_DEPTH); i32c(1); b.byte(Op.i32_add); lset(L_DEPTH);
     get(10); i64c(BigInt(STACK_FRAME_SIZE)); b.byte(Op.i64_sub); set(10);
   };
-  const helperCall = (id: () => void) => {
-    id(); for (let r = 1; r <= 5; r++) get(r); b.byte(Op.call).u32(F_HELPER); set(0);
+  // Leave the current function with r0 as it is: return from `run` in the entry frame, else pop a frame. `extra`
+  // counts the blocks opened since the block's level (if/else), as for `jump`.
+  const exitFunction = (extra = 0) => {
+    lget(L_DEPTH); lget(P_DEPTH0); b.byte(Op.i32_eq);
+    b.byte(Op.if).byte(BlockType.empty); get(0); b.byte(Op.return); b.byte(Op.end);
+    lget(L_DEPTH); i32c(1); b.byte(Op.i32_sub); b.byte(Op.local_tee).u32(L_DEPTH);
+    i32c(JIT_FRAME_RECORD); b.byte(Op.i32_mul); lget(P_FRAMES); b.byte(Op.i32_add); lset(L_A);
+    for (let r = 6; r <= 9; r++) { lget(L_A); mem(Op.i64_load, 3, (r - 6) * 8); set(r); }
+    lget(L_A); mem(Op.i32_load, 2, 32); lset(L_PC);
+    get(10); i64c(BigInt(STACK_FRAME_SIZE)); b.byte(Op.i64_add); set(10);
+    b.byte(Op.br).u32(loopDepth() + extra);
+  };
+  // After a call that may have been bpf_tail_call: when the core recorded a pending tail call, the target runs
+  // (env.tail_call) and its r0 leaves this function.
+  const afterTailCall = () => {
+    if (runtime === undefined) return;
+    lget(P_RUNCTX); mem(Op.i32_load, 2, runtime.runCtx.tailCallPending);
+    b.byte(Op.if).byte(BlockType.empty);
+    get(1); get(10); lget(L_DEPTH); lget(P_RUNCTX); lget(P_FRAMES); b.byte(Op.call).u32(F_TAIL); set(0);
+    exitFunction(1);
+    b.byte(Op.end);
+  };
+  const helperCall = (id: number, slot: number) => {
+    const index = runtime?.helperTableIndex(id);
+    if (runtime !== undefined && index === undefined) throw jitError(`helper #${id} is not in the runtime core`, prog, slot);
+    if (index !== undefined) {
+      for (let r = 1; r <= 5; r++) get(r);
+      lget(P_RUNCTX); i32c(index); b.byte(Op.call_indirect).u32(T_CORE_HELPER).u32(0);
+      set(0);
+    } else {
+      i32c(id); for (let r = 1; r <= 5; r++) get(r); lget(P_RUNCTX); b.byte(Op.call).u32(F_HELPER); set(0);
+    }
+    if (id === TAIL_CALL_HELPER) afterTailCall();
+  };
+  const dynamicHelperCall = (reg: number) => {
+    get(reg); b.byte(Op.i32_wrap_i64); for (let r = 1; r <= 5; r++) get(r); lget(P_RUNCTX); b.byte(Op.call).u32(F_HELPER); set(0);
+    afterTailCall();
+  };
+  // LD_ABS / LD_IND with the runtime: a big-endian load from the packet at imm (+ src), or the end of the program
+  // with r0 = 0 when that is outside the packet, as Linux does.
+  const packetLoad = (opcode: number, src: number, imm: number) => {
+    if (runtime === undefined) return false;
+    const size = sizeOf(opcode);
+    if (size === 8) return false;
+    // off = imm (+ src as 32 bits), a signed 32-bit offset; negative is outside.
+    if ((opcode & 0xe0) === 0x40) { get(src); b.byte(Op.i32_wrap_i64); i32c(imm); b.byte(Op.i32_add); } else i32c(imm);
+    b.byte(Op.i64_extend_i32_s); lset(L_T0);
+    // address = data + off; outside when off < 0 or address + size > data_end.
+    lget(P_RUNCTX); mem(Op.i64_load, 3, runtime.runCtx.data); lget(L_T0); b.byte(Op.i64_add); lset(L_T1);
+    lget(L_T0); i64c(0n); b.byte(Op.i64_lt_s);
+    lget(L_T1); i64c(BigInt(size)); b.byte(Op.i64_add); lget(P_RUNCTX); mem(Op.i64_load, 3, runtime.runCtx.dataEnd); b.byte(Op.i64_gt_u);
+    b.byte(Op.i32_or);
+    b.byte(Op.if).byte(BlockType.empty); i64c(0n); b.byte(Op.return); b.byte(Op.end);
+    lget(L_T1); b.byte(Op.i32_wrap_i64);
+    mem(size === 4 ? Op.i64_load32_u : size === 2 ? Op.i64_load16_u : Op.i64_load8_u, 0);
+    if (size > 1) bswap(size * 8);
+    set(0);
+    return true;
   };
 
   for (let s = 0; s < n; s++) {
@@ -214,7 +308,7 @@ export function compileProgram(prog: PreparedProgram): JitModule {
     const op = opcode & 0xf0;
     switch (cls) {
       case 0: { // LD
-        if (opcode !== 0x18) { fault(JitFault.UNSUPPORTED, s); break; }
+        if (opcode !== 0x18) { if (!packetLoad(opcode, src, imm)) fault(JitFault.UNSUPPORTED, s); break; }
         const lo = BigInt((code[2 * s + 1] as number) >>> 0);
         const hi = BigInt((code[2 * s + 3] as number) >>> 0);
         i64c((hi << 32n) | lo); set(dst);
@@ -278,7 +372,7 @@ export function compileProgram(prog: PreparedProgram): JitModule {
         if (op === 0x00) { jump(s + 1 + (cls === 6 ? imm : offset)); break; }
         if (opcode === 0x85) {
           if (src === 1) { pushFrame(s); jump(s + 1 + imm); }
-          else helperCall(() => i32c(imm));
+          else helperCall(imm, s);
           break;
         }
         if (opcode === 0x8d) { // callx
@@ -288,18 +382,11 @@ export function compileProgram(prog: PreparedProgram): JitModule {
           b.byte(Op.end);
           get(dst); i64c(0x7fffffffn); b.byte(Op.i64_gt_u);
           b.byte(Op.if).byte(BlockType.empty); fault(JitFault.BAD_CALL, s); b.byte(Op.end);
-          helperCall(() => { get(dst); b.byte(Op.i32_wrap_i64); });
+          dynamicHelperCall(dst);
           break;
         }
         if (opcode === 0x95) { // exit
-          lget(L_DEPTH); b.byte(Op.i32_eqz);
-          b.byte(Op.if).byte(BlockType.empty); get(0); b.byte(Op.return); b.byte(Op.end);
-          lget(L_DEPTH); i32c(1); b.byte(Op.i32_sub); b.byte(Op.local_tee).u32(L_DEPTH);
-          i32c(JIT_FRAME_RECORD); b.byte(Op.i32_mul); lget(P_FRAMES); b.byte(Op.i32_add); lset(L_A);
-          for (let r = 6; r <= 9; r++) { lget(L_A); mem(Op.i64_load, 3, (r - 6) * 8); set(r); }
-          lget(L_A); mem(Op.i32_load, 2, 32); lset(L_PC);
-          get(10); i64c(BigInt(STACK_FRAME_SIZE)); b.byte(Op.i64_add); set(10);
-          b.byte(Op.br).u32(loopDepth());
+          exitFunction();
           break;
         }
         // Conditional jumps.
@@ -403,17 +490,22 @@ export function compileProgram(prog: PreparedProgram): JitModule {
 
   const bytes = encodeModule({
     types: [
-      { params: [ValType.i32, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64], results: [ValType.i64] },
+      // T_HELPER, T_FAULT, T_RUN, T_CORE_HELPER, T_TAIL
+      { params: [ValType.i32, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i32], results: [ValType.i64] },
       { params: [ValType.i32, ValType.i32], results: [] },
-      { params: [ValType.i64, ValType.i64, ValType.i64, ValType.i32, ValType.i64, ValType.i64, ValType.i32], results: [ValType.i64] },
+      { params: [ValType.i64, ValType.i64, ValType.i64, ValType.i32, ValType.i64, ValType.i64, ValType.i32, ValType.i32, ValType.i32], results: [ValType.i64] },
+      { params: [ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i32], results: [ValType.i64] },
+      { params: [ValType.i64, ValType.i64, ValType.i32, ValType.i32, ValType.i32], results: [ValType.i64] },
     ],
     imports: [
-      { module: 'env', name: 'helper', kind: 'func', type: 0 },
-      { module: 'env', name: 'fault', kind: 'func', type: 1 },
+      { module: 'env', name: 'helper', kind: 'func', type: T_HELPER },
+      { module: 'env', name: 'fault', kind: 'func', type: T_FAULT },
+      { module: 'env', name: 'tail_call', kind: 'func', type: T_TAIL },
       { module: 'env', name: 'memory', kind: 'memory', minPages: 1 },
+      { module: 'env', name: 'table', kind: 'table', minElements: 0 },
     ],
-    functions: [{ type: 2, locals: LOCALS, body: b.finish() }],
-    exports: [{ name: 'run', func: 2 }],
+    functions: [{ type: T_RUN, locals: LOCALS, body: b.finish() }],
+    exports: [{ name: 'run', func: F_RUN }],
   });
   return { bytes, leaders, slotCount: n };
 }

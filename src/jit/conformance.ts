@@ -10,7 +10,7 @@ import type { Instruction } from '../asm/index.ts';
 import { BpfshipError } from '../internal/errors.ts';
 import { CONFORMANCE_UNWIND_HELPER, ConformanceHost, DEFAULT_INSTRUCTION_LIMIT, STACK_SIZE, prepareConformanceProgram, type PreparedProgram } from '../interp/index.ts';
 import { wasm, type WasmModule } from './wasm-api.ts';
-import { JIT_FRAME_AREA, JitFault, compileProgram } from './compile.ts';
+import { JIT_FRAME_AREA, JitFault, compileProgram, type JitRunFunction } from './compile.ts';
 
 /** The shape of the CLI's `ConformanceExecutor` (src/cli/commands/conformance.ts), without importing the CLI. */
 export interface JitConformanceExecutor {
@@ -19,8 +19,6 @@ export interface JitConformanceExecutor {
   close?(): void;
 }
 
-/** The exported function of a JIT'd module (see compile.ts). */
-type RunFn = (r1: bigint, r2: bigint, r10: bigint, frames: number, low: bigint, span: bigint, fuel: number) => bigint;
 
 // Thrown by the unwind helper to stop the run with r0 = 0; caught by runJit.
 class Unwind {
@@ -76,12 +74,16 @@ export function runJitConformance(prog: PreparedProgram, module: WasmModule, mem
       fault(kind: number, slot: number): never {
         throw new BpfshipError('JIT_FAULT', `program '${prog.name}' faulted at instruction ${slot}: ${FAULT_WORDS[kind] ?? `fault ${kind}`}`, { ...where, insn: slot });
       },
+      tail_call(): never {
+        throw new BpfshipError('JIT_FAULT', `program '${prog.name}': tail calls do not exist in a conformance run`, where);
+      },
+      table: new wasm.Table({ element: 'anyfunc', initial: 0 }),
     },
   };
   const instance = new wasm.Instance(module, imports);
-  const run = instance.exports['run'] as RunFn;
+  const run = instance.exports['run'] as JitRunFunction;
   try {
-    return BigInt.asUintN(64, run(BigInt(r1), BigInt(mem.length), BigInt(stack + STACK_SIZE), frames, BigInt(stack), BigInt(end - stack), fuel));
+    return BigInt.asUintN(64, run(BigInt(r1), BigInt(mem.length), BigInt(stack + STACK_SIZE), frames, BigInt(stack), BigInt(end - stack), fuel, 0, 0));
   } catch (e) {
     if (e instanceof Unwind) return e.r0;
     if (e instanceof BpfshipError) throw e;

@@ -15,6 +15,11 @@ export interface WasmModule {
   readonly __wasmModule?: never;
 }
 
+/** A WebAssembly.Table (of functions). */
+export interface WasmTable {
+  readonly length: number;
+}
+
 /** A WebAssembly.Instance. */
 export interface WasmInstance {
   readonly exports: Record<string, unknown>;
@@ -25,6 +30,7 @@ export interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => WasmInstance;
   Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
+  Table: new (descriptor: { element: 'anyfunc'; initial: number }) => WasmTable;
   RuntimeError: new (message?: string) => Error;
   validate(bytes: Uint8Array): boolean;
 }

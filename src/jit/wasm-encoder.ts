@@ -17,7 +17,7 @@ export const BlockType = { empty: 0x40, i32: 0x7f, i64: 0x7e } as const;
 /** Opcodes the JIT emits, named as in the WebAssembly text format (dots become underscores). */
 export const Op = {
   unreachable: 0x00, nop_: 0x01, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, br_if: 0x0d, br_table: 0x0e,
-  return: 0x0f, call: 0x10, drop: 0x1a, select: 0x1b,
+  return: 0x0f, call: 0x10, call_indirect: 0x11, drop: 0x1a, select: 0x1b,
   local_get: 0x20, local_set: 0x21, local_tee: 0x22,
   i32_load: 0x28, i64_load: 0x29, i32_load8_s: 0x2c, i32_load8_u: 0x2d, i32_load16_s: 0x2e, i32_load16_u: 0x2f,
   i64_load8_s: 0x30, i64_load8_u: 0x31, i64_load16_s: 0x32, i64_load16_u: 0x33, i64_load32_s: 0x34, i64_load32_u: 0x35,
@@ -114,10 +114,11 @@ export interface FuncDef {
   readonly body: Uint8Array;
 }
 
-/** An import: a function of type `type`, or a memory of at least `minPages` pages. */
+/** An import: a function of type `type`, a memory of at least `minPages` pages, or a funcref table. */
 export type ImportDef =
   | { readonly module: string; readonly name: string; readonly kind: 'func'; readonly type: number }
-  | { readonly module: string; readonly name: string; readonly kind: 'memory'; readonly minPages: number };
+  | { readonly module: string; readonly name: string; readonly kind: 'memory'; readonly minPages: number }
+  | { readonly module: string; readonly name: string; readonly kind: 'table'; readonly minElements: number };
 
 /** What a module holds. Imported functions come first in the function index space, as the format wants. */
 export interface ModuleDef {
@@ -143,6 +144,7 @@ export function encodeModule(def: ModuleDef): Uint8Array {
     for (const imp of def.imports) {
       imports.name(imp.module).name(imp.name);
       if (imp.kind === 'func') imports.byte(0x00).u32(imp.type);
+      else if (imp.kind === 'table') imports.byte(0x01).byte(0x70).byte(0x00).u32(imp.minElements); // funcref, no maximum
       else imports.byte(0x02).byte(0x00).u32(imp.minPages);
     }
     section(out, 2, imports);

@@ -29,3 +29,19 @@ export class RuntimeLoadError extends BpfshipError {
     this.name = 'RuntimeLoadError';
   }
 }
+
+/**
+ * jit mode refused a program because the verifier did not prove it safe: `diagnostics` is the verifier's
+ * compiler-style report (source line, caret, path), as `bpfship verify` prints it.
+ */
+export class VerificationRefusedError extends RuntimeLoadError {
+  readonly program: string;
+  readonly diagnostics: string;
+
+  constructor(program: string, diagnostics: string, where: Location = {}) {
+    super(`program '${program}' is not loaded in jit mode: the verifier did not prove it safe\n${diagnostics}`, where);
+    this.name = 'VerificationRefusedError';
+    this.program = program;
+    this.diagnostics = diagnostics;
+  }
+}

@@ -15,15 +15,22 @@ import { type CoreMap, MapOperationError, u32 } from './core-wasm.ts';
 import { RuntimeLoadError } from './errors.ts';
 import type { RunInput, RunResult } from './program-run.ts';
 import type { LoadPolicy } from './load-policy.ts';
+import type { JitProgram } from './jit-program.ts';
 import type { ProgramTypeProfile } from './program-type-profiles.ts';
 import type { Runtime } from './runtime.ts';
 
-/** Execution modes. Only the interpreter is built so far; the JIT and native images plug in later. */
+/**
+ * Execution modes. `interpret` and `jit` load ELF objects here; `native` images load through openNativeImage (see
+ * ./native), which shares this runtime's maps and helpers in its own core build.
+ */
 export type ExecutionMode = 'interpret' | 'jit' | 'native';
 
 /** Options for {@link Runtime.load}. */
 export interface LoadOptions {
-  /** The execution mode (default `interpret`). */
+  /**
+   * The execution mode (default `interpret`). `jit` verifies every program first (a program the verifier rejects
+   * is not loaded: VerificationRefusedError, with the verifier's diagnostics) and compiles it to WebAssembly.
+   */
   readonly mode?: ExecutionMode;
   /** Load only these programs (by name) and the programs their program arrays name; default all. */
   readonly programs?: readonly string[];
@@ -58,11 +65,14 @@ export class LoadedProgram {
   readonly mode: ExecutionMode;
   /** The object's global data regions, for the executor's bounds checks. */
   readonly regions: readonly MemoryRegion[];
+  /** The compiled program, in jit mode. */
+  readonly jit: JitProgram | undefined;
   private readonly runtime: Runtime;
 
   /** @internal Made by {@link loadObject}. */
-  constructor(runtime: Runtime, spec: ProgramSpec | undefined, profile: ProgramTypeProfile, prepared: PreparedProgram, regions: readonly MemoryRegion[], mode: ExecutionMode) {
+  constructor(runtime: Runtime, spec: ProgramSpec | undefined, profile: ProgramTypeProfile, prepared: PreparedProgram, regions: readonly MemoryRegion[], mode: ExecutionMode, jit?: JitProgram) {
     this.runtime = runtime;
+    this.jit = jit;
     this.name = prepared.name;
     this.id = prepared.id;
     this.spec = spec;
@@ -165,6 +175,10 @@ export interface LoaderServices {
   nextProgramId(): number;
   prepare(program: ProgramSpec, linked: ReturnType<typeof linkProgram>, options: Parameters<typeof prepareLinkedProgram>[1], profile: ProgramTypeProfile): PreparedProgram;
   register(prepared: PreparedProgram): void;
+  /** jit mode: throws VerificationRefusedError (or RuntimeLoadError) when `program` may not be compiled. */
+  verify(program: ProgramSpec, profile: ProgramTypeProfile): void;
+  /** jit mode: compiles a prepared (and verified) program. */
+  compile(prepared: PreparedProgram): JitProgram;
 }
 
 const BPF_F_RDONLY_PROG = 1 << 7;
@@ -172,7 +186,8 @@ const BPF_F_RDONLY_PROG = 1 << 7;
 /** Loads `spec` (see the module comment). On failure every map created so far is released. */
 export function loadObject(services: LoaderServices, spec: ObjectSpec, options: LoadOptions = {}): LoadedObject {
   const mode = options.mode ?? 'interpret';
-  if (mode !== 'interpret') throw new RuntimeLoadError(`execution mode '${mode}' is not available yet (available: interpret)`);
+  if (mode === 'native') throw new RuntimeLoadError(`${spec.file}: an ELF object loads in interpret or jit mode; native mode runs an image built by \`bpfship build\` (openNativeImage)`);
+  if (mode !== 'interpret' && mode !== 'jit') throw new RuntimeLoadError(`execution mode '${String(mode)}' does not exist (interpret, jit, native)`);
   const created: CoreMap[] = [];
   const registered: number[] = [];
   try {
@@ -245,9 +260,12 @@ export function loadObject(services: LoaderServices, spec: ObjectSpec, options: 
           return m.valueAddress(0) + offset;
         },
       }, profile);
+      // jit: verified after preparing (which refuses helpers the core lacks, cheaply), then compiled.
+      if (mode === 'jit') services.verify(p, profile);
+      const jit = mode === 'jit' ? services.compile(prepared) : undefined;
       services.register(prepared);
       registered.push(id);
-      const loaded = new LoadedProgram(services.runtime, p, profile, prepared, dataRegions, mode);
+      const loaded = new LoadedProgram(services.runtime, p, profile, prepared, dataRegions, mode, jit);
       services.runtime.registerLoaded(loaded);
       programs.set(p.name, loaded);
     }

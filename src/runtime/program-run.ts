@@ -17,6 +17,7 @@ import { RunInputError } from './errors.ts';
 import { contextRegions, type ProgramTypeProfile } from './program-type-profiles.ts';
 import type { TraceEvent } from './trace.ts';
 import type { PreparedProgram } from '../interp/index.ts';
+import { JIT_FRAMES_SIZE, type JitProgram, type JitRunFrame } from './jit-program.ts';
 
 /** What a run takes: BPF_PROG_TEST_RUN's data_in, ctx_in, repeat, cpu. */
 export interface RunInput {
@@ -56,8 +57,8 @@ export interface RunResult {
   readonly trace: readonly TraceEvent[];
   /** Mean wall time of one run, nanoseconds (setting up the input included, as the kernel's figure includes it). */
   readonly durationNs: number;
-  /** Instructions the last run executed (tail calls and callbacks included). */
-  readonly instructions: number;
+  /** Instructions the last run executed (tail calls and callbacks included); undefined in jit mode, which does not count. */
+  readonly instructions: number | undefined;
   readonly repeat: number;
 }
 
@@ -67,6 +68,8 @@ export interface RunnableProgram {
   readonly profile: ProgramTypeProfile;
   /** Global data and other fixed regions of the program's object. */
   readonly regions: readonly MemoryRegion[];
+  /** The compiled program, in jit mode (then no region is checked: the verifier proved the accesses). */
+  readonly jit?: JitProgram | undefined;
 }
 
 // Linux's test-run geometry.
@@ -90,6 +93,7 @@ export class RunArena {
   /** Set while a run uses the arena (a nested run takes another). */
   busy = false;
   readonly interp: Interpreter;
+  private jitFrame: JitRunFrame | undefined;
 
   constructor(core: CoreWasm, host: CoreInterpreterHost, instructionLimit?: number) {
     this.core = core;
@@ -98,6 +102,12 @@ export class RunArena {
     this.ctx = core.alloc(4096);
     this.interp = new Interpreter(host, instructionLimit === undefined ? {} : { instructionLimit });
     core.bindCallbackInvoker(this.runCtx, (_rc, fn, args) => host.invokeCallback(fn, args));
+  }
+
+  /** The addresses a jit run uses in this arena (its frame-record area allocated on first use). */
+  jitRunFrame(): JitRunFrame {
+    if (this.jitFrame === undefined) this.jitFrame = { runCtx: this.runCtx, stackTop: this.stack + STACK_SIZE, frames: this.core.alloc(JIT_FRAMES_SIZE) };
+    return this.jitFrame;
   }
 
   /** The context's regions at this arena's context address (computed once per program type). */
@@ -198,7 +208,10 @@ export function runProgram(
   const seed = input.seed ?? BigInt(Math.floor(Math.random() * 2 ** 52));
   const rc = arena.runCtx;
   const headroomReserve = profile.packet === 'xdp' ? XDP_FRAME_STRUCT : 0;
-  let lastInstructions = 0;
+  let lastInstructions: number | undefined;
+  const jit = program.jit;
+  const jitFrame = jit === undefined ? undefined : arena.jitRunFrame();
+  let jitR0 = 0n;
   const t0 = performance.now();
 
   for (let i = 0; i < repeat; i++) {
@@ -233,6 +246,10 @@ export function runProgram(
     }
 
     // 4. Run.
+    if (jit !== undefined) {
+      jitR0 = jit.execute(arena.ctx, jitFrame as JitRunFrame);
+      continue;
+    }
     host.beginRun(interp, rc, setup, packetIndex, profile.packetWritable);
     const lo = interp.lo;
     const hi = interp.hi;
@@ -248,10 +265,8 @@ export function runProgram(
   const durationNs = ((performance.now() - t0) * 1e6) / repeat;
 
   // 4. Results.
-  const lo0 = interp.lo[0] as number;
-  const hi0 = interp.hi[0] as number;
-  const r0 = (BigInt(hi0 >>> 0) << 32n) | BigInt(lo0 >>> 0);
-  const retval = lo0 >>> 0;
+  const r0 = jit !== undefined ? jitR0 : (BigInt(interp.hi[0] as number >>> 0) << 32n) | BigInt(interp.lo[0] as number >>> 0);
+  const retval = Number(r0 & 0xffffffffn);
   const dv = core.view();
   let dataOut: Uint8Array | undefined;
   if (layout !== undefined && input.packetOut !== false) {

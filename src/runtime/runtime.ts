@@ -18,7 +18,10 @@ import { prepareLinkedProgram, prepareProgram, type HelperCatalog } from '../int
 import { readObject, type MapSpec, type ObjectSpec, type ProgramSpec } from '../spec/index.ts';
 import { CoreInterpreterHost } from './core-interpreter-host.ts';
 import { type CoreMap, CoreWasm, type TraceMessage } from './core-wasm.ts';
-import { RuntimeLoadError } from './errors.ts';
+import { renderText, verifyProgram } from '../verifier/index.ts';
+import { DEFAULT_INSTRUCTION_LIMIT } from '../interp/index.ts';
+import { RuntimeLoadError, VerificationRefusedError } from './errors.ts';
+import { JitProgram, type JitServices } from './jit-program.ts';
 import { dataSectionFlags, type LoadedObject, LoadedProgram, loadObject, type LoadOptions } from './loaded-object.ts';
 import { RunArena, runProgram, type RunInput, type RunResult } from './program-run.ts';
 import { linuxProgramType, type ProgramTypeProfile, RUNNABLE_LINUX_TYPES } from './program-type-profiles.ts';
@@ -38,6 +41,8 @@ export interface RuntimeOptions {
 export class Runtime {
   readonly core: CoreWasm;
   private readonly host: CoreInterpreterHost;
+  /** What JIT'd programs need of the runtime: the core, and the programs a tail call may enter. */
+  private readonly jitServices: JitServices;
   private readonly arenas: RunArena[] = [];
   private readonly programsById = new Map<number, LoadedProgram>();
   private readonly hostTypes = new Map<string, ProgramTypeProfile>();
@@ -52,6 +57,14 @@ export class Runtime {
     this.clockStart = clockStart;
     this.task = task;
     this.host = new CoreInterpreterHost(core);
+    this.jitServices = {
+      core,
+      jitProgramById: (id) => {
+        const p = this.programsById.get(id);
+        if (p === undefined) return 'no program with that id is loaded in this runtime';
+        return p.jit ?? `program '${p.name}' was loaded in ${p.mode} mode, and a jit program may tail-call only programs loaded in jit mode (verified)`;
+      },
+    };
     core.onTrace((m) => this.deliverTrace(m));
   }
 
@@ -100,7 +113,22 @@ export class Runtime {
         ...(profile.allowedHelpers === undefined ? {} : { allowHelpers: profile.allowedHelpers }),
       }),
       register: (prepared) => this.host.register(prepared),
+      verify: (p, profile) => this.verifyForJit(spec, p, profile),
+      compile: (prepared) => new JitProgram(this.jitServices, prepared, options.instructionLimit ?? DEFAULT_INSTRUCTION_LIMIT),
     }, spec, options);
+  }
+
+
+  /**
+   * jit mode verifies before it compiles, as Linux does: a program the verifier does not prove safe is refused with
+   * its diagnostics. Host-defined program types have no verifier description, so they run in interpret mode only.
+   */
+  private verifyForJit(spec: ObjectSpec, p: ProgramSpec, profile: ProgramTypeProfile): void {
+    if (this.hostTypes.get(profile.name) === profile) {
+      throw new RuntimeLoadError(`${spec.file}: program '${p.name}' is of the host-defined type '${profile.name}', which the verifier does not describe; jit mode verifies every program, so run it in interpret mode`, { file: spec.file, section: p.sectionName });
+    }
+    const report = verifyProgram(spec, p, { programType: profile.name });
+    if (report.verdict !== 'pass') throw new VerificationRefusedError(p.name, renderText({ file: spec.file, programs: [report] }), { file: spec.file, section: p.sectionName });
   }
 
   /**
@@ -111,7 +139,7 @@ export class Runtime {
    */
   loadInstructions(instructions: readonly Instruction[], options: { readonly name?: string; readonly programType: string; readonly attachType?: string; readonly mode?: LoadOptions['mode'] }): LoadedProgram {
     const mode = options.mode ?? 'interpret';
-    if (mode !== 'interpret') throw new RuntimeLoadError(`execution mode '${mode}' is not available yet (available: interpret)`);
+    if (mode !== 'interpret') throw new RuntimeLoadError(`loadInstructions runs bare instructions in interpret mode only (jit mode verifies programs, which needs an object: use load)`);
     const name = options.name ?? 'program';
     const profile = this.hostTypes.get(options.programType) ?? linuxProgramType(options.programType, options.attachType);
     if (profile === undefined) throw new RuntimeLoadError(`program type '${options.programType}' does not run here (runnable: ${[...RUNNABLE_LINUX_TYPES, ...this.hostTypes.keys()].join(', ')})`);

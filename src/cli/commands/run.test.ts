@@ -87,11 +87,24 @@ describe('bpfship run', () => {
     assert.deepEqual([lines.at(-1)?.policy, lines.at(-1)?.decision, lines.at(-1)?.mode, lines.at(-1)?.image.name], ['development', 'allowed', 'interpret', 'hello_world.o']);
   });
 
+  it('runs in jit mode with the interpreter\'s result, and refuses an unsafe program with the verifier\'s diagnostics', async () => {
+    const ssh = tcpFrame(22);
+    const args = ['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--map', 'blocked_ports:1600:01', '--data', ssh, '--json'];
+    const interpreted = JSON.parse((await run(args)).out) as { retval: number; mode: string; data: unknown };
+    const jit = await run([...args, '--mode', 'jit']);
+    assert.equal(jit.code, 0);
+    const j = JSON.parse(jit.out) as { retval: number; mode: string; data: unknown; instructions: unknown };
+    assert.deepEqual([j.mode, j.retval, j.data, j.instructions], ['jit', interpreted.retval, interpreted.data, null]);
+    const unsafe = await run(['run', join(PROGRAMS_OBJ, 'bind_monitor.o'), '--mode', 'jit']);
+    assert.equal(unsafe.code, 1);
+    assert.match(unsafe.out, /not loaded in jit mode: the verifier did not prove it safe\n.*bind_monitor\.c:33:\d+: error: possible NULL dereference/);
+  });
+
   it('explains what is missing or wrong', async () => {
     const tail = await run(['run', join(PROGRAMS_OBJ, 'tail_chain.o'), '--data', tcpFrame(1)]);
     assert.match(tail.thrown?.message ?? '', /has 4 programs \(stage0, stage1, stage2, stage3\): choose one with --program/);
     assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o')])).thrown?.message ?? '', /xdp programs run on a packet: give --data FILE or --pcap FILE/);
-    assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--mode', 'jit', '--data', tcpFrame(1)])).thrown?.message ?? '', /mode 'jit' is not available yet/);
+    assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--mode', 'turbo', '--data', tcpFrame(1)])).thrown?.message ?? '', /unknown mode 'turbo' \(expected interpret, jit, native\)/);
     assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--program', 'nope', '--data', tcpFrame(1)])).thrown?.message ?? '', /no program named 'nope'/);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * `bpfship run FILE [--program NAME] [--mode interpret|native] [--data PACKET.bin | --pcap FILE.pcap] [--ctx CTX.bin]
+ * `bpfship run FILE [--program NAME] [--mode interpret|jit|native] [--data PACKET.bin | --pcap FILE.pcap] [--ctx CTX.bin]
  * [--repeat N] [--cpu N] [--map NAME:KEY:VALUE ...] [--trace-format trace_pipe|json] [--json]
  * [--policy development|production] [--trust ROOT.pem...] [--revocations FILE] [--audit-log FILE] [--sig FILE]`:
  * loads an ELF object or a native image under a load policy and runs one program as Linux's BPF_PROG_TEST_RUN
@@ -7,8 +7,10 @@
  * `--pcap`, every frame of the capture is run once and the return values are summarised.
  *
  * Inputs and modes:
- * - an ELF object (`clang -target bpf -c`): `--mode interpret` (the default), or `--mode native`, which builds a
- *   native image from it first (through the build cache, verified when a verifier is wired in);
+ * - an ELF object (`clang -target bpf -c`): `--mode interpret` (the default), `--mode jit` (every program verified,
+ *   then compiled to WebAssembly; a program the verifier rejects is not loaded, and its diagnostics are printed),
+ *   or `--mode native`, which builds a native image from it first (through the build cache, verified when a
+ *   verifier is wired in);
  * - a native image (`bpfship build`'s `.so`, told apart from an object by its ELF header): `--mode native`, loaded
  *   from a sealed memfd holding the bytes read once, bound to the runtime core's maps and helpers.
  *
@@ -24,6 +26,7 @@ import { basename } from 'node:path';
 import { readObject } from '../../spec/index.ts';
 import { readPcap, LinkType } from '../../runtime/pcap.ts';
 import { Runtime } from '../../runtime/runtime.ts';
+import { VerificationRefusedError } from '../../runtime/errors.ts';
 import type { LoadedObject } from '../../runtime/loaded-object.ts';
 import type { RedirectResult, RunInput } from '../../runtime/program-run.ts';
 import type { PacketModel } from '../../runtime/program-type-profiles.ts';
@@ -141,7 +144,7 @@ function resultJson(prog: Runnable, r: RunOutcome): object {
   };
 }
 
-/** The interpreter's program as a Runnable. */
+/** The interpreter's or the JIT's program as a Runnable. */
 function interpreted(obj: LoadedObject, file: string, name: string | undefined): Runnable {
   let prog;
   if (name !== undefined) prog = obj.program(name);
@@ -154,7 +157,7 @@ function interpreted(obj: LoadedObject, file: string, name: string | undefined):
   return {
     name: p.name,
     type: p.profile.name,
-    mode: 'interpret',
+    mode: p.mode,
     packet: p.profile.packet,
     run: (input) => p.run(input),
     setMap: (m, k, v) => obj.map(m).update(k, v),
@@ -219,7 +222,7 @@ export function registerRunCommand(program: Command, io: Io, setExit: (code: num
     .description('load an object or a native image under a policy and run one program like BPF_PROG_TEST_RUN: return value, packet, trace, time')
     .argument('<file>', 'an eBPF ELF object (clang -target bpf -c) or a native image (bpfship build)')
     .option('--program <name>', 'the program to run (needed when the object has several)')
-    .option('--mode <mode>', 'execution mode: interpret, or native (a native image, or an object built into one)', 'interpret')
+    .option('--mode <mode>', 'execution mode: interpret, jit (verified, compiled to WebAssembly), or native (a native image, or an object built into one)', 'interpret')
     .option('--data <file>', 'the packet (raw bytes, an Ethernet frame for xdp and tc)')
     .option('--pcap <file>', 'run every frame of a pcap or pcapng capture and summarise the return values')
     .option('--ctx <file>', 'the context struct as raw bytes (BPF_PROG_TEST_RUN ctx_in)')
@@ -262,7 +265,6 @@ export function registerRunCommand(program: Command, io: Io, setExit: (code: num
         };
         if (policy.name === 'development') {
           if (kind === 'native-image' && mode !== 'native') throw new UsageError(`${file} is a native image: run it with --mode native`);
-          if (mode === 'jit') throw new UsageError("mode 'jit' is not available yet (available: interpret, native)");
         }
 
         let prog: Runnable;
@@ -293,12 +295,18 @@ export function registerRunCommand(program: Command, io: Io, setExit: (code: num
               prog = await native(openNativeObject(built.so, { name: name.replace(/\.o$/, '') + '.so', expectedSha256: built.soSha256, ncpus, cpu }), file, opts.program);
             } else {
               const spec = readObject(bytes, { name: file });
-              const obj = createRuntime(ncpus).load(spec, { mode: 'interpret', ...(opts.program === undefined ? {} : { programs: [opts.program] }) });
+              const obj = createRuntime(ncpus).load(spec, { mode, ...(opts.program === undefined ? {} : { programs: [opts.program] }) });
               prog = interpreted(obj, file, opts.program);
             }
           }
         } catch (e) {
           if (refused(e)) return;
+          if (e instanceof VerificationRefusedError) {
+            // Unsafe, as `bpfship verify` would say: status 1, with the verifier's diagnostics.
+            io.stderr(`bpfship: ${e.detail.endsWith('\n') ? e.detail : `${e.detail}\n`}`);
+            setExit(1);
+            return;
+          }
           throw e;
         }
 

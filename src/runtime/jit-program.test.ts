@@ -1,0 +1,239 @@
+// The runtime's jit mode against its interpreter: the shared programs, the runtime's own test objects and a sample
+// of the corpus give the same r0, packet, context, redirect, trace and maps in both modes; programs the verifier
+// rejects are refused with its diagnostics; faults and traps become ExecutionErrors.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dsl, Size } from '../asm/index.ts';
+import { ExecutionError, prepareProgram } from '../interp/index.ts';
+import { CORPUS, corpusObjects, PROGRAMS_OBJ } from '../internal/test-files.ts';
+import { readObject, type ObjectSpec } from '../spec/index.ts';
+import { RunCtxLayout, u32 } from './core-wasm.ts';
+import { RuntimeLoadError, VerificationRefusedError } from './errors.ts';
+import { JIT_FRAMES_SIZE, JitProgram } from './jit-program.ts';
+import type { LoadedObject } from './loaded-object.ts';
+import type { RunInput, RunResult } from './program-run.ts';
+import { linuxProgramType } from './program-type-profiles.ts';
+import { Runtime } from './runtime.ts';
+import { sampleFrames } from './sample-frames.ts';
+import { LoadError } from '../interp/index.ts';
+
+const TESTDATA = join(import.meta.dirname, 'testdata');
+const hex = (b: Uint8Array | undefined): string => (b === undefined ? '-' : Buffer.from(b).toString('hex'));
+const objectAt = (path: string): ObjectSpec => readObject(new Uint8Array(readFileSync(path)), { name: path });
+
+/** Everything a run reports that both modes must agree on. */
+function outcome(r: RunResult): string {
+  const redirect = r.redirect === undefined ? '-' : JSON.stringify(r.redirect, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  return `r0=${r.r0} data=${hex(r.data)} ctx=${hex(r.ctx)} redirect=${redirect} trace=${r.trace.map((t) => t.message).join('|')}`;
+}
+
+/** Every key and value of the object's maps (program arrays hold ids, which differ between loads: left out). */
+function mapContents(obj: LoadedObject): string {
+  const out: string[] = [];
+  for (const [name, m] of obj.maps) {
+    if (m.type === 3 || m.type === 4) continue; // prog array, perf event array
+    if (m.type === 27) {
+      out.push(`${name}: ${m.consume().map(hex).join(',')}`);
+      continue;
+    }
+    const entries: string[] = [];
+    for (let k = m.nextKey(); k !== undefined && entries.length < 100_000; k = m.nextKey(k)) entries.push(`${hex(k)}=${hex(m.lookup(k))}`);
+    out.push(`${name}: ${entries.sort().join(',')}`);
+  }
+  return out.join('\n');
+}
+
+/** Loads `spec` twice (interpret, jit), prepares both the same way, runs `inputs` on each program, compares. */
+function compareModes(rt: Runtime, spec: ObjectSpec, programs: readonly string[], inputs: (program: string) => readonly RunInput[], setup?: (o: LoadedObject) => void): number {
+  const a = rt.load(spec, { programs });
+  const b = rt.load(spec, { programs, mode: 'jit' });
+  try {
+    setup?.(a);
+    setup?.(b);
+    let runs = 0;
+    for (const p of programs) {
+      for (const [i, input] of inputs(p).entries()) {
+        const x = a.program(p).run({ ...input, seed: 7n });
+        const y = b.program(p).run({ ...input, seed: 7n });
+        assert.equal(outcome(y), outcome(x), `${spec.file}: ${p}, input ${i}`);
+        assert.equal(y.instructions, undefined);
+        runs++;
+      }
+    }
+    assert.equal(mapContents(b), mapContents(a), `${spec.file}: maps after the runs`);
+    return runs;
+  } finally {
+    a.close();
+    b.close();
+  }
+}
+
+const frames = sampleFrames(150, 11).map((f) => ({ data: f.bytes }));
+const primes = [2, 3, 100, 1000, 5000].map((n) => {
+  const d = new Uint8Array(64);
+  new DataView(d.buffer).setUint32(0, n, true);
+  return { data: d };
+});
+
+describe('jit mode gives the interpreter\'s results', () => {
+  const rt = Runtime.createSync();
+
+  it('on every shared example and benchmark program that runs here', (t) => {
+    let runs = 0;
+    for (const name of ['xdp_firewall', 'flow_counter', 'payload_hash', 'primes', 'tail_chain', 'events_ringbuf', 'hello_world', 'bind_monitor_fixed']) {
+      const spec = objectAt(join(PROGRAMS_OBJ, `${name}.o`));
+      const programs = spec.programs.map((p) => p.name);
+      const profile = linuxProgramType(spec.programs[0]?.kind.programType ?? '', spec.programs[0]?.kind.attachType);
+      assert.ok(profile !== undefined, `${name} runs here`);
+      const inputs = profile.packet === 'none' ? [{}] : name === 'primes' ? [...primes, ...frames] : frames;
+      runs += compareModes(rt, spec, programs, () => inputs, (o) => {
+        if (name === 'xdp_firewall') for (const port of [22, 53, 6379]) o.map('blocked_ports').update(Uint8Array.of(port & 0xff, port >> 8), Uint8Array.of(1));
+        if (name === 'tail_chain') for (let i = 1; i <= 3; i++) o.map('stages').update(u32(i), u32(o.program(`stage${i}`).id));
+      });
+    }
+    t.diagnostic(`${runs} runs identical in jit and interpret mode, maps too`);
+  });
+
+  it('on the runtime\'s test programs: globals, calls 8 deep, tail calls, redirect, adjust_head, printk, LD_ABS, every context', (t) => {
+    const spec = objectAt(join(TESTDATA, 'runtime_cases.o'));
+    // bpf_loop and bpf_for_each_map_elem take callbacks, which the verifier does not support yet: jit refuses them.
+    const callbacks = ['loop_sum', 'each_sum'];
+    for (const name of callbacks) {
+      assert.throws(() => rt.load(spec, { programs: [name], mode: 'jit' }), (e: unknown) => e instanceof VerificationRefusedError && /takes a callback/.test(e.diagnostics));
+    }
+    let runs = 0;
+    for (const p of spec.programs.filter((x) => !callbacks.includes(x.name))) {
+      const profile = linuxProgramType(p.kind.programType, p.kind.attachType);
+      assert.ok(profile !== undefined);
+      const inputs = profile.packet === 'none' ? [{}] : frames.slice(0, 40);
+      runs += compareModes(rt, spec, [p.name], () => inputs, (o) => {
+        if (p.name === 'tail_loop') o.map('jump').update(u32(0), u32(o.program('tail_loop').id));
+      });
+    }
+    t.diagnostic(`${spec.programs.length - callbacks.length} programs, ${runs} runs identical`);
+  });
+
+  it('runs a tail call from a subprogram in that subprogram\'s place, as Linux does', () => {
+    const spec = objectAt(join(TESTDATA, 'jit_cases.o'));
+    const obj = rt.load(spec, { mode: 'jit' });
+    try {
+      const frame = (slot: number): Uint8Array => {
+        const f = new Uint8Array(64);
+        f[14] = slot;
+        return f;
+      };
+      assert.equal(obj.program('tail_in_sub').run({ data: frame(0) }).retval, 107);
+      assert.equal(obj.program('tail_in_sub').run({ data: frame(1) }).retval, 105);
+      assert.equal(obj.program('tail_in_entry').run({ data: frame(0) }).retval, 7);
+      assert.deepEqual(obj.readGlobal('hits'), Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0));
+    } finally {
+      obj.close();
+    }
+    const runs = compareModes(rt, spec, spec.programs.map((p) => p.name), () => [0, 1, 2].map((s) => ({ data: Uint8Array.from({ length: 64 }, (_, i) => (i === 14 ? s : 0)) })));
+    assert.equal(runs, 9);
+  });
+
+  it('on a sample of corpus programs whose type runs here (up to 6 per object)', (t) => {
+    let compared = 0;
+    let refused = 0;
+    let notLoadable = 0;
+    let runs = 0;
+    const inputs = frames.slice(0, 12);
+    for (const file of corpusObjects().filter((f) => f.startsWith(CORPUS))) {
+      let spec: ObjectSpec;
+      try {
+        spec = objectAt(file);
+      } catch {
+        continue; // malformed objects are the readers' tests
+      }
+      // Each load creates all the object's maps (cilium's are large): a few programs per object keep this quick.
+      let taken = 0;
+      for (const p of spec.programs) {
+        const profile = linuxProgramType(p.kind.programType, p.kind.attachType);
+        if (profile === undefined || taken === 6) continue;
+        taken++;
+        try {
+          runs += compareModes(rt, spec, [p.name], () => (profile.packet === 'none' ? [{}] : inputs));
+          compared++;
+        } catch (e) {
+          // The verifier rejects it (jit refuses it), or it needs a helper or map type the core lacks (the
+          // interpreter refuses it first, at load).
+          if (e instanceof VerificationRefusedError) refused++;
+          else if (e instanceof LoadError || e instanceof RuntimeLoadError) notLoadable++;
+          else throw e;
+        }
+      }
+    }
+    t.diagnostic(`corpus: ${compared} programs compared (${runs} runs identical), ${refused} refused by the verifier, ${notLoadable} need helpers or maps the core lacks`);
+    assert.ok(compared >= 40, `${compared} corpus programs compared`);
+  });
+});
+
+describe('jit mode refuses what it must', () => {
+  const rt = Runtime.createSync();
+
+  it('a program the verifier rejects, with its source-line diagnostics', () => {
+    const bytes = new Uint8Array(readFileSync(join(PROGRAMS_OBJ, 'bind_monitor.o')));
+    assert.throws(() => rt.load(bytes, { name: 'bind_monitor.o', mode: 'jit' }), (e: unknown) => {
+      assert.ok(e instanceof VerificationRefusedError);
+      assert.equal(e.program, 'bind_monitor');
+      assert.match(e.diagnostics, /bind_monitor\.c:33:\d+: error: possible NULL dereference/);
+      return true;
+    });
+    // The interpreter still runs it (it checks every access itself).
+    rt.load(bytes, { name: 'bind_monitor.o' }).close();
+  });
+
+  it('a tail call into a program loaded in interpret mode (never verified)', () => {
+    const spec = objectAt(join(TESTDATA, 'jit_cases.o'));
+    const jit = rt.load(spec, { programs: ['tail_in_entry'], mode: 'jit' });
+    const interpreted = rt.load(spec, { programs: ['target'] });
+    try {
+      jit.map('hops').update(u32(0), u32(interpreted.program('target').id));
+      assert.throws(() => jit.program('tail_in_entry').run({ data: new Uint8Array(64) }), (e: unknown) => e instanceof ExecutionError && /loaded in interpret mode/.test(e.message));
+    } finally {
+      jit.close();
+      interpreted.close();
+    }
+  });
+
+  it('a host-defined program type (the verifier has no description of it)', () => {
+    const r = Runtime.createSync();
+    r.defineProgramType({ ...(linuxProgramType('xdp') as NonNullable<ReturnType<typeof linuxProgramType>>), name: 'probe' });
+    const spec = objectAt(join(TESTDATA, 'jit_cases.o'));
+    assert.throws(() => r.load(spec, { programs: ['target'], programType: 'probe', mode: 'jit' }), (e: unknown) => e instanceof RuntimeLoadError && /host-defined type 'probe'/.test(e.message));
+  });
+
+  it('native mode for an ELF object, and bare instructions in jit mode', () => {
+    assert.throws(() => rt.load(new Uint8Array(readFileSync(join(PROGRAMS_OBJ, 'primes.o'))), { mode: 'native' }), /native mode runs an image built by `bpfship build`/);
+    assert.throws(() => rt.loadInstructions(dsl.program(dsl.mov64Imm(0, 0), dsl.exit()), { programType: 'xdp', mode: 'jit' }), /interpret mode only/);
+  });
+});
+
+describe('a JIT\'d program that goes wrong (unverified code, compiled directly)', () => {
+  const rt = Runtime.createSync();
+  const core = rt.core;
+  const runCtx = core.alloc(RunCtxLayout.size);
+  assert.equal(core.exports.bpfship_run_ctx_init(runCtx, 6, 0, 1n), 0);
+  const stack = core.alloc(4096);
+  const frame = { runCtx, stackTop: stack + 4096, frames: core.alloc(JIT_FRAMES_SIZE) };
+  const compile = (insns: ReturnType<typeof dsl.program>): JitProgram =>
+    new JitProgram({ core, jitProgramById: () => 'none' }, prepareProgram(insns, { id: 900, name: 'wild', helpers: rt.helperCatalog() }), 1_000_000);
+
+  it('traps in the sandbox on an address past the core\'s memory: an ExecutionError, the host untouched', () => {
+    const p = compile(dsl.program(dsl.loadImm64(1, 0xfffffff0n), dsl.loadMem(Size.DW, 0, 1, 0), dsl.exit()));
+    assert.throws(() => p.execute(0, frame), (e: unknown) => e instanceof ExecutionError && e.fault.kind === 'memory' && /trapped in WebAssembly/.test(e.message));
+  });
+
+  it('faults on an address of 4 GiB or more (it would wrap in a 32-bit memory)', () => {
+    const p = compile(dsl.program(dsl.loadImm64(1, 0x1_0000_0010n), dsl.loadMem(Size.DW, 0, 1, 0), dsl.exit()));
+    assert.throws(() => p.execute(0, frame), (e: unknown) => e instanceof ExecutionError && e.fault.kind === 'memory' && e.fault.pc === 2);
+  });
+
+  it('stops an endless loop when its budget of back edges runs out', () => {
+    const p = new JitProgram({ core, jitProgramById: () => 'none' }, prepareProgram(dsl.program(dsl.ja(-1), dsl.exit()), { id: 901, name: 'spin', helpers: rt.helperCatalog() }), 10_000);
+    assert.throws(() => p.execute(0, frame), (e: unknown) => e instanceof ExecutionError && e.fault.kind === 'instruction-limit');
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * The runtime's `jit` mode: a verified program compiled to WebAssembly once, at load, and run over the core's own
+ * memory, with its helper calls going straight into the core's function table.
+ *
+ * What keeps a JIT'd program in bounds is the verifier (every program is verified before it is compiled, as Linux
+ * verifies before its JIT runs) and, behind it, the WebAssembly sandbox: an address outside the core's memory
+ * traps in the engine, and an address of 4 GiB or more (which would wrap in a 32-bit memory) faults in the
+ * generated code, so a wild pointer can at worst touch the core's memory, never the host's. No per-region checks
+ * run, which is what makes this mode faster than the interpreter.
+ *
+ * Tail calls: the core's bpf_tail_call records the target; the generated code then calls `env.tail_call`, which
+ * runs the target's module with the same context (and, from a subprogram, in that subprogram's frame) and hands
+ * its r0 back. A target must itself have been loaded in jit mode: a program that was only interpreted has not been
+ * verified, and running its code unchecked would defeat the point.
+ *
+ * @module
+ */
+
+import { ExecutionError, FaultKind, type PreparedProgram } from '../interp/index.ts';
+import { compileProgram, JIT_FRAME_AREA, JitFault, type JitRunFunction, type JitRuntimeBinding, wasm, type WasmModule } from '../jit/index.ts';
+import { type CoreWasm, RunCtxLayout } from './core-wasm.ts';
+
+/** The part of the runtime a JIT'd program needs: the core, and the programs tail calls may enter. */
+export interface JitServices {
+  readonly core: CoreWasm;
+  /** The JIT'd program with runtime id `id`, or why a tail call may not enter it. */
+  jitProgramById(id: number): JitProgram | string;
+}
+
+/** The addresses one run gives the generated code. */
+export interface JitRunFrame {
+  /** The run context. */
+  readonly runCtx: number;
+  /** The top of the 8-frame stack block (r10 of the entry frame). */
+  readonly stackTop: number;
+  /** The frame-record area, {@link JIT_FRAME_AREA} bytes. */
+  readonly frames: number;
+}
+
+/** Bytes a run needs for the JIT's frame records (saved r6-r9 and return slots of BPF-to-BPF calls). */
+export const JIT_FRAMES_SIZE = JIT_FRAME_AREA;
+
+const FOUR_GIB = 1n << 32n;
+
+const FAULT_KIND: Record<number, FaultKind> = {
+  [JitFault.MEMORY]: FaultKind.MEMORY,
+  [JitFault.CALL_DEPTH]: FaultKind.CALL_DEPTH,
+  [JitFault.BAD_CALL]: FaultKind.BAD_CALL,
+  [JitFault.BAD_TARGET]: FaultKind.BAD_CALL,
+  [JitFault.FUEL]: FaultKind.INSTRUCTION_LIMIT,
+  [JitFault.UNSUPPORTED]: FaultKind.MEMORY,
+};
+
+const FAULT_WORDS: Record<number, string> = {
+  [JitFault.MEMORY]: 'an address of 4 GiB or more',
+  [JitFault.CALL_DEPTH]: 'a call beyond the 8 call frames allowed',
+  [JitFault.BAD_CALL]: 'callx on a value that is neither a function of the program nor a helper number',
+  [JitFault.BAD_TARGET]: 'control reached a slot that holds no instruction',
+  [JitFault.FUEL]: 'the run used up its budget of back edges',
+  [JitFault.UNSUPPORTED]: 'an instruction the JIT does not support',
+};
+
+/** How the generated code finds the core's helpers and run-context fields. */
+export function jitBinding(core: CoreWasm): JitRuntimeBinding {
+  return {
+    helperTableIndex: (id) => (core.helperImplemented(id) ? core.exports.bpfship_helper_fn_of(id) : undefined),
+    runCtx: { tailCallPending: RunCtxLayout.tailCallPending, data: RunCtxLayout.data, dataEnd: RunCtxLayout.dataEnd },
+  };
+}
+
+/** A program compiled for the runtime's jit mode. */
+export class JitProgram {
+  readonly prepared: PreparedProgram;
+  /** Size of the generated WebAssembly module, bytes. */
+  readonly moduleSize: number;
+  /** Milliseconds spent generating and compiling the module. */
+  readonly compileMs: number;
+  private readonly run: JitRunFunction;
+  private readonly fuel: number;
+  private readonly services: JitServices;
+
+  /**
+   * Compiles `prepared` (which the caller has verified) against the core of `services`.
+   *
+   * @throws {BpfshipError} code `JIT_UNSUPPORTED` for an instruction or helper the JIT cannot bind.
+   */
+  constructor(services: JitServices, prepared: PreparedProgram, fuel: number) {
+    const t0 = performance.now();
+    this.services = services;
+    this.prepared = prepared;
+    this.fuel = Math.min(fuel, 0x7fffffff);
+    const core = services.core;
+    const compiled = compileProgram(prepared, { runtime: jitBinding(core) });
+    const module: WasmModule = new wasm.Module(compiled.bytes);
+    const instance = new wasm.Instance(module, {
+      env: {
+        memory: core.memory,
+        table: core.exports.__indirect_function_table,
+        helper: (id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, runCtx: number): bigint => {
+          // Only `callx` on a helper number gets here (constant helper calls are bound at compile time).
+          const fn = core.helper(id);
+          if (fn === undefined) throw this.fault(FaultKind.BAD_CALL, -1, `callx to helper #${id}, which the runtime core does not have`);
+          return fn(r1, r2, r3, r4, r5, runCtx);
+        },
+        fault: (kind: number, slot: number): never => {
+          throw this.fault(FAULT_KIND[kind] ?? FaultKind.MEMORY, slot, FAULT_WORDS[kind] ?? `fault ${kind}`);
+        },
+        tail_call: (r1: bigint, r10: bigint, depth: number, runCtx: number, frames: number): bigint => this.tailCall(r1, r10, depth, runCtx, frames),
+      },
+    });
+    this.run = instance.exports['run'] as JitRunFunction;
+    this.moduleSize = compiled.bytes.length;
+    this.compileMs = performance.now() - t0;
+  }
+
+  /**
+   * Runs the program with r1 = `ctx` in `frame`. Returns r0.
+   *
+   * @throws {ExecutionError} when the program faults or traps in the engine.
+   */
+  execute(ctx: number, frame: JitRunFrame): bigint {
+    return this.enter(BigInt(ctx), BigInt(frame.stackTop), frame.frames, frame.runCtx, 0);
+  }
+
+  private enter(r1: bigint, r10: bigint, frames: number, runCtx: number, depth0: number): bigint {
+    try {
+      return BigInt.asUintN(64, this.run(r1, 0n, r10, frames, 0n, FOUR_GIB, this.fuel, runCtx, depth0));
+    } catch (e) {
+      if (e instanceof ExecutionError) throw e;
+      const engine = e instanceof wasm.RuntimeError || e instanceof RangeError;
+      if (!engine) throw e;
+      // A trap is a wild access past the core's memory, or (RangeError) the engine's own stack running out.
+      throw this.fault(FaultKind.MEMORY, -1, `trapped in WebAssembly: ${(e as Error).message}`, e);
+    }
+  }
+
+  private tailCall(r1: bigint, r10: bigint, depth: number, runCtx: number, frames: number): bigint {
+    const core = this.services.core;
+    const id = core.takeTailCall(runCtx);
+    // No target (the slot emptied since): the pending flag was stale; the caller leaves with r0 = 0 as Linux's
+    // successful bpf_tail_call never returns.
+    if (id === undefined) return 0n;
+    const target = this.services.jitProgramById(id);
+    if (typeof target === 'string') throw this.fault(FaultKind.BAD_CALL, -1, `bpf_tail_call to program id ${id}: ${target}`);
+    return target.enter(r1, r10, frames, runCtx, depth);
+  }
+
+  private fault(kind: FaultKind, slot: number, why: string, cause?: unknown): ExecutionError {
+    const { insn: _insn, ...where } = this.prepared.where;
+    const at = slot >= 0 ? ` at instruction ${slot}` : '';
+    return new ExecutionError(`program '${this.prepared.name}' (jit) faulted${at}: ${why}`, { kind, program: this.prepared.name, pc: slot }, slot >= 0 ? { ...where, insn: slot } : where, cause === undefined ? undefined : { cause });
+  }
+}
