@@ -12,15 +12,19 @@
  *                                                      runs the target of a tail call the core recorded; its r0
  *            env.memory                                the address space every eBPF pointer is an offset into
  *            env.table                                 the runtime core's function table (its helpers)
- *   export   run(r1 i64, r2 i64, r10 i64, frames i32, low i64, span i64, fuel i32, run_ctx i32, depth0 i32) -> i64
+ *   export   run(r1..r5 i64, r10 i64, frames i32, low i64, span i64, fuel i32, run_ctx i32, depth0 i32,
+ *                entry i32) -> i64
  * ```
  *
  * With {@link JitRuntimeBinding} (the runtime's jit mode) a helper call with a constant id is a `call_indirect`
  * straight into the core's helper (WebAssembly to WebAssembly, no JavaScript), after which `bpf_tail_call` checks
  * the run context's pending flag and, when set, hands over to `env.tail_call` and leaves the function as `exit`
  * does; legacy packet loads (LD_ABS/LD_IND) read the packet bounds from the run context. `depth0` is the number of
- * call frames already in use below this entry (a tail call from a subprogram runs in that subprogram's place), so
- * the 8-frame limit holds across the hand-over.
+ * call frames already in use below this entry (a tail call from a subprogram runs in that subprogram's place; a
+ * callback runs one frame below its helper's caller), so the 8-frame limit holds across the hand-over, and `entry`
+ * is the slot to start at (a callback's function). Before a helper that calls back (bpf_loop...), the code stores
+ * its frame depth in the word after the frame records ({@link JIT_CALLBACK_DEPTH_OFFSET}), where the host reads
+ * it to start the callback one frame further down.
  *
  * The whole program (entry and BPF-to-BPF callees) is one wasm function: r0-r10 are i64 locals; control flow is a
  * `loop` around a ladder of `block`s, one per basic block ("leader" slot), entered through a `br_table` on the
@@ -58,8 +62,12 @@ export type JitFault = (typeof JitFault)[keyof typeof JitFault];
 
 /** Bytes of one frame in the frame area: r6-r9, then the return slot (u32), padded. */
 export const JIT_FRAME_RECORD = 40;
-/** Bytes the frame area needs. */
-export const JIT_FRAME_AREA = JIT_FRAME_RECORD * MAX_CALL_FRAMES;
+/** Where, in the frame area, the depth of the frame calling a helper that calls back is stored (an i32). */
+export const JIT_CALLBACK_DEPTH_OFFSET = JIT_FRAME_RECORD * MAX_CALL_FRAMES;
+/** Bytes the frame area needs: the frame records, then the callback depth word. */
+export const JIT_FRAME_AREA = JIT_CALLBACK_DEPTH_OFFSET + 8;
+/** Helpers that call a function of the program back while they run (the host needs the caller's frame depth). */
+const CALLBACK_HELPERS: ReadonlySet<number> = new Set([164, 180, 181, 201, 209]); // for_each_map_elem, find_vma, loop, user_ringbuf_drain...
 
 /**
  * What the runtime's jit mode binds at compile time: the core's function-table index of each helper, and where
@@ -79,7 +87,7 @@ export interface JitCompileOptions {
 }
 
 /** The parameters of the exported `run`, in order. */
-export type JitRunFunction = (r1: bigint, r2: bigint, r10: bigint, frames: number, low: bigint, span: bigint, fuel: number, runCtx: number, depth0: number) => bigint;
+export type JitRunFunction = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, r10: bigint, frames: number, low: bigint, span: bigint, fuel: number, runCtx: number, depth0: number, entry: number) => bigint;
 
 /** A compiled program. */
 export interface JitModule {
@@ -99,9 +107,9 @@ const F_RUN = 3;
 // Type indices.
 const T_HELPER = 0, T_FAULT = 1, T_RUN = 2, T_CORE_HELPER = 3, T_TAIL = 4;
 // Locals: the parameters first.
-const P_R1 = 0, P_R2 = 1, P_R10 = 2, P_FRAMES = 3, P_LOW = 4, P_SPAN = 5, P_FUEL = 6, P_RUNCTX = 7, P_DEPTH0 = 8;
-const REG0 = 9; // r0-r10: 9-19
-const L_PC = 20, L_DEPTH = 21, L_A = 22, L_T0 = 23, L_T1 = 24, L_S32 = 25, L_D32 = 26;
+const P_R1 = 0, P_R10 = 5, P_FRAMES = 6, P_LOW = 7, P_SPAN = 8, P_FUEL = 9, P_RUNCTX = 10, P_DEPTH0 = 11, P_ENTRY = 12;
+const REG0 = 13; // r0-r10: 13-23
+const L_PC = 24, L_DEPTH = 25, L_A = 26, L_T0 = 27, L_T1 = 28, L_S32 = 29, L_D32 = 30;
 /** bpf_tail_call's helper id. */
 const TAIL_CALL_HELPER = 12;
 const LOCALS: ValType[] = [
@@ -177,7 +185,8 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
   };
 
   // Initial state.
-  lget(P_R1); set(1); lget(P_R2); set(2); lget(P_R10); set(10); lget(P_DEPTH0); lset(L_DEPTH);
+  for (let r = 1; r <= 5; r++) { lget(P_R1 + r - 1); set(r); }
+  lget(P_R10); set(10); lget(P_DEPTH0); lset(L_DEPTH); lget(P_ENTRY); lset(L_PC);
   b.byte(Op.loop).byte(BlockType.empty);
   // Fuel: one unit per pass through the dispatcher.
   lget(P_FUEL); i32c(1); b.byte(Op.i32_sub); b.byte(Op.local_tee).u32(P_FUEL); b.byte(Op.i32_eqz);
@@ -260,6 +269,7 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
   const helperCall = (id: number, slot: number) => {
     const index = runtime?.helperTableIndex(id);
     if (runtime !== undefined && index === undefined) throw jitError(`helper #${id} is not in the runtime core`, prog, slot);
+    if (CALLBACK_HELPERS.has(id)) { lget(P_FRAMES); lget(L_DEPTH); mem(Op.i32_store, 2, JIT_CALLBACK_DEPTH_OFFSET); }
     if (index !== undefined) {
       for (let r = 1; r <= 5; r++) get(r);
       lget(P_RUNCTX); i32c(index); b.byte(Op.call_indirect).u32(T_CORE_HELPER).u32(0);
@@ -270,6 +280,7 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     if (id === TAIL_CALL_HELPER) afterTailCall();
   };
   const dynamicHelperCall = (reg: number) => {
+    lget(P_FRAMES); lget(L_DEPTH); mem(Op.i32_store, 2, JIT_CALLBACK_DEPTH_OFFSET); // it may be a helper that calls back
     get(reg); b.byte(Op.i32_wrap_i64); for (let r = 1; r <= 5; r++) get(r); lget(P_RUNCTX); b.byte(Op.call).u32(F_HELPER); set(0);
     afterTailCall();
   };
@@ -493,7 +504,7 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
       // T_HELPER, T_FAULT, T_RUN, T_CORE_HELPER, T_TAIL
       { params: [ValType.i32, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i32], results: [ValType.i64] },
       { params: [ValType.i32, ValType.i32], results: [] },
-      { params: [ValType.i64, ValType.i64, ValType.i64, ValType.i32, ValType.i64, ValType.i64, ValType.i32, ValType.i32, ValType.i32], results: [ValType.i64] },
+      { params: [ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i32, ValType.i64, ValType.i64, ValType.i32, ValType.i32, ValType.i32, ValType.i32], results: [ValType.i64] },
       { params: [ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i32], results: [ValType.i64] },
       { params: [ValType.i64, ValType.i64, ValType.i32, ValType.i32, ValType.i32], results: [ValType.i64] },
     ],

@@ -83,7 +83,7 @@ export function runJitConformance(prog: PreparedProgram, module: WasmModule, mem
   const instance = new wasm.Instance(module, imports);
   const run = instance.exports['run'] as JitRunFunction;
   try {
-    return BigInt.asUintN(64, run(BigInt(r1), BigInt(mem.length), BigInt(stack + STACK_SIZE), frames, BigInt(stack), BigInt(end - stack), fuel, 0, 0));
+    return BigInt.asUintN(64, run(BigInt(r1), BigInt(mem.length), 0n, 0n, 0n, BigInt(stack + STACK_SIZE), frames, BigInt(stack), BigInt(end - stack), fuel, 0, 0, 0));
   } catch (e) {
     if (e instanceof Unwind) return e.r0;
     if (e instanceof BpfshipError) throw e;

@@ -232,6 +232,26 @@ describe('a JIT\'d program that goes wrong (unverified code, compiled directly)'
     assert.throws(() => p.execute(0, frame), (e: unknown) => e instanceof ExecutionError && e.fault.kind === 'memory' && e.fault.pc === 2);
   });
 
+  it('runs callbacks (bpf_loop, bpf_for_each_map_elem) one frame below the helper\'s caller', () => {
+    const obj = rt.load(objectAt(join(TESTDATA, 'runtime_cases.o')), { programs: ['loop_sum', 'each_sum'] });
+    try {
+      const programs = new Map<number, JitProgram>();
+      const services = { core, jitProgramById: (id: number) => programs.get(id) ?? 'not loaded' };
+      core.bindCallbackInvoker(runCtx, (_rc, fn, args) => JitProgram.invokeCallback(services, fn, args, frame));
+      for (let k = 0; k < 4; k++) obj.map('arr').update(u32(k), new Uint8Array(new BigUint64Array([BigInt(k * 10)]).buffer));
+      const expected = new Map([['loop_sum', 45n], ['each_sum', 200n]]); // 0+..+9; 0*1 + 10*2 + 20*3 + 30*4
+      for (const [name, r0] of expected) {
+        const p = new JitProgram(services, obj.program(name).prepared, 1_000_000);
+        programs.set(p.prepared.id, p);
+        assert.equal(p.execute(0, frame), r0, name);
+      }
+      assert.equal(hex(obj.map('arr').lookup(u32(3))), '1f00000000000000'); // each_cb added 1 to every value
+    } finally {
+      core.unbindCallbackInvoker(runCtx);
+      obj.close();
+    }
+  });
+
   it('stops an endless loop when its budget of back edges runs out', () => {
     const p = new JitProgram({ core, jitProgramById: () => 'none' }, prepareProgram(dsl.program(dsl.ja(-1), dsl.exit()), { id: 901, name: 'spin', helpers: rt.helperCatalog() }), 10_000);
     assert.throws(() => p.execute(0, frame), (e: unknown) => e instanceof ExecutionError && e.fault.kind === 'instruction-limit');

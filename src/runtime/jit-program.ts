@@ -16,8 +16,8 @@
  * @module
  */
 
-import { ExecutionError, FaultKind, type PreparedProgram } from '../interp/index.ts';
-import { compileProgram, JIT_FRAME_AREA, JitFault, type JitRunFunction, type JitRuntimeBinding, wasm, type WasmModule } from '../jit/index.ts';
+import { CODE_ADDRESS_TAG, ExecutionError, FaultKind, MAX_CALL_FRAMES, type PreparedProgram, STACK_FRAME_SIZE } from '../interp/index.ts';
+import { compileProgram, JIT_CALLBACK_DEPTH_OFFSET, JIT_FRAME_AREA, JitFault, type JitRunFunction, type JitRuntimeBinding, wasm, type WasmModule } from '../jit/index.ts';
 import { type CoreWasm, RunCtxLayout } from './core-wasm.ts';
 
 /** The part of the runtime a JIT'd program needs: the core, and the programs tail calls may enter. */
@@ -77,7 +77,8 @@ export class JitProgram {
   readonly compileMs: number;
   private readonly run: JitRunFunction;
   private readonly fuel: number;
-  private readonly services: JitServices;
+  /** The runtime it runs in (callbacks and tail calls find their programs there). */
+  readonly services: JitServices;
 
   /**
    * Compiles `prepared` (which the caller has verified) against the core of `services`.
@@ -119,12 +120,38 @@ export class JitProgram {
    * @throws {ExecutionError} when the program faults or traps in the engine.
    */
   execute(ctx: number, frame: JitRunFrame): bigint {
-    return this.enter(BigInt(ctx), BigInt(frame.stackTop), frame.frames, frame.runCtx, 0);
+    return this.enter([BigInt(ctx), 0n, 0n, 0n, 0n], BigInt(frame.stackTop), frame.frames, frame.runCtx, 0, 0);
   }
 
-  private enter(r1: bigint, r10: bigint, frames: number, runCtx: number, depth0: number): bigint {
+  /**
+   * Runs the callback at code address `fn` (a function of a JIT'd program) for the helper in progress in the run
+   * using `frame`, with r1-r5 = `args`. Returns its r0.
+   *
+   * @throws {ExecutionError} for an address that is no function of a loaded jit program, or a frame too many.
+   */
+  static invokeCallback(services: JitServices, fn: bigint, args: readonly [bigint, bigint, bigint, bigint, bigint], frame: JitRunFrame): bigint {
+    const programId = Number((fn >> 32n) & 0xffffffffn) - CODE_ADDRESS_TAG;
+    const target = programId >= 0 ? services.jitProgramById(programId) : 'not a code address';
+    if (typeof target === 'string') {
+      throw new ExecutionError(`a callback at 0x${BigInt.asUintN(64, fn).toString(16)} is not a function of a program loaded in jit mode (${target})`, { kind: FaultKind.BAD_CALL, program: '?', pc: -1 });
+    }
+    const dv = new DataView(services.core.memory.buffer);
+    const at = frame.frames + JIT_CALLBACK_DEPTH_OFFSET;
+    const callerDepth = dv.getInt32(at, true);
+    const depth = callerDepth + 1;
+    if (callerDepth < 0 || depth >= MAX_CALL_FRAMES) throw target.fault(FaultKind.CALL_DEPTH, -1, `the callback would be call frame ${depth + 1}; at most ${MAX_CALL_FRAMES} frames are allowed`);
     try {
-      return BigInt.asUintN(64, this.run(r1, 0n, r10, frames, 0n, FOUR_GIB, this.fuel, runCtx, depth0));
+      return target.enter(args, BigInt(frame.stackTop - depth * STACK_FRAME_SIZE), frame.frames, frame.runCtx, depth, Number(fn & 0xffffffffn));
+    } finally {
+      // A callback that itself called a helper that calls back left its own depth there: the helper in progress
+      // may call this one again.
+      new DataView(services.core.memory.buffer).setInt32(at, callerDepth, true);
+    }
+  }
+
+  private enter(args: readonly [bigint, bigint, bigint, bigint, bigint], r10: bigint, frames: number, runCtx: number, depth0: number, entry: number): bigint {
+    try {
+      return BigInt.asUintN(64, this.run(args[0], args[1], args[2], args[3], args[4], r10, frames, 0n, FOUR_GIB, this.fuel, runCtx, depth0, entry));
     } catch (e) {
       if (e instanceof ExecutionError) throw e;
       const engine = e instanceof wasm.RuntimeError || e instanceof RangeError;
@@ -142,10 +169,11 @@ export class JitProgram {
     if (id === undefined) return 0n;
     const target = this.services.jitProgramById(id);
     if (typeof target === 'string') throw this.fault(FaultKind.BAD_CALL, -1, `bpf_tail_call to program id ${id}: ${target}`);
-    return target.enter(r1, r10, frames, runCtx, depth);
+    return target.enter([r1, 0n, 0n, 0n, 0n], r10, frames, runCtx, depth, 0);
   }
 
-  private fault(kind: FaultKind, slot: number, why: string, cause?: unknown): ExecutionError {
+  /** @internal The error for a fault of this program. */
+  fault(kind: FaultKind, slot: number, why: string, cause?: unknown): ExecutionError {
     const { insn: _insn, ...where } = this.prepared.where;
     const at = slot >= 0 ? ` at instruction ${slot}` : '';
     return new ExecutionError(`program '${this.prepared.name}' (jit) faulted${at}: ${why}`, { kind, program: this.prepared.name, pc: slot }, slot >= 0 ? { ...where, insn: slot } : where, cause === undefined ? undefined : { cause });

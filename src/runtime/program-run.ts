@@ -17,7 +17,7 @@ import { RunInputError } from './errors.ts';
 import { contextRegions, type ProgramTypeProfile } from './program-type-profiles.ts';
 import type { TraceEvent } from './trace.ts';
 import type { PreparedProgram } from '../interp/index.ts';
-import { JIT_FRAMES_SIZE, type JitProgram, type JitRunFrame } from './jit-program.ts';
+import { JIT_FRAMES_SIZE, JitProgram, type JitRunFrame, type JitServices } from './jit-program.ts';
 
 /** What a run takes: BPF_PROG_TEST_RUN's data_in, ctx_in, repeat, cpu. */
 export interface RunInput {
@@ -94,6 +94,8 @@ export class RunArena {
   busy = false;
   readonly interp: Interpreter;
   private jitFrame: JitRunFrame | undefined;
+  /** Set while a jit run uses the arena: callbacks then enter JIT'd code instead of the interpreter. */
+  jitServices: JitServices | undefined;
 
   constructor(core: CoreWasm, host: CoreInterpreterHost, instructionLimit?: number) {
     this.core = core;
@@ -101,7 +103,8 @@ export class RunArena {
     this.runCtx = core.alloc(RunCtxLayout.size);
     this.ctx = core.alloc(4096);
     this.interp = new Interpreter(host, instructionLimit === undefined ? {} : { instructionLimit });
-    core.bindCallbackInvoker(this.runCtx, (_rc, fn, args) => host.invokeCallback(fn, args));
+    core.bindCallbackInvoker(this.runCtx, (_rc, fn, args) =>
+      this.jitServices !== undefined ? JitProgram.invokeCallback(this.jitServices, fn, args, this.jitRunFrame()) : host.invokeCallback(fn, args));
   }
 
   /** The addresses a jit run uses in this arena (its frame-record area allocated on first use). */
@@ -247,7 +250,12 @@ export function runProgram(
 
     // 4. Run.
     if (jit !== undefined) {
-      jitR0 = jit.execute(arena.ctx, jitFrame as JitRunFrame);
+      arena.jitServices = jit.services;
+      try {
+        jitR0 = jit.execute(arena.ctx, jitFrame as JitRunFrame);
+      } finally {
+        arena.jitServices = undefined;
+      }
       continue;
     }
     host.beginRun(interp, rc, setup, packetIndex, profile.packetWritable);
