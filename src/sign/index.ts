@@ -1,6 +1,7 @@
 /**
  * The sign layer: keys and certificates, certification path validation, DSSE envelopes holding in-toto statements
- * about native images, the `.sig` file, offline verification, and the production policy's audited gate.
+ * about native images, the `.sig` file, offline verification and the audit log. The production policy itself (every
+ * check folded into one audited decision) is the runtime's LoadPolicy (src/runtime/load-policy.ts).
  *
  * @example
  * ```ts
@@ -98,5 +99,4 @@ export { signImage, type SignImageInput, type SignImageOptions } from './sign-im
 export { NO_REVOCATIONS, parseRevocationList, revocationList, type RevocationList } from './revocation-list.ts';
 export { verifyImage, type ImageVerification, type RefusedImage, type SignerSummary, type VerifiedImage, type VerifyImageInput } from './verify.ts';
 export { AUDIT_OK, AuditDecision, AuditLog, auditRecordFor, readAuditLog, type AuditRecord } from './audit-log.ts';
-export { PRODUCTION_POLICY, ProductionPolicy, type LoadRequest, type ProductionPolicyOptions } from './production-policy.ts';
 export { formatVerification, signImageFile, verifyImageFile, type SignImageFileOptions, type VerifyImageFileOptions } from './commands.ts';
