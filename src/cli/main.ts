@@ -20,6 +20,8 @@ import { registerBuildCommand } from './commands/build.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { verifierWiring } from './verifier-wiring.ts';
 import { registerSignImageCommand } from './commands/sign-image.ts';
+import { registerServeCommand } from './commands/serve.ts';
+import { registerFetchCommand } from './commands/fetch.ts';
 
 /** Exit statuses. */
 export const ExitCode = { ok: 0, rejected: 1, badInput: 2, internal: 70 } as const;
@@ -43,6 +45,8 @@ function buildProgram(io: Io, state: { code: number }): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    // The program's own options (--version, --help) only before a command, so that `fetch --version N` is fetch's.
+    .enablePositionalOptions()
     .exitOverride();
 
   program
@@ -77,6 +81,8 @@ function buildProgram(io: Io, state: { code: number }): Command {
   registerVerifyCommand(program, io, setExit);
   registerBpf2cCommand(program, io, setExit, verifierWiring);
   registerBuildCommand(program, io, setExit, verifierWiring);
+  registerServeCommand(program, io, setExit);
+  registerFetchCommand(program, io, setExit);
   return program;
 }
 

@@ -1,0 +1,31 @@
+/**
+ * The media types of the artifacts a build stores, served as each blob's Content-Type. The signature's and the
+ * build record's are the ones their own formats define (src/sign/signature-file.ts, build-record.ts); they are
+ * spelled out here so that the store layer does not load the sign layer, and a test holds them equal.
+ *
+ * @module
+ */
+import { BUILD_RECORD_MEDIA_TYPE } from './build-record.ts';
+
+/** The artifact kinds of a build and their media types. */
+export const MediaType = {
+  /** The ELF object as uploaded (relocatable ELF: freedesktop's `application/x-object`). */
+  elf: 'application/x-object',
+  /** bpf2c's C file. */
+  generatedC: 'text/x-c; charset=utf-8',
+  /** The native image (a shared object: freedesktop's `application/x-sharedlib`). */
+  image: 'application/x-sharedlib',
+  /** `IMAGE.sig`: the DSSE envelope with the in-toto statement and the certificate chain. */
+  signature: 'application/vnd.bpfship.signature.v1+json',
+  /** `IMAGE.build.json`. */
+  buildRecord: BUILD_RECORD_MEDIA_TYPE,
+} as const;
+
+/** A {@link MediaType} value. */
+export type MediaType = (typeof MediaType)[keyof typeof MediaType];
+
+/** The artifact kinds of a build, in the order the API lists them. */
+export const ARTIFACT_KINDS = ['elf', 'generatedC', 'image', 'signature', 'buildRecord'] as const;
+
+/** One of {@link ARTIFACT_KINDS}. */
+export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
