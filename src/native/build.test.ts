@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PROGRAMS_OBJ } from '../internal/test-files.ts';
 import { buildNative, cFileName, compileC, CompileError, CompilerNotFoundError, findCompiler, optimizationFlags } from './index.ts';
 
@@ -39,6 +39,15 @@ describe('compiling generated C', () => {
     assert.deepEqual(optimizationFlags('Os'), ['-Os']);
     const built = compileC('int f(int n) { int s = 0; for (int i = 0; i < n; i++) s += i % 7; return s; }', { fileName: 'loop.c' });
     assert.ok(built.flags.includes('-funroll-loops'), built.flags.join(' '));
+  });
+
+  it('stops a compiler that runs past its time limit', () => {
+    const cc = join(mkdtempSync(join(tmpdir(), 'bpfship-slow-cc-')), 'slow-cc');
+    writeFileSync(cc, '#!/bin/sh\ncase "$1" in --version) echo "gcc (fake) 1.0";; -dumpmachine) echo x86_64-linux-gnu;; *) exec sleep 30;; esac\n', { mode: 0o755 });
+    const t0 = performance.now();
+    assert.throws(() => compileC('int x;', { cc, fileName: 'slow.c', timeoutMs: 300 }), (e: unknown) => e instanceof CompileError && /within 300 ms and was stopped/.test(e.message));
+    assert.ok(performance.now() - t0 < 10_000);
+    rmSync(dirname(cc), { recursive: true, force: true });
   });
 
   it('reports the compiler diagnostics of broken C', () => {

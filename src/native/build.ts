@@ -24,6 +24,8 @@ export interface NativeBuildOptions {
   readonly cc?: string;
   readonly optimization?: OptimizationLevel;
   readonly extraFlags?: readonly string[];
+  /** Kill the C compiler after this many milliseconds (see CompileOptions.timeoutMs). */
+  readonly compileTimeoutMs?: number;
   /** The cache root, or false for no cache. Default: {@link defaultCacheRoot}. */
   readonly cache?: string | false;
 }
@@ -136,6 +138,7 @@ export function buildNative(elf: Uint8Array, options: NativeBuildOptions): Nativ
     ...(options.cc !== undefined ? { cc: options.cc } : {}),
     ...(options.optimization !== undefined ? { optimization: options.optimization } : {}),
     ...(options.extraFlags !== undefined ? { extraFlags: options.extraFlags } : {}),
+    ...(options.compileTimeoutMs !== undefined ? { timeoutMs: options.compileTimeoutMs } : {}),
   });
   const soSha256 = sha(compiled.so);
   if (root !== undefined) {

@@ -35,6 +35,8 @@ export interface CompileOptions {
   readonly fileName?: string;
   /** Extra compiler flags, appended (they become part of the cache key). */
   readonly extraFlags?: readonly string[];
+  /** Kill the compiler (SIGKILL) after this many milliseconds; default 300,000. */
+  readonly timeoutMs?: number;
 }
 
 /** A compiled image. */
@@ -109,6 +111,8 @@ export function compileC(c: string, options: CompileOptions = {}): CompileResult
   const compiler = findCompiler(options.cc);
   const fileName = options.fileName ?? 'image.bpf2c.c';
   if (!/^[A-Za-z0-9_.+-]+$/.test(fileName)) throw new CompileError(`the C file name '${fileName}' must be a plain file name`, '');
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new RangeError(`timeoutMs must be a positive integer, not ${timeoutMs}`);
   const seed = createHash('sha256').update(c).digest('hex').slice(0, 16);
   const dir = mkdtempSync(join(tmpdir(), 'bpfship-build-'));
   const flags = [...reproducibleFlags(compiler, options, seed), `-ffile-prefix-map=${dir}=.`, '-I.', '-o', 'image.so', fileName];
@@ -122,8 +126,13 @@ export function compileC(c: string, options: CompileOptions = {}): CompileResult
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, SOURCE_DATE_EPOCH: '0', LC_ALL: 'C', TZ: 'UTC' },
         maxBuffer: 64 << 20,
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
       });
     } catch (e) {
+      if ((e as { signal?: unknown }).signal === 'SIGKILL' && performance.now() - started >= timeoutMs) {
+        throw new CompileError(`${compiler.command} did not finish compiling ${fileName} within ${timeoutMs} ms and was stopped`, '');
+      }
       const stderr = String((e as { stderr?: unknown }).stderr ?? (e as Error).message);
       throw new CompileError(`${compiler.command} failed on the generated C (${fileName}):\n${stderr.split('\n').slice(0, 20).join('\n')}`, stderr);
     }

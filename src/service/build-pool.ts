@@ -25,7 +25,7 @@ export interface BuildPoolOptions {
   readonly mode?: 'worker' | 'in-process';
   /**
    * A build still running after this long is abandoned (its worker is stopped) and fails with BUILD_TIMEOUT;
-   * default 300 s. Worker mode only. A compiler the worker started finishes on its own; its output is discarded.
+   * default 300 s. Worker mode only. A compiler the worker started is killed by src/native's own 300 s limit; its output is discarded.
    */
   readonly timeoutMs?: number;
 }
