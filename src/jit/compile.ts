@@ -60,6 +60,20 @@ export const JitFault = {
 /** One of the {@link JitFault} values. */
 export type JitFault = (typeof JitFault)[keyof typeof JitFault];
 
+const FAULT_WORDS: Record<number, string> = {
+  [JitFault.MEMORY]: 'a load or store outside the memory window the run gave the program',
+  [JitFault.CALL_DEPTH]: 'a call beyond the 8 call frames allowed',
+  [JitFault.BAD_CALL]: 'callx on a value that is neither a function of the program nor a helper number',
+  [JitFault.BAD_TARGET]: 'control reached a slot that holds no instruction',
+  [JitFault.FUEL]: 'the run used up its fuel (back edges): an endless loop?',
+  [JitFault.UNSUPPORTED]: 'an instruction the JIT does not support (a legacy packet load outside the runtime)',
+};
+
+/** What a fault `kind` (of `env.fault`) means, for messages. */
+export function describeJitFault(kind: number): string {
+  return FAULT_WORDS[kind] ?? `fault ${kind}`;
+}
+
 /** Bytes of one frame in the frame area: r6-r9, then the return slot (u32), padded. */
 export const JIT_FRAME_RECORD = 40;
 /** Where, in the frame area, the depth of the frame calling a helper that calls back is stored (an i32). */

@@ -10,7 +10,7 @@ import type { Instruction } from '../asm/index.ts';
 import { BpfshipError } from '../internal/errors.ts';
 import { CONFORMANCE_UNWIND_HELPER, ConformanceHost, DEFAULT_INSTRUCTION_LIMIT, STACK_SIZE, prepareConformanceProgram, type PreparedProgram } from '../interp/index.ts';
 import { wasm, type WasmModule } from './wasm-api.ts';
-import { JIT_FRAME_AREA, JitFault, compileProgram, type JitRunFunction } from './compile.ts';
+import { JIT_FRAME_AREA, compileProgram, describeJitFault, type JitRunFunction } from './compile.ts';
 
 /** The shape of the CLI's `ConformanceExecutor` (src/cli/commands/conformance.ts), without importing the CLI. */
 export interface JitConformanceExecutor {
@@ -27,15 +27,6 @@ class Unwind {
     this.r0 = r0;
   }
 }
-
-const FAULT_WORDS: Record<number, string> = {
-  [JitFault.MEMORY]: 'a load or store outside the memory the program may use',
-  [JitFault.CALL_DEPTH]: 'a call beyond the 8 call frames allowed',
-  [JitFault.BAD_CALL]: 'callx on a value that is neither a function of the program nor a helper number',
-  [JitFault.BAD_TARGET]: 'control reached a slot that holds no instruction',
-  [JitFault.FUEL]: 'the run used up its fuel (back edges): an endless loop?',
-  [JitFault.UNSUPPORTED]: 'an instruction the JIT does not support (legacy packet load)',
-};
 
 /** Compiles a prepared program to a WebAssembly.Module. */
 export function compileToModule(prog: PreparedProgram): WasmModule {
@@ -72,7 +63,7 @@ export function runJitConformance(prog: PreparedProgram, module: WasmModule, mem
         return a1;
       },
       fault(kind: number, slot: number): never {
-        throw new BpfshipError('JIT_FAULT', `program '${prog.name}' faulted at instruction ${slot}: ${FAULT_WORDS[kind] ?? `fault ${kind}`}`, { ...where, insn: slot });
+        throw new BpfshipError('JIT_FAULT', `program '${prog.name}' faulted at instruction ${slot}: ${describeJitFault(kind)}`, { ...where, insn: slot });
       },
       tail_call(): never {
         throw new BpfshipError('JIT_FAULT', `program '${prog.name}': tail calls do not exist in a conformance run`, where);

@@ -17,7 +17,7 @@
  */
 
 import { CODE_ADDRESS_TAG, ExecutionError, FaultKind, MAX_CALL_FRAMES, type PreparedProgram, STACK_FRAME_SIZE } from '../interp/index.ts';
-import { compileProgram, JIT_CALLBACK_DEPTH_OFFSET, JIT_FRAME_AREA, JitFault, type JitRunFunction, type JitRuntimeBinding, wasm, type WasmModule } from '../jit/index.ts';
+import { compileProgram, describeJitFault, JIT_CALLBACK_DEPTH_OFFSET, JIT_FRAME_AREA, JitFault, type JitRunFunction, type JitRuntimeBinding, wasm, type WasmModule } from '../jit/index.ts';
 import { type CoreWasm, RunCtxLayout } from './core-wasm.ts';
 
 /** The part of the runtime a JIT'd program needs: the core, and the programs tail calls may enter. */
@@ -49,15 +49,6 @@ const FAULT_KIND: Record<number, FaultKind> = {
   [JitFault.BAD_TARGET]: FaultKind.BAD_CALL,
   [JitFault.FUEL]: FaultKind.INSTRUCTION_LIMIT,
   [JitFault.UNSUPPORTED]: FaultKind.MEMORY,
-};
-
-const FAULT_WORDS: Record<number, string> = {
-  [JitFault.MEMORY]: 'an address of 4 GiB or more',
-  [JitFault.CALL_DEPTH]: 'a call beyond the 8 call frames allowed',
-  [JitFault.BAD_CALL]: 'callx on a value that is neither a function of the program nor a helper number',
-  [JitFault.BAD_TARGET]: 'control reached a slot that holds no instruction',
-  [JitFault.FUEL]: 'the run used up its budget of back edges',
-  [JitFault.UNSUPPORTED]: 'an instruction the JIT does not support',
 };
 
 /** How the generated code finds the core's helpers and run-context fields. */
@@ -104,7 +95,7 @@ export class JitProgram {
           return fn(r1, r2, r3, r4, r5, runCtx);
         },
         fault: (kind: number, slot: number): never => {
-          throw this.fault(FAULT_KIND[kind] ?? FaultKind.MEMORY, slot, FAULT_WORDS[kind] ?? `fault ${kind}`);
+          throw this.fault(FAULT_KIND[kind] ?? FaultKind.MEMORY, slot, kind === JitFault.MEMORY ? 'an address of 4 GiB or more' : describeJitFault(kind));
         },
         tail_call: (r1: bigint, r10: bigint, depth: number, runCtx: number, frames: number): bigint => this.tailCall(r1, r10, depth, runCtx, frames),
       },
