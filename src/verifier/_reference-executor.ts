@@ -1,8 +1,9 @@
 /**
  * A small bounds-checking executor for the soundness check (`soundness.ts`): runs a generated XDP program on a
  * concrete input, with every memory access checked against the regions that exist (the context, the packet, the
- * stack, map values handed out by lookups) and every stack read checked against the bytes written. It implements
- * exactly what the generator emits plus the common instructions; the project's interpreter is the other executor.
+ * stack, map values handed out by lookups) and every stack read checked against the bytes written (in its frame's
+ * lifetime: a new frame starts with nothing written). It implements exactly what the generator emits (bpf_loop
+ * and its callbacks included) plus the common instructions; the project's interpreter is the other executor.
  *
  * Addresses are below 2^32 so that `ctx->data` (a 32-bit field) holds the packet address as the kernel's rewrite
  * of context loads would give it.
@@ -31,6 +32,13 @@ const STACK_FRAME = 512;
 const MAP_PTR_BASE = 0x7000;
 const VALUE_BASE = 0x100000;
 
+/** Function addresses (`lddw rX, func`) are this plus the function's slot. */
+const FUNC_BASE = 0x8000;
+/** Frames at most, the program's own included (as the verifier allows). */
+const MAX_FRAMES = 8;
+/** Linux's BPF_MAX_LOOPS. */
+const MAX_LOOPS = 1 << 23;
+
 /** Runs a program once; see the module comment. */
 function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): ExecutionOutcome {
   const regions: Region[] = [];
@@ -42,20 +50,18 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
   dv.setUint32(4, PACKET_BASE + packet.length, true);
   dv.setUint32(8, PACKET_BASE, true);
   regions.push({ name: 'ctx', base: CTX_BASE, bytes: ctx, init: undefined, readOnly: true });
-  const stack = new Uint8Array(STACK_FRAME * 8);
-  const stackInit = new Uint8Array(STACK_FRAME * 8);
+  const stack = new Uint8Array(STACK_FRAME * MAX_FRAMES);
+  const stackInit = new Uint8Array(STACK_FRAME * MAX_FRAMES);
   regions.push({ name: 'stack', base: STACK_BASE, bytes: stack, init: stackInit, readOnly: false });
   const values = new Map<string, number>();
   let nextValue = VALUE_BASE;
 
   const bySlot = new Map<number, Instruction>();
   for (const ins of p.instructions) bySlot.set(ins.slot, ins);
-  const regs: bigint[] = new Array<bigint>(11).fill(0n);
-  regs[1] = BigInt(CTX_BASE);
-  regs[10] = BigInt(STACK_BASE + STACK_FRAME * 8);
-  const frames: { ret: number; saved: bigint[] }[] = [];
-  let pc = 0;
+  let steps = 0;
   let calls = 0;
+  /** Where the last fault happened (a callback's fault is reported at its own instruction). */
+  let pc = 0;
 
   const find = (addr: bigint, size: number): Region | undefined => {
     for (const r of regions) {
@@ -65,118 +71,139 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
     return undefined;
   };
   const fault = (message: string): ExecutionOutcome => ({ kind: 'fault', slot: pc, message });
+  /** A new frame's stack holds nothing written yet (whatever an earlier frame left there). */
+  const freshFrame = (top: bigint): void => {
+    const lo = Number(top) - STACK_FRAME - STACK_BASE;
+    stackInit.fill(0, lo, lo + STACK_FRAME);
+  };
 
-  for (let step = 0; step < maxSteps; step++) {
-    const ins = bySlot.get(pc);
-    if (ins === undefined) return fault(`no instruction at slot ${pc}`);
-    const cls = ins.opcode & 0x07;
-    switch (cls) {
-      case InstructionClass.ALU:
-      case InstructionClass.ALU64: {
-        const is64 = cls === InstructionClass.ALU64;
-        const op = ins.opcode & 0xf0;
-        const x = (ins.opcode & 0x08) !== 0;
-        let src: bigint;
-        let offset = ins.offset;
-        if (op === 0xd0) {
-          src = BigInt(ins.imm);
-          offset = is64 || x ? 1 : 0;
-        } else {
-          src = x ? (regs[ins.src] as bigint) : BigInt.asUintN(64, BigInt(ins.imm));
-        }
-        regs[ins.dst] = evalAlu(op, is64, offset, regs[ins.dst] as bigint, src);
-        pc += 1;
-        break;
-      }
-      case InstructionClass.LD: {
-        if (ins.opcode !== Opcode.LDDW) return { kind: 'unsupported', message: 'legacy packet loads' };
-        const imm64 = ins.imm64 ?? BigInt(ins.imm);
-        if (ins.src === LoadImm64Source.IMM64) regs[ins.dst] = BigInt.asUintN(64, imm64);
-        else if (ins.src === LoadImm64Source.MAP_IDX) regs[ins.dst] = BigInt(MAP_PTR_BASE + ins.imm);
-        else return { kind: 'unsupported', message: `lddw src ${ins.src}` };
-        pc += 2;
-        break;
-      }
-      case InstructionClass.LDX:
-      case InstructionClass.ST:
-      case InstructionClass.STX: {
-        const size = sizeInBytes(ins.opcode & 0x18);
-        const load = cls === InstructionClass.LDX;
-        const base = load ? ins.src : ins.dst;
-        const addr = BigInt.asUintN(64, (regs[base] as bigint) + BigInt(ins.offset));
-        const region = find(addr, size);
-        if (region === undefined) return fault(`${load ? 'load' : 'store'} of ${size} bytes at 0x${addr.toString(16)} (r${base}${ins.offset >= 0 ? '+' : ''}${ins.offset}) is outside every region`);
-        const at = Number(addr) - region.base;
-        if (load) {
-          if (region.init !== undefined) for (let i = 0; i < size; i++) if (region.init[at + i] === 0) return fault(`read of stack byte ${at + i - region.bytes.length} never written`);
-          let v = 0n;
-          for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(region.bytes[at + i] as number);
-          if ((ins.opcode & 0xe0) === Mode.MEMSX) v = BigInt.asUintN(64, BigInt.asIntN(size * 8, v));
-          regs[ins.dst] = v;
-        } else {
-          if (region.readOnly) return fault(`store into read-only ${region.name}`);
-          const isAtomic = cls === InstructionClass.STX && (ins.opcode & 0xe0) === Mode.ATOMIC;
-          let old = 0n;
-          for (let i = size - 1; i >= 0; i--) old = (old << 8n) | BigInt(region.bytes[at + i] as number);
-          let v = cls === InstructionClass.ST ? BigInt.asUintN(64, BigInt(ins.imm)) : (regs[ins.src] as bigint);
-          if (isAtomic) {
-            const aop = ins.imm & 0xf0;
-            if (ins.imm === AtomicOp.XCHG) regs[ins.src] = old;
-            else if (ins.imm === AtomicOp.CMPXCHG) {
-              v = old === BigInt.asUintN(size * 8, regs[0] as bigint) ? v : old;
-              regs[0] = old;
-            } else {
-              v = evalAlu(aop === 0 ? 0x00 : aop, true, 0, old, v);
-              if ((ins.imm & AtomicOp.FETCH) !== 0) regs[ins.src] = old;
-            }
+  const initial: bigint[] = new Array<bigint>(11).fill(0n);
+  initial[1] = BigInt(CTX_BASE);
+  initial[10] = BigInt(STACK_BASE + STACK_FRAME * MAX_FRAMES);
+  return run(0, initial, 1);
+
+  /** Runs the function at `entry` with `regs` until it returns; `depth` counts the frames below and its own. */
+  function run(entry: number, regs: bigint[], depth: number): ExecutionOutcome {
+    const frames: { ret: number; saved: bigint[] }[] = [];
+    pc = entry;
+    while (steps++ < maxSteps) {
+      const ins = bySlot.get(pc);
+      if (ins === undefined) return fault(`no instruction at slot ${pc}`);
+      const cls = ins.opcode & 0x07;
+      switch (cls) {
+        case InstructionClass.ALU:
+        case InstructionClass.ALU64: {
+          const is64 = cls === InstructionClass.ALU64;
+          const op = ins.opcode & 0xf0;
+          const x = (ins.opcode & 0x08) !== 0;
+          let src: bigint;
+          let offset = ins.offset;
+          if (op === 0xd0) {
+            src = BigInt(ins.imm);
+            offset = is64 || x ? 1 : 0;
+          } else {
+            src = x ? (regs[ins.src] as bigint) : BigInt.asUintN(64, BigInt(ins.imm));
           }
-          for (let i = 0; i < size; i++) {
-            region.bytes[at + i] = Number((v >> BigInt(8 * i)) & 0xffn);
-            if (region.init !== undefined) region.init[at + i] = 1;
-          }
-        }
-        pc += 1;
-        break;
-      }
-      default: {
-        const op = ins.opcode & 0xf0;
-        if (ins.opcode === Opcode.JA) {
-          pc += 1 + ins.offset;
-          break;
-        }
-        if (op === JumpOp.EXIT) {
-          const f = frames.pop();
-          if (f === undefined) return { kind: 'ok', r0: regs[0] as bigint };
-          for (let r = 6; r <= 10; r++) regs[r] = f.saved[r] as bigint;
-          pc = f.ret;
-          break;
-        }
-        if (op === JumpOp.CALL) {
-          if (ins.src === CallSource.LOCAL) {
-            if (frames.length >= 7) return fault('call stack too deep');
-            frames.push({ ret: pc + 1, saved: regs.slice() });
-            regs[10] = (regs[10] as bigint) - BigInt(STACK_FRAME);
-            pc += 1 + ins.imm;
-            break;
-          }
-          calls++;
-          const r = helper(ins.imm);
-          if (typeof r === 'string') return fault(r);
-          if (r === undefined) return { kind: 'unsupported', message: `helper ${ins.imm}` };
-          regs[0] = r;
+          regs[ins.dst] = evalAlu(op, is64, offset, regs[ins.dst] as bigint, src);
           pc += 1;
           break;
         }
-        const is32 = cls === InstructionClass.JMP32;
-        const x = (ins.opcode & 0x08) !== 0;
-        const b = x ? (regs[ins.src] as bigint) : BigInt.asUintN(64, BigInt(ins.imm));
-        pc += evalCondition(op, is32, regs[ins.dst] as bigint, b) ? 1 + ins.offset : 1;
+        case InstructionClass.LD: {
+          if (ins.opcode !== Opcode.LDDW) return { kind: 'unsupported', message: 'legacy packet loads' };
+          const imm64 = ins.imm64 ?? BigInt(ins.imm);
+          if (ins.src === LoadImm64Source.IMM64) regs[ins.dst] = BigInt.asUintN(64, imm64);
+          else if (ins.src === LoadImm64Source.MAP_IDX) regs[ins.dst] = BigInt(MAP_PTR_BASE + ins.imm);
+          else if (ins.src === LoadImm64Source.CODE_ADDR) regs[ins.dst] = BigInt(FUNC_BASE + pc + 1 + ins.imm);
+          else return { kind: 'unsupported', message: `lddw src ${ins.src}` };
+          pc += 2;
+          break;
+        }
+        case InstructionClass.LDX:
+        case InstructionClass.ST:
+        case InstructionClass.STX: {
+          const size = sizeInBytes(ins.opcode & 0x18);
+          const load = cls === InstructionClass.LDX;
+          const base = load ? ins.src : ins.dst;
+          const addr = BigInt.asUintN(64, (regs[base] as bigint) + BigInt(ins.offset));
+          const region = find(addr, size);
+          if (region === undefined) return fault(`${load ? 'load' : 'store'} of ${size} bytes at 0x${addr.toString(16)} (r${base}${ins.offset >= 0 ? '+' : ''}${ins.offset}) is outside every region`);
+          const at = Number(addr) - region.base;
+          if (load) {
+            if (region.init !== undefined) for (let i = 0; i < size; i++) if (region.init[at + i] === 0) return fault(`read of stack byte ${at + i - region.bytes.length} never written`);
+            let v = 0n;
+            for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(region.bytes[at + i] as number);
+            if ((ins.opcode & 0xe0) === Mode.MEMSX) v = BigInt.asUintN(64, BigInt.asIntN(size * 8, v));
+            regs[ins.dst] = v;
+          } else {
+            if (region.readOnly) return fault(`store into read-only ${region.name}`);
+            const isAtomic = cls === InstructionClass.STX && (ins.opcode & 0xe0) === Mode.ATOMIC;
+            let old = 0n;
+            for (let i = size - 1; i >= 0; i--) old = (old << 8n) | BigInt(region.bytes[at + i] as number);
+            let v = cls === InstructionClass.ST ? BigInt.asUintN(64, BigInt(ins.imm)) : (regs[ins.src] as bigint);
+            if (isAtomic) {
+              const aop = ins.imm & 0xf0;
+              if (ins.imm === AtomicOp.XCHG) regs[ins.src] = old;
+              else if (ins.imm === AtomicOp.CMPXCHG) {
+                v = old === BigInt.asUintN(size * 8, regs[0] as bigint) ? v : old;
+                regs[0] = old;
+              } else {
+                v = evalAlu(aop === 0 ? 0x00 : aop, true, 0, old, v);
+                if ((ins.imm & AtomicOp.FETCH) !== 0) regs[ins.src] = old;
+              }
+            }
+            for (let i = 0; i < size; i++) {
+              region.bytes[at + i] = Number((v >> BigInt(8 * i)) & 0xffn);
+              if (region.init !== undefined) region.init[at + i] = 1;
+            }
+          }
+          pc += 1;
+          break;
+        }
+        default: {
+          const op = ins.opcode & 0xf0;
+          if (ins.opcode === Opcode.JA) {
+            pc += 1 + ins.offset;
+            break;
+          }
+          if (op === JumpOp.EXIT) {
+            const f = frames.pop();
+            if (f === undefined) return { kind: 'ok', r0: regs[0] as bigint };
+            for (let r = 6; r <= 10; r++) regs[r] = f.saved[r] as bigint;
+            pc = f.ret;
+            break;
+          }
+          if (op === JumpOp.CALL) {
+            if (ins.src === CallSource.LOCAL) {
+              if (depth + frames.length >= MAX_FRAMES) return fault('call stack too deep');
+              frames.push({ ret: pc + 1, saved: regs.slice() });
+              regs[10] = (regs[10] as bigint) - BigInt(STACK_FRAME);
+              freshFrame(regs[10] as bigint);
+              pc += 1 + ins.imm;
+              break;
+            }
+            calls++;
+            const here = pc;
+            const r = helper(ins.imm, regs, depth + frames.length);
+            pc = here;
+            if (typeof r === 'string') return fault(r);
+            if (r === undefined) return { kind: 'unsupported', message: `helper ${ins.imm}` };
+            if (typeof r !== 'bigint') return r;
+            regs[0] = r;
+            pc += 1;
+            break;
+          }
+          const is32 = cls === InstructionClass.JMP32;
+          const x = (ins.opcode & 0x08) !== 0;
+          const b = x ? (regs[ins.src] as bigint) : BigInt.asUintN(64, BigInt(ins.imm));
+          pc += evalCondition(op, is32, regs[ins.dst] as bigint, b) ? 1 + ins.offset : 1;
+        }
       }
     }
+    return { kind: 'limit' };
   }
-  return { kind: 'limit' };
 
-  function helper(id: number): bigint | string | undefined {
+  /** A helper's result, a fault message, undefined when not implemented, or a callback's own outcome. */
+  function helper(id: number, regs: readonly bigint[], depth: number): bigint | string | undefined | ExecutionOutcome {
     switch (id) {
       case 1: {
         const m = Number(regs[1] as bigint) - MAP_PTR_BASE;
@@ -205,6 +232,26 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
       case 8: {
         const v = input.helperResult(id, calls);
         return id === 5 ? v : v & 0xffffffffn;
+      }
+      case 181: {
+        // bpf_loop: the callback gets (index, ctx) in a new frame until it returns non-zero.
+        const nr = Number((regs[1] as bigint) & 0xffffffffn);
+        const fn = Number(regs[2] as bigint) - FUNC_BASE;
+        if ((regs[4] as bigint) !== 0n) return BigInt.asUintN(64, -22n);
+        if (nr > MAX_LOOPS) return BigInt.asUintN(64, -7n);
+        if (!bySlot.has(fn)) return `bpf_loop's callback 0x${(regs[2] as bigint).toString(16)} is not a function`;
+        if (depth >= MAX_FRAMES) return 'call stack too deep';
+        for (let i = 0; i < nr; i++) {
+          const callee: bigint[] = new Array<bigint>(11).fill(0n);
+          callee[1] = BigInt(i);
+          callee[2] = regs[3] as bigint;
+          callee[10] = (regs[10] as bigint) - BigInt(STACK_FRAME);
+          freshFrame(callee[10]);
+          const out = run(fn, callee, depth + 1);
+          if (out.kind !== 'ok') return out;
+          if (out.r0 !== 0n) return BigInt(i + 1);
+        }
+        return BigInt(nr);
       }
       default:
         return undefined;

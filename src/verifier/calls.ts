@@ -13,6 +13,13 @@ import {
   MapType as MapTypeImport,
   mapTypeName as mapTypeNameImport,
 } from '../spec/index.ts';
+import {
+  type CallbackEntry,
+  checkCallbackExit as checkCallbackExitImport,
+  enterCallback as enterCallbackImport,
+  inCallback as inCallbackImport,
+  leaveCallbackCall as leaveCallbackCallImport,
+} from './callbacks.ts';
 import type { Env } from './env.ts';
 import {
   mapHelperCompatible as mapHelperCompatibleImport,
@@ -63,6 +70,10 @@ import {
 } from './state.ts';
 
 // Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
+const checkCallbackExit = checkCallbackExitImport;
+const enterCallback = enterCallbackImport;
+const inCallback = inCallbackImport;
+const leaveCallbackCall = leaveCallbackCallImport;
 const MapType = MapTypeImport;
 const mapTypeName = mapTypeNameImport;
 const mapHelperCompatible = mapHelperCompatibleImport;
@@ -173,8 +184,11 @@ function invalidate(env: Env, match: (r: Reg) => boolean, origin: Origin): void 
   }
 }
 
-/** Checks a call to a helper function and sets r0. */
-export function checkHelperCall(env: Env, ins: Instruction): void {
+/**
+ * Checks a call to a helper function and sets r0. For a helper that calls back into the program, returns the state
+ * entering the callback (a path to explore besides this one, on which the helper has returned).
+ */
+export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | undefined {
   const id = ins.imm;
   const proto = env.ptype.helper?.(id) ?? env.platform.helper(id);
   const name = helperName(proto, id);
@@ -191,6 +205,7 @@ export function checkHelperCall(env: Env, ins: Instruction): void {
   let allocSize = 0;
   let releaseRef = 0;
   let castRef = 0;
+  let callback: { regno: number; reg: Reg } | undefined;
   for (let i = 0; i < proto.args.length; i++) {
     const arg = proto.args[i] as HelperArg;
     const regno = i + 1;
@@ -333,17 +348,24 @@ export function checkHelperCall(env: Env, ins: Instruction): void {
         break;
       }
       case ArgKind.FUNC:
+        // Checked with the other arguments in hand (the map, the context, the flags), below.
+        callback = { regno, reg: r };
+        break;
       case ArgKind.UNSUPPORTED:
-        env.fail('unsupported', `${name} takes ${arg.kind === ArgKind.FUNC ? 'a callback' : 'an argument of a kind'}, which this verifier does not support yet`, [regno]);
+        env.fail('unsupported', `${name} takes an argument of a kind, which this verifier does not support yet`, [regno]);
     }
   }
 
   // Program-wide rules for particular helpers.
   if (id === 12) {
+    const cb = inCallback(env.cur);
+    if (cb !== undefined) env.fail('helper-not-allowed', `bpf_tail_call cannot be used in a callback (this one is called by ${cb.callback?.helper ?? 'a helper'} at ${env.where(cb.callsite)})`, []);
     if (env.cur.refs.length > 0) env.fail('unreleased-reference', `bpf_tail_call would leave the reference acquired ${refText(env, env.cur.refs[0] as Reference)} unreleased`, []);
     if (env.cur.lockId !== 0) env.fail('unreleased-reference', 'bpf_tail_call while holding a spin lock', []);
   }
 
+  // The callback's path starts from the state before the helper's effects on its caller's registers.
+  const entry = callback !== undefined ? enterCallback(env, proto.name, name, callback.regno, callback.reg, mapIndex) : undefined;
   const origin: Origin = { slot: env.slot, what: `returned by ${name}` };
   if (releaseRef !== 0) {
     const ref = env.cur.refs.find((x) => x.id === releaseRef);
@@ -359,6 +381,8 @@ export function checkHelperCall(env: Env, ins: Instruction): void {
   const clobber: Origin = { slot: env.slot, what: `clobbered by the call to ${name}` };
   for (let r = 1; r <= 5; r++) frame.regs[r] = { ...REG_NOT_INIT, origin: clobber };
   frame.regs[0] = helperResult(env, proto, mapIndex, allocSize, castRef, origin);
+  if (callback !== undefined) leaveCallbackCall(env);
+  return entry;
 }
 
 function refText(env: Env, ref: Reference): string {
@@ -483,20 +507,24 @@ export function enterLocalCall(env: Env, ins: Instruction): number {
   return target;
 }
 
-/** The result of an exit: the program ends, or a subprogram returns to `slot`. */
-export type ExitResult = { readonly done: true } | { readonly done: false; readonly slot: number };
+/**
+ * The result of an exit: the program ends, or a subprogram returns to `slot` (for a callback, the helper call that
+ * called it).
+ */
+export type ExitResult = { readonly done: true } | { readonly done: false; readonly slot: number; readonly callback: boolean };
 
 /** Checks `exit`. */
 export function checkExit(env: Env): ExitResult {
   const frame = env.frame();
   const r0 = frame.regs[0] as Reg;
+  if (frame.callback !== undefined) return { done: false, slot: checkCallbackExit(env), callback: true };
   if (env.cur.frames.length > 1) {
     // A subprogram may return nothing (Linux leaves the caller's r0 uninitialized then), but not its own stack.
     if (r0.type === RegType.STACK && r0.frame === frame.frameNo) env.fail('invalid-pointer', 'the function returns a pointer into its own stack frame, which is gone after it returns', [0]);
     env.cur.frames.pop();
     const caller = env.frame();
     caller.regs[0] = r0;
-    return { done: false, slot: frame.callsite + 1 };
+    return { done: false, slot: frame.callsite + 1, callback: false };
   }
   if (env.lenientExits.has(env.slot)) return { done: true };
   const ref = env.cur.refs[0];

@@ -48,10 +48,18 @@ export interface Cfg {
   readonly loopHead: Uint8Array;
   /** Registers read before written on some path from each slot, bit i for ri (r10 excluded). */
   readonly liveIn: Uint16Array;
+  /**
+   * Calls of helpers that take a callback (`bpf_loop`...): the callback returns to the call, which may call it
+   * again, so these are loop heads of a kind, where states are always remembered.
+   */
+  readonly callbackSite: Uint8Array;
 }
 
 /** How many arguments a helper reads (for liveness); 5 when unknown. */
 export type HelperArgCount = (helperId: number) => number;
+
+/** Whether a helper takes a callback (an ARG_PTR_TO_FUNC argument). */
+export type HelperTakesCallback = (helperId: number) => boolean;
 
 /**
  * Checks the structure of a linked program and computes its {@link Cfg}, or returns the problems found (the first
@@ -64,6 +72,7 @@ export function buildCfg(
   functions: readonly { name: string; start: number; slotCount: number }[],
   helperArgs: HelperArgCount = () => 5,
   externCalls: ReadonlySet<number> = new Set(),
+  takesCallback: HelperTakesCallback = () => false,
 ): Cfg | CfgProblem[] {
   const problems: CfgProblem[] = [];
   for (const e of validateInstructions(instructions)) {
@@ -159,7 +168,9 @@ export function buildCfg(
   }
   if (problems.length > 0) return problems;
 
-  // Prune points: conditional jumps, jump targets, and the instruction after a call into a subprogram.
+  // Prune points: conditional jumps, jump targets, the instruction after a call into a subprogram, and calls of
+  // helpers that call back.
+  const callbackSite = new Uint8Array(slotCount);
   for (let s = 0; s < slotCount; s++) {
     const ins = insns[s];
     if (ins === undefined) continue;
@@ -167,10 +178,14 @@ export function buildCfg(
     const t = jumpTargetOf(ins, s);
     if (t !== undefined) prunePoint[t] = 1;
     if (ins.opcode === Opcode.CALL && ins.src === CallSource.LOCAL && !externCalls.has(s) && s + 1 < slotCount) prunePoint[s + 1] = 1;
+    if (ins.opcode === Opcode.CALL && ins.src === CallSource.HELPER && takesCallback(ins.imm)) {
+      prunePoint[s] = 1;
+      callbackSite[s] = 1;
+    }
   }
 
   const liveIn = computeLiveness(insns, slotCount, helperArgs);
-  return { insns, functions: funcs, funcOf, prunePoint, loopHead, liveIn };
+  return { insns, functions: funcs, funcOf, prunePoint, loopHead, liveIn, callbackSite };
 }
 
 function isCondJump(ins: Instruction): boolean {

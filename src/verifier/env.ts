@@ -74,6 +74,8 @@ export class Env {
   slot = 0;
   /** Deepest stack use of each function, in bytes. */
   readonly stackDepth: number[];
+  /** Per function, the functions its helper calls called back (their frames stack on its own). */
+  readonly callbackCalls: Set<number>[];
   /** Facts about the instruction being checked, for the path's history (see `precision.ts`). */
   lastFill = 0;
   lastSpill = 0;
@@ -94,6 +96,7 @@ export class Env {
     this.ptype = ptype;
     this.gpl = gpl;
     this.stackDepth = new Array<number>(cfg.functions.length).fill(0);
+    this.callbackCalls = cfg.functions.map(() => new Set<number>());
   }
 
   /** The instruction at `slot`. */

@@ -2,8 +2,9 @@
  * A random generator of valid-looking programs for testing the verifier's soundness: packet parsing with bounds
  * checks (right, off by a few bytes, or missing), map lookups with and without NULL checks, indexed map value
  * accesses with bounded and unbounded indexes, stack spills and fills, arithmetic, forward branches and small
- * bounded loops. Some programs are safe and some are not; the verifier must accept only safe ones, which a
- * bounds-checking execution then confirms (see `soundness.ts`).
+ * bounded loops; with `callbacks`, bpf_loop calls whose callbacks count, use, check and clobber what the caller
+ * handed them through its stack. Some programs are safe and some are not; the verifier must accept only safe ones,
+ * which a bounds-checking execution then confirms (see `soundness.ts`).
  *
  * Programs are XDP programs over one hash map (key 4 bytes, value 16 bytes) and one array map (key 4, value 64),
  * written as LLVM-syntax text and assembled, so a failing case prints as readable assembly.
@@ -13,6 +14,7 @@
 
 import { assemble, type Instruction } from '../asm/index.ts';
 import { Random } from './_random.ts';
+import { withCallbacks } from './_test-program.ts';
 import type { VerifierMap } from './maps.ts';
 
 /** A generated program with everything needed to verify and run it. */
@@ -47,6 +49,8 @@ class Builder {
   mapValue: { checked: boolean; size: number } | undefined;
   /** Stack slots written (offsets). */
   readonly stack = new Set<number>();
+  /** The callbacks' bodies, laid out after the program. */
+  readonly callbacks: string[] = [];
 
   readonly r: Random;
 
@@ -236,16 +240,80 @@ const diamond: Snippet = (b) => {
   b.emit(`${join}:`);
 };
 
+/**
+ * A bpf_loop call. The context is the caller's stack at fp-64: a pointer slot (the map value in r8, or 0) and a
+ * counter at fp-56. The callback counts, uses the pointer (checked or not), clobbers it with its index, indexes a
+ * map value with the counter (bounded right, off by one, or not), and returns 0, 1, its index's low bit or (rarely)
+ * 2. The caller may reload the pointer into r8 afterwards and use it as before.
+ */
+const callback: Snippet = (b) => {
+  const k = b.callbacks.length;
+  const withPointer = b.mapValue !== undefined && b.r.chance(0.7);
+  b.emit(withPointer ? '*(u64 *)(r10 - 64) = r8' : '*(u64 *)(r10 - 64) = 0');
+  // The counter starts at 0, at some number the program computed, or (rarely) nowhere.
+  if (b.r.chance(0.6)) b.emit('*(u64 *)(r10 - 56) = 0');
+  else if (b.r.chance(0.85)) b.emit(`*(u64 *)(r10 - 56) = ${b.num()}`);
+  if (b.r.chance(0.25)) b.emit('call 7', 'r1 = r0', `r1 &= ${b.r.pick([3, 7, 15])}`);
+  else b.emit(`r1 = ${b.r.pick([0, 1, 2, 3, 5, 9])}`);
+  b.emit(`ld_pseudo r2, 4, @${k}`, 'r3 = r10', 'r3 += -64', 'r4 = 0', 'call 181');
+  b.clobber();
+  if (withPointer && b.r.chance(0.5)) b.emit('r8 = *(u64 *)(r10 - 64)');
+  if (b.r.chance(0.3)) {
+    const dst = b.r.pick(NUMS);
+    b.emit(`${dst} = *(u64 *)(r10 - 56)`);
+    b.init.add(dst);
+  }
+  const out = `Lcb${k}`;
+  const body = ['r6 = r2'];
+  const parts = 1 + b.r.int(3);
+  for (let i = 0; i < parts; i++) {
+    switch (b.r.int(6)) {
+      case 0:
+        body.push('r3 = *(u64 *)(r6 + 8)', 'r3 += 1', '*(u64 *)(r6 + 8) = r3');
+        break;
+      case 4:
+        // Iterations that differ: by index, or by the counter.
+        body.push(b.r.chance(0.5) ? `if r1 > ${b.r.int(4)} goto ${out}` : `r3 = *(u64 *)(r6 + 8)\nif r3 > ${b.r.pick([1, 3, 8, 62, 63, 64])} goto ${out}`);
+        break;
+      case 5:
+        body.push('r3 = *(u64 *)(r6 + 8)', `r3 ${b.r.pick(['&=', '+=', '*=', '|='])} ${b.r.pick([1, 2, 3, 7, 63])}`, '*(u64 *)(r6 + 8) = r3');
+        break;
+      case 1:
+        body.push('*(u64 *)(r6 + 0) = r1');
+        break;
+      case 2:
+        body.push('r3 = *(u64 *)(r6 + 0)');
+        if (b.r.chance(0.7)) body.push(`if r3 == 0 goto ${out}`);
+        body.push(`r4 = *(u8 *)(r3 + ${b.r.pick([0, 7, 15, 16, 63, 64])})`);
+        break;
+      default: {
+        body.push('r7 = r1', '*(u32 *)(r10 - 4) = 0', 'r2 = r10', 'r2 += -4', 'ld_pseudo r1, 5, 1', 'call 1', `if r0 == 0 goto ${out}`, 'r1 = r7');
+        body.push('r3 = *(u64 *)(r6 + 8)');
+        const bound = b.r.int(4);
+        if (bound === 0) body.push('r3 &= 63');
+        else if (bound === 1) body.push(`if r3 > 63 goto ${out}`);
+        else if (bound === 2) body.push(`if r3 > 64 goto ${out}`);
+        body.push('r0 += r3', '*(u8 *)(r0 + 0) = 1');
+        break;
+      }
+    }
+  }
+  body.push(b.r.pick(['r0 = 0', 'r0 = 0', 'r0 = 1', 'r0 = r1\nr0 &= 1', 'r0 = r1\nr0 &= 1', 'r0 = 2']), 'exit');
+  // The early return, when something jumps to it (unreachable code would make the program malformed).
+  if (body.some((l) => l.endsWith(`goto ${out}`))) body.push(`${out}:`, 'r0 = 0', 'exit');
+  b.callbacks.push(body.join('\n'));
+};
+
 const SNIPPETS: readonly [Snippet, number][] = [
   [diamond, 3],
   [arith, 4], [packetCheck, 1], [packetRead, 3], [packetWrite, 2], [lookup, 2], [mapAccess, 3], [indexed, 2],
   [spill, 3], [branch, 2], [loop, 1], [helperScalar, 1],
 ];
 
-function pickSnippet(r: Random): Snippet {
-  const total = SNIPPETS.reduce((s, [, w]) => s + w, 0);
+function pickSnippet(r: Random, snippets: readonly [Snippet, number][]): Snippet {
+  const total = snippets.reduce((s, [, w]) => s + w, 0);
   let x = r.int(total);
-  for (const [s, w] of SNIPPETS) {
+  for (const [s, w] of snippets) {
     if (x < w) return s;
     x -= w;
   }
@@ -261,15 +329,17 @@ function pickSnippet(r: Random): Snippet {
  * verifyLinked(testProgram(p.instructions), p.maps, { programType: p.programType, gpl: true });
  * ```
  */
-export function generateProgram(seed: number, length = 12): GeneratedProgram {
+export function generateProgram(seed: number, length = 12, options: { callbacks?: boolean } = {}): GeneratedProgram {
   const r = new Random(seed);
   const b = new Builder(r);
+  // Without callbacks, the snippets (and so every seed's program) are as they always were.
+  const snippets = options.callbacks === true ? [...SNIPPETS, [callback, 3] as [Snippet, number]] : SNIPPETS;
   b.emit('r9 = r1');
   const n = 3 + r.int(length);
-  for (let i = 0; i < n; i++) pickSnippet(r)(b);
+  for (let i = 0; i < n; i++) pickSnippet(r, snippets)(b);
   b.emit(`r0 = ${r.pick([0, 1, 2])}`, 'exit');
   // The shared early exit, when something jumps to it (unreachable code would make the program malformed).
   if (b.lines.some((l) => l.endsWith('goto Lexit'))) b.emit('Lexit:', 'r0 = 0', 'exit');
-  const text = b.lines.join('\n');
+  const text = b.callbacks.length > 0 ? withCallbacks(b.lines.join('\n'), ...b.callbacks) : b.lines.join('\n');
   return { seed, text, instructions: assemble(text), maps: GENERATED_MAPS, programType: 'xdp' };
 }

@@ -56,8 +56,15 @@ export interface HistoryNode {
   readonly link: readonly number[] | undefined;
   /** For a marker: the remembered state. */
   readonly target: MarkTarget | undefined;
-  /** The instruction entered a subprogram (a BPF-to-BPF call). */
+  /** The instruction entered a subprogram (a BPF-to-BPF call, or a helper's call of a callback). */
   readonly entered: boolean;
+  /**
+   * For a helper call that entered its callback: which caller register each of the callee's r0-r5 copies (0 for
+   * none: the callee's own values, such as bpf_loop's index).
+   */
+  readonly callbackArgs: readonly number[] | undefined;
+  /** For an exit: it returned from a callback to the helper call that called it (not to the next instruction). */
+  readonly callbackReturn: boolean;
   readonly prev: HistoryNode | undefined;
 }
 
@@ -123,8 +130,11 @@ export function markPrecise(insns: readonly (Instruction | undefined)[], history
   backtrack(insns, history, need);
 }
 
-/** Marks in the path everything `marks` says is precise (after pruning against a state with those marks). */
-export function propagateMarks(insns: readonly (Instruction | undefined)[], history: HistoryNode | undefined, marks: PreciseMarks): void {
+/**
+ * Marks in the path everything `marks` says is precise (after pruning against a state with those marks); returns
+ * whether any remembered state got a new mark.
+ */
+export function propagateMarks(insns: readonly (Instruction | undefined)[], history: HistoryNode | undefined, marks: PreciseMarks): boolean {
   const need = new Needed();
   marks.regs.forEach((m, f) => {
     for (let r = 0; r < 10; r++) if ((m & (1 << r)) !== 0) need.addReg(f, r);
@@ -132,21 +142,24 @@ export function propagateMarks(insns: readonly (Instruction | undefined)[], hist
   marks.stack.forEach((s, f) => {
     for (const k of s) need.addSlot(f, k);
   });
-  backtrack(insns, history, need);
+  return backtrack(insns, history, need);
 }
 
-function backtrack(insns: readonly (Instruction | undefined)[], history: HistoryNode | undefined, need: Needed): void {
+function backtrack(insns: readonly (Instruction | undefined)[], history: HistoryNode | undefined, need: Needed): boolean {
+  let changed = false;
   for (let n = history; n !== undefined && !need.empty(); n = n.prev) {
     if (n.slot < 0) {
-      markTarget(n.target as MarkTarget, need);
+      if (markTarget(n.target as MarkTarget, need)) changed = true;
       continue;
     }
     step(insns[n.slot] as Instruction, n, need);
   }
+  return changed;
 }
 
-/** Records the needed set in a remembered state; what it already had is traced no further. */
-function markTarget(t: MarkTarget, need: Needed): void {
+/** Records the needed set in a remembered state (returning whether it was new); what it had is traced no further. */
+function markTarget(t: MarkTarget, need: Needed): boolean {
+  let changed = false;
   const p = t.precise;
   for (let f = 0; f < need.regs.length; f++) {
     const m = need.regs[f] as number;
@@ -158,6 +171,7 @@ function markTarget(t: MarkTarget, need: Needed): void {
     const had = p.regs[f] as number;
     p.regs[f] = had | m;
     need.regs[f] = m & ~had;
+    if ((m & ~had) !== 0) changed = true;
   }
   for (let f = 0; f < need.stack.length; f++) {
     const s = need.stack[f] as Set<number>;
@@ -169,9 +183,13 @@ function markTarget(t: MarkTarget, need: Needed): void {
     const ps = p.stack[f] as Set<number>;
     for (const k of [...s]) {
       if (ps.has(k)) s.delete(k);
-      else ps.add(k);
+      else {
+        ps.add(k);
+        changed = true;
+      }
     }
   }
+  return changed;
 }
 
 /** Undoes one instruction: which registers and slots the needed ones came from (the kernel's `backtrack_insn`). */
@@ -225,6 +243,8 @@ function step(ins: Instruction, n: HistoryNode, need: Needed): void {
         return;
       }
       if (op === JumpOp.EXIT) {
+        // A callback's return gives the caller nothing: its registers are as they were at the helper call.
+        if (n.callbackReturn) return;
         // Backwards over a return: the caller's r0 is the callee's.
         if (f >= 1 && need.hasReg(f - 1, 0)) {
           need.delReg(f - 1, 0);
@@ -256,14 +276,16 @@ function step(ins: Instruction, n: HistoryNode, need: Needed): void {
   }
 }
 
-/** Backwards over a BPF-to-BPF call: the callee's r1-r5 are the caller's arguments. */
+/** Backwards over a BPF-to-BPF call (the callee's r1-r5 are the caller's arguments) or a callback's entry. */
 function enteredCall(n: HistoryNode, need: Needed): void {
   const caller = n.depth - 1;
   const callee = caller + 1;
+  const from = n.callbackArgs;
   for (let r = 1; r <= 5; r++) {
     if (need.hasReg(callee, r)) {
       need.delReg(callee, r);
-      need.addReg(caller, r);
+      const src = from === undefined ? r : (from[r] ?? 0);
+      if (src > 0) need.addReg(caller, src);
     }
   }
   // Nothing else of the callee frame existed before the call.
@@ -271,6 +293,7 @@ function enteredCall(n: HistoryNode, need: Needed): void {
     need.regs[callee] = 0;
     need.stack[callee]?.clear();
   }
-  // The caller's r0-r5 at the call are arguments or clobbered; r0 cannot be needed here.
-  need.delReg(caller, 0);
+  // The caller's r0-r5 at the call are arguments or clobbered; r0 cannot be needed here. (A callback's caller keeps
+  // its registers: the callback returns to the helper call, which reads them again.)
+  if (from === undefined) need.delReg(caller, 0);
 }

@@ -81,10 +81,10 @@ export function randomInput(seed: number): ConcreteInput {
 
 /**
  * Generates `count` programs from `firstSeed` on, verifies them, runs the accepted ones on `inputs` random inputs
- * each, and reports faults. With `runRejected`, rejected programs run too (to see the generator produce unsafe
- * programs the verifier rightly refused: `faultsInRejected`).
+ * each, and reports faults. With `callbacks`, the programs call bpf_loop too. With `runRejected`, rejected programs
+ * run too (to see the generator produce unsafe programs the verifier rightly refused: `faultsInRejected`).
  */
-export function checkSoundness(executor: SoundnessExecutor, options: { firstSeed?: number; count: number; inputs?: number; runRejected?: boolean; length?: number }): SoundnessReport {
+export function checkSoundness(executor: SoundnessExecutor, options: { firstSeed?: number; count: number; inputs?: number; runRejected?: boolean; length?: number; callbacks?: boolean }): SoundnessReport {
   const first = options.firstSeed ?? 1;
   const inputs = options.inputs ?? 8;
   let accepted = 0;
@@ -94,7 +94,7 @@ export function checkSoundness(executor: SoundnessExecutor, options: { firstSeed
   const violations: SoundnessViolation[] = [];
   const pruningInconsistencies: SoundnessReport['pruningInconsistencies'][number][] = [];
   for (let seed = first; seed < first + options.count; seed++) {
-    const p = generateProgram(seed, options.length);
+    const p = generateProgram(seed, options.length, { callbacks: options.callbacks === true });
     const linked = testProgram(p.instructions);
     const context = { programType: p.programType, gpl: true };
     const report = verifyLinked(linked, p.maps, context, { maxInsns: 200_000 });

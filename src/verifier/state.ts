@@ -52,6 +52,17 @@ export interface StackSlot {
 /** The empty slot. */
 export const SLOT_INVALID: StackSlot = { bytes: '????????', spill: undefined };
 
+/** What a frame running a callback needs at its exit: which helper called it and the values it may return. */
+export interface CallbackFrame {
+  /** The helper's name as C spells it (`bpf_loop`), for messages. */
+  readonly helper: string;
+  /** The values the callback may return (Linux's `callback_ret_range`). */
+  readonly retMin: bigint;
+  readonly retMax: bigint;
+  /** What the return values mean, for messages: "0 to go on, 1 to stop". */
+  readonly retMeaning: string;
+}
+
 /** One call frame. */
 export interface Frame {
   /** r0-r10. */
@@ -64,6 +75,19 @@ export interface Frame {
   readonly funcStart: number;
   /** 0 for the program's own frame. */
   readonly frameNo: number;
+  /**
+   * For a frame that runs a callback: its helper and contract. Its exit returns to the helper call (`callsite`),
+   * which may call it again, rather than to the next instruction.
+   */
+  readonly callback: CallbackFrame | undefined;
+  /**
+   * While this frame's helper call is calling a callback (in the states of the callback's iterations): a tag naming
+   * that one execution of the call, so that an iteration is compared with earlier iterations of the same call only
+   * (0 otherwise). See `callbacks.ts`.
+   */
+  loopTag: number;
+  /** Iterations of the callback simulated so far for this frame's helper call (Linux's `callback_depth`). */
+  loopDepth: number;
 }
 
 /** A reference the program holds and must release (a socket, a ring buffer record). */
@@ -85,15 +109,18 @@ export interface VerifierState {
 }
 
 /** A fresh frame with every register uninitialized. */
-export function newFrame(callsite: number, funcStart: number, frameNo: number): Frame {
+export function newFrame(callsite: number, funcStart: number, frameNo: number, callback?: CallbackFrame): Frame {
   const regs: Reg[] = new Array<Reg>(11).fill(REG_NOT_INIT);
-  return { regs, stack: [], callsite, funcStart, frameNo };
+  return { regs, stack: [], callsite, funcStart, frameNo, callback, loopTag: 0, loopDepth: 0 };
 }
 
 /** A copy whose frames, register arrays and stack arrays may be changed without affecting `s`. */
 export function cloneState(s: VerifierState): VerifierState {
   return {
-    frames: s.frames.map((f) => ({ regs: f.regs.slice(), stack: f.stack.slice(), callsite: f.callsite, funcStart: f.funcStart, frameNo: f.frameNo })),
+    frames: s.frames.map((f) => ({
+      regs: f.regs.slice(), stack: f.stack.slice(), callsite: f.callsite, funcStart: f.funcStart, frameNo: f.frameNo,
+      callback: f.callback, loopTag: f.loopTag, loopDepth: f.loopDepth,
+    })),
     refs: s.refs.slice(),
     lockId: s.lockId,
     lockSlot: s.lockSlot,
@@ -280,6 +307,9 @@ export function statesEqual(old: VerifierState, cur: VerifierState, live: readon
     const of = old.frames[f] as Frame;
     const cf = cur.frames[f] as Frame;
     if (of.callsite !== cf.callsite) return false;
+    // An old state with fewer bpf_loop iterations left to simulate cannot stand for the current one. And the same
+    // state in two iterations of a callback is no infinite loop: the helper, not the state, decides when to stop.
+    if (exact ? of.loopDepth !== cf.loopDepth : of.loopDepth > cf.loopDepth) return false;
     const mask = live[f] ?? 0x7ff;
     const pm = precise === undefined ? 0x7ff : (precise.regs[f] ?? 0);
     for (let i = 0; i < 10; i++) {

@@ -30,6 +30,10 @@ import {
   checkAlu as checkAluImport,
 } from './alu.ts';
 import {
+  type CallbackEntry,
+  widenIteration as widenIterationImport,
+} from './callbacks.ts';
+import {
   checkExit as checkExitImport,
   checkExternCall as checkExternCallImport,
   checkHelperCall as checkHelperCallImport,
@@ -60,7 +64,10 @@ import {
   checkLoad as checkLoadImport,
   checkStore as checkStoreImport,
 } from './memory.ts';
-import type { Platform } from './platform.ts';
+import {
+  ArgKind as ArgKindImport,
+  type Platform,
+} from './platform.ts';
 import {
   type HistoryNode,
   type PreciseMarks,
@@ -84,6 +91,7 @@ import {
   scalarConst as scalarConstImport,
 } from './scalar.ts';
 import {
+  type Frame,
   type VerifierState,
   MAX_STACK as MAX_STACKImport,
   cloneState as cloneStateImport,
@@ -102,6 +110,7 @@ const formatInstruction = formatInstructionImport;
 const linkProgram = linkProgramImport;
 const selectPrograms = selectProgramsImport;
 const checkAlu = checkAluImport;
+const widenIteration = widenIterationImport;
 const checkExit = checkExitImport;
 const checkExternCall = checkExternCallImport;
 const checkHelperCall = checkHelperCallImport;
@@ -112,6 +121,7 @@ type Env = EnvImport;
 const VerifyFailure = VerifyFailureImport;
 type VerifyFailure = VerifyFailureImport;
 const checkCondJump = checkCondJumpImport;
+const ArgKind = ArgKindImport;
 const linuxPlatform = linuxPlatformImport;
 const mapTable = mapTableImport;
 const checkAtomic = checkAtomicImport;
@@ -155,6 +165,26 @@ interface Checkpoint {
   readonly read: number[];
   /** Stack slots fully overwritten between its parent and it, in the same form. */
   readonly segWritten: number[];
+  /**
+   * For the first state of an execution of a helper call that calls back (the root of its iterations): the paths
+   * of the iterations that were pruned against states whose exploration was not finished (see {@link settle}).
+   */
+  loopbacks: Loopback[] | undefined;
+  /**
+   * The root whose loopbacks may still add marks to this state: until it is settled, this state's marks are not
+   * final and it prunes nothing.
+   */
+  blockedBy: Checkpoint | undefined;
+  /** For a root: its loopbacks' marks have been propagated (or handed to the root it is blocked by). */
+  settledLoops: boolean;
+}
+
+/** A path pruned against a state not fully explored yet: its history, to propagate that state's final marks. */
+interface Loopback {
+  readonly target: Checkpoint;
+  readonly history: HistoryNode | undefined;
+  readonly parent: Checkpoint | undefined;
+  readonly written: readonly number[];
 }
 
 /** A branch decision or call on the current path, newest first. */
@@ -261,7 +291,10 @@ export function verifyLinked(linked: LinkedProgram, maps: readonly VerifierMap[]
     return failedReport(program.sectionName, program.name, context.programType, 'unsupported', `programs of type '${context.programType}' are not supported by the verifier`, t0);
   }
   const externCalls = new Set(linked.references.filter((r) => r.kind === 'kfunc').map((r) => r.slot));
-  const cfgOrProblems = buildCfg(linked.instructions, linked.slotCount, linked.functions, (id) => platform.helper(id)?.args.length ?? 5, externCalls);
+  const cfgOrProblems = buildCfg(
+    linked.instructions, linked.slotCount, linked.functions, (id) => platform.helper(id)?.args.length ?? 5, externCalls,
+    (id) => platform.helper(id)?.args.some((a) => a.kind === ArgKind.FUNC) === true,
+  );
   if (Array.isArray(cfgOrProblems)) {
     const fname = (slot: number): string => linked.functions.find((f) => slot >= f.start && slot < f.start + f.slotCount)?.name ?? program.name;
     const diagnostics: Diagnostic[] = cfgOrProblems.map((p) => {
@@ -371,6 +404,7 @@ class Runner {
           const depth = env.cur.frames.length;
           const executed = slot;
           let entered = false;
+          let callbackReturn = false;
           env.lastFill = 0;
           env.lastSpill = 0;
           env.lastLink = undefined;
@@ -443,7 +477,8 @@ class Runner {
                 } else if (ins.src === CallSource.KFUNC) {
                   env.fail('unsupported', `call to the kernel function #${ins.imm}: kfuncs are not supported`, []);
                 } else {
-                  checkHelperCall(env, ins);
+                  const callback = checkHelperCall(env, ins);
+                  if (callback !== undefined) this.pushCallback(stack, callback, slot, depth, parent, path);
                   slot += 1;
                 }
                 break;
@@ -456,6 +491,7 @@ class Runner {
                 }
                 path = { kind: 'return', slot, taken: true, prev: path };
                 slot = r.slot;
+                callbackReturn = r.callback;
                 break;
               }
               this.jumps++;
@@ -480,7 +516,7 @@ class Runner {
               continue;
             }
           }
-          this.pushHistory(executed, depth, entered);
+          this.pushHistory(executed, depth, entered, callbackReturn);
         }
       } catch (e) {
         if (!(e instanceof VerifyFailure)) throw e;
@@ -513,9 +549,23 @@ class Runner {
     };
   }
 
-  private pushHistory(slot: number, depth: number, entered: boolean): void {
+  private pushHistory(slot: number, depth: number, entered: boolean, callbackReturn = false): void {
     const env = this.env;
-    this.history = { slot, depth, fill: env.lastFill, spill: env.lastSpill, link: env.lastLink, target: undefined, entered, prev: this.history };
+    this.history = {
+      slot, depth, fill: env.lastFill, spill: env.lastSpill, link: env.lastLink, target: undefined, entered,
+      callbackArgs: undefined, callbackReturn, prev: this.history,
+    };
+  }
+
+  /** Queues the path on which the helper call at `slot` calls its callback (the current path has it return). */
+  private pushCallback(stack: Work[], cb: CallbackEntry, slot: number, depth: number, parent: Checkpoint | undefined, path: PathNode | undefined): void {
+    if (stack.length >= MAX_PENDING) this.env.fail('too-complex', `the program is too complex: more than ${MAX_PENDING} branches are pending`, []);
+    if (parent !== undefined) parent.pending++;
+    const history: HistoryNode = {
+      slot, depth, fill: 0, spill: 0, link: undefined, target: undefined, entered: true, callbackArgs: cb.argsFrom,
+      callbackReturn: false, prev: this.history,
+    };
+    stack.push({ state: cb.state, slot: cb.target, parent, path: { kind: 'call', slot, taken: true, prev: path }, history, written: this.written.slice() });
   }
 
   /** A path ended (exit, pruned, or dead): the checkpoints it descended from may now be complete. */
@@ -524,7 +574,31 @@ class Runner {
     while (p !== undefined) {
       p.pending--;
       if (p.pending > 0) break;
+      if (p.loopbacks !== undefined) this.settle(p);
       p = p.parent;
+    }
+  }
+
+  /**
+   * A root's subtree is fully explored: every state its iterations were pruned against now has its marks, which
+   * go back along the pruned paths, whose states may be those targets' own past (a cycle): repeated until nothing
+   * changes. A root inside another root's iterations hands its loopbacks to that one instead, whose own fixed
+   * point then covers both.
+   */
+  private settle(root: Checkpoint): void {
+    const loops = root.loopbacks ?? [];
+    root.loopbacks = undefined;
+    root.settledLoops = true;
+    if (root.blockedBy !== undefined) {
+      (root.blockedBy.loopbacks ??= []).push(...loops);
+      return;
+    }
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const lb of loops) {
+        if (propagateMarks(this.cfg.insns, lb.history, lb.target.precise)) changed = true;
+        if (inheritReads(lb.target, lb.parent, lb.written)) changed = true;
+      }
     }
   }
 
@@ -535,8 +609,11 @@ class Runner {
     for (let i = 0; i < frames.length; i++) {
       if (i === frames.length - 1) masks.push(this.cfg.liveIn[slot] as number);
       else {
-        const ret = (frames[i + 1]?.callsite ?? 0) + 1;
-        masks.push((this.cfg.liveIn[ret] ?? 0x3ff) & ~0x3f);
+        const callee = frames[i + 1] as Frame;
+        // A callback returns to the helper call itself, which reads its arguments again; a subprogram returns
+        // past the call, which clobbered r0-r5.
+        if (callee.callback !== undefined) masks.push(this.cfg.liveIn[callee.callsite] ?? 0x3ff);
+        else masks.push((this.cfg.liveIn[callee.callsite + 1] ?? 0x3ff) & ~0x3f);
       }
     }
     return masks;
@@ -547,33 +624,47 @@ class Runner {
     const cur = this.env.cur;
     const list = this.explored.get(slot);
     const loopHead = this.cfg.loopHead[slot] === 1;
-    const add = loopHead || this.options.checkpointEveryPrunePoint === true ||
+    const callbackSite = this.cfg.callbackSite[slot] === 1;
+    const top = cur.frames[cur.frames.length - 1] as Frame;
+    // One execution of a helper call that calls back gets a tag, which the states of its iterations keep.
+    if (callbackSite && top.loopTag === 0) top.loopTag = this.env.newId();
+    const add = loopHead || callbackSite || this.options.checkpointEveryPrunePoint === true ||
       (this.jumps - this.lastCheckpointJumps >= 2 && this.processed - this.lastCheckpointInsns >= 8);
+    let previousIteration: Checkpoint | undefined;
     if (list !== undefined && list.length > 0) {
       const live = this.liveMasks(slot);
       let evicted = false;
       for (let i = 0; i < list.length; i++) {
         const cp = list[i] as Checkpoint;
-        if (cp.pending === 0) {
+        if (usable(cp)) {
           if (statesEqual(cp.state, cur, live, false, cp.precise, cp.read)) {
             cp.hits++;
             if (evicted) this.explored.set(slot, list.filter((c) => c !== undefined));
             // This path's safety now rests on the numbers the old state's safety rested on, and its future reads
             // the stack slots the old state's did.
             propagateMarks(this.cfg.insns, this.history, cp.precise);
-            for (let f = 0; f < cp.read.length / 2; f++) {
-              for (let k = 0; k < 64; k++) if (hasBit(cp.read, f, k) && !hasBit(this.written, f, k)) markRead(parent, f, k);
-            }
+            inheritReads(cp, parent, this.written);
             return 'prune';
           }
-        } else if (loopHead && statesEqual(cp.state, cur, live, true)) {
+        } else if (callbackSite && sameExecution(cp.state, cur)) {
+          // An earlier iteration of this call, not fully explored yet. If this state is included in it (every
+          // number and stack byte compared: its marks are not final), every continuation of this one is one of
+          // it: a fixed point. (The helper bounds the iterations, so this is no infinite loop.)
+          if (statesEqual(cp.state, cur, live, false)) {
+            cp.hits++;
+            if (evicted) this.explored.set(slot, list.filter((c) => c !== undefined));
+            this.loopBack(cp, slot, parent);
+            return 'prune';
+          }
+          previousIteration = cp;
+        } else if (loopHead && cp.pending > 0 && statesEqual(cp.state, cur, live, true)) {
           this.env.fail('infinite-loop', 'infinite loop: the program comes back to this instruction in the same state, so the loop never ends', []);
         }
         // Forget states that keep failing to match (the kernel's heuristic): misses count only when a new state
         // is remembered, so that some early iterations of a loop stay for comparison.
         if (add) {
           cp.misses++;
-          const n = loopHead && cp.pending > 0 ? 64 : 3;
+          const n = (loopHead || callbackSite) && cp.pending > 0 ? 64 : 3;
           if (cp.misses > cp.hits * n + n) {
             list[i] = undefined as unknown as Checkpoint;
             evicted = true;
@@ -583,16 +674,39 @@ class Runner {
       if (evicted) this.explored.set(slot, list.filter((cp) => cp !== undefined));
     }
     if (!add) return parent;
+    if (previousIteration !== undefined) widenIteration(previousIteration.state, cur, previousIteration.precise);
     this.lastCheckpointJumps = this.jumps;
     this.lastCheckpointInsns = this.processed;
-    const cp: Checkpoint = { state: cloneState(cur), slot, pending: 1, parent, hits: 0, misses: 0, precise: emptyMarks(cur.frames.length), read: [], segWritten: this.written };
+    const cp: Checkpoint = {
+      state: cloneState(cur), slot, pending: 1, parent, hits: 0, misses: 0, precise: emptyMarks(cur.frames.length), read: [],
+      segWritten: this.written, loopbacks: undefined, blockedBy: undefined, settledLoops: false,
+    };
     this.written = [];
-    this.history = { slot: -1, depth: cur.frames.length, fill: 0, spill: 0, link: undefined, target: cp, entered: false, prev: this.history };
+    this.history = {
+      slot: -1, depth: cur.frames.length, fill: 0, spill: 0, link: undefined, target: cp, entered: false,
+      callbackArgs: undefined, callbackReturn: false, prev: this.history,
+    };
     const l = this.explored.get(slot);
     if (l === undefined) this.explored.set(slot, [cp]);
     else l.push(cp);
     this.stored++;
     return cp;
+  }
+
+  /**
+   * This path was pruned against `target`, an earlier iteration at the helper call `slot` not fully explored yet:
+   * the marks it has now go back along this path, and the ones it will get, once the execution's root is fully
+   * explored ({@link settle}). Until then the states on this path have no final marks and prune nothing.
+   */
+  private loopBack(target: Checkpoint, slot: number, parent: Checkpoint | undefined): void {
+    const cur = this.env.cur;
+    let root = target;
+    for (let c = parent; c !== undefined; c = c.parent) if (c.slot === slot && sameExecution(c.state, cur)) root = c;
+    while (root.blockedBy !== undefined && !settled(root.blockedBy)) root = root.blockedBy;
+    (root.loopbacks ??= []).push({ target, history: this.history, parent, written: this.written.slice() });
+    for (let c = parent; c !== undefined && c !== root; c = c.parent) c.blockedBy = root;
+    propagateMarks(this.cfg.insns, this.history, target.precise);
+    inheritReads(target, parent, this.written);
   }
 
   private loadImm64(ins: Instruction): void {
@@ -640,6 +754,10 @@ class Runner {
         (callees[cfg.funcOf[s] as number] as Set<number>).add(cfg.funcOf[s + 1 + ins.imm] as number);
       }
     }
+    // A callback's frame stacks on the frame of the function whose helper call called it.
+    this.env.callbackCalls.forEach((set, f) => {
+      for (const c of set) (callees[f] as Set<number>).add(c);
+    });
     const memo = new Map<number, { total: number; chain: string[] }>();
     const best = (f: number, seen: Set<number>): { total: number; chain: string[] } => {
       const m = memo.get(f);
@@ -712,6 +830,14 @@ class Runner {
   }
 }
 
+/** Whether two states at a helper call are in the same execution of it (iterations of its callback). */
+function sameExecution(a: VerifierState, b: VerifierState): boolean {
+  if (a.frames.length !== b.frames.length) return false;
+  const fa = a.frames[a.frames.length - 1] as Frame;
+  const fb = b.frames[b.frames.length - 1] as Frame;
+  return fa.loopTag !== 0 && fa.loopTag === fb.loopTag;
+}
+
 function hasBit(bits: readonly number[], f: number, k: number): boolean {
   const w = bits[2 * f + (k >> 5)] ?? 0;
   return ((w >>> (k & 31)) & 1) === 1;
@@ -723,13 +849,38 @@ function setBit(bits: number[], f: number, k: number): void {
   bits[i] = ((bits[i] as number) | (1 << (k & 31))) >>> 0;
 }
 
-/** Marks slot k of frame f as read by the continuation of `cp` and of its ancestors, up to where it was written. */
-function markRead(cp: Checkpoint | undefined, f: number, k: number): void {
+/**
+ * Marks slot k of frame f as read by the continuation of `cp` and of its ancestors, up to where it was written;
+ * returns whether any state got the mark.
+ */
+function markRead(cp: Checkpoint | undefined, f: number, k: number): boolean {
+  let changed = false;
   for (let c = cp; c !== undefined; c = c.parent) {
-    if (c.state.frames.length <= f || hasBit(c.read, f, k)) return;
+    if (c.state.frames.length <= f || hasBit(c.read, f, k)) return changed;
     setBit(c.read, f, k);
-    if (hasBit(c.segWritten, f, k)) return;
+    changed = true;
+    if (hasBit(c.segWritten, f, k)) return changed;
   }
+  return changed;
+}
+
+/** A path pruned against `old` (from `parent`, having overwritten `written` since) reads what old's future reads. */
+function inheritReads(old: Checkpoint, parent: Checkpoint | undefined, written: readonly number[]): boolean {
+  let changed = false;
+  for (let f = 0; f < old.read.length / 2; f++) {
+    for (let k = 0; k < 64; k++) if (hasBit(old.read, f, k) && !hasBit(written, f, k) && markRead(parent, f, k)) changed = true;
+  }
+  return changed;
+}
+
+/** Whether a remembered state may prune: fully explored, and its marks final (see `Runner.settle`). */
+function usable(cp: Checkpoint): boolean {
+  return cp.pending === 0 && (cp.blockedBy === undefined || settled(cp.blockedBy));
+}
+
+/** Whether a root's loopbacks have reached their fixed point. */
+function settled(root: Checkpoint): boolean {
+  return root.pending === 0 && root.settledLoops && (root.blockedBy === undefined || settled(root.blockedBy));
 }
 
 /** The current state in the kernel log's style: `R0=scalar() R1=ctx() R10=fp0 fp-8=mmmmmmmm`. */
