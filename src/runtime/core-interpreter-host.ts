@@ -36,20 +36,27 @@ const HELPER_ARGS: ReadonlyMap<number, readonly ArgUse[]> = new Map<number, read
   [9, [read(3, { reg: 4 })]], // skb_store_bytes
   [12, [map(2)]], // tail_call
   [16, [write(1, { reg: 2 })]], // get_current_comm
+  [20, [write(2, { reg: 3 })]], // skb_get_tunnel_key
+  [21, [read(2, { reg: 3 })]], // skb_set_tunnel_key
   [25, [map(2), read(4, { reg: 5 })]], // perf_event_output
   [26, [write(3, { reg: 4 })]], // skb_load_bytes
   [28, [read(1, { reg: 2 }), read(3, { reg: 4 })]], // csum_diff
   [51, [map(1)]], // redirect_map
+  [69, [write(2, { reg: 3 })]], // fib_lookup (reads and writes struct bpf_fib_lookup)
+  [84, [read(2, { reg: 3 })]], // sk_lookup_tcp
+  [85, [read(2, { reg: 3 })]], // sk_lookup_udp
   [87, [map(1), read(2, 'value')]], // map_push_elem
   [88, [map(1), write(2, 'value')]], // map_pop_elem
   [89, [map(1), write(2, 'value')]], // map_peek_elem
   [93, [write(1, 4)]], // spin_lock
   [94, [write(1, 4)]], // spin_unlock
+  [99, [read(2, { reg: 3 })]], // skc_lookup_tcp
   [130, [map(1), read(2, { reg: 3 })]], // ringbuf_output
   [131, [map(1)]], // ringbuf_reserve
   [132, [{ reg: 1, kind: 'record' }]], // ringbuf_submit
   [133, [{ reg: 1, kind: 'record' }]], // ringbuf_discard
   [134, [map(1)]], // ringbuf_query
+  [152, [read(2, { reg: 3 })]], // redirect_neigh
   [164, [map(1)]], // for_each_map_elem
   [165, [write(1, { reg: 2 }), { reg: 3, kind: 'cstring' }, read(4, { reg: 5 })]], // snprintf
   [177, [read(1, { reg: 2 }), read(3, { reg: 4 })]], // trace_vprintk

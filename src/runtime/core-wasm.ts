@@ -69,6 +69,7 @@ export const MapType = {
   ArrayOfMaps: 12,
   HashOfMaps: 13,
   DevMap: 14,
+  CpuMap: 16,
   Queue: 22,
   Stack: 23,
   RingBuf: 27,
@@ -152,6 +153,8 @@ export const RunCtxLayout = {
   ctxOffDataEnd: 66,
   ctxOffDataMeta: 68,
   ctxPtrSize: 70,
+  /** What the context struct is (the core writes packet fields into a __sk_buff only): 0 none. */
+  ctxKind: 71,
   tailCallPending: 72,
   tailCallTarget: 76,
   tailCallCount: 80,
@@ -164,6 +167,10 @@ export const RunCtxLayout = {
   prandomState: 112,
   callbackInvoker: 128,
   executorData: 136,
+  /** The skb helpers' state: network and transport header offsets, flags. */
+  skbNetworkOff: 144,
+  skbTransportOff: 148,
+  skbFlags: 152,
 } as const;
 
 /** What bpf_redirect / bpf_redirect_map recorded (run context field redirect_kind). */

@@ -96,23 +96,22 @@ describe('jit mode gives the interpreter\'s results', () => {
     t.diagnostic(`${runs} runs identical in jit and interpret mode, maps too`);
   });
 
-  it('on the runtime\'s test programs: globals, calls 8 deep, tail calls, redirect, adjust_head, printk, LD_ABS, every context', (t) => {
-    const spec = objectAt(join(TESTDATA, 'runtime_cases.o'));
-    // bpf_loop and bpf_for_each_map_elem take callbacks, which the verifier does not support yet: jit refuses them.
-    const callbacks = ['loop_sum', 'each_sum'];
-    for (const name of callbacks) {
-      assert.throws(() => rt.load(spec, { programs: [name], mode: 'jit' }), (e: unknown) => e instanceof VerificationRefusedError && /takes a callback/.test(e.diagnostics));
-    }
+  it('on the runtime\'s test programs: globals, calls 8 deep, callbacks, tail calls, redirect, adjust_head, printk, LD_ABS, every context, the skb helpers', (t) => {
     let runs = 0;
-    for (const p of spec.programs.filter((x) => !callbacks.includes(x.name))) {
-      const profile = linuxProgramType(p.kind.programType, p.kind.attachType);
-      assert.ok(profile !== undefined);
-      const inputs = profile.packet === 'none' ? [{}] : frames.slice(0, 40);
-      runs += compareModes(rt, spec, [p.name], () => inputs, (o) => {
-        if (p.name === 'tail_loop') o.map('jump').update(u32(0), u32(o.program('tail_loop').id));
-      });
+    let programs = 0;
+    for (const object of ['runtime_cases', 'skb_helpers']) {
+      const spec = objectAt(join(TESTDATA, `${object}.o`));
+      for (const p of spec.programs) {
+        const profile = linuxProgramType(p.kind.programType, p.kind.attachType);
+        assert.ok(profile !== undefined);
+        const inputs = profile.packet === 'none' ? [{}] : frames.slice(0, 40);
+        runs += compareModes(rt, spec, [p.name], () => inputs, (o) => {
+          if (p.name === 'tail_loop') o.map('jump').update(u32(0), u32(o.program('tail_loop').id));
+        });
+        programs++;
+      }
     }
-    t.diagnostic(`${spec.programs.length - callbacks.length} programs, ${runs} runs identical`);
+    t.diagnostic(`${programs} programs, ${runs} runs identical`);
   });
 
   it('runs a tail call from a subprogram in that subprogram\'s place, as Linux does', () => {

@@ -78,6 +78,8 @@ const XDP_FRAME_SIZE = 4096;
 const SKB_SHARED_INFO = 320;
 const XDP_FRAME_STRUCT = 40;
 const SKB_HEADROOM = 64;
+/** The longest packet the core's skb helpers grow a packet to (BPFSHIP_SKB_MAX_LEN). */
+const SKB_MAX_LEN = 16064;
 const ETH_HLEN = 14;
 
 /** The memory one run uses, reused by the next. */
@@ -223,6 +225,8 @@ export function runProgram(
     if (err !== 0) throw new RunInputError(`the core refused a run context for CPU ${cpu} (${err})`);
     const mem = core.bytes();
     const dv = core.view();
+    // The core takes an skb program type to mean a __sk_buff context; a host type's context is its own struct.
+    if (profile.hostDefined === true) dv.setUint8(rc + RunCtxLayout.ctxKind, 0);
     dv.setUint32(rc + RunCtxLayout.progId, program.prepared.id, true);
     dv.setUint32(rc + RunCtxLayout.ctx, arena.ctx, true);
     dv.setUint32(rc + RunCtxLayout.ctx + 4, 0, true);
@@ -328,7 +332,9 @@ function placePacket(arena: RunArena, profile: ProgramTypeProfile, length: numbe
 /** The bytes of buffer a packet of `length` bytes needs under the program type's packet model. */
 export function packetBufferSize(profile: ProgramTypeProfile, length: number): number {
   if (profile.packet === 'xdp') return Math.max(XDP_FRAME_SIZE - SKB_SHARED_INFO, XDP_PACKET_HEADROOM + length);
-  if (profile.packet === 'skb-l2' || profile.packet === 'skb-l3') return SKB_HEADROOM + length;
+  // Room to grow to the largest packet the skb helpers allow (change_tail, adjust_room...): Linux reallocates the
+  // head; the core moves the packet inside its buffer instead.
+  if (profile.packet === 'skb-l2' || profile.packet === 'skb-l3') return SKB_HEADROOM + Math.max(length, SKB_MAX_LEN);
   return length + 16;
 }
 
@@ -347,7 +353,7 @@ export function packetLayout(profile: ProgramTypeProfile, length: number, metaLe
     const frame = SKB_HEADROOM;
     const start = frame + (profile.packet === 'skb-l3' ? ETH_HLEN : 0);
     const end = frame + length;
-    return { hardStart: 0, copyAt: frame, meta: start, data: start, end, hardEnd: end };
+    return { hardStart: 0, copyAt: frame, meta: start, data: start, end, hardEnd: packetBufferSize(profile, length) };
   }
   // A host type's plain buffer.
   return { hardStart: 0, copyAt: 0, meta: 0, data: 0, end: length, hardEnd: length };

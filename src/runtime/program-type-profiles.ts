@@ -39,6 +39,8 @@ export type PacketModel = 'xdp' | 'skb-l2' | 'skb-l3' | 'buffer' | 'none';
 export interface ProgramTypeProfile {
   /** Linux's name (`xdp`, `sched_cls`) or the host's. */
   readonly name: string;
+  /** True for a host-defined type: its context is the host's struct, never `__sk_buff` or `xdp_md`. */
+  readonly hostDefined?: boolean;
   /** The `enum bpf_prog_type` value the core's helpers see (decides what redirect and perf output mean). */
   readonly coreProgType: number;
   /** The C name of the context struct, for messages. */
@@ -86,7 +88,6 @@ const ETH_HLEN = 14;
 const ETH_P_802_3_MIN = 0x0600;
 const LOOPBACK_IFINDEX = 1;
 const PACKET_HOST = 0;
-const PACKET_BROADCAST = 1;
 const PACKET_MULTICAST = 2;
 const PACKET_OTHERHOST = 3;
 const AF_INET = 2;
@@ -256,14 +257,12 @@ function skbProfile(name: string, coreProgType: number, l2: boolean): ProgramTyp
       if (frame.length >= ETH_HLEN) {
         const type = (((frame[12] as number) << 8) | (frame[13] as number)) >>> 0;
         proto = type >= ETH_P_802_3_MIN ? type : 0x0004; // ETH_P_802_2 for 802.3 frames
-        let all1 = true;
         let all0 = true;
-        for (let i = 0; i < 6; i++) {
-          if (frame[i] !== 0xff) all1 = false;
-          if (frame[i] !== 0) all0 = false;
-        }
-        if (((frame[0] as number) & 1) !== 0) pktType = all1 ? PACKET_BROADCAST : PACKET_MULTICAST;
-        else if (!all0) pktType = PACKET_OTHERHOST; // the loopback device's address is 0
+        for (let i = 0; i < 6; i++) if (frame[i] !== 0) all0 = false;
+        // The test run's device is loopback, whose broadcast address is 00:00:00:00:00:00 (not ff:..:ff), so every
+        // group address, ff:ff:ff:ff:ff:ff included, is PACKET_MULTICAST; and its own address is 0 too.
+        if (((frame[0] as number) & 1) !== 0) pktType = PACKET_MULTICAST;
+        else if (!all0) pktType = PACKET_OTHERHOST;
       }
       setU32(ctx, 0, l2 ? frame.length : Math.max(0, frame.length - ETH_HLEN));
       setU32(ctx, 4, pktType);
@@ -418,6 +417,7 @@ export function defineProgramType(def: HostProgramTypeDefinition): ProgramTypePr
   const byDefault = new Uint8Array(size);
   return {
     name: def.name,
+    hostDefined: true,
     coreProgType: def.coreProgType ?? 0,
     contextName: def.contextName ?? `${def.name}_ctx`,
     contextSize: size,

@@ -54,10 +54,15 @@ extern "C" {
 #define BPFSHIP_EFAULT 14
 #define BPFSHIP_EBUSY 16
 #define BPFSHIP_EEXIST 17
+#define BPFSHIP_ENODEV 19
 #define BPFSHIP_EINVAL 22
 #define BPFSHIP_ENOSPC 28
 #define BPFSHIP_ERANGE 34
+#define BPFSHIP_EPROTO 71
+#define BPFSHIP_EOVERFLOW 75
 #define BPFSHIP_EOPNOTSUPP 95
+#define BPFSHIP_EAFNOSUPPORT 97
+#define BPFSHIP_EALREADY 114
 #define BPFSHIP_ENOTSUPP 524
 
 /* Map types (enum bpf_map_type). The core implements the ones marked +. */
@@ -73,6 +78,7 @@ extern "C" {
 #define BPFSHIP_MAP_TYPE_ARRAY_OF_MAPS 12   /* + */
 #define BPFSHIP_MAP_TYPE_HASH_OF_MAPS 13    /* + */
 #define BPFSHIP_MAP_TYPE_DEVMAP 14          /* + slots hold ifindexes, for bpf_redirect_map */
+#define BPFSHIP_MAP_TYPE_CPUMAP 16          /* + slots hold queue sizes, for bpf_redirect_map */
 #define BPFSHIP_MAP_TYPE_QUEUE 22           /* + */
 #define BPFSHIP_MAP_TYPE_STACK 23           /* + */
 #define BPFSHIP_MAP_TYPE_RINGBUF 27         /* + */
@@ -120,6 +126,12 @@ extern "C" {
 #define BPFSHIP_TC_ACT_SHOT 2
 #define BPFSHIP_TC_ACT_REDIRECT 7
 
+/* What bpf_redirect_neigh / bpf_redirect_peer add to redirect_flags (Linux 6.18's internal BPF_F_NEIGH, BPF_F_PEER,
+ * BPF_F_NEXTHOP), so a host can tell them from bpf_redirect. */
+#define BPFSHIP_REDIRECT_F_NEIGH (1ull << 16)
+#define BPFSHIP_REDIRECT_F_PEER (1ull << 17)
+#define BPFSHIP_REDIRECT_F_NEXTHOP (1ull << 18)
+
 /* Linux limits the runtime enforces the same way. */
 #define BPFSHIP_MAX_TAIL_CALL_CNT 33u       /* kernel MAX_TAIL_CALL_CNT */
 #define BPFSHIP_MAX_LOOPS (1u << 23)        /* kernel BPF_MAX_LOOPS, for bpf_loop */
@@ -128,6 +140,8 @@ extern "C" {
 #define BPFSHIP_RINGBUF_BUSY_BIT (1u << 31) /* record reserved, not yet committed */
 #define BPFSHIP_RINGBUF_DISCARD_BIT (1u << 30)
 #define BPFSHIP_PAGE_SIZE 4096u /* ringbuf sizes must be power-of-2 multiples of it */
+#define BPFSHIP_SKB_MAX_LEN 16064u /* SKB_MAX_ALLOC: the longest packet skb_change_head/tail, adjust_room make */
+#define BPFSHIP_CPUMAP_MAX_ENTRIES BPFSHIP_MAX_CPUS /* the core's NR_CPUS (Linux: CONFIG_NR_CPUS) */
 
 /* Helper ids (enum bpf_func_id): one past the last id the table knows (user_ringbuf_drain = 209). */
 #define BPFSHIP_HELPER_COUNT 210u
@@ -364,7 +378,11 @@ struct bpfship_run_ctx {
   uint16_t ctx_off_data_end;  /*  66 */
   uint16_t ctx_off_data_meta; /*  68 */
   uint8_t ctx_ptr_size;       /*  70: 4 (xdp_md, __sk_buff: u32 fields, wasm offsets) or 8 (native pointers) */
-  uint8_t reserved0;          /*  71 */
+  /* BPFSHIP_CTX_KIND_SKB when *ctx is a struct __sk_buff (run_ctx_init sets it for the program types whose context
+   * that is): the skb helpers then keep its len, pkt_type, protocol and hash fields current, as Linux's context
+   * rewrites read them from the live sk_buff (only when ctx_off_data is absent or __sk_buff's, 76). An executor
+   * running such a type over another context clears it. */
+  uint8_t ctx_kind;           /*  71 */
   /* --- results the helpers record, read by the executor: tail_call_target only while tail_call_pending is set,
    * the redirect_* details only when redirect_kind is not NONE (so a run need clear only those two) --- */
   uint32_t tail_call_pending; /*  72: 1 after a successful bpf_tail_call: stop this program, run the target */
@@ -383,18 +401,36 @@ struct bpfship_run_ctx {
    * bpfship_callback_invoker. The wasm build always uses the invoke_callback import. */
   uint64_t callback_invoker;  /* 128 */
   uint64_t executor_data;     /* 136: opaque to the core: the executor's own per-run pointer */
-  uint64_t reserved1[2];      /* 144 */
+  /* --- the sk_buff state Linux keeps outside __sk_buff, for the skb helpers (all zero after run_ctx_init means
+   * "as BPF_PROG_TEST_RUN built it": network header after the Ethernet header for tc, at data otherwise; no
+   * transport header, no encapsulation, no valid hash, no tunnel metadata) --- */
+  int32_t skb_network_off;    /* 144: network header - data, when skb_flags has BPFSHIP_SKB_F_HEADERS */
+  int32_t skb_transport_off;  /* 148: transport header - data, when skb_flags has BPFSHIP_SKB_F_TRANSPORT */
+  uint32_t skb_flags;         /* 152: BPFSHIP_SKB_F_* */
+  uint32_t reserved1;         /* 156 */
 };                            /* 160 bytes */
 
 #define BPFSHIP_RUN_CTX_SIZE 160u
 #define BPFSHIP_CTX_OFF_NONE 0xffffu
+
+/* ctx_kind */
+#define BPFSHIP_CTX_KIND_OTHER 0
+#define BPFSHIP_CTX_KIND_SKB 1
+
+/* skb_flags */
+#define BPFSHIP_SKB_F_HEADERS (1u << 0)   /* skb_network_off holds the network header */
+#define BPFSHIP_SKB_F_TRANSPORT (1u << 1) /* skb_transport_off holds the transport header (Linux: "was set") */
+#define BPFSHIP_SKB_F_ENCAP (1u << 2)     /* skb->encapsulation: bpf_skb_adjust_room added an outer header */
+#define BPFSHIP_SKB_F_HASH (1u << 3)      /* __sk_buff.hash is valid (skb->l4_hash or sw_hash) */
+#define BPFSHIP_SKB_F_TUNNEL (1u << 4)    /* tunnel metadata is attached (see bpfship_run_ctx_get_tunnel_info) */
 
 /* Native callback invoker: run eBPF function `fn` with arguments r1..r5, return its r0. */
 typedef uint64_t (*bpfship_callback_invoker)(bpfship_run_ctx *ctx, uint64_t fn, uint64_t r1, uint64_t r2,
                                               uint64_t r3, uint64_t r4, uint64_t r5);
 
 /* Zeroes *ctx and sets prog_type, cpu (must be < ncpus, else -EINVAL), and the prandom seed; ctx offsets are set
- * to "absent" and ctx_ptr_size to the native pointer size. Returns 0 or -EINVAL. */
+ * to "absent", ctx_ptr_size to the native pointer size, ctx_kind from the program type (SKB for socket filters,
+ * tc, cgroup skb, lwt and sk_skb programs). Returns 0 or -EINVAL. */
 BPFSHIP_API int bpfship_run_ctx_init(bpfship_run_ctx *ctx, uint32_t prog_type, uint32_t cpu, uint64_t seed);
 
 /* sizeof(bpfship_run_ctx), for hosts that allocate it. */
@@ -413,6 +449,117 @@ BPFSHIP_API void bpfship_run_ctx_set_ctx(bpfship_run_ctx *ctx, uint64_t ctx_addr
 
 /* If a tail call is pending: clears it, stores the target program id and returns 1; else returns 0. */
 BPFSHIP_API int bpfship_run_ctx_take_tail_call(bpfship_run_ctx *ctx, uint32_t *prog_id);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Tunnel metadata (what Linux keeps in the skb's metadata dst: bpf_skb_set_tunnel_key writes it, get reads it)
+ *
+ * As in Linux, where the metadata lives in a per-CPU dst the skb points to, the core keeps one record per CPU and
+ * the run context only says whether the packet has one (BPFSHIP_SKB_F_TUNNEL): a run on CPU n sees the record of
+ * CPU n, so two runs on the same CPU at once (a nested run) share it.
+ * ------------------------------------------------------------------------------------------------------------ */
+
+#define BPFSHIP_TUNNEL_TX (1u << 0)   /* set for transmission (bpf_skb_set_tunnel_key), else received */
+#define BPFSHIP_TUNNEL_IPV6 (1u << 1) /* outer addresses are IPv6 */
+
+/* Linux's tunnel flags (IP_TUNNEL_*_BIT as bits), the ones the helpers set. */
+#define BPFSHIP_TUNNEL_F_CSUM (1u << 0)
+#define BPFSHIP_TUNNEL_F_KEY (1u << 2)
+#define BPFSHIP_TUNNEL_F_SEQ (1u << 3)
+#define BPFSHIP_TUNNEL_F_DONT_FRAGMENT (1u << 8)
+#define BPFSHIP_TUNNEL_F_NOCACHE (1u << 13)
+
+/* struct ip_tunnel_info's key, as the helpers see it. 56 bytes, identical in both builds. */
+typedef struct bpfship_tunnel_info {
+  uint64_t tunnel_id; /*  0: the key (programs see its low 32 bits) */
+  uint8_t src[16];    /*  8: outer source address, network order (IPv4: the first 4 bytes) */
+  uint8_t dst[16];    /* 24: outer destination address */
+  uint32_t label;     /* 40: IPv6 flow label (20 bits) */
+  uint16_t flags;     /* 44: BPFSHIP_TUNNEL_F_* */
+  uint8_t tos;        /* 46 */
+  uint8_t ttl;        /* 47 */
+  uint32_t mode;      /* 48: BPFSHIP_TUNNEL_TX, BPFSHIP_TUNNEL_IPV6 */
+  uint32_t reserved;  /* 52: must be 0 */
+} bpfship_tunnel_info;
+
+/* Gives the run's packet tunnel metadata (as a packet received from a tunnel device carries it; NULL removes it).
+ * Returns 0, or -EINVAL for an unknown mode bit or a non-zero reserved field. */
+BPFSHIP_API int bpfship_run_ctx_set_tunnel_info(bpfship_run_ctx *ctx, const bpfship_tunnel_info *info);
+
+/* The run's tunnel metadata (after the run: what bpf_skb_set_tunnel_key set for transmission). 0 or -ENOENT. */
+BPFSHIP_API int bpfship_run_ctx_get_tunnel_info(const bpfship_run_ctx *ctx, bpfship_tunnel_info *info);
+
+/* The cookies bpf_get_socket_cookie and bpf_get_netns_cookie return: the runtime has no sockets or namespaces, so
+ * every run sees the same ones (default 1 and 1). */
+BPFSHIP_API void bpfship_core_set_cookies(uint64_t socket_cookie, uint64_t netns_cookie);
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * The FIB bpf_fib_lookup consults
+ *
+ * The core has no kernel routing table; it keeps a small one of its own that the host fills: devices, routes (in
+ * numbered tables, longest prefix first, then the lowest metric) and neighbours. It starts as a fresh Linux network
+ * namespace does: one device, ifindex 1 (loopback, MTU 65536, forwarding off), no routes, so a lookup through
+ * ifindex 1 gives BPF_FIB_LKUP_RET_FWD_DISABLED and through any other ifindex -ENODEV. Not modelled: policy rules
+ * (a lookup without BPF_FIB_LOOKUP_DIRECT searches the local (255), main (254) and default (253) tables in turn, and
+ * the mark is ignored), multipath, lightweight tunnels, device addresses (BPF_FIB_LOOKUP_SRC takes the route's
+ * preferred source; without one IPv4 gives 0, IPv6 BPF_FIB_LKUP_RET_NO_SRC_ADDR), VLANs.
+ * ------------------------------------------------------------------------------------------------------------ */
+
+#define BPFSHIP_AF_INET 2
+#define BPFSHIP_AF_INET6 10
+
+#define BPFSHIP_FIB_DEV_FORWARD_V4 (1u << 0) /* net.ipv4.conf.<dev>.forwarding */
+#define BPFSHIP_FIB_DEV_FORWARD_V6 (1u << 1) /* net.ipv6.conf.<dev>.forwarding */
+
+/* Route types (RTN_*): others are refused. */
+#define BPFSHIP_RTN_UNICAST 1
+#define BPFSHIP_RTN_LOCAL 2
+#define BPFSHIP_RTN_BLACKHOLE 6
+#define BPFSHIP_RTN_UNREACHABLE 7
+#define BPFSHIP_RTN_PROHIBIT 8
+
+#define BPFSHIP_RT_TABLE_DEFAULT 253
+#define BPFSHIP_RT_TABLE_MAIN 254
+#define BPFSHIP_RT_TABLE_LOCAL 255
+
+typedef struct bpfship_fib_device {
+  uint32_t ifindex; /*  0: > 0 */
+  uint32_t mtu;     /*  4: > 0 */
+  uint8_t mac[6];   /*  8 */
+  uint16_t flags;   /* 14: BPFSHIP_FIB_DEV_* */
+} bpfship_fib_device; /* 16 bytes */
+
+typedef struct bpfship_fib_route {
+  uint32_t table;      /*  0: routing table id (0 means main, 254) */
+  uint32_t ifindex;    /*  4: the nexthop's device (unicast and local routes) */
+  uint8_t family;      /*  8: BPFSHIP_AF_INET or BPFSHIP_AF_INET6 */
+  uint8_t prefix_len;  /*  9: up to 32 or 128 */
+  uint8_t type;        /* 10: BPFSHIP_RTN_* */
+  uint8_t gw_family;   /* 11: 0 (the destination is on the link), BPFSHIP_AF_INET, BPFSHIP_AF_INET6 */
+  uint32_t metric;     /* 12: priority: the lowest wins among routes to the same prefix */
+  uint32_t mtu;        /* 16: the route's MTU, 0 for the device's */
+  uint32_t reserved;   /* 20: must be 0 */
+  uint8_t dst[16];     /* 24: the prefix, network order (IPv4: the first 4 bytes) */
+  uint8_t gateway[16]; /* 40 */
+  uint8_t prefsrc[16]; /* 56: preferred source address, all zero for none */
+} bpfship_fib_route;   /* 72 bytes */
+
+typedef struct bpfship_fib_neighbour {
+  uint32_t ifindex; /*  0 */
+  uint8_t family;   /*  4 */
+  uint8_t reserved; /*  5: must be 0 */
+  uint8_t mac[6];   /*  6 */
+  uint8_t addr[16]; /* 12: network order (IPv4: the first 4 bytes) */
+} bpfship_fib_neighbour; /* 28 bytes */
+
+/* Back to the initial state (loopback only, no routes, no neighbours). */
+BPFSHIP_API void bpfship_fib_reset(void);
+/* Adds a device or replaces the one with the same ifindex. 0, -EINVAL (ifindex or mtu 0), -ENOMEM. */
+BPFSHIP_API int bpfship_fib_set_device(const bpfship_fib_device *dev);
+/* Adds a route: 0; -EINVAL for a bad family, prefix length, type or gateway family; -ENODEV when a unicast or
+ * local route names a device the FIB lacks; -EEXIST when the table has a route to the same prefix and metric. */
+BPFSHIP_API int bpfship_fib_add_route(const bpfship_fib_route *route);
+/* Adds a (reachable) neighbour or replaces the one with the same device, family and address. 0, -EINVAL, -ENODEV. */
+BPFSHIP_API int bpfship_fib_set_neighbour(const bpfship_fib_neighbour *neighbour);
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Helpers
@@ -475,26 +622,47 @@ BPFSHIP_HELPER_DECL(tail_call);              /* 12 */
 BPFSHIP_HELPER_DECL(get_current_pid_tgid);   /* 14 */
 BPFSHIP_HELPER_DECL(get_current_uid_gid);    /* 15 */
 BPFSHIP_HELPER_DECL(get_current_comm);       /* 16 */
+BPFSHIP_HELPER_DECL(skb_get_tunnel_key);     /* 20 */
+BPFSHIP_HELPER_DECL(skb_set_tunnel_key);     /* 21 */
 BPFSHIP_HELPER_DECL(redirect);               /* 23 */
 BPFSHIP_HELPER_DECL(perf_event_output);      /* 25 */
 BPFSHIP_HELPER_DECL(skb_load_bytes);         /* 26 */
 BPFSHIP_HELPER_DECL(csum_diff);              /* 28 */
+BPFSHIP_HELPER_DECL(skb_change_proto);       /* 31 */
+BPFSHIP_HELPER_DECL(skb_change_type);        /* 32 */
+BPFSHIP_HELPER_DECL(get_hash_recalc);        /* 34 */
+BPFSHIP_HELPER_DECL(skb_change_tail);        /* 38 */
+BPFSHIP_HELPER_DECL(skb_pull_data);          /* 39 */
+BPFSHIP_HELPER_DECL(set_hash_invalid);       /* 41 */
+BPFSHIP_HELPER_DECL(skb_change_head);        /* 43 */
 BPFSHIP_HELPER_DECL(xdp_adjust_head);        /* 44 */
+BPFSHIP_HELPER_DECL(get_socket_cookie);      /* 46 */
+BPFSHIP_HELPER_DECL(set_hash);               /* 48 */
+BPFSHIP_HELPER_DECL(skb_adjust_room);        /* 50 */
 BPFSHIP_HELPER_DECL(redirect_map);           /* 51 */
 BPFSHIP_HELPER_DECL(xdp_adjust_meta);        /* 54 */
 BPFSHIP_HELPER_DECL(xdp_adjust_tail);        /* 65 */
+BPFSHIP_HELPER_DECL(fib_lookup);             /* 69 */
+BPFSHIP_HELPER_DECL(sk_lookup_tcp);          /* 84 */
+BPFSHIP_HELPER_DECL(sk_lookup_udp);          /* 85 */
+BPFSHIP_HELPER_DECL(sk_release);             /* 86 */
 BPFSHIP_HELPER_DECL(map_push_elem);          /* 87 */
 BPFSHIP_HELPER_DECL(map_pop_elem);           /* 88 */
 BPFSHIP_HELPER_DECL(map_peek_elem);          /* 89 */
 BPFSHIP_HELPER_DECL(spin_lock);              /* 93 */
 BPFSHIP_HELPER_DECL(spin_unlock);            /* 94 */
+BPFSHIP_HELPER_DECL(skc_lookup_tcp);         /* 99 */
 BPFSHIP_HELPER_DECL(jiffies64);              /* 118 */
+BPFSHIP_HELPER_DECL(get_netns_cookie);       /* 122 */
+BPFSHIP_HELPER_DECL(sk_assign);              /* 124 */
 BPFSHIP_HELPER_DECL(ktime_get_boot_ns);      /* 125 */
 BPFSHIP_HELPER_DECL(ringbuf_output);         /* 130 */
 BPFSHIP_HELPER_DECL(ringbuf_reserve);        /* 131 */
 BPFSHIP_HELPER_DECL(ringbuf_submit);         /* 132 */
 BPFSHIP_HELPER_DECL(ringbuf_discard);        /* 133 */
 BPFSHIP_HELPER_DECL(ringbuf_query);          /* 134 */
+BPFSHIP_HELPER_DECL(redirect_neigh);         /* 152 */
+BPFSHIP_HELPER_DECL(redirect_peer);          /* 155 */
 BPFSHIP_HELPER_DECL(ktime_get_coarse_ns);    /* 160 */
 BPFSHIP_HELPER_DECL(for_each_map_elem);      /* 164 */
 BPFSHIP_HELPER_DECL(snprintf);               /* 165 */

@@ -20,6 +20,13 @@ _Static_assert(__builtin_offsetof(bpfship_run_ctx, redirect_flags) == 104, "bpfs
 _Static_assert(__builtin_offsetof(bpfship_run_ctx, prandom_state) == 112, "bpfship_run_ctx layout");
 _Static_assert(__builtin_offsetof(bpfship_run_ctx, callback_invoker) == 128, "bpfship_run_ctx layout");
 _Static_assert(__builtin_offsetof(bpfship_run_ctx, executor_data) == 136, "bpfship_run_ctx layout");
+_Static_assert(__builtin_offsetof(bpfship_run_ctx, ctx_kind) == 71, "bpfship_run_ctx layout");
+_Static_assert(__builtin_offsetof(bpfship_run_ctx, skb_network_off) == 144, "bpfship_run_ctx layout");
+_Static_assert(__builtin_offsetof(bpfship_run_ctx, skb_flags) == 152, "bpfship_run_ctx layout");
+_Static_assert(sizeof(bpfship_tunnel_info) == 56, "bpfship_tunnel_info layout");
+_Static_assert(sizeof(bpfship_fib_device) == 16, "bpfship_fib_device layout");
+_Static_assert(sizeof(bpfship_fib_route) == 72, "bpfship_fib_route layout");
+_Static_assert(sizeof(bpfship_fib_neighbour) == 28, "bpfship_fib_neighbour layout");
 
 static uint32_t g_ncpus = 1;
 static bs_task g_task = {0, 0, 0, 0, {0}};
@@ -197,6 +204,7 @@ static const map_ops *ops_for_type(uint32_t type) {
   case BPFSHIP_MAP_TYPE_ARRAY_OF_MAPS: return &bs_array_of_maps_ops;
   case BPFSHIP_MAP_TYPE_HASH_OF_MAPS: return &bs_hash_of_maps_ops;
   case BPFSHIP_MAP_TYPE_DEVMAP: return &bs_devmap_ops;
+  case BPFSHIP_MAP_TYPE_CPUMAP: return &bs_cpumap_ops;
   case BPFSHIP_MAP_TYPE_QUEUE: return &bs_queue_ops;
   case BPFSHIP_MAP_TYPE_STACK: return &bs_stack_ops;
   case BPFSHIP_MAP_TYPE_RINGBUF: return &bs_ringbuf_ops;
@@ -579,6 +587,17 @@ int bpfship_run_ctx_init(bpfship_run_ctx *ctx, uint32_t prog_type, uint32_t cpu,
   ctx->cpu = cpu;
   ctx->ctx_off_data = ctx->ctx_off_data_end = ctx->ctx_off_data_meta = BPFSHIP_CTX_OFF_NONE;
   ctx->ctx_ptr_size = (uint8_t)sizeof(void *);
+  switch (prog_type) {
+  case BPFSHIP_PROG_TYPE_SOCKET_FILTER:
+  case BPFSHIP_PROG_TYPE_SCHED_CLS:
+  case BPFSHIP_PROG_TYPE_SCHED_ACT:
+  case BPFSHIP_PROG_TYPE_CGROUP_SKB:
+  case BPFSHIP_PROG_TYPE_LWT_IN:
+  case BPFSHIP_PROG_TYPE_LWT_OUT:
+  case BPFSHIP_PROG_TYPE_LWT_XMIT:
+  case BPFSHIP_PROG_TYPE_SK_SKB: ctx->ctx_kind = BPFSHIP_CTX_KIND_SKB; break;
+  default: ctx->ctx_kind = BPFSHIP_CTX_KIND_OTHER; break;
+  }
   /* splitmix64 spreads any seed (0 included) into a non-zero xorshift128+ state */
   uint64_t z = seed;
   for (int i = 0; i < 2; i++) {

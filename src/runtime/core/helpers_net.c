@@ -1,5 +1,6 @@
 /*
- * Packet helpers (net/core/filter.c): checksums, skb byte access, XDP head/tail/meta adjustment, redirects.
+ * Packet helpers (net/core/filter.c): checksums, skb byte access, XDP head/tail/meta adjustment, redirects, and
+ * what a runtime without sockets or namespaces answers for socket lookups and cookies.
  *
  * They work on the packet the run context describes, whatever context pointer the program passes in r1: the
  * executor keeps data/data_end/data_meta in the run context and bpfship_run_ctx_set_ctx tells the helpers where
@@ -162,6 +163,7 @@ uint64_t bpfship_helper_skb_store_bytes(uint64_t r1, uint64_t r2, uint64_t r3, u
   if (offset > 0x7fffffffu) return RET(-BPFSHIP_EFAULT);
   if ((uint64_t)offset + len > pkt_len(ctx)) return RET(-BPFSHIP_EFAULT);
   bs_memmove((char *)BS_PTR(ctx->data) + offset, BS_PTR(r3), len);
+  if (r5 & F_INVALIDATE_HASH) bs_skb_clear_hash(ctx);
   return 0;
 }
 
@@ -225,16 +227,18 @@ uint64_t bpfship_helper_redirect(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
   return xdp ? BPFSHIP_XDP_REDIRECT : BPFSHIP_TC_ACT_REDIRECT;
 }
 
-/* bpf_redirect_map(map, key, flags): the low two flag bits are the action when the slot is empty. */
+/* bpf_redirect_map(map, key, flags): the low two flag bits are the action when the slot is empty. A devmap slot
+ * gives the target ifindex; a cpumap slot a CPU (the key), recorded with ifindex 0. */
 uint64_t bpfship_helper_redirect_map(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                                      bpfship_run_ctx *ctx) {
   (void)r4, (void)r5;
   bpfship_map *m = (bpfship_map *)BS_PTR(r1);
-  uint32_t key = (uint32_t)r2, ifindex = 0;
+  uint32_t key = (uint32_t)r2, slot = 0;
+  bool devmap = m->map_type == BPFSHIP_MAP_TYPE_DEVMAP;
   const uint64_t action_mask = 3u;
-  uint64_t flag_mask = m->map_type == BPFSHIP_MAP_TYPE_DEVMAP ? (F_BROADCAST | F_EXCLUDE_INGRESS) : 0;
+  uint64_t flag_mask = devmap ? (F_BROADCAST | F_EXCLUDE_INGRESS) : 0;
   if (r3 & ~(action_mask | flag_mask)) return BPFSHIP_XDP_ABORTED;
-  bool found = m->map_type == BPFSHIP_MAP_TYPE_DEVMAP && bs_fd_array_slot(m, key, &ifindex) == 0;
+  bool found = (devmap || m->map_type == BPFSHIP_MAP_TYPE_CPUMAP) && bs_fd_array_slot(m, key, &slot) == 0;
   if (!found && !(r3 & F_BROADCAST)) {
     ctx->redirect_kind = BPFSHIP_REDIRECT_NONE;
     ctx->redirect_map_id = 0;
@@ -243,7 +247,95 @@ uint64_t bpfship_helper_redirect_map(uint64_t r1, uint64_t r2, uint64_t r3, uint
   ctx->redirect_kind = BPFSHIP_REDIRECT_MAP;
   ctx->redirect_map_id = m->id;
   ctx->redirect_key = key;
-  ctx->redirect_ifindex = ifindex;
+  ctx->redirect_ifindex = devmap ? slot : 0;
   ctx->redirect_flags = (r3 & F_BROADCAST) ? r3 : 0;
   return BPFSHIP_XDP_REDIRECT;
+}
+
+/* The tc redirects through the neighbour subsystem or into a peer namespace: like bpf_redirect, recorded with
+ * BPFSHIP_REDIRECT_F_NEIGH/PEER in redirect_flags. The nexthop of bpf_redirect_neigh is not kept (the run context
+ * has no room for an IPv6 address); BPFSHIP_REDIRECT_F_NEXTHOP says one was given. */
+static uint64_t record_tc_redirect(bpfship_run_ctx *ctx, uint32_t ifindex, uint64_t flags) {
+  ctx->redirect_kind = BPFSHIP_REDIRECT_IFINDEX;
+  ctx->redirect_ifindex = ifindex;
+  ctx->redirect_map_id = 0;
+  ctx->redirect_key = 0;
+  ctx->redirect_flags = flags;
+  return BPFSHIP_TC_ACT_REDIRECT;
+}
+
+#define REDIR_NEIGH_SIZE 20u /* struct bpf_redir_neigh */
+
+/* bpf_redirect_neigh(ifindex, params, plen, flags): no flags exist; params are 0 bytes or a whole bpf_redir_neigh. */
+uint64_t bpfship_helper_redirect_neigh(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                       bpfship_run_ctx *ctx) {
+  (void)r2, (void)r5;
+  uint32_t plen = (uint32_t)r3;
+  if ((plen && plen < REDIR_NEIGH_SIZE) || r4) return BPFSHIP_TC_ACT_SHOT;
+  return record_tc_redirect(ctx, (uint32_t)r1, BPFSHIP_REDIRECT_F_NEIGH | (plen ? BPFSHIP_REDIRECT_F_NEXTHOP : 0));
+}
+
+/* bpf_redirect_peer(ifindex, flags) */
+uint64_t bpfship_helper_redirect_peer(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                      bpfship_run_ctx *ctx) {
+  (void)r3, (void)r4, (void)r5;
+  if (r2) return BPFSHIP_TC_ACT_SHOT;
+  return record_tc_redirect(ctx, (uint32_t)r1, BPFSHIP_REDIRECT_F_PEER);
+}
+
+/* ---- sockets and namespaces: the runtime has none ---- */
+
+/* Every run's packet comes from the same socket in the same namespace (BPF_PROG_TEST_RUN gives an skb a socket of
+ * its own): fixed cookies, set by the host. Atomics: native programs may read them while the host sets them. */
+static uint64_t g_socket_cookie = 1, g_netns_cookie = 1;
+
+void bpfship_core_set_cookies(uint64_t socket_cookie, uint64_t netns_cookie) {
+  __atomic_store_n(&g_socket_cookie, socket_cookie, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_netns_cookie, netns_cookie, __ATOMIC_RELAXED);
+}
+
+/* bpf_get_socket_cookie(ctx) */
+uint64_t bpfship_helper_get_socket_cookie(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                          bpfship_run_ctx *ctx) {
+  (void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)ctx;
+  return __atomic_load_n(&g_socket_cookie, __ATOMIC_RELAXED);
+}
+
+/* bpf_get_netns_cookie(ctx) */
+uint64_t bpfship_helper_get_netns_cookie(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                         bpfship_run_ctx *ctx) {
+  (void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)ctx;
+  return __atomic_load_n(&g_netns_cookie, __ATOMIC_RELAXED);
+}
+
+/* bpf_sk_lookup_tcp/udp, bpf_skc_lookup_tcp(ctx, tuple, tuple_size, netns, flags): no socket is ever found (NULL),
+ * whatever the tuple; Linux gives NULL too for a bad size or flags. */
+uint64_t bpfship_helper_sk_lookup_tcp(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                      bpfship_run_ctx *ctx) {
+  (void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)ctx;
+  return 0;
+}
+
+uint64_t bpfship_helper_sk_lookup_udp(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                      bpfship_run_ctx *ctx) {
+  return bpfship_helper_sk_lookup_tcp(r1, r2, r3, r4, r5, ctx);
+}
+
+uint64_t bpfship_helper_skc_lookup_tcp(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                       bpfship_run_ctx *ctx) {
+  return bpfship_helper_sk_lookup_tcp(r1, r2, r3, r4, r5, ctx);
+}
+
+/* bpf_sk_release(sk): the verifier lets only a looked-up socket reach it, and lookups find none. */
+uint64_t bpfship_helper_sk_release(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                   bpfship_run_ctx *ctx) {
+  (void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)ctx;
+  return 0;
+}
+
+/* bpf_sk_assign(ctx, sk, flags): -EINVAL, Linux's answer for a NULL socket or flags (no socket can reach it). */
+uint64_t bpfship_helper_sk_assign(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                  bpfship_run_ctx *ctx) {
+  (void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)ctx;
+  return RET(-BPFSHIP_EINVAL);
 }

@@ -101,7 +101,7 @@ struct map_ops {
 
 /* Per-type operation tables (one concept per file). */
 extern const map_ops bs_array_ops, bs_percpu_array_ops, bs_prog_array_ops, bs_perf_event_array_ops,
-    bs_array_of_maps_ops, bs_devmap_ops;
+    bs_array_of_maps_ops, bs_devmap_ops, bs_cpumap_ops;
 extern const map_ops bs_hash_ops, bs_percpu_hash_ops, bs_lru_hash_ops, bs_lru_percpu_hash_ops,
     bs_hash_of_maps_ops;
 extern const map_ops bs_ringbuf_ops;
@@ -155,11 +155,42 @@ BS_HIDDEN size_t bs_strncpy_nofault(char *dst, const char *src, size_t max);
 BS_HIDDEN void *bs_ringbuf_reserve(bpfship_map *map, uint64_t size);
 BS_HIDDEN void bs_ringbuf_commit(void *sample, uint64_t flags, bool discard);
 
-/* Array internals the helpers use (prog_array slots, devmap slots, perf_event_array slots). */
+/* Array internals the helpers use (prog_array slots, devmap and cpumap slots, perf_event_array slots). */
 BS_HIDDEN int bs_fd_array_slot(bpfship_map *map, uint32_t index, uint32_t *value);
 
 /* Writes the packet pointers back into the program's context struct (after a helper moved them). */
 BS_HIDDEN void bs_sync_ctx_packet(bpfship_run_ctx *ctx);
+
+/* skb_clear_hash: __sk_buff.hash becomes 0 and invalid (bpf_skb_store_bytes with BPF_F_INVALIDATE_HASH). */
+BS_HIDDEN void bs_skb_clear_hash(bpfship_run_ctx *ctx);
+
+/* Byte order: network (big-endian) 16/32-bit values from and to host integers. */
+static inline uint16_t bs_be16(uint16_t v) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  return __builtin_bswap16(v);
+#else
+  return v;
+#endif
+}
+static inline uint32_t bs_be32(uint32_t v) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  return __builtin_bswap32(v);
+#else
+  return v;
+#endif
+}
+static inline uint16_t bs_load_be16(const void *p) {
+  const uint8_t *b = p;
+  return (uint16_t)(b[0] << 8 | b[1]);
+}
+static inline uint32_t bs_load_be32(const void *p) {
+  const uint8_t *b = p;
+  return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+static inline void bs_store_be32(void *p, uint32_t v) {
+  uint8_t *b = p;
+  b[0] = (uint8_t)(v >> 24), b[1] = (uint8_t)(v >> 16), b[2] = (uint8_t)(v >> 8), b[3] = (uint8_t)v;
+}
 
 /* Checksum arithmetic shared by the csum helpers. */
 BS_HIDDEN uint32_t bs_csum_partial(const void *buf, uint32_t len, uint32_t sum);

@@ -1,11 +1,13 @@
 /*
- * Array-shaped maps (kernel/bpf/arraymap.c, kernel/bpf/devmap.c): array, percpu_array, and the "fd arrays" whose
+ * Array-shaped maps (kernel/bpf/arraymap.c, devmap.c, cpumap.c): array, percpu_array, and the "fd arrays" whose
  * slots hold references rather than data: prog_array (executor program ids), perf_event_array (open per-CPU
- * outputs), array_of_maps (inner maps) and devmap (ifindexes for bpf_redirect_map).
+ * outputs), array_of_maps (inner maps), devmap (ifindexes for bpf_redirect_map) and cpumap (the queue size of each
+ * CPU entry, for bpf_redirect_map).
  *
  * Storage: values are round_up(value_size, 8) bytes apart; a per-CPU array keeps the ncpus copies of one index
  * next to each other, which is exactly the user-space view. Slots of fd arrays are u64: bit 32 marks a present
- * id in prog/perf arrays, a map pointer in array_of_maps, the raw 8-byte value in a devmap.
+ * id in prog/perf arrays or a present entry (its qsize) in a cpumap, a map pointer in array_of_maps, the raw 8-byte
+ * value in a devmap.
  */
 #include "internal.h"
 
@@ -301,6 +303,53 @@ static int devmap_delete(bpfship_map *m, const void *key) {
   return 0;
 }
 
+/* ---- cpumap (cpu_map_*_elem) ---- */
+
+#define CPUMAP_QSIZE_MAX 16384u /* cpu_map_update_elem's sanity limit on a queue size */
+
+/* cpu_map_alloc: value is struct bpf_cpumap_val up to qsize (4) or up to bpf_prog.fd (8); at most NR_CPUS entries. */
+static int cpumap_check(const bpfship_map_attr *a) {
+  if (a->max_entries == 0 || a->key_size != 4 || (a->value_size != 4 && a->value_size != 8) ||
+      (a->map_flags & ~BPFSHIP_F_NUMA_NODE))
+    return -BPFSHIP_EINVAL;
+  if (a->max_entries > BPFSHIP_CPUMAP_MAX_ENTRIES) return -BPFSHIP_E2BIG;
+  return 0;
+}
+
+/* cpu_map_lookup_elem: the entry's bpf_cpumap_val (the program id is always 0: entries run no program here). */
+static int cpumap_sys_lookup(bpfship_map *m, const void *key, void *value, uint64_t flags) {
+  (void)flags;
+  uint32_t qsize;
+  if (bs_fd_array_slot(m, key_index(key), &qsize) != 0) return -BPFSHIP_ENOENT;
+  bs_memset(value, 0, m->value_size);
+  bs_memcpy(value, &qsize, 4);
+  return 0;
+}
+
+/* cpu_map_update_elem, in its order of checks; a queue size of 0 deletes the entry. */
+static int cpumap_sys_update(bpfship_map *m, const void *key, const void *value, uint64_t flags) {
+  uint32_t cpu = key_index(key), qsize;
+  int32_t prog_fd = 0;
+  if (flags > BPFSHIP_EXIST) return -BPFSHIP_EINVAL;
+  if (cpu >= m->max_entries) return -BPFSHIP_E2BIG;
+  if (flags == BPFSHIP_NOEXIST) return -BPFSHIP_EEXIST;
+  bs_memcpy(&qsize, value, 4);
+  if (m->value_size == 8) bs_memcpy(&prog_fd, (const char *)value + 4, 4);
+  if (qsize > CPUMAP_QSIZE_MAX) return -BPFSHIP_EOVERFLOW;
+  if (cpu >= bs_ncpus()) return -BPFSHIP_ENODEV;
+  /* the core runs no program on cpumap entries (Linux: BPF_XDP_CPUMAP programs) */
+  if (qsize != 0 && prog_fd > 0) return -BPFSHIP_EINVAL;
+  __atomic_store_n(&as_array(m)->slots[cpu], qsize ? SLOT_PRESENT | qsize : 0ull, __ATOMIC_RELEASE);
+  return 0;
+}
+
+static int cpumap_delete(bpfship_map *m, const void *key) {
+  uint32_t cpu = key_index(key);
+  if (cpu >= m->max_entries) return -BPFSHIP_EINVAL;
+  __atomic_store_n(&as_array(m)->slots[cpu], 0ull, __ATOMIC_RELEASE);
+  return 0;
+}
+
 const map_ops bs_array_ops = {
     .check = array_check,
     .alloc = array_alloc,
@@ -368,4 +417,15 @@ const map_ops bs_devmap_ops = {
     .get_next_key = array_get_next_key,
     .sys_lookup = devmap_sys_lookup,
     .sys_update = devmap_sys_update,
+};
+
+/* Programs cannot look into a cpumap (the verifier allows only bpf_redirect_map on it), so no .lookup. */
+const map_ops bs_cpumap_ops = {
+    .check = cpumap_check,
+    .alloc = fd_array_alloc,
+    .free = array_free,
+    .remove = cpumap_delete,
+    .get_next_key = array_get_next_key,
+    .sys_lookup = cpumap_sys_lookup,
+    .sys_update = cpumap_sys_update,
 };

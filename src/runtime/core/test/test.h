@@ -72,5 +72,7 @@ void suite_batch(void);
 void suite_printk(void);
 void suite_helpers(void);
 void suite_packet(void);
+void suite_skb(void);
+void suite_fib(void);
 
 #endif

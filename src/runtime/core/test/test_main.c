@@ -88,6 +88,7 @@ int main(void) {
       {"lpm", suite_lpm},           {"map_in_map", suite_map_in_map},
       {"batch", suite_batch},       {"printk", suite_printk},
       {"helpers", suite_helpers},   {"packet", suite_packet},
+      {"skb", suite_skb},           {"fib", suite_fib},
   };
   for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
     int before_fail = test_failed, before_pass = test_passed;

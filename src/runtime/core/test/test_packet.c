@@ -201,6 +201,97 @@ static void redirects(void) {
   bpfship_map_release(dm);
 }
 
+/* CPU maps (cpu_map_alloc / cpu_map_update_elem, errno per case as Linux 6.18 gives them), and bpf_redirect_map on
+ * one: a present CPU entry redirects, recorded with ifindex 0. */
+static void cpumap(void) {
+  CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_CPUMAP, 8, 4, 4, 0), -BPFSHIP_EINVAL);
+  CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_CPUMAP, 4, 12, 4, 0), -BPFSHIP_EINVAL);
+  CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_CPUMAP, 4, 4, 0, 0), -BPFSHIP_EINVAL);
+  CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_CPUMAP, 4, 4, 4, BPFSHIP_F_RDONLY), -BPFSHIP_EINVAL);
+  CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_CPUMAP, 4, 4, BPFSHIP_CPUMAP_MAX_ENTRIES + 1, 0), -BPFSHIP_E2BIG);
+  CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_CPUMAP, 4, 8, 64, BPFSHIP_F_NUMA_NODE), 0);
+  bpfship_map *cm = make_map(BPFSHIP_MAP_TYPE_CPUMAP, 4, 8, 8, 0);
+  if (!cm) return;
+  bpfship_map_info info;
+  bpfship_map_get_info(cm, &info);
+  CHECK_EQ(info.user_value_size, 8);
+  uint32_t k = 1, v[2] = {256, 0}, out[2];
+  CHECK_EQ(bpfship_map_lookup(cm, &k, out, 0), -BPFSHIP_ENOENT);
+  CHECK_EQ(bpfship_map_update(cm, &k, v, 4), -BPFSHIP_EINVAL);
+  CHECK_EQ(bpfship_map_update(cm, &k, v, BPFSHIP_NOEXIST), -BPFSHIP_EEXIST);
+  k = 8;
+  CHECK_EQ(bpfship_map_update(cm, &k, v, 0), -BPFSHIP_E2BIG);
+  k = 4; /* the core has 4 possible CPUs */
+  CHECK_EQ(bpfship_map_update(cm, &k, v, 0), -BPFSHIP_ENODEV);
+  k = 1;
+  v[0] = 16385;
+  CHECK_EQ(bpfship_map_update(cm, &k, v, 0), -BPFSHIP_EOVERFLOW);
+  v[0] = 256, v[1] = 3; /* an XDP program for the entry */
+  CHECK_EQ(bpfship_map_update(cm, &k, v, 0), -BPFSHIP_EINVAL);
+  v[1] = 0;
+  CHECK_EQ(bpfship_map_update(cm, &k, v, BPFSHIP_EXIST), 0);
+  CHECK_EQ(bpfship_map_lookup(cm, &k, out, 0), 0);
+  CHECK(out[0] == 256 && out[1] == 0);
+  uint32_t next;
+  CHECK_EQ(bpfship_map_get_next_key(cm, NULL, &next), 0);
+  CHECK_EQ(next, 0);
+
+  bpfship_run_ctx ctx;
+  init_ctx(&ctx, BPFSHIP_PROG_TYPE_XDP, 0);
+  CHECK_EQ(call_helper(51, P(cm), 1, BPFSHIP_XDP_PASS, 0, 0, &ctx), BPFSHIP_XDP_REDIRECT);
+  CHECK_EQ(ctx.redirect_kind, BPFSHIP_REDIRECT_MAP);
+  CHECK_EQ(ctx.redirect_key, 1);
+  CHECK_EQ(ctx.redirect_ifindex, 0);
+  CHECK_EQ(ctx.redirect_map_id, bpfship_map_id(cm));
+  CHECK_EQ(call_helper(51, P(cm), 2, BPFSHIP_XDP_DROP, 0, 0, &ctx), BPFSHIP_XDP_DROP);
+  CHECK_EQ(ctx.redirect_kind, BPFSHIP_REDIRECT_NONE);
+  CHECK_EQ(call_helper(51, P(cm), 1, 1u << 3, 0, 0, &ctx), BPFSHIP_XDP_ABORTED); /* broadcast is for devmaps */
+  v[0] = 0; /* a queue size of 0 deletes */
+  CHECK_EQ(bpfship_map_update(cm, &k, v, 0), 0);
+  CHECK_EQ(bpfship_map_lookup(cm, &k, out, 0), -BPFSHIP_ENOENT);
+  CHECK_EQ(call_helper(51, P(cm), 1, BPFSHIP_XDP_PASS, 0, 0, &ctx), BPFSHIP_XDP_PASS);
+  v[0] = 64;
+  CHECK_EQ(bpfship_map_update(cm, &k, v, 0), 0);
+  CHECK_EQ(bpfship_map_delete(cm, &k), 0);
+  CHECK_EQ(bpfship_map_lookup(cm, &k, out, 0), -BPFSHIP_ENOENT);
+  k = 8;
+  CHECK_EQ(bpfship_map_delete(cm, &k), -BPFSHIP_EINVAL);
+  bpfship_map_release(cm);
+}
+
+/* redirect_neigh/peer, and what a runtime without sockets or namespaces answers. */
+static void tc_redirects_and_sockets(void) {
+  bpfship_run_ctx ctx;
+  init_ctx(&ctx, BPFSHIP_PROG_TYPE_SCHED_CLS, 0);
+  uint8_t nh[20] = {2};
+  CHECK_EQ(call_helper(152, 5, 0, 0, 0, 0, &ctx), BPFSHIP_TC_ACT_REDIRECT);
+  CHECK_EQ(ctx.redirect_kind, BPFSHIP_REDIRECT_IFINDEX);
+  CHECK_EQ(ctx.redirect_ifindex, 5);
+  CHECK_EQ(ctx.redirect_flags, BPFSHIP_REDIRECT_F_NEIGH);
+  CHECK_EQ(call_helper(152, 6, P(nh), 20, 0, 0, &ctx), BPFSHIP_TC_ACT_REDIRECT);
+  CHECK_EQ(ctx.redirect_flags, BPFSHIP_REDIRECT_F_NEIGH | BPFSHIP_REDIRECT_F_NEXTHOP);
+  CHECK_EQ(call_helper(152, 6, P(nh), 4, 0, 0, &ctx), BPFSHIP_TC_ACT_SHOT);
+  CHECK_EQ(call_helper(152, 6, 0, 0, 1, 0, &ctx), BPFSHIP_TC_ACT_SHOT);
+  CHECK_EQ(call_helper(155, 7, 0, 0, 0, 0, &ctx), BPFSHIP_TC_ACT_REDIRECT);
+  CHECK_EQ(ctx.redirect_ifindex, 7);
+  CHECK_EQ(ctx.redirect_flags, BPFSHIP_REDIRECT_F_PEER);
+  CHECK_EQ(call_helper(155, 7, 1, 0, 0, 0, &ctx), BPFSHIP_TC_ACT_SHOT);
+
+  CHECK_EQ(call_helper(46, 0, 0, 0, 0, 0, &ctx), 1);
+  CHECK_EQ(call_helper(122, 0, 0, 0, 0, 0, &ctx), 1);
+  bpfship_core_set_cookies(0x1234, 4026531840ull);
+  CHECK_EQ(call_helper(46, 0, 0, 0, 0, 0, &ctx), 0x1234);
+  CHECK_EQ(call_helper(122, 0, 0, 0, 0, 0, &ctx), 4026531840ull);
+  bpfship_core_set_cookies(1, 1);
+
+  uint8_t tuple[12] = {0};
+  CHECK_EQ(call_helper(84, 0, P(tuple), 12, (uint64_t)-1, 0, &ctx), 0);
+  CHECK_EQ(call_helper(85, 0, P(tuple), 12, (uint64_t)-1, 0, &ctx), 0);
+  CHECK_EQ(call_helper(99, 0, P(tuple), 12, (uint64_t)-1, 0, &ctx), 0);
+  CHECK_EQ(call_helper(86, 0, 0, 0, 0, 0, &ctx), 0);
+  CHECK_EQ(call_helper(124, 0, 0, 0, 0, 0, &ctx), (uint64_t)-BPFSHIP_EINVAL);
+}
+
 static void perf_with_packet(void) {
   static uint8_t buf[1024];
   struct fake_ctx fc;
@@ -222,5 +313,7 @@ void suite_packet(void) {
   skb();
   checksums();
   redirects();
+  cpumap();
+  tc_redirects_and_sockets();
   perf_with_packet();
 }
