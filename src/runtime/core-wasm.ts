@@ -220,6 +220,13 @@ export interface CoreExports {
   bpfship_run_ctx_set_packet(ctx: number, hardStart: bigint, data: bigint, dataEnd: bigint, hardEnd: bigint): number;
   bpfship_run_ctx_set_ctx(ctx: number, addr: bigint, offData: number, offEnd: number, offMeta: number, ptr: number): void;
   bpfship_run_ctx_take_tail_call(ctx: number, progIdOut: number): number;
+  bpfship_fib_reset(): void;
+  bpfship_fib_set_device(dev: number): number;
+  bpfship_fib_add_route(route: number): number;
+  bpfship_fib_set_neighbour(neighbour: number): number;
+  bpfship_core_set_cookies(socketCookie: bigint, netnsCookie: bigint): void;
+  bpfship_run_ctx_set_tunnel_info(ctx: number, info: number): number;
+  bpfship_run_ctx_get_tunnel_info(ctx: number, info: number): number;
   bpfship_helper_implemented(id: number): number;
   bpfship_helper_name(id: number): number;
   bpfship_helper_fn_of(id: number): number;

@@ -21,6 +21,7 @@ import { type CoreMap, CoreWasm, type TraceMessage } from './core-wasm.ts';
 import { renderText, verifyProgram } from '../verifier/index.ts';
 import { DEFAULT_INSTRUCTION_LIMIT } from '../interp/index.ts';
 import { RuntimeLoadError, VerificationRefusedError } from './errors.ts';
+import { Fib } from './fib.ts';
 import { JitProgram, type JitServices } from './jit-program.ts';
 import { dataSectionFlags, type LoadedObject, LoadedProgram, loadObject, type LoadOptions } from './loaded-object.ts';
 import { RunArena, runProgram, type RunInput, type RunResult } from './program-run.ts';
@@ -40,6 +41,8 @@ export interface RuntimeOptions {
 /** A runtime over one core. Not for concurrent use from several threads (there is one JavaScript thread anyway). */
 export class Runtime {
   readonly core: CoreWasm;
+  /** The routing table bpf_fib_lookup consults (the host fills it; see fib.ts). */
+  readonly fib: Fib;
   private readonly host: CoreInterpreterHost;
   /** What JIT'd programs need of the runtime: the core, and the programs a tail call may enter. */
   private readonly jitServices: JitServices;
@@ -57,6 +60,7 @@ export class Runtime {
     this.clockStart = clockStart;
     this.task = task;
     this.host = new CoreInterpreterHost(core);
+    this.fib = new Fib(core);
     this.jitServices = {
       core,
       jitProgramById: (id) => {
@@ -162,6 +166,14 @@ export class Runtime {
   defineProgramType(profile: ProgramTypeProfile): void {
     if (RUNNABLE_LINUX_TYPES.includes(profile.name)) throw new RuntimeLoadError(`'${profile.name}' is a Linux program type; choose another name`);
     this.hostTypes.set(profile.name, profile);
+  }
+
+  /**
+   * The cookies bpf_get_socket_cookie and bpf_get_netns_cookie return (the runtime has no sockets or network
+   * namespaces; default 1 and 1).
+   */
+  setCookies(socketCookie: bigint, netnsCookie: bigint): void {
+    this.core.exports.bpfship_core_set_cookies(BigInt.asUintN(64, socketCookie), BigInt.asUintN(64, netnsCookie));
   }
 
   /** Calls `listener` with every message any program prints; returns a function that removes it. */

@@ -1,0 +1,190 @@
+/**
+ * The routing table `bpf_fib_lookup` consults, as the host fills it: the runtime has no kernel FIB, so the core keeps
+ * a small one of devices, routes and neighbours (bpfship_core.h, "The FIB"). It starts as a fresh Linux network
+ * namespace does: loopback (ifindex 1, forwarding off) and nothing else, so until the host adds more, a lookup
+ * answers BPF_FIB_LKUP_RET_FWD_DISABLED through ifindex 1 and -ENODEV through any other.
+ *
+ * ```ts
+ * rt.fib.setDevice({ ifindex: 1, forwarding: true });           // the test run's ingress device
+ * rt.fib.setDevice({ ifindex: 2, mtu: 1500, mac: '02:00:00:00:00:02', forwarding: true });
+ * rt.fib.addRoute({ dst: '10.0.0.0/8', via: '192.168.1.1', ifindex: 2 });
+ * rt.fib.setNeighbour({ ifindex: 2, address: '192.168.1.1', mac: '02:00:00:00:00:fe' });
+ * ```
+ *
+ * @module
+ */
+
+import { BpfshipError } from '../internal/errors.ts';
+import { type CoreWasm, errnoName } from './core-wasm.ts';
+
+/** A device: what the lookup needs of it (its MTU, its MAC as the source address, whether it forwards). */
+export interface FibDevice {
+  readonly ifindex: number;
+  /** Default 1500. */
+  readonly mtu?: number;
+  /** `aa:bb:cc:dd:ee:ff` or 6 bytes; default all zero. */
+  readonly mac?: string | Uint8Array;
+  /** net.ipv4/ipv6.conf.DEV.forwarding: true for both, or per family; default off. */
+  readonly forwarding?: boolean | { readonly ipv4?: boolean; readonly ipv6?: boolean };
+}
+
+/** Route types (RTN_*). */
+export type FibRouteType = 'unicast' | 'local' | 'blackhole' | 'unreachable' | 'prohibit';
+
+/** A route. */
+export interface FibRoute {
+  /** The prefix: `10.0.0.0/8`, `2001:db8::/32` (a bare address is a host route). */
+  readonly dst: string;
+  /** The gateway (an address of either family); none: the destination is on the link. */
+  readonly via?: string;
+  /** The nexthop's device (unicast and local routes). */
+  readonly ifindex?: number;
+  /** Default `unicast`. */
+  readonly type?: FibRouteType;
+  /** Routing table id; default main (254). Local is 255, default 253. */
+  readonly table?: number;
+  /** Lowest wins among routes to the same prefix; default 0. */
+  readonly metric?: number;
+  /** The route's MTU; default the device's. */
+  readonly mtu?: number;
+  /** Preferred source address. */
+  readonly prefsrc?: string;
+}
+
+/** A reachable neighbour: the MAC address a lookup returns as the destination. */
+export interface FibNeighbour {
+  readonly ifindex: number;
+  readonly address: string;
+  readonly mac: string | Uint8Array;
+}
+
+/** The core refused a FIB entry (with Linux's errno, as `ip route` would report it). */
+export class FibError extends BpfshipError {
+  readonly errno: number;
+  constructor(what: string, errno: number) {
+    super('FIB', `${what}: ${errnoName(errno)} (-${Math.abs(errno)})`);
+    this.name = 'FibError';
+    this.errno = Math.abs(errno);
+  }
+}
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const ROUTE_TYPES: Record<FibRouteType, number> = { unicast: 1, local: 2, blackhole: 6, unreachable: 7, prohibit: 8 };
+const DEVICE_SIZE = 16;
+const ROUTE_SIZE = 72;
+const NEIGHBOUR_SIZE = 28;
+
+/** The FIB of one core (see the module comment). */
+export class Fib {
+  private readonly core: CoreWasm;
+
+  constructor(core: CoreWasm) {
+    this.core = core;
+  }
+
+  /** Back to loopback only, no routes, no neighbours. */
+  reset(): void {
+    this.core.exports.bpfship_fib_reset();
+  }
+
+  /** Adds a device, or replaces the one with the same ifindex. */
+  setDevice(dev: FibDevice): void {
+    const b = new Uint8Array(DEVICE_SIZE);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, dev.ifindex, true);
+    dv.setUint32(4, dev.mtu ?? 1500, true);
+    b.set(parseMac(dev.mac ?? new Uint8Array(6)), 8);
+    const f = dev.forwarding;
+    const v4 = f === true || (typeof f === 'object' && f.ipv4 === true);
+    const v6 = f === true || (typeof f === 'object' && f.ipv6 === true);
+    dv.setUint16(14, (v4 ? 1 : 0) | (v6 ? 2 : 0), true);
+    this.call(`device ${dev.ifindex}`, b, (p) => this.core.exports.bpfship_fib_set_device(p));
+  }
+
+  /** Adds a route. */
+  addRoute(route: FibRoute): void {
+    const [prefix, lenText] = route.dst.split('/');
+    const dst = parseAddress(prefix ?? '', `route ${route.dst}`);
+    const maxLen = dst.family === AF_INET ? 32 : 128;
+    const len = lenText === undefined ? maxLen : Number(lenText);
+    if (!Number.isInteger(len) || len < 0 || len > maxLen || (lenText !== undefined && !/^\d+$/.test(lenText))) throw new RangeError(`route ${route.dst}: the prefix length must be 0-${maxLen}`);
+    const b = new Uint8Array(ROUTE_SIZE);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, route.table ?? 254, true);
+    dv.setUint32(4, route.ifindex ?? 0, true);
+    b[8] = dst.family;
+    b[9] = len;
+    b[10] = ROUTE_TYPES[route.type ?? 'unicast'];
+    dv.setUint32(12, route.metric ?? 0, true);
+    dv.setUint32(16, route.mtu ?? 0, true);
+    b.set(dst.bytes, 24);
+    if (route.via !== undefined) {
+      const gw = parseAddress(route.via, `route ${route.dst} via`);
+      b[11] = gw.family;
+      b.set(gw.bytes, 40);
+    }
+    if (route.prefsrc !== undefined) b.set(parseAddress(route.prefsrc, `route ${route.dst} prefsrc`).bytes, 56);
+    this.call(`route ${route.dst}`, b, (p) => this.core.exports.bpfship_fib_add_route(p));
+  }
+
+  /** Adds a reachable neighbour, or replaces the one with the same device, family and address. */
+  setNeighbour(n: FibNeighbour): void {
+    const a = parseAddress(n.address, `neighbour ${n.address}`);
+    const b = new Uint8Array(NEIGHBOUR_SIZE);
+    new DataView(b.buffer).setUint32(0, n.ifindex, true);
+    b[4] = a.family;
+    b.set(parseMac(n.mac), 6);
+    b.set(a.bytes, 12);
+    this.call(`neighbour ${n.address}`, b, (p) => this.core.exports.bpfship_fib_set_neighbour(p));
+  }
+
+  private call(what: string, bytes: Uint8Array, fn: (ptr: number) => number): void {
+    const p = this.core.alloc(bytes.length);
+    try {
+      this.core.write(p, bytes);
+      const r = fn(p);
+      if (r !== 0) throw new FibError(what, r);
+    } finally {
+      this.core.free(p);
+    }
+  }
+}
+
+/** `aa:bb:cc:dd:ee:ff` (or `-` separated) or 6 bytes. */
+function parseMac(mac: string | Uint8Array): Uint8Array {
+  if (mac instanceof Uint8Array) {
+    if (mac.length !== 6) throw new RangeError(`a MAC address is 6 bytes, not ${mac.length}`);
+    return mac;
+  }
+  const parts = mac.split(/[:-]/);
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new RangeError(`'${mac}' is not a MAC address (aa:bb:cc:dd:ee:ff)`);
+  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
+}
+
+/** An IPv4 or IPv6 address in network order (16 bytes, IPv4 in the first 4). */
+export function parseAddress(text: string, what: string): { family: number; bytes: Uint8Array } {
+  const bytes = new Uint8Array(16);
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(text)) {
+    const parts = text.split('.').map(Number);
+    if (parts.some((p) => p > 255)) throw new RangeError(`${what}: '${text}' is not an IPv4 address`);
+    bytes.set(parts, 0);
+    return { family: AF_INET, bytes };
+  }
+  const halves = text.split('::');
+  if (halves.length > 2 || !/^[0-9a-fA-F:]+$/.test(text)) throw new RangeError(`${what}: '${text}' is not an IPv4 or IPv6 address`);
+  const groups = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw new RangeError(`${what}: '${text}' is not an IPv6 address`);
+    return parseInt(g, 16);
+  }));
+  const head = groups(halves[0] ?? '');
+  const tail = halves.length === 2 ? groups(halves[1] ?? '') : [];
+  const fill = 8 - head.length - tail.length;
+  if ((halves.length === 1 && fill !== 0) || (halves.length === 2 && fill < 1)) throw new RangeError(`${what}: '${text}' is not an IPv6 address`);
+  const all = [...head, ...new Array<number>(halves.length === 2 ? fill : 0).fill(0), ...tail];
+  all.forEach((g, i) => {
+    bytes[2 * i] = g >> 8;
+    bytes[2 * i + 1] = g & 0xff;
+  });
+  return { family: AF_INET6, bytes };
+}
