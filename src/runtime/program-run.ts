@@ -18,6 +18,7 @@ import { contextRegions, type ProgramTypeProfile } from './program-type-profiles
 import type { TraceEvent } from './trace.ts';
 import type { PreparedProgram } from '../interp/index.ts';
 import { JIT_FRAMES_SIZE, JitProgram, type JitRunFrame, type JitServices } from './jit-program.ts';
+import { decodeTunnelInfo, encodeTunnelInfo, TUNNEL_INFO_SIZE, type TunnelInfo, type TunnelResult } from './tunnel-info.ts';
 
 /** What a run takes: BPF_PROG_TEST_RUN's data_in, ctx_in, repeat, cpu. */
 export interface RunInput {
@@ -33,6 +34,8 @@ export interface RunInput {
   readonly seed?: bigint;
   /** Whether to copy the packet out after the run (default true; false saves the copy, like a NULL data_out). */
   readonly packetOut?: boolean;
+  /** Tunnel metadata the packet arrives with (what bpf_skb_get_tunnel_key reads); default none. */
+  readonly tunnel?: TunnelInfo;
 }
 
 /** Where a redirect helper said the packet should go. */
@@ -55,6 +58,8 @@ export interface RunResult {
   readonly redirect: RedirectResult | undefined;
   /** Messages the program printed (all runs). */
   readonly trace: readonly TraceEvent[];
+  /** Tunnel metadata after the run: the input's, or what bpf_skb_set_tunnel_key set; undefined when none. */
+  readonly tunnel: TunnelResult | undefined;
   /** Mean wall time of one run, nanoseconds (setting up the input included, as the kernel's figure includes it). */
   readonly durationNs: number;
   /** Instructions the last run executed (tail calls and callbacks included); undefined in jit mode, which does not count. */
@@ -96,6 +101,8 @@ export class RunArena {
   busy = false;
   readonly interp: Interpreter;
   private jitFrame: JitRunFrame | undefined;
+  /** Scratch for structs passed to the core during a run (tunnel metadata). */
+  readonly scratch: number;
   /** Set while a jit run uses the arena: callbacks then enter JIT'd code instead of the interpreter. */
   jitServices: JitServices | undefined;
 
@@ -104,6 +111,7 @@ export class RunArena {
     this.stack = core.alloc(STACK_SIZE);
     this.runCtx = core.alloc(RunCtxLayout.size);
     this.ctx = core.alloc(4096);
+    this.scratch = core.alloc(TUNNEL_INFO_SIZE);
     this.interp = new Interpreter(host, instructionLimit === undefined ? {} : { instructionLimit });
     core.bindCallbackInvoker(this.runCtx, (_rc, fn, args) =>
       this.jitServices !== undefined ? JitProgram.invokeCallback(this.jitServices, fn, args, this.jitRunFrame()) : host.invokeCallback(fn, args));
@@ -213,6 +221,7 @@ export function runProgram(
   const seed = input.seed ?? BigInt(Math.floor(Math.random() * 2 ** 52));
   const rc = arena.runCtx;
   const headroomReserve = profile.packet === 'xdp' ? XDP_FRAME_STRUCT : 0;
+  const tunnelIn = input.tunnel === undefined ? undefined : encodeTunnelInfo(input.tunnel);
   let lastInstructions: number | undefined;
   const jit = program.jit;
   const jitFrame = jit === undefined ? undefined : arena.jitRunFrame();
@@ -228,6 +237,7 @@ export function runProgram(
     // The core takes an skb program type to mean a __sk_buff context; a host type's context is its own struct.
     if (profile.hostDefined === true) dv.setUint8(rc + RunCtxLayout.ctxKind, 0);
     dv.setUint32(rc + RunCtxLayout.progId, program.prepared.id, true);
+    if (tunnelIn !== undefined) setTunnel(core, rc, arena.scratch, tunnelIn);
     dv.setUint32(rc + RunCtxLayout.ctx, arena.ctx, true);
     dv.setUint32(rc + RunCtxLayout.ctx + 4, 0, true);
     mem.set(ctxImage, arena.ctx);
@@ -308,6 +318,7 @@ export function runProgram(
   }
   const names = profile.returnNames;
   const signed = retval | 0;
+  const tunnel = tunnelIn !== undefined || profile.packet === 'skb-l2' || profile.packet === 'skb-l3' ? getTunnel(core, arena.runCtx, arena.scratch) : undefined;
   return {
     r0,
     retval,
@@ -316,10 +327,23 @@ export function runProgram(
     ctx: ctxOut,
     redirect,
     trace: traces,
+    tunnel,
     durationNs,
     instructions: lastInstructions,
     repeat,
   };
+}
+
+/** Attaches tunnel metadata (the core's struct) to the run context, through `scratch`. */
+function setTunnel(core: CoreWasm, rc: number, scratch: number, info: Uint8Array): void {
+  core.write(scratch, info);
+  const err = core.exports.bpfship_run_ctx_set_tunnel_info(rc, scratch);
+  if (err !== 0) throw new RunInputError(`the core refused the tunnel metadata (${err})`, -err);
+}
+
+/** The run context's tunnel metadata, or undefined when it has none. */
+function getTunnel(core: CoreWasm, rc: number, scratch: number): TunnelResult | undefined {
+  return core.exports.bpfship_run_ctx_get_tunnel_info(rc, scratch) === 0 ? decodeTunnelInfo(core.read(scratch, TUNNEL_INFO_SIZE)) : undefined;
 }
 
 /** Where the packet goes in the arena's buffer, with the program type's geometry (the bytes are copied per run). */

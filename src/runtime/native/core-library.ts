@@ -68,6 +68,10 @@ export interface CoreLibrary {
   mapValueAddress(map: bigint, index: number, cpu: number): bigint;
   /** bpfship_run_ctx_init: returns 0 or -EINVAL. */
   runCtxInit(ctx: bigint, progType: number, cpu: number, seed: bigint): number;
+  /** bpfship_run_ctx_set_tunnel_info with the 56-byte struct: 0 or -EINVAL. */
+  setTunnelInfo(ctx: bigint, info: Uint8Array): number;
+  /** bpfship_run_ctx_get_tunnel_info: the 56-byte struct, or undefined when the run has none. */
+  getTunnelInfo(ctx: bigint): Uint8Array | undefined;
   /** The address of bpfship_helper_fn_of, which images use to resolve `callx`. */
   helperResolverAddress(): bigint;
   /** bpfship_ringbuf_peek + advance: the next committed record's bytes, or undefined when none. */
@@ -135,6 +139,8 @@ export function loadCoreLibrary(ncpus = 1): CoreLibrary {
     freeze: lib.func('int bpfship_map_freeze(void *map)'),
     valueAddr: lib.func('void *bpfship_map_value_addr(void *map, uint32_t index, uint32_t cpu)'),
     runCtxInit: lib.func('int bpfship_run_ctx_init(void *ctx, uint32_t prog_type, uint32_t cpu, uint64_t seed)'),
+    setTunnel: lib.func('int bpfship_run_ctx_set_tunnel_info(void *ctx, const void *info)'),
+    getTunnel: lib.func('int bpfship_run_ctx_get_tunnel_info(const void *ctx, _Out_ void *info)'),
     peek: lib.func('int64_t bpfship_ringbuf_peek(void *map, _Out_ void **sample)'),
     setHooks: lib.func('void bpfship_core_set_hooks(const void *hooks)'),
     advance: lib.func('int bpfship_ringbuf_advance(void *map)'),
@@ -188,6 +194,11 @@ export function loadCoreLibrary(ncpus = 1): CoreLibrary {
     mapFreeze: (m) => f.freeze(m) as number,
     mapValueAddress: (m, i, cpu) => addr(f.valueAddr(m, i, cpu)),
     runCtxInit: (ctx, t, cpu, seed) => f.runCtxInit(ctx, t, cpu, seed) as number,
+    setTunnelInfo: (ctx, info) => f.setTunnel(ctx, info) as number,
+    getTunnelInfo(ctx) {
+      const out = new Uint8Array(56);
+      return (f.getTunnel(ctx, out) as number) === 0 ? out : undefined;
+    },
     helperResolverAddress: () => resolver,
     ringbufNext(m) {
       const out: unknown[] = [null];

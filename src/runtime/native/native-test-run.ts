@@ -18,6 +18,7 @@ import { linuxProgramType, type ProgramTypeProfile } from '../program-type-profi
 import { stripTraceNewline, type TraceEvent } from '../trace.ts';
 import { RUN_CTX_SIZE } from './core-library.ts';
 import { koffi } from './ffi.ts';
+import { decodeTunnelInfo, encodeTunnelInfo, type TunnelResult } from '../tunnel-info.ts';
 import type { NativeObject } from './native-object.ts';
 
 /** What a native test run reports: the interpreter's RunResult without an instruction count (native code has none). */
@@ -33,6 +34,8 @@ export interface NativeRunResult {
   readonly redirect: RedirectResult | undefined;
   /** Messages the program printed (all runs). */
   readonly trace: readonly TraceEvent[];
+  /** Tunnel metadata after the run (as RunResult.tunnel). */
+  readonly tunnel: TunnelResult | undefined;
   /** Mean wall time of one run, nanoseconds (setting up the input and the FFI call included). */
   readonly durationNs: number;
   readonly repeat: number;
@@ -107,6 +110,7 @@ export function runNativeProgram(obj: NativeObject, program: string | number, in
     const roles = (['data', 'data_end', 'data_meta'] as const).map((role) => profile.fields.find((f) => f.role === role)?.offset);
     const names = new Map(obj.programs.map((q) => [q.id, q.name]));
     const seed = input.seed ?? BigInt(Math.floor(Math.random() * 2 ** 52));
+    const tunnelIn = input.tunnel === undefined ? undefined : encodeTunnelInfo(input.tunnel);
 
     // 2. Hooks: trace lines and the clocks, as the interpreter's runtime provides them.
     core.setHostHooks({
@@ -136,6 +140,7 @@ export function runNativeProgram(obj: NativeObject, program: string | number, in
     for (let i = 0; i < repeat; i++) {
       if (core.runCtxInit(runCtx, profile.coreProgType, cpu, seed) !== 0) throw new RunInputError(`the core refused a run context for CPU ${cpu}`);
       rc.setUint32(RC.progId, p.id, true);
+      if (tunnelIn !== undefined && core.setTunnelInfo(runCtx, tunnelIn) !== 0) throw new RunInputError('the core refused the tunnel metadata', 22);
       rc.setBigUint64(RC.ctx, ctxAddr, true);
       ctxMem.fill(0);
       ctxMem.set(ctxImage);
@@ -191,7 +196,9 @@ export function runNativeProgram(obj: NativeObject, program: string | number, in
     }
     const retval = Number(r0 & 0xffffffffn);
     const returnNames = profile.returnNames;
-    return { r0, retval, returnName: returnNames?.[retval] ?? returnNames?.[retval | 0], data: dataOut, ctx: ctxOut, redirect, trace: traces, durationNs, repeat };
+    const tunnelOut = tunnelIn !== undefined || profile.packet === 'skb-l2' || profile.packet === 'skb-l3' ? core.getTunnelInfo(runCtx) : undefined;
+    const tunnel = tunnelOut === undefined ? undefined : decodeTunnelInfo(tunnelOut);
+    return { r0, retval, returnName: returnNames?.[retval] ?? returnNames?.[retval | 0], data: dataOut, ctx: ctxOut, redirect, trace: traces, tunnel, durationNs, repeat };
   } finally {
     core.setHostHooks(undefined);
     if (buf !== 0n) core.free(buf);
