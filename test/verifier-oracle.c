@@ -7,6 +7,8 @@
  *   map <map type> <key size> <value size> <max entries> <flags> <inner map index or -1> <frozen 0|1> <hex contents or ->
  *   insn <16 hex digits: the 8 bytes of one instruction slot, as in the object file>
  * lddw src 5 (map by index) and src 6 (map value by index) are rewritten to the created maps' descriptors.
+ * A program that takes a function's address (lddw src 4: a callback) is given BTF func_info, which Linux requires
+ * of such programs ("missing btf func_info"): a minimal BTF with one static `int f(void)` per function.
  *
  * Output: `verdict pass` or `verdict fail <errno>`, `processed <n>` when the kernel says, then `log` and the tail
  * of the verifier log on failure. `oracle-error <what>` when the oracle itself could not run (a map the kernel
@@ -92,6 +94,58 @@ static int create_map(struct map_def *maps, int i, int depth) {
   return m->fd;
 }
 
+/* Function starts: slot 0 and the targets of BPF-to-BPF calls and of function addresses, sorted. */
+static int function_starts(const struct bpf_insn *insns, int n, int *starts, int max) {
+  unsigned char *is = calloc((size_t)n, 1);
+  if (is == NULL) return -1;
+  is[0] = 1;
+  for (int i = 0; i < n; i++) {
+    const struct bpf_insn *in = &insns[i];
+    int target = -1;
+    if (in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL) target = i + 1 + in->imm;
+    if (in->code == (BPF_LD | BPF_IMM | BPF_DW) && in->src_reg == BPF_PSEUDO_FUNC) target = i + 1 + in->imm;
+    if (target >= 0 && target < n) is[target] = 1;
+  }
+  int count = 0;
+  for (int i = 0; i < n && count < max; i++) if (is[i]) starts[count++] = i;
+  free(is);
+  return count;
+}
+
+/* Loads a BTF of `int` and one static `int fN(void)` per function; returns its fd, or -1. */
+static int load_function_btf(int nfuncs) {
+  size_t strs_len = 5 + (size_t)nfuncs * 8;
+  size_t types_len = 16 + 12 + (size_t)nfuncs * 12;
+  size_t total = 24 + types_len + strs_len;
+  unsigned char *blob = calloc(total, 1);
+  if (blob == NULL) return -1;
+  uint32_t *h = (uint32_t *)blob;
+  ((uint16_t *)blob)[0] = 0xeB9F;
+  blob[2] = 1; /* version */
+  h[1] = 24;   /* hdr_len */
+  h[2] = 0;    /* type_off */
+  h[3] = (uint32_t)types_len;
+  h[4] = (uint32_t)types_len; /* str_off */
+  uint32_t *t = (uint32_t *)(blob + 24);
+  char *strs = (char *)(blob + 24 + types_len);
+  memcpy(strs, "\0int", 5);
+  size_t str_used = 5;
+  /* [1] INT int: name, info, size, encoding (signed, 32 bits) */
+  *t++ = 1; *t++ = 1u << 24; *t++ = 4; *t++ = (1u << 24) | 32;
+  /* [2] FUNC_PROTO int (void) */
+  *t++ = 0; *t++ = 13u << 24; *t++ = 1;
+  for (int i = 0; i < nfuncs; i++) {
+    /* [3 + i] FUNC fI, static */
+    int len = snprintf(strs + str_used, 8, "f%d", i);
+    *t++ = (uint32_t)str_used; *t++ = 12u << 24; *t++ = 2;
+    str_used += (size_t)len + 1;
+  }
+  h[5] = (uint32_t)str_used; /* str_len */
+  int fd = bpf_btf_load(blob, 24 + types_len + str_used, NULL);
+  free(blob);
+  return fd;
+}
+
 int main(void) {
   static char line[1 << 20];
   char ptype[64] = "", atype[64] = "-", license[128] = "GPL";
@@ -146,6 +200,20 @@ int main(void) {
   size_t log_size = 64u << 20;
   char *log = calloc(log_size, 1);
   LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = (enum bpf_attach_type)at, .log_level = 4, .log_buf = log, .log_size = (unsigned)log_size);
+  int takes_address = 0;
+  for (int i = 0; i < ninsns; i++) if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_FUNC) takes_address = 1;
+  static int starts[4096];
+  static struct bpf_func_info finfo[4096];
+  if (takes_address) {
+    int n = function_starts(insns, ninsns, starts, 4096);
+    int btf_fd = n > 0 ? load_function_btf(n) : -1;
+    if (btf_fd < 0) { printf("oracle-error cannot load the function BTF: %s\n", strerror(errno)); return 0; }
+    for (int i = 0; i < n; i++) { finfo[i].insn_off = (uint32_t)starts[i]; finfo[i].type_id = (uint32_t)(3 + i); }
+    opts.prog_btf_fd = (uint32_t)btf_fd;
+    opts.func_info = finfo;
+    opts.func_info_rec_size = sizeof(struct bpf_func_info);
+    opts.func_info_cnt = (uint32_t)n;
+  }
   int fd = bpf_prog_load((enum bpf_prog_type)pt, "oracle", strcmp(license, "-") == 0 ? "" : license, insns, (size_t)ninsns, &opts);
   int err = errno;
   const char *p = strstr(log, "processed ");
