@@ -6,8 +6,9 @@
  * precision gaps.
  *
  * Options: `--count N` (default 20000), `--seed S` (first seed, default random), `--length L` (snippets per program,
- * default 16), `--inputs K` (runs per accepted program, default 10), `--kernel`, `--show N` (cases printed per
- * category, default 3). Exits 1 on a soundness violation.
+ * default 16), `--inputs K` (runs per accepted program, default 10), `--callbacks` (programs also call bpf_loop with
+ * generated callbacks), `--kernel`, `--show N` (cases printed per category, default 3). Exits 1 on a soundness
+ * violation.
  *
  * @module
  */
@@ -29,6 +30,7 @@ const length = flag('--length', 16);
 const inputs = flag('--inputs', 10);
 const show = flag('--show', 3);
 const withKernel = args.includes('--kernel');
+const callbacks = args.includes('--callbacks');
 if (withKernel && !oracleAvailable()) {
   console.error('fuzz-verifier: --kernel needs root, cc and libbpf');
   process.exit(2);
@@ -44,7 +46,7 @@ let kernelRuns = 0;
 const rejectCodes = new Map<string, number>();
 const t0 = performance.now();
 for (let seed = first; seed < first + count; seed++) {
-  const p = generateProgram(seed, length);
+  const p = generateProgram(seed, length, { callbacks });
   const linked = testProgram(p.instructions);
   const report = verifyLinked(linked, p.maps, { programType: p.programType, gpl: true }, { maxInsns: 200_000 });
   const pass = report.verdict === 'pass';
