@@ -175,6 +175,12 @@ export function checkAlu(env: Env, ins: Instruction): void {
   if (op === AluOp.SUB && !ptrIsDst) {
     env.fail('invalid-pointer-arithmetic', `r${ins.dst} -= r${srcNo} subtracts a pointer (${describeType(ptr)}${env.originText(ptr)}) from a number`, [ins.dst, srcNo]);
   }
+  // Linux refuses any subtraction from a stack pointer, even of a constant ("subtraction from stack pointer
+  // prohibited": JITs were not trusted with it); `r2 += -8` is the accepted spelling. Being laxer here would accept
+  // programs the kernel refuses to load.
+  if (op === AluOp.SUB && ptr.type === RegType.STACK) {
+    env.fail('invalid-pointer-arithmetic', `subtracting from r${ptrNo}, a stack pointer${env.originText(ptr)}, is not allowed (as in Linux): add a negative number instead`, [ptrNo]);
+  }
   if (op !== AluOp.ADD && op !== AluOp.SUB) {
     const bitwise = op === AluOp.AND || op === AluOp.OR || op === AluOp.XOR;
     env.fail('invalid-pointer-arithmetic', `${bitwise ? 'bitwise operation' : name} on r${ptrNo}, ${describeType(ptr)}${env.originText(ptr)}: only a number may be added to or subtracted from a pointer`, [ptrNo]);
