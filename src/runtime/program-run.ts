@@ -99,6 +99,8 @@ export class RunArena {
   private readonly image = new Uint8Array(4096);
   /** Set while a run uses the arena (a nested run takes another). */
   busy = false;
+  /** The trace lines of the run in progress. */
+  traces: TraceEvent[] | undefined;
   readonly interp: Interpreter;
   private jitFrame: JitRunFrame | undefined;
   /** Scratch for structs passed to the core during a run (tunnel metadata). */

@@ -50,7 +50,6 @@ export class Runtime {
   private readonly programsById = new Map<number, LoadedProgram>();
   private readonly hostTypes = new Map<string, ProgramTypeProfile>();
   private readonly traceListeners = new Set<(e: TraceEvent) => void>();
-  private readonly activeTraces = new Map<number, TraceEvent[]>();
   private readonly task: { pid: number; comm: string };
   private readonly clockStart: bigint;
   private nextId = 1;
@@ -191,13 +190,15 @@ export class Runtime {
   run(program: LoadedProgram, input: RunInput): RunResult {
     const arena = this.takeArena();
     const traces: TraceEvent[] = [];
-    this.activeTraces.set(arena.runCtx, traces);
+    // The run's trace lines are found through its arena (a field, not a Map keyed by run context: deleting the
+    // same key from a Map after every run cost a third of a short run's time).
+    arena.traces = traces;
     arena.busy = true;
     try {
       return runProgram(this.core, this.host, arena, program, input, traces);
     } finally {
       arena.busy = false;
-      this.activeTraces.delete(arena.runCtx);
+      arena.traces = undefined;
     }
   }
 
@@ -269,7 +270,7 @@ export class Runtime {
       comm: this.task.comm,
       message: stripTraceNewline(m.text),
     };
-    this.activeTraces.get(m.runCtx)?.push(event);
+    for (const a of this.arenas) if (a.runCtx === m.runCtx) a.traces?.push(event);
     for (const l of this.traceListeners) l(event);
   }
 }
