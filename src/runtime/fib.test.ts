@@ -2,7 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildNative } from '../native/index.ts';
 import { FibError, parseAddress } from './fib.ts';
+import { openNativeObject } from './native/native-object.ts';
+import { runNativeProgram } from './native/native-test-run.ts';
 import { Runtime } from './runtime.ts';
 
 const FIB_O = new Uint8Array(readFileSync(join(import.meta.dirname, 'testdata', 'fib.o')));
@@ -47,6 +50,25 @@ describe('the FIB bpf_fib_lookup consults', () => {
       assert.equal(fwd.run({ data: frameTo('10.1.2.3') }).retval, FWD_DISABLED);
     });
   }
+
+  it('in native mode, through the native core\'s own FIB', () => {
+    const obj = openNativeObject(buildNative(FIB_O, { sourceName: 'fib.o' }).so, { name: 'fib.so' });
+    const fib = obj.core.fib;
+    try {
+      fib.reset();
+      assert.equal(runNativeProgram(obj, 'fwd', { data: frameTo('10.1.2.3') }).retval, FWD_DISABLED);
+      fib.setDevice({ ifindex: 1, mtu: 65536, forwarding: true });
+      fib.setDevice({ ifindex: 2, mtu: 1500, mac: '02:00:00:00:00:02', forwarding: true });
+      fib.addRoute({ dst: '10.0.0.0/8', via: '192.168.1.1', ifindex: 2 });
+      fib.setNeighbour({ ifindex: 2, address: '192.168.1.1', mac: '02:00:00:00:00:fe' });
+      const r = runNativeProgram(obj, 'fwd', { data: frameTo('10.1.2.3') });
+      assert.equal(r.retval, 1002);
+      assert.deepEqual([...(r.data as Uint8Array).subarray(0, 6)], [2, 0, 0, 0, 0, 0xfe]);
+    } finally {
+      fib.reset();
+      obj.close();
+    }
+  });
 
   it('refuses what ip route would refuse, with the errno', () => {
     const rt = Runtime.createSync();

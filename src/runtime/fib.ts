@@ -17,6 +17,33 @@
 import { BpfshipError } from '../internal/errors.ts';
 import { type CoreWasm, errnoName } from './core-wasm.ts';
 
+/** The core's FIB functions, taking the C structs as bytes (the WebAssembly core's, or the native library's). */
+export interface FibBackend {
+  reset(): void;
+  setDevice(dev: Uint8Array): number;
+  addRoute(route: Uint8Array): number;
+  setNeighbour(neighbour: Uint8Array): number;
+}
+
+/** The FIB functions of the WebAssembly core, the structs copied into its memory for each call. */
+export function wasmFibBackend(core: CoreWasm): FibBackend {
+  const call = (bytes: Uint8Array, fn: (ptr: number) => number): number => {
+    const p = core.alloc(bytes.length);
+    try {
+      core.write(p, bytes);
+      return fn(p);
+    } finally {
+      core.free(p);
+    }
+  };
+  return {
+    reset: () => core.exports.bpfship_fib_reset(),
+    setDevice: (b) => call(b, (p) => core.exports.bpfship_fib_set_device(p)),
+    addRoute: (b) => call(b, (p) => core.exports.bpfship_fib_add_route(p)),
+    setNeighbour: (b) => call(b, (p) => core.exports.bpfship_fib_set_neighbour(p)),
+  };
+}
+
 /** A device: what the lookup needs of it (its MTU, its MAC as the source address, whether it forwards). */
 export interface FibDevice {
   readonly ifindex: number;
@@ -77,15 +104,15 @@ const NEIGHBOUR_SIZE = 28;
 
 /** The FIB of one core (see the module comment). */
 export class Fib {
-  private readonly core: CoreWasm;
+  private readonly backend: FibBackend;
 
-  constructor(core: CoreWasm) {
-    this.core = core;
+  constructor(backend: FibBackend) {
+    this.backend = backend;
   }
 
   /** Back to loopback only, no routes, no neighbours. */
   reset(): void {
-    this.core.exports.bpfship_fib_reset();
+    this.backend.reset();
   }
 
   /** Adds a device, or replaces the one with the same ifindex. */
@@ -99,7 +126,7 @@ export class Fib {
     const v4 = f === true || (typeof f === 'object' && f.ipv4 === true);
     const v6 = f === true || (typeof f === 'object' && f.ipv6 === true);
     dv.setUint16(14, (v4 ? 1 : 0) | (v6 ? 2 : 0), true);
-    this.call(`device ${dev.ifindex}`, b, (p) => this.core.exports.bpfship_fib_set_device(p));
+    check(`device ${dev.ifindex}`, this.backend.setDevice(b));
   }
 
   /** Adds a route. */
@@ -125,7 +152,7 @@ export class Fib {
       b.set(gw.bytes, 40);
     }
     if (route.prefsrc !== undefined) b.set(parseAddress(route.prefsrc, `route ${route.dst} prefsrc`).bytes, 56);
-    this.call(`route ${route.dst}`, b, (p) => this.core.exports.bpfship_fib_add_route(p));
+    check(`route ${route.dst}`, this.backend.addRoute(b));
   }
 
   /** Adds a reachable neighbour, or replaces the one with the same device, family and address. */
@@ -136,19 +163,12 @@ export class Fib {
     b[4] = a.family;
     b.set(parseMac(n.mac), 6);
     b.set(a.bytes, 12);
-    this.call(`neighbour ${n.address}`, b, (p) => this.core.exports.bpfship_fib_set_neighbour(p));
+    check(`neighbour ${n.address}`, this.backend.setNeighbour(b));
   }
+}
 
-  private call(what: string, bytes: Uint8Array, fn: (ptr: number) => number): void {
-    const p = this.core.alloc(bytes.length);
-    try {
-      this.core.write(p, bytes);
-      const r = fn(p);
-      if (r !== 0) throw new FibError(what, r);
-    } finally {
-      this.core.free(p);
-    }
-  }
+function check(what: string, result: number): void {
+  if (result !== 0) throw new FibError(what, result);
 }
 
 /** `aa:bb:cc:dd:ee:ff` (or `-` separated) or 6 bytes. */

@@ -41,7 +41,7 @@ export { readPcap, writePcap, LinkType, PcapError, type PcapFrame } from './pcap
 export { sampleFrames, SAMPLE_PORTS, type SampleFrame, type SampleFrameKind } from './sample-frames.ts';
 export { RunInputError, RuntimeLoadError, VerificationRefusedError } from './errors.ts';
 export { JitProgram } from './jit-program.ts';
-export { Fib, FibError, type FibDevice, type FibNeighbour, type FibRoute, type FibRouteType } from './fib.ts';
+export { Fib, FibError, wasmFibBackend, type FibBackend, type FibDevice, type FibNeighbour, type FibRoute, type FibRouteType } from './fib.ts';
 export { CoreInterpreterHost } from './core-interpreter-host.ts';
 export { createHelperTrampoline, TRAMPOLINE_REGS_SIZE, type HelperTrampoline } from './helper-trampoline.ts';
 export { CoreMap, CoreWasm, MapType, MapFlags, UpdateFlags, MapOperationError, u32, u64, readU32, readU64 } from './core-wasm.ts';

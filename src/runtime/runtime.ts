@@ -21,7 +21,7 @@ import { type CoreMap, CoreWasm, type TraceMessage } from './core-wasm.ts';
 import { renderText, verifyProgram } from '../verifier/index.ts';
 import { DEFAULT_INSTRUCTION_LIMIT } from '../interp/index.ts';
 import { RuntimeLoadError, VerificationRefusedError } from './errors.ts';
-import { Fib } from './fib.ts';
+import { Fib, wasmFibBackend } from './fib.ts';
 import { JitProgram, type JitServices } from './jit-program.ts';
 import { dataSectionFlags, type LoadedObject, LoadedProgram, loadObject, type LoadOptions } from './loaded-object.ts';
 import { RunArena, runProgram, type RunInput, type RunResult } from './program-run.ts';
@@ -59,7 +59,7 @@ export class Runtime {
     this.clockStart = clockStart;
     this.task = task;
     this.host = new CoreInterpreterHost(core);
-    this.fib = new Fib(core);
+    this.fib = new Fib(wasmFibBackend(core));
     this.jitServices = {
       core,
       jitProgramById: (id) => {

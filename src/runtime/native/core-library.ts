@@ -13,6 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BpfshipError } from '../../internal/errors.ts';
 import { koffi } from './ffi.ts';
+import { Fib } from '../fib.ts';
 
 /** The core library is missing or refuses an operation. */
 export class CoreError extends BpfshipError {
@@ -68,6 +69,10 @@ export interface CoreLibrary {
   mapValueAddress(map: bigint, index: number, cpu: number): bigint;
   /** bpfship_run_ctx_init: returns 0 or -EINVAL. */
   runCtxInit(ctx: bigint, progType: number, cpu: number, seed: bigint): number;
+  /** The native core's FIB (what bpf_fib_lookup consults in native images; one per process, as the library is). */
+  readonly fib: Fib;
+  /** bpfship_core_set_cookies: what bpf_get_socket_cookie and bpf_get_netns_cookie return in native images. */
+  setCookies(socketCookie: bigint, netnsCookie: bigint): void;
   /** bpfship_run_ctx_set_tunnel_info with the 56-byte struct: 0 or -EINVAL. */
   setTunnelInfo(ctx: bigint, info: Uint8Array): number;
   /** bpfship_run_ctx_get_tunnel_info: the 56-byte struct, or undefined when the run has none. */
@@ -140,6 +145,11 @@ export function loadCoreLibrary(ncpus = 1): CoreLibrary {
     valueAddr: lib.func('void *bpfship_map_value_addr(void *map, uint32_t index, uint32_t cpu)'),
     runCtxInit: lib.func('int bpfship_run_ctx_init(void *ctx, uint32_t prog_type, uint32_t cpu, uint64_t seed)'),
     setTunnel: lib.func('int bpfship_run_ctx_set_tunnel_info(void *ctx, const void *info)'),
+    fibReset: lib.func('void bpfship_fib_reset(void)'),
+    fibDevice: lib.func('int bpfship_fib_set_device(const void *dev)'),
+    fibRoute: lib.func('int bpfship_fib_add_route(const void *route)'),
+    fibNeighbour: lib.func('int bpfship_fib_set_neighbour(const void *neighbour)'),
+    setCookies: lib.func('void bpfship_core_set_cookies(uint64_t socket_cookie, uint64_t netns_cookie)'),
     getTunnel: lib.func('int bpfship_run_ctx_get_tunnel_info(const void *ctx, _Out_ void *info)'),
     peek: lib.func('int64_t bpfship_ringbuf_peek(void *map, _Out_ void **sample)'),
     setHooks: lib.func('void bpfship_core_set_hooks(const void *hooks)'),
@@ -194,6 +204,13 @@ export function loadCoreLibrary(ncpus = 1): CoreLibrary {
     mapFreeze: (m) => f.freeze(m) as number,
     mapValueAddress: (m, i, cpu) => addr(f.valueAddr(m, i, cpu)),
     runCtxInit: (ctx, t, cpu, seed) => f.runCtxInit(ctx, t, cpu, seed) as number,
+    fib: new Fib({
+      reset: () => void f.fibReset(),
+      setDevice: (b) => f.fibDevice(b) as number,
+      addRoute: (b) => f.fibRoute(b) as number,
+      setNeighbour: (b) => f.fibNeighbour(b) as number,
+    }),
+    setCookies: (socket, netns) => void f.setCookies(BigInt.asUintN(64, socket), BigInt.asUintN(64, netns)),
     setTunnelInfo: (ctx, info) => f.setTunnel(ctx, info) as number,
     getTunnelInfo(ctx) {
       const out = new Uint8Array(56);
