@@ -14,7 +14,7 @@ import { RuntimeLoadError, VerificationRefusedError } from './errors.ts';
 import { JIT_FRAMES_SIZE, JitProgram } from './jit-program.ts';
 import type { LoadedObject } from './loaded-object.ts';
 import type { RunInput, RunResult } from './program-run.ts';
-import { linuxProgramType } from './program-type-profiles.ts';
+import { defineProgramType, linuxProgramType } from './program-type-profiles.ts';
 import { Runtime } from './runtime.ts';
 import { sampleFrames } from './sample-frames.ts';
 import { LoadError } from '../interp/index.ts';
@@ -198,11 +198,21 @@ describe('jit mode refuses what it must', () => {
     }
   });
 
-  it('a host-defined program type (the verifier has no description of it)', () => {
+  it('a host-defined type\'s program that breaks the host\'s context rules; one that keeps them runs as interpreted', () => {
     const r = Runtime.createSync();
-    r.defineProgramType({ ...(linuxProgramType('xdp') as NonNullable<ReturnType<typeof linuxProgramType>>), name: 'probe' });
-    const spec = objectAt(join(TESTDATA, 'jit_cases.o'));
-    assert.throws(() => r.load(spec, { programs: ['target'], programType: 'probe', mode: 'jit' }), (e: unknown) => e instanceof RuntimeLoadError && /host-defined type 'probe'/.test(e.message));
+    r.defineProgramType(defineProgramType({
+      name: 'ratelimit',
+      contextName: 'rl_ctx',
+      contextSize: 16,
+      fields: [{ name: 'client_id', offset: 0, size: 4 }, { name: 'tokens', offset: 8, size: 8, writable: true }],
+      helpers: [1, 2, 3],
+      returnNames: { 0: 'refuse', 1: 'accept' },
+    }));
+    const spec = objectAt(join(TESTDATA, 'host_type.o'));
+    assert.throws(() => r.load(spec, { programs: ['forge'], mode: 'jit' }), (e: unknown) => e instanceof VerificationRefusedError && /rl_ctx\.client_id is read-only/.test(e.diagnostics));
+    const ctx = (id: number): Uint8Array => Uint8Array.from({ length: 16 }, (_, i) => (i === 0 ? id : 0));
+    const runs = compareModes(r, spec, ['limit'], () => [1, 2, 1, 1, 3, 1].map((id) => ({ ctx: ctx(id) })));
+    assert.equal(runs, 6);
   });
 
   it('native mode for an ELF object, and bare instructions in jit mode', () => {

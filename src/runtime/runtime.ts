@@ -22,6 +22,7 @@ import { renderText, verifyProgram } from '../verifier/index.ts';
 import { DEFAULT_INSTRUCTION_LIMIT } from '../interp/index.ts';
 import { RuntimeLoadError, VerificationRefusedError } from './errors.ts';
 import { Fib, wasmFibBackend } from './fib.ts';
+import { hostPlatform } from './host-platform.ts';
 import { JitProgram, type JitServices } from './jit-program.ts';
 import { dataSectionFlags, type LoadedObject, LoadedProgram, loadObject, type LoadOptions } from './loaded-object.ts';
 import { RunArena, runProgram, type RunInput, type RunResult } from './program-run.ts';
@@ -124,13 +125,11 @@ export class Runtime {
 
   /**
    * jit mode verifies before it compiles, as Linux does: a program the verifier does not prove safe is refused with
-   * its diagnostics. Host-defined program types have no verifier description, so they run in interpret mode only.
+   * its diagnostics. A host-defined type is described to the verifier from its profile (hostPlatform).
    */
   private verifyForJit(spec: ObjectSpec, p: ProgramSpec, profile: ProgramTypeProfile): void {
-    if (this.hostTypes.get(profile.name) === profile) {
-      throw new RuntimeLoadError(`${spec.file}: program '${p.name}' is of the host-defined type '${profile.name}', which the verifier does not describe; jit mode verifies every program, so run it in interpret mode`, { file: spec.file, section: p.sectionName });
-    }
-    const report = verifyProgram(spec, p, { programType: profile.name });
+    const host = profile.hostDefined === true ? { platform: hostPlatform(profile) } : {};
+    const report = verifyProgram(spec, p, { programType: profile.name, ...host });
     if (report.verdict !== 'pass') throw new VerificationRefusedError(p.name, renderText({ file: spec.file, programs: [report] }), { file: spec.file, section: p.sectionName });
   }
 

@@ -28,4 +28,10 @@ SEC("ratelimit") int limit(struct rl_ctx *ctx) {
 /* Calls a helper the host type does not allow: refused at load. */
 SEC("ratelimit") int sneaky(struct rl_ctx *ctx) { return bpf_get_prandom_u32(); }
 
+/* Writes a field the host declared read-only: the interpreter faults at the store, jit mode's verifier refuses it. */
+SEC("ratelimit") int forge(struct rl_ctx *ctx) {
+  ctx->client_id = 0;
+  return 1;
+}
+
 char LICENSE[] SEC("license") = "GPL";
