@@ -70,6 +70,7 @@ export const MapType = {
   HashOfMaps: 13,
   DevMap: 14,
   CpuMap: 16,
+  XskMap: 17,
   Queue: 22,
   Stack: 23,
   RingBuf: 27,

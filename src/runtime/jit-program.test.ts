@@ -33,7 +33,7 @@ function outcome(r: RunResult): string {
 function mapContents(obj: LoadedObject): string {
   const out: string[] = [];
   for (const [name, m] of obj.maps) {
-    if (m.type === 3 || m.type === 4) continue; // prog array, perf event array
+    if (m.type === 3 || m.type === 4 || m.type === 17) continue; // prog array, perf event array, xskmap (no lookups from user space)
     if (m.type === 27) {
       out.push(`${name}: ${m.consume().map(hex).join(',')}`);
       continue;

@@ -79,6 +79,7 @@ extern "C" {
 #define BPFSHIP_MAP_TYPE_HASH_OF_MAPS 13    /* + */
 #define BPFSHIP_MAP_TYPE_DEVMAP 14          /* + slots hold ifindexes, for bpf_redirect_map */
 #define BPFSHIP_MAP_TYPE_CPUMAP 16          /* + slots hold queue sizes, for bpf_redirect_map */
+#define BPFSHIP_MAP_TYPE_XSKMAP 17          /* + AF_XDP sockets: none exist here, so every slot stays empty */
 #define BPFSHIP_MAP_TYPE_QUEUE 22           /* + */
 #define BPFSHIP_MAP_TYPE_STACK 23           /* + */
 #define BPFSHIP_MAP_TYPE_RINGBUF 27         /* + */

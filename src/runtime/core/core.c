@@ -205,6 +205,7 @@ static const map_ops *ops_for_type(uint32_t type) {
   case BPFSHIP_MAP_TYPE_HASH_OF_MAPS: return &bs_hash_of_maps_ops;
   case BPFSHIP_MAP_TYPE_DEVMAP: return &bs_devmap_ops;
   case BPFSHIP_MAP_TYPE_CPUMAP: return &bs_cpumap_ops;
+  case BPFSHIP_MAP_TYPE_XSKMAP: return &bs_xskmap_ops;
   case BPFSHIP_MAP_TYPE_QUEUE: return &bs_queue_ops;
   case BPFSHIP_MAP_TYPE_STACK: return &bs_stack_ops;
   case BPFSHIP_MAP_TYPE_RINGBUF: return &bs_ringbuf_ops;

@@ -101,7 +101,7 @@ struct map_ops {
 
 /* Per-type operation tables (one concept per file). */
 extern const map_ops bs_array_ops, bs_percpu_array_ops, bs_prog_array_ops, bs_perf_event_array_ops,
-    bs_array_of_maps_ops, bs_devmap_ops, bs_cpumap_ops;
+    bs_array_of_maps_ops, bs_devmap_ops, bs_cpumap_ops, bs_xskmap_ops;
 extern const map_ops bs_hash_ops, bs_percpu_hash_ops, bs_lru_hash_ops, bs_lru_percpu_hash_ops,
     bs_hash_of_maps_ops;
 extern const map_ops bs_ringbuf_ops;

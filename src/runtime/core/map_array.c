@@ -350,6 +350,45 @@ static int cpumap_delete(bpfship_map *m, const void *key) {
   return 0;
 }
 
+/* ---- xskmap (xsk_map_*_elem) ----
+ * Slots hold AF_XDP sockets, which user space puts there by file descriptor. The runtime has no sockets, so the map
+ * exists (programs that redirect to AF_XDP load and run) but every slot stays empty: lookups from programs give
+ * NULL and bpf_redirect_map takes its fallback action, as on Linux with no socket bound to the queue. */
+
+/* xsk_map_alloc */
+static int xskmap_check(const bpfship_map_attr *a) {
+  if (a->max_entries == 0 || a->key_size != 4 || a->value_size != 4 ||
+      (a->map_flags & ~(BPFSHIP_F_NUMA_NODE | BPFSHIP_F_RDONLY | BPFSHIP_F_WRONLY)))
+    return -BPFSHIP_EINVAL;
+  return 0;
+}
+
+/* __xsk_map_lookup_elem: the socket in the slot, and no slot holds one. */
+static void *xskmap_lookup(bpfship_map *m, const void *key, uint32_t cpu, bool for_program) {
+  (void)m, (void)key, (void)cpu, (void)for_program;
+  return NULL;
+}
+
+/* xsk_map_lookup_elem_sys_only: Linux does not hand sockets to user space. */
+static int xskmap_sys_lookup(bpfship_map *m, const void *key, void *value, uint64_t flags) {
+  (void)m, (void)key, (void)value, (void)flags;
+  return -BPFSHIP_EOPNOTSUPP;
+}
+
+/* xsk_map_update_elem: the value must be an AF_XDP socket's descriptor; no descriptor names one here (Linux answers
+ * -EOPNOTSUPP for a socket of another family). Its earlier checks come first, in its order. */
+static int xskmap_sys_update(bpfship_map *m, const void *key, const void *value, uint64_t flags) {
+  (void)value;
+  if (flags > BPFSHIP_EXIST) return -BPFSHIP_EINVAL;
+  if (key_index(key) >= m->max_entries) return -BPFSHIP_E2BIG;
+  return -BPFSHIP_EOPNOTSUPP;
+}
+
+/* xsk_map_delete_elem: an index in range is fine (the slot is already empty). */
+static int xskmap_delete(bpfship_map *m, const void *key) {
+  return key_index(key) >= m->max_entries ? -BPFSHIP_EINVAL : 0;
+}
+
 const map_ops bs_array_ops = {
     .check = array_check,
     .alloc = array_alloc,
@@ -417,6 +456,17 @@ const map_ops bs_devmap_ops = {
     .get_next_key = array_get_next_key,
     .sys_lookup = devmap_sys_lookup,
     .sys_update = devmap_sys_update,
+};
+
+const map_ops bs_xskmap_ops = {
+    .check = xskmap_check,
+    .alloc = fd_array_alloc,
+    .free = array_free,
+    .lookup = xskmap_lookup,
+    .remove = xskmap_delete,
+    .get_next_key = array_get_next_key,
+    .sys_lookup = xskmap_sys_lookup,
+    .sys_update = xskmap_sys_update,
 };
 
 /* Programs cannot look into a cpumap (the verifier allows only bpf_redirect_map on it), so no .lookup. */

@@ -308,12 +308,45 @@ static void perf_with_packet(void) {
   bpfship_map_release(pe);
 }
 
+/* AF_XDP socket maps (xsk_map_alloc / _update_elem): they exist, but no socket can be put in one, so a program's
+ * lookup gives NULL and bpf_redirect_map falls back, as on Linux with no socket bound to the queue. */
+static void xskmap(void) {
+  CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_XSKMAP, 8, 4, 4, 0), -BPFSHIP_EINVAL);
+  CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_XSKMAP, 4, 8, 4, 0), -BPFSHIP_EINVAL);
+  CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_XSKMAP, 4, 4, 0, 0), -BPFSHIP_EINVAL);
+  CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_XSKMAP, 4, 4, 4, BPFSHIP_F_NO_PREALLOC), -BPFSHIP_EINVAL);
+  CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_XSKMAP, 4, 4, 4, BPFSHIP_F_RDONLY), 0);
+  bpfship_map *xm = make_map(BPFSHIP_MAP_TYPE_XSKMAP, 4, 4, 4, 0);
+  if (!xm) return;
+  uint32_t k = 1, v = 3, out;
+  CHECK_EQ(bpfship_map_update(xm, &k, &v, 0), -BPFSHIP_EOPNOTSUPP); /* no descriptor is an AF_XDP socket */
+  CHECK_EQ(bpfship_map_update(xm, &k, &v, 4), -BPFSHIP_EINVAL);
+  k = 4;
+  CHECK_EQ(bpfship_map_update(xm, &k, &v, 0), -BPFSHIP_E2BIG);
+  CHECK_EQ(bpfship_map_delete(xm, &k), -BPFSHIP_EINVAL);
+  k = 1;
+  CHECK_EQ(bpfship_map_delete(xm, &k), 0);
+  CHECK_EQ(bpfship_map_lookup(xm, &k, &out, 0), -BPFSHIP_EOPNOTSUPP);
+  uint32_t next;
+  CHECK_EQ(bpfship_map_get_next_key(xm, NULL, &next), 0);
+  CHECK_EQ(next, 0);
+
+  bpfship_run_ctx ctx;
+  init_ctx(&ctx, BPFSHIP_PROG_TYPE_XDP, 0);
+  CHECK_EQ(call_helper(1, P(xm), P(&k), 0, 0, 0, &ctx), 0);                                      /* lookup: NULL */
+  CHECK_EQ(call_helper(51, P(xm), 1, BPFSHIP_XDP_PASS, 0, 0, &ctx), BPFSHIP_XDP_PASS);           /* fallback */
+  CHECK_EQ(ctx.redirect_kind, BPFSHIP_REDIRECT_NONE);
+  CHECK_EQ(call_helper(51, P(xm), 1, 0, 0, 0, &ctx), BPFSHIP_XDP_ABORTED);
+  bpfship_map_release(xm);
+}
+
 void suite_packet(void) {
   xdp();
   skb();
   checksums();
   redirects();
   cpumap();
+  xskmap();
   tc_redirects_and_sockets();
   perf_with_packet();
 }
