@@ -70,7 +70,7 @@ describe('core-wasm', () => {
     assert.equal(core.helperImplemented(4), false);
     assert.equal(core.helper(4), undefined);
     const implemented = Array.from({ length: 210 }, (_, id) => id).filter((id) => core.helperImplemented(id));
-    assert.equal(implemented.length, 62);
+    assert.equal(implemented.length, 63);
     assert.equal(core.helperFlags(44), 1);
     const ctx = core.createRunContext(ProgType.Kprobe, 2);
     assert.equal(call(5, ctx), 1000n);

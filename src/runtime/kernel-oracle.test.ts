@@ -111,7 +111,7 @@ describe('the interpreter agrees with Linux (BPF_PROG_TEST_RUN through bpftool)'
     compare(t, join(TESTDATA, 'runtime_cases.o'), 'cases', cases);
   });
 
-  it('on the sk_buff helpers, bpf_fib_lookup, tc redirects, socket lookups, cookies and a CPU map', (t) => {
+  it('on the sk_buff helpers, bpf_fib_lookup, tc redirects, clone_redirect, socket lookups, cookies and a CPU map', (t) => {
     // Packets whose reshaping stays within what Linux's test-run buffer holds without reallocating (64 bytes of
     // headroom, and tail room for 20 more bytes), where the runtime and Linux agree byte for byte. Unicast
     // destinations: the ARP frame too (the loopback device calls ff:ff:ff:ff:ff:ff multicast).
@@ -123,7 +123,7 @@ describe('the interpreter agrees with Linux (BPF_PROG_TEST_RUN through bpftool)'
     const programs = [
       'pull', 'head', 'head_big', 'tail_grow', 'tail_shrink', 'room_net', 'room_net_shrink', 'room_encap', 'room_encap6', 'room_vxlan', 'room_decap',
       'proto46', 'proto64', 'ptype', 'hash', 'tunnel_none', 'tunnel_v4', 'tunnel_v6', 'tunnel_sizes', 'fib_tc', 'fib_xdp', 'neigh',
-      'cookies', 'sk_none', 'cpu_redirect',
+      'cookies', 'sk_none', 'cpu_redirect', 'clone_redirect',
     ];
     const cases: Case[] = [];
     for (const data of frames) for (const program of programs) cases.push({ program, data });

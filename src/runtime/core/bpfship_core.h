@@ -663,6 +663,7 @@ BPFSHIP_HELPER_DECL(ringbuf_submit);         /* 132 */
 BPFSHIP_HELPER_DECL(ringbuf_discard);        /* 133 */
 BPFSHIP_HELPER_DECL(ringbuf_query);          /* 134 */
 BPFSHIP_HELPER_DECL(redirect_neigh);         /* 152 */
+BPFSHIP_HELPER_DECL(clone_redirect);         /* 13 */
 BPFSHIP_HELPER_DECL(redirect_peer);          /* 155 */
 BPFSHIP_HELPER_DECL(ktime_get_coarse_ns);    /* 160 */
 BPFSHIP_HELPER_DECL(for_each_map_elem);      /* 164 */

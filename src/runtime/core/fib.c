@@ -116,6 +116,14 @@ int bpfship_fib_set_device(const bpfship_fib_device *dev) {
   return err;
 }
 
+bool bs_device_exists(uint32_t ifindex) {
+  bs_lock(&g_lock);
+  ensure_ready();
+  bool found = find_dev(ifindex) != NULL;
+  bs_unlock(&g_lock);
+  return found;
+}
+
 static inline uint32_t addr_len(uint8_t family) {
   return family == BPFSHIP_AF_INET ? 4 : family == BPFSHIP_AF_INET6 ? 16 : 0;
 }

@@ -264,6 +264,18 @@ static uint64_t record_tc_redirect(bpfship_run_ctx *ctx, uint32_t ifindex, uint6
   return BPFSHIP_TC_ACT_REDIRECT;
 }
 
+/* bpf_clone_redirect(skb, ifindex, flags): a copy of the packet leaves through device `ifindex` (or, with
+ * BPF_F_INGRESS, is received by it) and the program goes on with the original. The copy goes nowhere a run can see
+ * (as a test run's clone leaves the test); the device must be in the core's device table (fib.c: loopback, and what
+ * the host adds), else -EINVAL, Linux's answer for an ifindex with no device. */
+uint64_t bpfship_helper_clone_redirect(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                       bpfship_run_ctx *ctx) {
+  (void)r1, (void)r4, (void)r5, (void)ctx;
+  if (r3 & ~F_INGRESS) return RET(-BPFSHIP_EINVAL);
+  if (!bs_device_exists((uint32_t)r2)) return RET(-BPFSHIP_EINVAL);
+  return 0;
+}
+
 #define REDIR_NEIGH_SIZE 20u /* struct bpf_redir_neigh */
 
 /* bpf_redirect_neigh(ifindex, params, plen, flags): no flags exist; params are 0 bytes or a whole bpf_redir_neigh. */

@@ -195,4 +195,7 @@ static inline void bs_store_be32(void *p, uint32_t v) {
 /* Checksum arithmetic shared by the csum helpers. */
 BS_HIDDEN uint32_t bs_csum_partial(const void *buf, uint32_t len, uint32_t sum);
 
+/* Whether the core's device table (fib.c: loopback, and the devices the host adds) has `ifindex`. */
+bool bs_device_exists(uint32_t ifindex);
+
 #endif /* BPFSHIP_INTERNAL_H */

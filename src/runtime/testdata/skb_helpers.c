@@ -329,4 +329,14 @@ struct {
 /* bpf_redirect_map on an empty CPU map: the fallback action in the flags. */
 SEC("xdp") int cpu_redirect(struct xdp_md *ctx) { return bpf_redirect_map(&cpus, 1, XDP_PASS) * 10 + bpf_redirect_map(&cpus, 9, XDP_DROP); }
 
+/* bpf_clone_redirect: a copy out through loopback (or received by it) leaves the original alone; an unknown device
+ * or flag is -EINVAL. The packet's first byte carries the result, the return value sums the four. */
+SEC("tc") int clone_redirect(struct __sk_buff *skb) {
+  long a = bpf_clone_redirect(skb, 1, 0);
+  long b = bpf_clone_redirect(skb, 1, BPF_F_INGRESS);
+  long c = bpf_clone_redirect(skb, 777, 0);
+  long d = bpf_clone_redirect(skb, 1, 2);
+  return (int)(a + 10 * b + 100 * c + 1000 * d);
+}
+
 char LICENSE[] SEC("license") = "GPL";

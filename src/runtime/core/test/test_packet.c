@@ -340,6 +340,22 @@ static void xskmap(void) {
   bpfship_map_release(xm);
 }
 
+/* bpf_clone_redirect: to a device the core's table has (loopback; then one the host adds), with 0 or BPF_F_INGRESS. */
+static void clone_redirect(void) {
+  bpfship_run_ctx ctx;
+  init_ctx(&ctx, BPFSHIP_PROG_TYPE_SCHED_CLS, 0);
+  bpfship_fib_reset();
+  CHECK_EQ(call_helper(13, 0, 1, 0, 0, 0, &ctx), 0);
+  CHECK_EQ(call_helper(13, 0, 1, 1, 0, 0, &ctx), 0);                            /* BPF_F_INGRESS */
+  CHECK_EQ(call_helper(13, 0, 1, 2, 0, 0, &ctx), (uint64_t)-BPFSHIP_EINVAL);     /* unknown flag */
+  CHECK_EQ(call_helper(13, 0, 7, 0, 0, 0, &ctx), (uint64_t)-BPFSHIP_EINVAL);     /* no device 7 */
+  bpfship_fib_device dev = {7, 1500, {2, 0, 0, 0, 0, 7}, 0};
+  CHECK_EQ(bpfship_fib_set_device(&dev), 0);
+  CHECK_EQ(call_helper(13, 0, 7, 0, 0, 0, &ctx), 0);
+  CHECK_EQ(ctx.redirect_kind, BPFSHIP_REDIRECT_NONE); /* a clone is no redirect of the packet itself */
+  bpfship_fib_reset();
+}
+
 void suite_packet(void) {
   xdp();
   skb();
@@ -347,6 +363,7 @@ void suite_packet(void) {
   redirects();
   cpumap();
   xskmap();
+  clone_redirect();
   tc_redirects_and_sockets();
   perf_with_packet();
 }
