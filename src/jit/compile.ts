@@ -80,8 +80,6 @@ export const JIT_FRAME_RECORD = 40;
 export const JIT_CALLBACK_DEPTH_OFFSET = JIT_FRAME_RECORD * MAX_CALL_FRAMES;
 /** Bytes the frame area needs: the frame records, then the callback depth word. */
 export const JIT_FRAME_AREA = JIT_CALLBACK_DEPTH_OFFSET + 8;
-/** Helpers that call a function of the program back while they run (the host needs the caller's frame depth). */
-const CALLBACK_HELPERS: ReadonlySet<number> = new Set([164, 180, 181, 201, 209]); // for_each_map_elem, find_vma, loop, user_ringbuf_drain...
 
 /**
  * What the runtime's jit mode binds at compile time: the core's function-table index of each helper, and where
@@ -90,6 +88,8 @@ const CALLBACK_HELPERS: ReadonlySet<number> = new Set([164, 180, 181, 201, 209])
 export interface JitRuntimeBinding {
   /** The function-table index of helper `id` in the core, or undefined when the core lacks it. */
   helperTableIndex(id: number): number | undefined;
+  /** Whether helper `id` calls a function of the program back while it runs (the host then needs the frame depth). */
+  callsBack(id: number): boolean;
   /** Byte offsets in the run context: the tail-call pending flag (u32) and the packet's data / data_end (u64). */
   readonly runCtx: { readonly tailCallPending: number; readonly data: number; readonly dataEnd: number };
 }
@@ -283,7 +283,7 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
   const helperCall = (id: number, slot: number) => {
     const index = runtime?.helperTableIndex(id);
     if (runtime !== undefined && index === undefined) throw jitError(`helper #${id} is not in the runtime core`, prog, slot);
-    if (CALLBACK_HELPERS.has(id)) { lget(P_FRAMES); lget(L_DEPTH); mem(Op.i32_store, 2, JIT_CALLBACK_DEPTH_OFFSET); }
+    if (runtime?.callsBack(id) === true) { lget(P_FRAMES); lget(L_DEPTH); mem(Op.i32_store, 2, JIT_CALLBACK_DEPTH_OFFSET); }
     if (index !== undefined) {
       for (let r = 1; r <= 5; r++) get(r);
       lget(P_RUNCTX); i32c(index); b.byte(Op.call_indirect).u32(T_CORE_HELPER).u32(0);

@@ -13,7 +13,7 @@
  */
 
 import { ExecutionError, HelperOutcome, type Interpreter, type InterpreterHost, type MemoryRegion, type PreparedProgram, type RunSetup } from '../interp/index.ts';
-import { type CoreMap, type CoreWasm, MapType, RunCtxLayout } from './core-wasm.ts';
+import { type CoreMap, type CoreWasm, HelperFlags, MapType, RunCtxLayout } from './core-wasm.ts';
 import { createHelperTrampoline, type HelperTrampoline, TRAMPOLINE_REGS_SIZE } from './helper-trampoline.ts';
 
 /** How a helper uses one argument register. */
@@ -66,9 +66,10 @@ const HELPER_ARGS: ReadonlyMap<number, readonly ArgUse[]> = new Map<number, read
 /** One past the largest helper id (the core's BPFSHIP_HELPER_COUNT, with room to grow). */
 const HELPER_ID_LIMIT = 256;
 const TAIL_CALL_HELPER = 12;
+/** A local copy: under tsx every use of an imported binding is a getter call, and callHelper is hot. */
+const HELPER_F_PACKET = HelperFlags.Packet;
 const FOR_EACH_MAP_ELEM = 164;
 const RINGBUF_RESERVE = 131;
-const HELPER_F_PACKET = 1;
 const BPF_F_RDONLY_PROG = 1 << 7;
 const MAX_HELPER_BUFFER = 1 << 30;
 

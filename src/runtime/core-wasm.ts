@@ -174,6 +174,16 @@ export const RunCtxLayout = {
   skbFlags: 152,
 } as const;
 
+/** Helper flags (BPFSHIP_HELPER_F_*, bpfship_helper_flags): what an executor must do around the call. */
+export const HelperFlags = {
+  /** Reads or moves the packet: re-read its bounds after the call. */
+  Packet: 1 << 0,
+  /** Calls a function of the program back while it runs (bpf_loop, for_each_map_elem). */
+  Callback: 1 << 1,
+  /** Records a tail call the executor must perform. */
+  TailCall: 1 << 2,
+} as const;
+
 /** What bpf_redirect / bpf_redirect_map recorded (run context field redirect_kind). */
 export const RedirectKind = { None: 0, Ifindex: 1, Map: 2 } as const;
 

@@ -18,7 +18,7 @@ import { contextRegions, type ProgramTypeProfile } from './program-type-profiles
 import type { TraceEvent } from './trace.ts';
 import type { PreparedProgram } from '../interp/index.ts';
 import { JIT_FRAMES_SIZE, JitProgram, type JitRunFrame, type JitServices } from './jit-program.ts';
-import { decodeTunnelInfo, encodeTunnelInfo, TUNNEL_INFO_SIZE, type TunnelInfo, type TunnelResult } from './tunnel-info.ts';
+import { decodeTunnelInfo, encodeTunnelInfo, SKB_F_TUNNEL, TUNNEL_INFO_SIZE, type TunnelInfo, type TunnelResult } from './tunnel-info.ts';
 
 /** What a run takes: BPF_PROG_TEST_RUN's data_in, ctx_in, repeat, cpu. */
 export interface RunInput {
@@ -212,20 +212,14 @@ export function runProgram(
     if (offEnd !== NO_FIELD) putU32(ctxImage, offEnd, layout.end);
     if (offMeta !== NO_FIELD) putU32(ctxImage, offMeta, layout.meta);
   }
-  const fixedRegions = arena.contextRegions(profile);
-  const packetRegion: MemoryRegion | undefined = layout === undefined ? undefined : { start: layout.meta, end: layout.end, writable: profile.packetWritable, name: 'packet' };
-  const regions: MemoryRegion[] = [...fixedRegions];
-  const packetIndex = packetRegion === undefined ? -1 : regions.length;
-  if (packetRegion !== undefined) regions.push(packetRegion);
-  regions.push(...program.regions);
-  const setup: RunSetup = { stack: arena.stack, regions, packet: undefined };
-  const packetBounds = layout === undefined ? undefined : { start: layout.data, end: layout.end };
+  const jit = program.jit;
+  // The interpreter checks every access against these; jit mode checks none (the verifier proved its accesses).
+  const memory = jit === undefined ? interpreterMemory(arena, profile, layout, program) : undefined;
   const seed = input.seed ?? BigInt(Math.floor(Math.random() * 2 ** 52));
   const rc = arena.runCtx;
   const headroomReserve = profile.packet === 'xdp' ? XDP_FRAME_STRUCT : 0;
   const tunnelIn = input.tunnel === undefined ? undefined : encodeTunnelInfo(input.tunnel);
   let lastInstructions: number | undefined;
-  const jit = program.jit;
   const jitFrame = jit === undefined ? undefined : arena.jitRunFrame();
   let jitR0 = 0n;
   const t0 = performance.now();
@@ -258,13 +252,7 @@ export function runProgram(
       dv.setUint8(rc + RunCtxLayout.ctxPtrSize, 4);
     }
 
-    // 3. The packet region, which a helper of the last repetition may have moved.
-    if (packetRegion !== undefined && layout !== undefined) {
-      regions[packetIndex] = packetRegion;
-      setup.packet = packetBounds;
-    }
-
-    // 4. Run.
+    // 3. Run.
     if (jit !== undefined) {
       arena.jitServices = jit.services;
       try {
@@ -273,6 +261,12 @@ export function runProgram(
         arena.jitServices = undefined;
       }
       continue;
+    }
+    // The packet region, which a helper of the last repetition may have moved.
+    const { setup, regions, packetIndex, packetRegion, packetBounds } = memory as InterpreterMemory;
+    if (packetRegion !== undefined) {
+      regions[packetIndex] = packetRegion;
+      setup.packet = packetBounds;
     }
     host.beginRun(interp, rc, setup, packetIndex, profile.packetWritable);
     const lo = interp.lo;
@@ -320,7 +314,7 @@ export function runProgram(
   }
   const names = profile.returnNames;
   const signed = retval | 0;
-  const tunnel = tunnelIn !== undefined || profile.packet === 'skb-l2' || profile.packet === 'skb-l3' ? getTunnel(core, arena.runCtx, arena.scratch) : undefined;
+  const tunnel = (dv.getUint32(arena.runCtx + RunCtxLayout.skbFlags, true) & SKB_F_TUNNEL) !== 0 ? getTunnel(core, arena.runCtx, arena.scratch) : undefined;
   return {
     r0,
     retval,
@@ -334,6 +328,27 @@ export function runProgram(
     instructions: lastInstructions,
     repeat,
   };
+}
+
+/** The memory an interpreted run may touch, and where its packet region is (helpers may move the packet). */
+interface InterpreterMemory {
+  readonly setup: RunSetup;
+  readonly regions: MemoryRegion[];
+  /** Index of the packet region in `regions`, -1 without a packet. */
+  readonly packetIndex: number;
+  readonly packetRegion: MemoryRegion | undefined;
+  readonly packetBounds: { start: number; end: number } | undefined;
+}
+
+/** The regions of an interpreted run: the context's, the packet, the object's global data. */
+function interpreterMemory(arena: RunArena, profile: ProgramTypeProfile, layout: PacketLayout | undefined, program: RunnableProgram): InterpreterMemory {
+  const packetRegion: MemoryRegion | undefined = layout === undefined ? undefined : { start: layout.meta, end: layout.end, writable: profile.packetWritable, name: 'packet' };
+  const regions: MemoryRegion[] = [...arena.contextRegions(profile)];
+  const packetIndex = packetRegion === undefined ? -1 : regions.length;
+  if (packetRegion !== undefined) regions.push(packetRegion);
+  regions.push(...program.regions);
+  const packetBounds = layout === undefined ? undefined : { start: layout.data, end: layout.end };
+  return { setup: { stack: arena.stack, regions, packet: undefined }, regions, packetIndex, packetRegion, packetBounds };
 }
 
 /** Attaches tunnel metadata (the core's struct) to the run context, through `scratch`. */

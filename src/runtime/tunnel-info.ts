@@ -34,6 +34,9 @@ export interface TunnelResult extends Required<Omit<TunnelInfo, 'local'>> {
   readonly transmit: boolean;
 }
 
+/** BPFSHIP_SKB_F_TUNNEL: the run context's skb_flags bit that says tunnel metadata is attached. */
+export const SKB_F_TUNNEL = 1 << 4;
+
 /** Bytes of struct bpfship_tunnel_info. */
 export const TUNNEL_INFO_SIZE = 56;
 const MODE_TX = 1;

@@ -18,7 +18,7 @@ import { linuxProgramType, type ProgramTypeProfile } from '../program-type-profi
 import { stripTraceNewline, type TraceEvent } from '../trace.ts';
 import { RUN_CTX_SIZE } from './core-library.ts';
 import { koffi } from './ffi.ts';
-import { decodeTunnelInfo, encodeTunnelInfo, type TunnelResult } from '../tunnel-info.ts';
+import { decodeTunnelInfo, encodeTunnelInfo, SKB_F_TUNNEL, type TunnelResult } from '../tunnel-info.ts';
 import type { NativeObject } from './native-object.ts';
 
 /** What a native test run reports: the interpreter's RunResult without an instruction count (native code has none). */
@@ -42,7 +42,7 @@ export interface NativeRunResult {
 }
 
 // bpfship_run_ctx offsets (bpfship_core.h).
-const RC = { ctx: 0, data: 8, dataEnd: 16, dataMeta: 24, hardStart: 32, hardEnd: 40, progId: 56, headroomReserve: 60, redirectKind: 84, redirectIfindex: 88, redirectMapId: 92, redirectKey: 96, redirectFlags: 104 } as const;
+const RC = { ctx: 0, data: 8, dataEnd: 16, dataMeta: 24, hardStart: 32, hardEnd: 40, progId: 56, headroomReserve: 60, redirectKind: 84, redirectIfindex: 88, redirectMapId: 92, redirectKey: 96, redirectFlags: 104, skbFlags: 152 } as const;
 const REDIRECT_IFINDEX = 1;
 const REDIRECT_MAP = 2;
 const ETH_HLEN = 14;
@@ -196,7 +196,7 @@ export function runNativeProgram(obj: NativeObject, program: string | number, in
     }
     const retval = Number(r0 & 0xffffffffn);
     const returnNames = profile.returnNames;
-    const tunnelOut = tunnelIn !== undefined || profile.packet === 'skb-l2' || profile.packet === 'skb-l3' ? core.getTunnelInfo(runCtx) : undefined;
+    const tunnelOut = (rc.getUint32(RC.skbFlags, true) & SKB_F_TUNNEL) !== 0 ? core.getTunnelInfo(runCtx) : undefined;
     const tunnel = tunnelOut === undefined ? undefined : decodeTunnelInfo(tunnelOut);
     return { r0, retval, returnName: returnNames?.[retval] ?? returnNames?.[retval | 0], data: dataOut, ctx: ctxOut, redirect, trace: traces, tunnel, durationNs, repeat };
   } finally {
