@@ -16,6 +16,7 @@
 
 import { BpfshipError } from '../internal/errors.ts';
 import { type CoreWasm, errnoName } from './core-wasm.ts';
+import { AF_INET, parseAddress } from './ip-address.ts';
 
 /** The core's FIB functions, taking the C structs as bytes (the WebAssembly core's, or the native library's). */
 export interface FibBackend {
@@ -95,8 +96,6 @@ export class FibError extends BpfshipError {
   }
 }
 
-const AF_INET = 2;
-const AF_INET6 = 10;
 const ROUTE_TYPES: Record<FibRouteType, number> = { unicast: 1, local: 2, blackhole: 6, unreachable: 7, prohibit: 8 };
 const DEVICE_SIZE = 16;
 const ROUTE_SIZE = 72;
@@ -180,31 +179,4 @@ function parseMac(mac: string | Uint8Array): Uint8Array {
   const parts = mac.split(/[:-]/);
   if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new RangeError(`'${mac}' is not a MAC address (aa:bb:cc:dd:ee:ff)`);
   return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
-}
-
-/** An IPv4 or IPv6 address in network order (16 bytes, IPv4 in the first 4). */
-export function parseAddress(text: string, what: string): { family: number; bytes: Uint8Array } {
-  const bytes = new Uint8Array(16);
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(text)) {
-    const parts = text.split('.').map(Number);
-    if (parts.some((p) => p > 255)) throw new RangeError(`${what}: '${text}' is not an IPv4 address`);
-    bytes.set(parts, 0);
-    return { family: AF_INET, bytes };
-  }
-  const halves = text.split('::');
-  if (halves.length > 2 || !/^[0-9a-fA-F:]+$/.test(text)) throw new RangeError(`${what}: '${text}' is not an IPv4 or IPv6 address`);
-  const groups = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw new RangeError(`${what}: '${text}' is not an IPv6 address`);
-    return parseInt(g, 16);
-  }));
-  const head = groups(halves[0] ?? '');
-  const tail = halves.length === 2 ? groups(halves[1] ?? '') : [];
-  const fill = 8 - head.length - tail.length;
-  if ((halves.length === 1 && fill !== 0) || (halves.length === 2 && fill < 1)) throw new RangeError(`${what}: '${text}' is not an IPv6 address`);
-  const all = [...head, ...new Array<number>(halves.length === 2 ? fill : 0).fill(0), ...tail];
-  all.forEach((g, i) => {
-    bytes[2 * i] = g >> 8;
-    bytes[2 * i + 1] = g & 0xff;
-  });
-  return { family: AF_INET6, bytes };
 }

@@ -9,7 +9,8 @@
  */
 
 import { RunInputError } from './errors.ts';
-import { parseAddress } from './fib.ts';
+import { AF_INET6, formatAddress, parseAddress } from './ip-address.ts';
+
 
 /** Tunnel metadata, as `struct bpf_tunnel_key` names it. */
 export interface TunnelInfo {
@@ -41,7 +42,6 @@ export const SKB_F_TUNNEL = 1 << 4;
 export const TUNNEL_INFO_SIZE = 56;
 const MODE_TX = 1;
 const MODE_IPV6 = 2;
-const AF_INET6 = 10;
 
 /** The core's struct for metadata received with the packet. */
 export function encodeTunnelInfo(t: TunnelInfo): Uint8Array {
@@ -84,21 +84,4 @@ export function decodeTunnelInfo(b: Uint8Array): TunnelResult {
     ttl: b[47] as number,
     transmit,
   };
-}
-
-/** An address in its usual text: dotted IPv4 (the first 4 bytes), or IPv6 groups with the longest zero run as `::`. */
-export function formatAddress(bytes: Uint8Array, ipv6: boolean): string {
-  if (!ipv6) return Array.from(bytes.subarray(0, 4)).join('.');
-  const groups = Array.from({ length: 8 }, (_, i) => (((bytes[2 * i] as number) << 8) | (bytes[2 * i + 1] as number)).toString(16));
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) { best = i; bestLen = j - i; }
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
 }
