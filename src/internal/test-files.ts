@@ -81,3 +81,29 @@ export function assertGolden(path: string, actual: string): void {
     throw new Error(`output differs from ${path} at line ${i + 1}:\n  expected: ${JSON.stringify(e[i])}\n  actual:   ${JSON.stringify(a[i])}\n(run with UPDATE_GOLDEN=1 to accept the new output)`);
   }
 }
+
+/** Where libbpf, bpftool and the kernel expect the BPF filesystem. */
+export const BPFFS = '/sys/fs/bpf';
+
+/**
+ * Makes sure a BPF filesystem is mounted at /sys/fs/bpf, mounting one when the machine has none (some machines boot
+ * without it; `mount -t bpf` needs root). Returns why it cannot, or undefined when bpffs is there.
+ *
+ * Check before creating anything under /sys/fs/bpf: with no bpffs mounted it is a sysfs directory where mkdir fails
+ * with ENOENT, and Node 20's `mkdirSync(..., { recursive: true })` then retries forever.
+ */
+export function ensureBpffs(): string | undefined {
+  const mounted = (): boolean =>
+    readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => {
+      const [, where, type] = l.split(' ');
+      return where === BPFFS && type === 'bpf';
+    });
+  if (mounted()) return undefined;
+  try {
+    execFileSync('mount', ['-t', 'bpf', 'bpf', BPFFS], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as { stderr?: Buffer | string; message: string };
+    return `no BPF filesystem at ${BPFFS}, and mounting one failed (${String(err.stderr ?? err.message).trim()}): not root?`;
+  }
+  return mounted() ? undefined : `mount -t bpf succeeded but no BPF filesystem is mounted at ${BPFFS}`;
+}

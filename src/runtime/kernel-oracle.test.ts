@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PROGRAMS_OBJ, runTool } from '../internal/test-files.ts';
+import { ensureBpffs, PROGRAMS_OBJ, runTool } from '../internal/test-files.ts';
 import { ipv4Frame, TESTDATA, testRuntime } from './_support.test.ts';
 import type { LoadedObject } from './loaded-object.ts';
 import type { Runtime } from './runtime.ts';
@@ -32,6 +32,8 @@ after(() => {
 /** Loads `object` into the kernel, pinning its programs under PIN_ROOT/<tag>; the reason when the kernel refuses. */
 function kernelLoad(object: string, tag: string): string | undefined {
   const dir = join(PIN_ROOT, tag);
+  const noBpffs = ensureBpffs();
+  if (noBpffs !== undefined) return noBpffs;
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {

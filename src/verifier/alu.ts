@@ -7,65 +7,42 @@
  */
 
 import {
-  AluOp as AluOpImport,
-  Endianness as EndiannessImport,
-  InstructionClass as InstructionClassImport,
+  AluOp,
+  Endianness,
+  InstructionClass,
   type Instruction,
 } from '../asm/index.ts';
 import type { Env } from './env.ts';
 import {
-  MAX_VAR_OFF as MAX_VAR_OFFImport,
+  MAX_VAR_OFF,
 } from './memory.ts';
 import {
   type Reg,
-  RegType as RegTypeImport,
-  constReg as constRegImport,
-  describeType as describeTypeImport,
-  scalarReg as scalarRegImport,
-  taintedReg as taintedRegImport,
-  withReg as withRegImport,
+  RegType,
+  constReg,
+  describeType,
+  scalarReg,
+  taintedReg,
+  withReg,
 } from './reg.ts';
 import {
   type Scalar,
-  S64_MIN as S64_MINImport,
-  SCALAR_UNKNOWN as SCALAR_UNKNOWNImport,
-  U32_MAX as U32_MAXImport,
-  formatScalar as formatScalarImport,
-  isConst as isConstImport,
-  scalarConst as scalarConstImport,
+  S64_MIN,
+  SCALAR_UNKNOWN,
+  U32_MAX,
+  formatScalar,
+  isConst,
+  scalarConst,
 } from './scalar.ts';
 import {
-  scalarAlu as scalarAluImport,
-  scalarByteSwap as scalarByteSwapImport,
-  scalarNeg as scalarNegImport,
-  scalarSignExtend as scalarSignExtendImport,
-  scalarTruncate as scalarTruncateImport,
-  scalarZext32 as scalarZext32Import,
+  scalarAlu,
+  scalarByteSwap,
+  scalarNeg,
+  scalarSignExtend,
+  scalarTruncate,
+  scalarZext32,
 } from './scalar-alu.ts';
 
-// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
-const AluOp = AluOpImport;
-const Endianness = EndiannessImport;
-const InstructionClass = InstructionClassImport;
-const MAX_VAR_OFF = MAX_VAR_OFFImport;
-const RegType = RegTypeImport;
-const constReg = constRegImport;
-const describeType = describeTypeImport;
-const scalarReg = scalarRegImport;
-const taintedReg = taintedRegImport;
-const withReg = withRegImport;
-const S64_MIN = S64_MINImport;
-const SCALAR_UNKNOWN = SCALAR_UNKNOWNImport;
-const U32_MAX = U32_MAXImport;
-const formatScalar = formatScalarImport;
-const isConst = isConstImport;
-const scalarConst = scalarConstImport;
-const scalarAlu = scalarAluImport;
-const scalarByteSwap = scalarByteSwapImport;
-const scalarNeg = scalarNegImport;
-const scalarSignExtend = scalarSignExtendImport;
-const scalarTruncate = scalarTruncateImport;
-const scalarZext32 = scalarZext32Import;
 
 const OP_NAMES: Record<number, string> = {
   [AluOp.ADD]: 'addition', [AluOp.SUB]: 'subtraction', [AluOp.MUL]: 'multiplication', [AluOp.DIV]: 'division',

@@ -21,53 +21,34 @@ import type { Env } from './env.ts';
 import type { PreciseMarks } from './precision.ts';
 import {
   type Reg,
-  RegType as RegTypeImport,
-  describeType as describeTypeImport,
-  formatReg as formatRegImport,
-  isNullScalar as isNullScalarImport,
-  makeReg as makeRegImport,
-  scalarReg as scalarRegImport,
-  withReg as withRegImport,
+  RegType,
+  describeType,
+  formatReg,
+  isNullScalar,
+  makeReg,
+  scalarReg,
+  withReg,
 } from './reg.ts';
 import {
-  SCALAR_UNKNOWN as SCALAR_UNKNOWNImport,
-  SCALAR_ZERO as SCALAR_ZEROImport,
-  scalarEquals as scalarEqualsImport,
-  scalarIn as scalarInImport,
-  scalarSignedRange as scalarSignedRangeImport,
-  scalarUnsignedRange as scalarUnsignedRangeImport,
+  SCALAR_UNKNOWN,
+  SCALAR_ZERO,
+  scalarEquals,
+  scalarIn,
+  scalarSignedRange,
+  scalarUnsignedRange,
 } from './scalar.ts';
 import {
-  scalarTruncate as scalarTruncateImport,
+  scalarTruncate,
 } from './scalar-alu.ts';
 import {
   type Frame,
-  MAX_CALL_FRAMES as MAX_CALL_FRAMESImport,
+  MAX_CALL_FRAMES,
   type VerifierState,
-  StackByte as StackByteImport,
-  cloneState as cloneStateImport,
-  newFrame as newFrameImport,
+  StackByte,
+  cloneState,
+  newFrame,
 } from './state.ts';
 
-// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
-const RegType = RegTypeImport;
-const describeType = describeTypeImport;
-const formatReg = formatRegImport;
-const isNullScalar = isNullScalarImport;
-const makeReg = makeRegImport;
-const scalarReg = scalarRegImport;
-const withReg = withRegImport;
-const SCALAR_UNKNOWN = SCALAR_UNKNOWNImport;
-const SCALAR_ZERO = SCALAR_ZEROImport;
-const scalarEquals = scalarEqualsImport;
-const scalarIn = scalarInImport;
-const scalarSignedRange = scalarSignedRangeImport;
-const scalarUnsignedRange = scalarUnsignedRangeImport;
-const scalarTruncate = scalarTruncateImport;
-const MAX_CALL_FRAMES = MAX_CALL_FRAMESImport;
-const StackByte = StackByteImport;
-const cloneState = cloneStateImport;
-const newFrame = newFrameImport;
 
 /** Linux's BPF_MAX_LOOPS: `bpf_loop` refuses larger counts (E2BIG) without calling the callback. */
 export const MAX_LOOPS = 1 << 23;

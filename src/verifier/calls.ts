@@ -10,98 +10,65 @@ import {
   type Instruction,
 } from '../asm/index.ts';
 import {
-  MapType as MapTypeImport,
-  mapTypeName as mapTypeNameImport,
+  MapType,
+  mapTypeName,
 } from '../spec/index.ts';
 import {
   type CallbackEntry,
-  checkCallbackExit as checkCallbackExitImport,
-  enterCallback as enterCallbackImport,
-  inCallback as inCallbackImport,
-  leaveCallbackCall as leaveCallbackCallImport,
+  checkCallbackExit,
+  enterCallback,
+  inCallback,
+  leaveCallbackCall,
 } from './callbacks.ts';
 import type { Env } from './env.ts';
 import {
-  mapHelperCompatible as mapHelperCompatibleImport,
+  mapHelperCompatible,
 } from './linux-platform.ts';
 import {
-  MAX_VAR_OFF as MAX_VAR_OFFImport,
-  checkMemAccess as checkMemAccessImport,
-  checkRegion as checkRegionImport,
+  MAX_VAR_OFF,
+  checkMemAccess,
+  checkRegion,
 } from './memory.ts';
 import {
-  ArgKind as ArgKindImport,
+  ArgKind,
   type HelperArg,
   type HelperPrototype,
-  RetKind as RetKindImport,
+  RetKind,
 } from './platform.ts';
 import {
   type Origin,
   type Reg,
-  REG_NOT_INIT as REG_NOT_INITImport,
-  RegType as RegTypeImport,
-  describeType as describeTypeImport,
-  formatReg as formatRegImport,
-  isNullScalar as isNullScalarImport,
-  isPointer as isPointerImport,
-  makeReg as makeRegImport,
-  scalarReg as scalarRegImport,
+  REG_NOT_INIT,
+  RegType,
+  describeType,
+  formatReg,
+  isNullScalar,
+  isPointer,
+  makeReg,
+  scalarReg,
 } from './reg.ts';
 import {
   type Scalar,
-  SCALAR_UNKNOWN as SCALAR_UNKNOWNImport,
-  SCALAR_ZERO as SCALAR_ZEROImport,
-  formatScalar as formatScalarImport,
-  isConst as isConstImport,
-  scalarIn as scalarInImport,
-  scalarUnsignedRange as scalarUnsignedRangeImport,
-  scalarSignedRange as scalarSignedRangeImport,
+  SCALAR_UNKNOWN,
+  SCALAR_ZERO,
+  formatScalar,
+  isConst,
+  scalarIn,
+  scalarUnsignedRange,
+  scalarSignedRange,
 } from './scalar.ts';
 import {
-  stackBounds as stackBoundsImport,
-  stackCheckInitialized as stackCheckInitializedImport,
-  stackHelperWrite as stackHelperWriteImport,
+  stackBounds,
+  stackCheckInitialized,
+  stackHelperWrite,
 } from './stack.ts';
 import {
-  MAX_CALL_FRAMES as MAX_CALL_FRAMESImport,
+  MAX_CALL_FRAMES,
   type Frame,
   type Reference,
-  newFrame as newFrameImport,
+  newFrame,
 } from './state.ts';
 
-// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
-const checkCallbackExit = checkCallbackExitImport;
-const enterCallback = enterCallbackImport;
-const inCallback = inCallbackImport;
-const leaveCallbackCall = leaveCallbackCallImport;
-const MapType = MapTypeImport;
-const mapTypeName = mapTypeNameImport;
-const mapHelperCompatible = mapHelperCompatibleImport;
-const MAX_VAR_OFF = MAX_VAR_OFFImport;
-const checkMemAccess = checkMemAccessImport;
-const checkRegion = checkRegionImport;
-const ArgKind = ArgKindImport;
-const RetKind = RetKindImport;
-const REG_NOT_INIT = REG_NOT_INITImport;
-const RegType = RegTypeImport;
-const describeType = describeTypeImport;
-const formatReg = formatRegImport;
-const isNullScalar = isNullScalarImport;
-const isPointer = isPointerImport;
-const makeReg = makeRegImport;
-const scalarReg = scalarRegImport;
-const SCALAR_UNKNOWN = SCALAR_UNKNOWNImport;
-const SCALAR_ZERO = SCALAR_ZEROImport;
-const formatScalar = formatScalarImport;
-const isConst = isConstImport;
-const scalarIn = scalarInImport;
-const scalarUnsignedRange = scalarUnsignedRangeImport;
-const scalarSignedRange = scalarSignedRangeImport;
-const stackBounds = stackBoundsImport;
-const stackCheckInitialized = stackCheckInitializedImport;
-const stackHelperWrite = stackHelperWriteImport;
-const MAX_CALL_FRAMES = MAX_CALL_FRAMESImport;
-const newFrame = newFrameImport;
 
 /** The helper's name as C code spells it. */
 export function helperName(p: HelperPrototype | undefined, id: number): string {

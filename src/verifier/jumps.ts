@@ -8,54 +8,37 @@
  */
 
 import {
-  InstructionClass as InstructionClassImport,
-  JumpOp as JumpOpImport,
+  InstructionClass,
+  JumpOp,
   type Instruction,
 } from '../asm/index.ts';
 import type { Env } from './env.ts';
 import {
   type Reg,
-  RegType as RegTypeImport,
-  constReg as constRegImport,
-  describeType as describeTypeImport,
-  isNullScalar as isNullScalarImport,
-  isPointer as isPointerImport,
-  withReg as withRegImport,
+  RegType,
+  constReg,
+  describeType,
+  isNullScalar,
+  isPointer,
+  withReg,
 } from './reg.ts';
 import {
   type Scalar,
-  isConst as isConstImport,
+  isConst,
 } from './scalar.ts';
 import {
-  JSET_NOT as JSET_NOTImport,
-  negateCondition as negateConditionImport,
-  scalarBranchTaken as scalarBranchTakenImport,
-  scalarRefine as scalarRefineImport,
-  swapCondition as swapConditionImport,
+  JSET_NOT,
+  negateCondition,
+  scalarBranchTaken,
+  scalarRefine,
+  swapCondition,
 } from './scalar-branch.ts';
 import {
   type VerifierState,
-  cloneState as cloneStateImport,
-  forEachReg as forEachRegImport,
+  cloneState,
+  forEachReg,
 } from './state.ts';
 
-// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
-const InstructionClass = InstructionClassImport;
-const JumpOp = JumpOpImport;
-const RegType = RegTypeImport;
-const constReg = constRegImport;
-const describeType = describeTypeImport;
-const isNullScalar = isNullScalarImport;
-const isPointer = isPointerImport;
-const withReg = withRegImport;
-const isConst = isConstImport;
-const JSET_NOT = JSET_NOTImport;
-const negateCondition = negateConditionImport;
-const scalarBranchTaken = scalarBranchTakenImport;
-const scalarRefine = scalarRefineImport;
-const swapCondition = swapConditionImport;
-const cloneState = cloneStateImport;
-const forEachReg = forEachRegImport;
 
 /** The states after a conditional jump: the fall-through one and the jump-taken one, each absent when impossible. */
 export interface BranchStates {

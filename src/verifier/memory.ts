@@ -8,77 +8,51 @@
  */
 
 import {
-  AtomicOp as AtomicOpImport,
-  InstructionClass as InstructionClassImport,
-  Mode as ModeImport,
+  AtomicOp,
+  InstructionClass,
+  Mode,
   type Instruction,
-  sizeInBytes as sizeInBytesImport,
+  sizeInBytes,
 } from '../asm/index.ts';
 import type { Env } from './env.ts';
 import {
-  bpfSockAccess as bpfSockAccessImport,
+  bpfSockAccess,
 } from './helper-extras.ts';
 import type { CtxAccess } from './platform.ts';
 import {
   type Reg,
-  REG_NOT_INIT as REG_NOT_INITImport,
-  REG_UNKNOWN as REG_UNKNOWNImport,
-  RegType as RegTypeImport,
-  constReg as constRegImport,
-  describeType as describeTypeImport,
-  makeReg as makeRegImport,
-  scalarReg as scalarRegImport,
+  REG_NOT_INIT,
+  REG_UNKNOWN,
+  RegType,
+  constReg,
+  describeType,
+  makeReg,
+  scalarReg,
 } from './reg.ts';
 import {
   type Scalar,
-  S64_MIN as S64_MINImport,
-  SCALAR_UNKNOWN as SCALAR_UNKNOWNImport,
-  formatScalar as formatScalarImport,
-  isConst as isConstImport,
+  S64_MIN,
+  SCALAR_UNKNOWN,
+  formatScalar,
+  isConst,
 } from './scalar.ts';
 import {
-  scalarSignExtend as scalarSignExtendImport,
-  scalarTruncate as scalarTruncateImport,
+  scalarSignExtend,
+  scalarTruncate,
 } from './scalar-alu.ts';
 import {
-  tnumIsAligned as tnumIsAlignedImport,
+  tnumIsAligned,
 } from './tnum.ts';
 import {
-  fpText as fpTextImport,
-  stackBounds as stackBoundsImport,
-  stackCheckInitialized as stackCheckInitializedImport,
-  stackReadFixed as stackReadFixedImport,
-  stackWriteFixed as stackWriteFixedImport,
-  stackWriteRange as stackWriteRangeImport,
+  fpText,
+  stackBounds,
+  stackCheckInitialized,
+  stackReadFixed,
+  stackWriteFixed,
+  stackWriteRange,
 } from './stack.ts';
 import type { Frame } from './state.ts';
 
-// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
-const AtomicOp = AtomicOpImport;
-const InstructionClass = InstructionClassImport;
-const Mode = ModeImport;
-const sizeInBytes = sizeInBytesImport;
-const bpfSockAccess = bpfSockAccessImport;
-const REG_NOT_INIT = REG_NOT_INITImport;
-const REG_UNKNOWN = REG_UNKNOWNImport;
-const RegType = RegTypeImport;
-const constReg = constRegImport;
-const describeType = describeTypeImport;
-const makeReg = makeRegImport;
-const scalarReg = scalarRegImport;
-const S64_MIN = S64_MINImport;
-const SCALAR_UNKNOWN = SCALAR_UNKNOWNImport;
-const formatScalar = formatScalarImport;
-const isConst = isConstImport;
-const scalarSignExtend = scalarSignExtendImport;
-const scalarTruncate = scalarTruncateImport;
-const tnumIsAligned = tnumIsAlignedImport;
-const fpText = fpTextImport;
-const stackBounds = stackBoundsImport;
-const stackCheckInitialized = stackCheckInitializedImport;
-const stackReadFixed = stackReadFixedImport;
-const stackWriteFixed = stackWriteFixedImport;
-const stackWriteRange = stackWriteRangeImport;
 
 /** Variable offsets beyond this are treated as unbounded (the kernel's BPF_MAX_VAR_OFF). */
 export const MAX_VAR_OFF = 1 << 29;

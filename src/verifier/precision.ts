@@ -14,20 +14,14 @@
  */
 
 import {
-  AluOp as AluOpImport,
-  InstructionClass as InstructionClassImport,
-  JumpOp as JumpOpImport,
-  Mode as ModeImport,
-  Opcode as OpcodeImport,
+  AluOp,
+  InstructionClass,
+  JumpOp,
+  Mode,
+  Opcode,
   type Instruction,
 } from '../asm/index.ts';
 
-// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
-const AluOp = AluOpImport;
-const InstructionClass = InstructionClassImport;
-const JumpOp = JumpOpImport;
-const Mode = ModeImport;
-const Opcode = OpcodeImport;
 
 /** What has been marked precise in a remembered state: registers and stack slots, per frame. */
 export interface PreciseMarks {

@@ -11,19 +11,13 @@
 
 import {
   type Scalar,
-  SCALAR_UNKNOWN as SCALAR_UNKNOWNImport,
-  SCALAR_ZERO as SCALAR_ZEROImport,
-  formatScalar as formatScalarImport,
-  isConst as isConstImport,
-  scalarConst as scalarConstImport,
+  SCALAR_UNKNOWN,
+  SCALAR_ZERO,
+  formatScalar,
+  isConst,
+  scalarConst,
 } from './scalar.ts';
 
-// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
-const SCALAR_UNKNOWN = SCALAR_UNKNOWNImport;
-const SCALAR_ZERO = SCALAR_ZEROImport;
-const formatScalar = formatScalarImport;
-const isConst = isConstImport;
-const scalarConst = scalarConstImport;
 
 /** The kinds of value a register can hold (the kernel's `enum bpf_reg_type`, without the flags). */
 export const RegType = {

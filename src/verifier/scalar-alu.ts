@@ -8,70 +8,43 @@
  */
 
 import {
-  AluOp as AluOpImport,
+  AluOp,
 } from '../asm/index.ts';
 import {
-  evalAlu as evalAluImport,
+  evalAlu,
 } from './concrete.ts';
 import {
   type MutableScalar,
   type Scalar,
-  S32_MAX as S32_MAXImport,
-  S32_MIN as S32_MINImport,
-  S64_MAX as S64_MAXImport,
-  S64_MIN as S64_MINImport,
-  SCALAR_UNKNOWN as SCALAR_UNKNOWNImport,
-  U32_MAX as U32_MAXImport,
-  U64_MAX as U64_MAXImport,
-  finish as finishImport,
-  isConst as isConstImport,
-  mutableScalar as mutableScalarImport,
-  scalarConst as scalarConstImport,
+  S32_MAX,
+  S32_MIN,
+  S64_MAX,
+  S64_MIN,
+  SCALAR_UNKNOWN,
+  U32_MAX,
+  U64_MAX,
+  finish,
+  isConst,
+  mutableScalar,
+  scalarConst,
 } from './scalar.ts';
 import {
   type Tnum,
-  TNUM_UNKNOWN as TNUM_UNKNOWNImport,
-  U32_MASK as U32_MASKImport,
-  tnumAdd as tnumAddImport,
-  tnumAnd as tnumAndImport,
-  tnumArshift as tnumArshiftImport,
-  tnumCast as tnumCastImport,
-  tnumLshift as tnumLshiftImport,
-  tnumMul as tnumMulImport,
-  tnumOr as tnumOrImport,
-  tnumRshift as tnumRshiftImport,
-  tnumSub as tnumSubImport,
-  tnumSubreg as tnumSubregImport,
-  tnumXor as tnumXorImport,
+  TNUM_UNKNOWN,
+  U32_MASK,
+  tnumAdd,
+  tnumAnd,
+  tnumArshift,
+  tnumCast,
+  tnumLshift,
+  tnumMul,
+  tnumOr,
+  tnumRshift,
+  tnumSub,
+  tnumSubreg,
+  tnumXor,
 } from './tnum.ts';
 
-// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
-const AluOp = AluOpImport;
-const evalAlu = evalAluImport;
-const S32_MAX = S32_MAXImport;
-const S32_MIN = S32_MINImport;
-const S64_MAX = S64_MAXImport;
-const S64_MIN = S64_MINImport;
-const SCALAR_UNKNOWN = SCALAR_UNKNOWNImport;
-const U32_MAX = U32_MAXImport;
-const U64_MAX = U64_MAXImport;
-const finish = finishImport;
-const isConst = isConstImport;
-const mutableScalar = mutableScalarImport;
-const scalarConst = scalarConstImport;
-const TNUM_UNKNOWN = TNUM_UNKNOWNImport;
-const U32_MASK = U32_MASKImport;
-const tnumAdd = tnumAddImport;
-const tnumAnd = tnumAndImport;
-const tnumArshift = tnumArshiftImport;
-const tnumCast = tnumCastImport;
-const tnumLshift = tnumLshiftImport;
-const tnumMul = tnumMulImport;
-const tnumOr = tnumOrImport;
-const tnumRshift = tnumRshiftImport;
-const tnumSub = tnumSubImport;
-const tnumSubreg = tnumSubregImport;
-const tnumXor = tnumXorImport;
 
 /** One width's view of a scalar: its unsigned and signed bounds and its known bits, all `bits` wide. */
 interface View {

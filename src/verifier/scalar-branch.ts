@@ -6,44 +6,29 @@
  */
 
 import {
-  JumpOp as JumpOpImport,
+  JumpOp,
 } from '../asm/index.ts';
 import {
   type MutableScalar,
   type Scalar,
-  finish as finishImport,
-  isEmpty as isEmptyImport,
-  mutableScalar as mutableScalarImport,
-  syncBounds as syncBoundsImport,
+  finish,
+  isEmpty,
+  mutableScalar,
+  syncBounds,
 } from './scalar.ts';
 import {
   type Tnum,
-  U32_MASK as U32_MASKImport,
-  tnumAnd as tnumAndImport,
-  tnumConst as tnumConstImport,
-  tnumDisjoint as tnumDisjointImport,
-  tnumIntersect as tnumIntersectImport,
-  tnumIsConst as tnumIsConstImport,
-  tnumOr as tnumOrImport,
-  tnumSubreg as tnumSubregImport,
-  tnumWithSubreg as tnumWithSubregImport,
+  U32_MASK,
+  tnumAnd,
+  tnumConst,
+  tnumDisjoint,
+  tnumIntersect,
+  tnumIsConst,
+  tnumOr,
+  tnumSubreg,
+  tnumWithSubreg,
 } from './tnum.ts';
 
-// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
-const JumpOp = JumpOpImport;
-const finish = finishImport;
-const isEmpty = isEmptyImport;
-const mutableScalar = mutableScalarImport;
-const syncBounds = syncBoundsImport;
-const U32_MASK = U32_MASKImport;
-const tnumAnd = tnumAndImport;
-const tnumConst = tnumConstImport;
-const tnumDisjoint = tnumDisjointImport;
-const tnumIntersect = tnumIntersectImport;
-const tnumIsConst = tnumIsConstImport;
-const tnumOr = tnumOrImport;
-const tnumSubreg = tnumSubregImport;
-const tnumWithSubreg = tnumWithSubregImport;
 
 /** The negation of JSET (`!(a & b)`), for the false branch of `if a & b goto`. */
 export const JSET_NOT = 0x100;

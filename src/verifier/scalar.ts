@@ -20,33 +20,20 @@
 
 import {
   type Tnum,
-  TNUM_UNKNOWN as TNUM_UNKNOWNImport,
-  U32_MASK as U32_MASKImport,
-  U64_MASK as U64_MASKImport,
-  formatTnum as formatTnumImport,
-  tnumClearSubreg as tnumClearSubregImport,
-  tnumConst as tnumConstImport,
-  tnumContains as tnumContainsImport,
-  tnumIn as tnumInImport,
-  tnumIntersect as tnumIntersectImport,
-  tnumOr as tnumOrImport,
-  tnumRange as tnumRangeImport,
-  tnumSubreg as tnumSubregImport,
+  TNUM_UNKNOWN,
+  U32_MASK,
+  U64_MASK,
+  formatTnum,
+  tnumClearSubreg,
+  tnumConst,
+  tnumContains,
+  tnumIn,
+  tnumIntersect,
+  tnumOr,
+  tnumRange,
+  tnumSubreg,
 } from './tnum.ts';
 
-// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
-const TNUM_UNKNOWN = TNUM_UNKNOWNImport;
-const U32_MASK = U32_MASKImport;
-const U64_MASK = U64_MASKImport;
-const formatTnum = formatTnumImport;
-const tnumClearSubreg = tnumClearSubregImport;
-const tnumConst = tnumConstImport;
-const tnumContains = tnumContainsImport;
-const tnumIn = tnumInImport;
-const tnumIntersect = tnumIntersectImport;
-const tnumOr = tnumOrImport;
-const tnumRange = tnumRangeImport;
-const tnumSubreg = tnumSubregImport;
 
 /** -2^63. */
 export const S64_MIN = -(1n << 63n);

@@ -13,40 +13,28 @@
 import type { Env } from './env.ts';
 import {
   type Reg,
-  REG_UNKNOWN as REG_UNKNOWNImport,
-  RegType as RegTypeImport,
-  constReg as constRegImport,
-  isNullScalar as isNullScalarImport,
-  scalarReg as scalarRegImport,
+  REG_UNKNOWN,
+  RegType,
+  constReg,
+  isNullScalar,
+  scalarReg,
 } from './reg.ts';
 import {
   type Scalar,
-  isConst as isConstImport,
+  isConst,
 } from './scalar.ts';
 import {
-  scalarSignExtend as scalarSignExtendImport,
-  scalarTruncate as scalarTruncateImport,
+  scalarSignExtend,
+  scalarTruncate,
 } from './scalar-alu.ts';
 import {
   type Frame,
-  MAX_STACK as MAX_STACKImport,
-  SLOT_INVALID as SLOT_INVALIDImport,
+  MAX_STACK,
+  SLOT_INVALID,
   type StackSlot,
-  StackByte as StackByteImport,
+  StackByte,
 } from './state.ts';
 
-// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
-const REG_UNKNOWN = REG_UNKNOWNImport;
-const RegType = RegTypeImport;
-const constReg = constRegImport;
-const isNullScalar = isNullScalarImport;
-const scalarReg = scalarRegImport;
-const isConst = isConstImport;
-const scalarSignExtend = scalarSignExtendImport;
-const scalarTruncate = scalarTruncateImport;
-const MAX_STACK = MAX_STACKImport;
-const SLOT_INVALID = SLOT_INVALIDImport;
-const StackByte = StackByteImport;
 
 /** The slot and position of byte `fp+off`. */
 function locate(off: number): { k: number; p: number } {

@@ -10,20 +10,15 @@
 
 import {
   type Reg,
-  REG_NOT_INIT as REG_NOT_INITImport,
-  RegType as RegTypeImport,
+  REG_NOT_INIT,
+  RegType,
 } from './reg.ts';
 import {
-  scalarEquals as scalarEqualsImport,
-  scalarIn as scalarInImport,
+  scalarEquals,
+  scalarIn,
 } from './scalar.ts';
 import type { PreciseMarks } from './precision.ts';
 
-// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
-const REG_NOT_INIT = REG_NOT_INITImport;
-const RegType = RegTypeImport;
-const scalarEquals = scalarEqualsImport;
-const scalarIn = scalarInImport;
 
 /** Stack size of one frame, in bytes. */
 export const MAX_STACK = 512;

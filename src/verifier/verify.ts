@@ -12,138 +12,93 @@
  */
 
 import {
-  CallSource as CallSourceImport,
-  InstructionClass as InstructionClassImport,
-  JumpOp as JumpOpImport,
-  LoadImm64Source as LoadImm64SourceImport,
-  Mode as ModeImport,
-  Opcode as OpcodeImport,
-  formatInstruction as formatInstructionImport,
+  CallSource,
+  InstructionClass,
+  JumpOp,
+  LoadImm64Source,
+  Mode,
+  Opcode,
+  formatInstruction,
   type Instruction,
 } from '../asm/index.ts';
 import type { LinkedProgram, ObjectSpec, ProgramSelector, ProgramSpec } from '../spec/index.ts';
 import {
-  linkProgram as linkProgramImport,
-  selectPrograms as selectProgramsImport,
+  linkProgram,
+  selectPrograms,
 } from '../spec/index.ts';
 import {
-  checkAlu as checkAluImport,
+  checkAlu,
 } from './alu.ts';
 import {
   type CallbackEntry,
-  widenIteration as widenIterationImport,
+  widenIteration,
 } from './callbacks.ts';
 import {
-  checkExit as checkExitImport,
-  checkExternCall as checkExternCallImport,
-  checkHelperCall as checkHelperCallImport,
-  enterLocalCall as enterLocalCallImport,
+  checkExit,
+  checkExternCall,
+  checkHelperCall,
+  enterLocalCall,
 } from './calls.ts';
 import {
   type Cfg,
-  buildCfg as buildCfgImport,
+  buildCfg,
 } from './cfg.ts';
 import {
-  Env as EnvImport,
+  Env,
   type VerifyOptions,
-  VerifyFailure as VerifyFailureImport,
+  VerifyFailure,
 } from './env.ts';
 import {
-  checkCondJump as checkCondJumpImport,
+  checkCondJump,
 } from './jumps.ts';
 import {
-  linuxPlatform as linuxPlatformImport,
+  linuxPlatform,
 } from './linux-platform.ts';
 import {
   type VerifierMap,
-  mapTable as mapTableImport,
+  mapTable,
 } from './maps.ts';
 import {
-  checkAtomic as checkAtomicImport,
-  checkLegacyPacketLoad as checkLegacyPacketLoadImport,
-  checkLoad as checkLoadImport,
-  checkStore as checkStoreImport,
+  checkAtomic,
+  checkLegacyPacketLoad,
+  checkLoad,
+  checkStore,
 } from './memory.ts';
 import {
-  ArgKind as ArgKindImport,
+  ArgKind,
   type Platform,
 } from './platform.ts';
 import {
   type HistoryNode,
   type PreciseMarks,
-  emptyMarks as emptyMarksImport,
-  markPrecise as markPreciseImport,
-  propagateMarks as propagateMarksImport,
+  emptyMarks,
+  markPrecise,
+  propagateMarks,
 } from './precision.ts';
 import {
   type Reg,
-  REG_NOT_INIT as REG_NOT_INITImport,
-  RegType as RegTypeImport,
-  constReg as constRegImport,
-  describeType as describeTypeImport,
-  formatReg as formatRegImport,
-  makeReg as makeRegImport,
+  REG_NOT_INIT,
+  RegType,
+  constReg,
+  describeType,
+  formatReg,
+  makeReg,
 } from './reg.ts';
 import type { Diagnostic, DiagnosticCode, PathStep, ProgramReport, RegisterNote, VerifierReport } from './report.ts';
 import {
-  SCALAR_ZERO as SCALAR_ZEROImport,
-  isConst as isConstImport,
-  scalarConst as scalarConstImport,
+  SCALAR_ZERO,
+  isConst,
+  scalarConst,
 } from './scalar.ts';
 import {
   type Frame,
   type VerifierState,
-  MAX_STACK as MAX_STACKImport,
-  cloneState as cloneStateImport,
-  newFrame as newFrameImport,
-  statesEqual as statesEqualImport,
+  MAX_STACK,
+  cloneState,
+  newFrame,
+  statesEqual,
 } from './state.ts';
 
-// Local copies of imported bindings: under tsx every use of an imported binding is a getter call.
-const CallSource = CallSourceImport;
-const InstructionClass = InstructionClassImport;
-const JumpOp = JumpOpImport;
-const LoadImm64Source = LoadImm64SourceImport;
-const Mode = ModeImport;
-const Opcode = OpcodeImport;
-const formatInstruction = formatInstructionImport;
-const linkProgram = linkProgramImport;
-const selectPrograms = selectProgramsImport;
-const checkAlu = checkAluImport;
-const widenIteration = widenIterationImport;
-const checkExit = checkExitImport;
-const checkExternCall = checkExternCallImport;
-const checkHelperCall = checkHelperCallImport;
-const enterLocalCall = enterLocalCallImport;
-const buildCfg = buildCfgImport;
-const Env = EnvImport;
-type Env = EnvImport;
-const VerifyFailure = VerifyFailureImport;
-type VerifyFailure = VerifyFailureImport;
-const checkCondJump = checkCondJumpImport;
-const ArgKind = ArgKindImport;
-const linuxPlatform = linuxPlatformImport;
-const mapTable = mapTableImport;
-const checkAtomic = checkAtomicImport;
-const checkLegacyPacketLoad = checkLegacyPacketLoadImport;
-const checkLoad = checkLoadImport;
-const checkStore = checkStoreImport;
-const emptyMarks = emptyMarksImport;
-const markPrecise = markPreciseImport;
-const propagateMarks = propagateMarksImport;
-const REG_NOT_INIT = REG_NOT_INITImport;
-const RegType = RegTypeImport;
-const constReg = constRegImport;
-const describeType = describeTypeImport;
-const formatReg = formatRegImport;
-const makeReg = makeRegImport;
-const SCALAR_ZERO = SCALAR_ZEROImport;
-const isConst = isConstImport;
-const scalarConst = scalarConstImport;
-const MAX_STACK = MAX_STACKImport;
-const cloneState = cloneStateImport;
-const newFrame = newFrameImport;
-const statesEqual = statesEqualImport;
 
 /** The default complexity limit (the kernel's BPF_COMPLEXITY_LIMIT_INSNS). */
 export const MAX_INSNS_PROCESSED = 1_000_000;
