@@ -9,14 +9,14 @@ import { dsl, Size } from '../asm/index.ts';
 import { ExecutionError, prepareProgram } from '../interp/index.ts';
 import { CORPUS, corpusObjects, PROGRAMS_OBJ } from '../internal/test-files.ts';
 import { readObject, type ObjectSpec } from '../spec/index.ts';
-import { RunCtxLayout, u32 } from './core-wasm.ts';
+import { RunCtxLayout, u32 } from '../core/core-wasm.ts';
 import { RuntimeLoadError, VerificationRefusedError } from './errors.ts';
 import { JIT_FRAMES_SIZE, JitProgram } from './jit-program.ts';
 import type { LoadedObject } from './loaded-object.ts';
 import type { RunInput, RunResult } from './program-run.ts';
 import { defineProgramType, linuxProgramType } from './program-type-profiles.ts';
 import { Runtime } from './runtime.ts';
-import { sampleFrames } from './sample-frames.ts';
+import { sampleFrames } from '../packet/sample-frames.ts';
 import { LoadError } from '../interp/index.ts';
 
 const TESTDATA = join(import.meta.dirname, 'testdata');

@@ -18,7 +18,7 @@
 
 import { CODE_ADDRESS_TAG, ExecutionError, FaultKind, MAX_CALL_FRAMES, type PreparedProgram, STACK_FRAME_SIZE } from '../interp/index.ts';
 import { compileProgram, describeJitFault, JIT_CALLBACK_DEPTH_OFFSET, JIT_FRAME_AREA, JitFault, type JitRunFunction, type JitRuntimeBinding, wasm, type WasmModule } from '../jit/index.ts';
-import { type CoreWasm, HelperFlags, RunCtxLayout } from './core-wasm.ts';
+import { type CoreWasm, HelperFlags, RunCtxLayout } from '../core/index.ts';
 
 /** The part of the runtime a JIT'd program needs: the core, and the programs tail calls may enter. */
 export interface JitServices {

@@ -12,7 +12,7 @@
 
 import { Interpreter, type MemoryRegion, type RunSetup, STACK_SIZE } from '../interp/index.ts';
 import type { CoreInterpreterHost } from './core-interpreter-host.ts';
-import { type CoreWasm, RedirectKind, RunCtxLayout } from './core-wasm.ts';
+import { type CoreWasm, RedirectKind, RunCtxLayout } from '../core/index.ts';
 import { RunInputError } from './errors.ts';
 import { contextRegions, type ProgramTypeProfile } from './program-type-profiles.ts';
 import type { TraceEvent } from './trace.ts';

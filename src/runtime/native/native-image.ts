@@ -10,24 +10,14 @@ import { fstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } f
 import { join } from 'node:path';
 import { BpfshipError } from '../../internal/errors.ts';
 import type { NativeImageMetadata, NativeMapMetadata, NativeProgramMetadata } from '../../bpf2c/index.ts';
-import { koffi } from './ffi.ts';
+import { koffi } from '../../core/index.ts';
+import { NATIVE_ABI_VERSION, NATIVE_MAGIC, NativeImageError } from '../../native/index.ts';
 import { closeFd, moveFd, readFd, sealedMemfd } from './sealed-memfd.ts';
 
-/** BPFSHIP_NATIVE_MAGIC and BPFSHIP_NATIVE_ABI_VERSION of bpfship_native.h. */
-export const NATIVE_MAGIC = 0x4e535042;
-export const NATIVE_ABI_VERSION = 1;
 const IMAGE_SIZE = 168;
 const PROGRAM_SIZE = 104;
 const MAP_SIZE = 64;
 const DATA_SECTION_SIZE = 32;
-
-/** An image that cannot be loaded: wrong digest, not a bpfship image, another ABI. */
-export class NativeImageError extends BpfshipError {
-  constructor(detail: string) {
-    super('NATIVE_IMAGE_INVALID', detail);
-    this.name = 'NativeImageError';
-  }
-}
 
 /** Options of {@link loadNativeImage}. */
 export interface LoadNativeImageOptions {

@@ -16,8 +16,8 @@ import { RunInputError } from '../errors.ts';
 import { packetBufferSize, packetLayout, XDP_HEADROOM_RESERVE, type RedirectResult, type RunInput } from '../program-run.ts';
 import { linuxProgramType, type ProgramTypeProfile } from '../program-type-profiles.ts';
 import { stripTraceNewline, type TraceEvent } from '../trace.ts';
-import { RUN_CTX_SIZE } from './core-library.ts';
-import { koffi } from './ffi.ts';
+import { RUN_CTX_SIZE } from '../../core/index.ts';
+import { koffi } from '../../core/index.ts';
 import { decodeTunnelInfo, encodeTunnelInfo, SKB_F_TUNNEL, type TunnelResult } from '../tunnel-info.ts';
 import type { NativeObject } from './native-object.ts';
 

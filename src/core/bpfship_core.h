@@ -14,7 +14,7 @@
  *
  * Every struct the executors share with the core (bpfship_map_attr, bpfship_map_info, bpfship_run_ctx) is made of
  * fixed-width fields only, so its layout is identical in both builds; the offsets are fixed by static assertions in
- * core.c and mirrored as constants in src/runtime/core-wasm.ts.
+ * core.c and mirrored as constants in src/core/core-wasm.ts.
  *
  * Error convention: functions returning int return 0 (or a count) on success and a negative Linux errno on failure,
  * exactly as the kernel's map code returns it (kernel/bpf/{arraymap,hashtab,ringbuf,queue_stack_maps,lpm_trie}.c),

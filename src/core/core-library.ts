@@ -11,9 +11,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BpfshipError } from '../../internal/errors.ts';
+import { BpfshipError } from '../internal/errors.ts';
 import { koffi } from './ffi.ts';
-import { Fib } from '../fib.ts';
+import { Fib } from './fib.ts';
 
 /** The core library is missing or refuses an operation. */
 export class CoreError extends BpfshipError {
@@ -103,12 +103,8 @@ let loaded: CoreLibrary | undefined;
 export function coreLibraryPath(): string {
   const env = process.env.BPFSHIP_CORE_LIB;
   if (env !== undefined && env !== '') return env;
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const up of ['../../..', '../../../..']) {
-    const p = resolve(here, up, 'build/core/libbpfship_core.so');
-    if (existsSync(p)) return p;
-  }
-  return resolve(here, '../../..', 'build/core/libbpfship_core.so');
+  // From src/core/ (tsx) and from dist/core/ (compiled) alike, the checkout's root is two levels up.
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../..', 'build/core/libbpfship_core.so');
 }
 
 /**
