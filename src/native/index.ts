@@ -10,3 +10,4 @@ export { buildNative, compileCached, cFileName, type CachedCompileResult, type N
 export { defaultCacheRoot, cacheKey, readCache, writeCache, type CacheEntry } from './build-cache.ts';
 export { nativeHeaders, type HeaderFile } from './headers.ts';
 export { readImageMetadata, NativeImageError, NATIVE_ABI_VERSION, NATIVE_MAGIC } from './image-metadata.ts';
+export { compileBpf, bpfCompileFlags, findClang, multiarchIncludeDir, BpfCompileError, type BpfCompileOptions, type BpfCompileResult } from './bpf-compile.ts';

@@ -10,9 +10,11 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { Bpf2cVerificationError, builtinProgramInfo, programInfoHash } from '../../bpf2c/index.ts';
 import { buildNative, cFileName, type NativeBuildResult, type OptimizationLevel } from '../../native/index.ts';
-import { readInput, writeOutputAtomic } from '../io.ts';
-import type { Io } from '../main.ts';
-import { metadataJson, reportVerificationFailure, UNVERIFIED_WARNING, type VerifierWiring } from './bpf2c.ts';
+import type { CommandContext } from '../context.ts';
+import { RefusedError } from '../exit-code.ts';
+import { readInput, UsageError, writeOutputAtomic } from '../io.ts';
+import { withVerifier, type VerifierWiring } from '../verifier-wiring.ts';
+import { metadataJson, reportVerificationFailure, UNVERIFIED_WARNING } from './bpf2c.ts';
 import { buildRecordFor, buildRecordPath, formatBuildRecord, type BuildRecord } from './build-record.ts';
 import { signBuiltImage, SigningRefusedError } from './sign-image.ts';
 
@@ -32,11 +34,10 @@ function recordedVerifier(verifier: VerifierWiring): BuildRecord['verifier'] {
   return { name: name || 'unnamed-verifier', version: version ?? 'unknown', options: rest.length > 0 ? { id: verifier.verifierId as string } : {} };
 }
 
-/** Registers `build`. */
-export function registerBuildCommand(program: Command, io: Io, setExit: (code: number) => void, verifier: VerifierWiring = {}): void {
-  program
-    .command('build')
-    .description('verify an eBPF object, translate it with bpf2c and compile a reproducible native image (.so); sign it with --sign-key')
+/** Configures `build`. */
+export function configureBuild(command: Command, ctx: CommandContext): void {
+  const { io, setExit } = ctx;
+  command
     .argument('<file>', 'an eBPF ELF object (clang -target bpf -g -O2 -c)')
     .requiredOption('-o, --output <file>', 'the native image to write (.so); its build record goes to OUT.so.build.json')
     .addOption(new Option('-O, --optimization <level>', 'compiler optimization level').choices(['0', '1', '2', '3', 's'] as const).default('2' as const))
@@ -51,24 +52,14 @@ export function registerBuildCommand(program: Command, io: Io, setExit: (code: n
     .option('--trust <root.pem...>', 'with --sign-key: check the signer chains to one of these roots before signing')
     .action(async (file, opts) => {
       const signing = opts.signKey !== undefined || opts.signCert !== undefined;
-      if (signing && (opts.signKey === undefined || opts.signCert === undefined)) {
-        io.stderr('bpfship: error: signing needs both --sign-key and --sign-cert\n');
-        setExit(2);
-        return;
-      }
-      if (!signing && (opts.chain !== undefined || opts.trust !== undefined)) {
-        io.stderr('bpfship: error: --chain and --trust go with --sign-key and --sign-cert\n');
-        setExit(2);
-        return;
-      }
-      if (signing && verifier.verify === undefined) {
-        io.stderr(`bpfship: refusing to sign: no verifier is wired into this build of bpfship, and only verified images are signed\n`);
-        setExit(1);
-        return;
+      if (signing && (opts.signKey === undefined || opts.signCert === undefined)) throw new UsageError('signing needs both --sign-key and --sign-cert');
+      if (!signing && (opts.chain !== undefined || opts.trust !== undefined)) throw new UsageError('--chain and --trust go with --sign-key and --sign-cert');
+      if (signing && !ctx.verifier.present) {
+        throw new RefusedError('refusing to sign: no verifier is wired into this build of bpfship, and only verified images are signed');
       }
       const elf = readInput(file);
       const sourceName = file.slice(file.lastIndexOf('/') + 1);
-      const build = (cache: boolean): NativeBuildResult =>
+      const build = (verifier: VerifierWiring, cache: boolean): NativeBuildResult =>
         buildNative(elf, {
           sourceName,
           optimization: `O${opts.optimization}` as OptimizationLevel,
@@ -78,10 +69,14 @@ export function registerBuildCommand(program: Command, io: Io, setExit: (code: n
           ...(verifier.verifierId !== undefined ? { verifierId: verifier.verifierId } : {}),
         });
       let r: NativeBuildResult;
+      let verifier: VerifierWiring = ctx.verifier.described;
       try {
-        r = build(opts.cache);
-        // A cache entry made before the ABI tables changed carries old program-info hashes: build afresh.
-        if (r.cached && !currentProgramInfo(r)) r = build(false);
+        r = await withVerifier(ctx.verifier, (wiring) => {
+          verifier = wiring;
+          const first = build(wiring, opts.cache);
+          // A cache entry made before the ABI tables changed carries old program-info hashes: build afresh.
+          return first.cached && !currentProgramInfo(first) ? build(wiring, false) : first;
+        });
       } catch (e) {
         if (e instanceof Bpf2cVerificationError) {
           setExit(reportVerificationFailure(e, io));

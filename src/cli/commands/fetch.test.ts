@@ -8,12 +8,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Command, CommanderError } from '@commander-js/extra-typings';
-import { BpfshipError } from '../../internal/errors.ts';
 import { testRuntime } from '../../runtime/_support.test.ts';
 import { FIREWALL_OBJECT, objectBytes, testPki, type TestPki } from '../../service/_support.test.ts';
-import { UsageError } from '../io.ts';
-import { registerFetchCommand } from './fetch.ts';
+import { cli } from './_test-cli.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
@@ -25,22 +22,9 @@ let serverErr = '';
 let url: string;
 let tamperer: Server | undefined;
 
-/** `bpfship fetch ARGS...` in-process, as main.ts reports errors. */
-async function fetchCli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t) };
-  const state = { code: 0 };
-  const program = new Command().name('bpfship').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerFetchCommand(program, io, (c) => void (state.code = c));
-  try {
-    await program.parseAsync(['node', 'bpfship', 'fetch', ...args]);
-  } catch (e) {
-    if (e instanceof CommanderError) return { code: 2, out, err };
-    if (e instanceof BpfshipError || e instanceof UsageError) return { code: 2, out, err: err + `bpfship: error: ${e.message}\n` };
-    throw e;
-  }
-  return { code: state.code, out, err };
+/** `bpfship fetch ARGS...` in-process, through main(). */
+function fetchCli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  return cli(['fetch', ...args]);
 }
 
 /** `bpfship ARGS...` as a process. */

@@ -12,7 +12,7 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { basename, dirname, join } from 'node:path';
 import { readInput, UsageError } from '../io.ts';
 import { toJson } from '../json.ts';
-import type { Io } from '../main.ts';
+import type { CommandContext } from '../context.ts';
 
 /**
  * Writes several files so that each is either untouched or complete: every temporary file is written and flushed
@@ -40,11 +40,9 @@ function writeFilesAtomic(files: readonly { readonly path: string; readonly data
   }
 }
 
-/** Registers `fetch`. */
-export function registerFetchCommand(program: Command, io: Io, setExit: (code: number) => void): void {
-  program
-    .command('fetch')
-    .description('download a signed native image from a build service (bpfship serve), verify it against trusted roots, then write IMAGE and IMAGE.sig')
+/** Configures `fetch`. */
+export function configureFetch(command: Command, { io, setExit }: CommandContext): void {
+  command
     .argument('<url>', "the service's address, e.g. http://127.0.0.1:8470")
     .argument('<name>', 'the image name it was published under')
     .requiredOption('-o, --output <file>', 'the native image to write (.so); its signature goes to OUT.so.sig')

@@ -23,19 +23,17 @@
  */
 import type { Command } from '@commander-js/extra-typings';
 import { basename } from 'node:path';
-import { readObject } from '../../spec/index.ts';
-import { readPcap, LinkType } from '../../packet/index.ts';
-import { Runtime } from '../../runtime/runtime.ts';
-import { VerificationRefusedError } from '../../runtime/errors.ts';
+import type { Runtime } from '../../runtime/runtime.ts';
 import type { LoadedObject } from '../../runtime/loaded-object.ts';
 import type { RedirectResult, RunInput } from '../../runtime/program-run.ts';
 import type { PacketModel } from '../../runtime/program-type-profiles.ts';
 import type { LoadPolicy } from '../../policy/index.ts';
 import type { NativeObject } from '../../runtime/native/native-object.ts';
-import { formatTracePipe, formatTraceJson, type TraceEvent } from '../../runtime/trace.ts';
+import { formatTraceJson, formatTracePipe, type TraceEvent } from '../../runtime/trace.ts';
+import type { CommandContext, Io } from '../context.ts';
 import { readInput, UsageError } from '../io.ts';
-import type { Io } from '../main.ts';
-import { UNVERIFIED_WARNING, type VerifierWiring } from './bpf2c.ts';
+import { withVerifier } from '../verifier-wiring.ts';
+import { UNVERIFIED_WARNING } from './bpf2c.ts';
 
 const MODES = ['interpret', 'jit', 'native'] as const;
 type Mode = (typeof MODES)[number];
@@ -71,7 +69,8 @@ function positiveInt(text: string, what: string, min: number): number {
 }
 
 /** The runtime for the CLI, with a clear message when the core was not built. */
-function createRuntime(ncpus: number): Runtime {
+async function createRuntime(ncpus: number): Promise<Runtime> {
+  const { Runtime } = await import('../../runtime/runtime.ts');
   try {
     return Runtime.createSync({ ncpus });
   } catch (e) {
@@ -215,11 +214,10 @@ async function makePolicy(opts: { policy: string; trust?: string[] | undefined; 
   return { policy: production ? LoadPolicy.production(options) : LoadPolicy.development(options), auditPath, close: () => auditLog.close() };
 }
 
-/** Registers `run`. `verifier` verifies objects built into native images on the fly (`--mode native` on a `.o`). */
-export function registerRunCommand(program: Command, io: Io, setExit: (code: number) => void, verifier: VerifierWiring = {}): void {
-  program
-    .command('run')
-    .description('load an object or a native image under a policy and run one program like BPF_PROG_TEST_RUN: return value, packet, trace, time')
+/** Configures `run`. The context's verifier verifies objects built into native images on the fly (`--mode native` on a `.o`). */
+export function configureRun(command: Command, ctx: CommandContext): void {
+  const { io, setExit } = ctx;
+  command
     .argument('<file>', 'an eBPF ELF object (clang -target bpf -c) or a native image (bpfship build)')
     .option('--program <name>', 'the program to run (needed when the object has several)')
     .option('--mode <mode>', 'execution mode: interpret, jit (verified, compiled to WebAssembly), or native (a native image, or an object built into one)', 'interpret')
@@ -286,24 +284,26 @@ export function registerRunCommand(program: Command, io: Io, setExit: (code: num
               // Development only (production refused the object above): build the image, then load those bytes.
               const { buildNative } = await import('../../native/index.ts');
               const { openNativeObject } = await import('../../runtime/native/native-object.ts');
-              const built = buildNative(bytes, {
+              const built = await withVerifier(ctx.verifier, (verifier) => buildNative(bytes, {
                 sourceName: name,
                 ...(verifier.verify !== undefined ? { verify: verifier.verify } : {}),
                 ...(verifier.verifierId !== undefined ? { verifierId: verifier.verifierId } : {}),
-              });
+              }));
               if (!built.verified) io.stderr(UNVERIFIED_WARNING);
               prog = await native(openNativeObject(built.so, { name: name.replace(/\.o$/, '') + '.so', expectedSha256: built.soSha256, ncpus, cpu }), file, opts.program);
             } else {
+              const { readObject } = await import('../../spec/index.ts');
               const spec = readObject(bytes, { name: file });
-              const obj = createRuntime(ncpus).load(spec, { mode, ...(opts.program === undefined ? {} : { programs: [opts.program] }) });
+              const obj = (await createRuntime(ncpus)).load(spec, { mode, ...(opts.program === undefined ? {} : { programs: [opts.program] }) });
               prog = interpreted(obj, file, opts.program);
             }
           }
         } catch (e) {
           if (refused(e)) return;
-          if (e instanceof VerificationRefusedError) {
+          if (e instanceof Error && e.name === 'VerificationRefusedError') {
             // Unsafe, as `bpfship verify` would say: status 1, with the verifier's diagnostics.
-            io.stderr(`bpfship: ${e.detail.endsWith('\n') ? e.detail : `${e.detail}\n`}`);
+            const detail = (e as Error & { detail: string }).detail;
+            io.stderr(`bpfship: ${detail.endsWith('\n') ? detail : `${detail}\n`}`);
             setExit(1);
             return;
           }
@@ -311,7 +311,7 @@ export function registerRunCommand(program: Command, io: Io, setExit: (code: num
         }
 
         try {
-          runAndReport(prog, opts, { cpu, repeat, traceLine }, io);
+          await runAndReport(prog, opts, { cpu, repeat, traceLine }, io);
         } finally {
           prog.close();
         }
@@ -326,12 +326,12 @@ export function registerRunCommand(program: Command, io: Io, setExit: (code: num
 }
 
 /** Runs the program on the packet, context or capture given, and prints the report. */
-function runAndReport(
+async function runAndReport(
   prog: Runnable,
   opts: { readonly map?: string[] | undefined; readonly ctx?: string | undefined; readonly pcap?: string | undefined; readonly data?: string | undefined; readonly json?: true | undefined },
   run: { readonly cpu: number; readonly repeat: number; readonly traceLine: (t: TraceEvent) => string },
   io: Io,
-): void {
+): Promise<void> {
   const { cpu, repeat, traceLine } = run;
   for (const m of opts.map ?? []) {
     const [name, key, value, ...rest] = m.split(':');
@@ -341,6 +341,7 @@ function runAndReport(
   const ctx = opts.ctx === undefined ? undefined : readInput(opts.ctx);
 
   if (opts.pcap !== undefined) {
+    const { LinkType, readPcap } = await import('../../packet/index.ts');
     const frames = readPcap(readInput(opts.pcap), opts.pcap);
     const counts = new Map<number, { name: string | undefined; n: number }>();
     let totalNs = 0;

@@ -12,7 +12,7 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { join } from 'node:path';
 import { readInput, UsageError } from '../io.ts';
-import type { Io } from '../main.ts';
+import type { CommandContext } from '../context.ts';
 
 /** The default address: loopback only. */
 export const DEFAULT_LISTEN = '127.0.0.1:8470';
@@ -43,11 +43,9 @@ function stopRequested(): Promise<string> {
   });
 }
 
-/** Registers `serve`. */
-export function registerServeCommand(program: Command, io: Io, setExit: (code: number) => void): void {
-  program
-    .command('serve')
-    .description('run the build-and-sign service: POST an ELF, get a verified, signed native image published for runtimes to fetch')
+/** Configures `serve`. */
+export function configureServe(command: Command, { io, setExit }: CommandContext): void {
+  command
     .requiredOption('--data <dir>', 'the store: blobs, the SQLite index and the build cache (created when absent)')
     .requiredOption('--sign-key <key.pem>', 'the signing private key (PEM); it never leaves this process')
     .requiredOption('--sign-cert <cert.pem>', 'the signing certificate (PEM)')

@@ -9,13 +9,11 @@ import { type Command, Option } from '@commander-js/extra-typings';
 import { ProgramType, readObject, selectPrograms, type ProgramTypeName } from '../../spec/index.ts';
 import { renderJson, renderSarif, renderText, verifyProgram, type VerifierReport } from '../../verifier/index.ts';
 import { readInput, UsageError } from '../io.ts';
-import type { Io } from '../main.ts';
+import type { CommandContext } from '../context.ts';
 
-/** Registers `verify`. `setExit` receives the exit status the verdicts call for. */
-export function registerVerifyCommand(program: Command, io: Io, setExit: (code: number) => void): void {
-  program
-    .command('verify')
-    .description('prove the programs of an eBPF object safe, or show where and why not')
+/** Configures `verify`. */
+export function configureVerify(command: Command, { io, setExit }: CommandContext): void {
+  command
     .argument('<file>', 'an eBPF ELF object (clang -target bpf -g -O2 -c)')
     .option('--section <name>', 'only programs in this section')
     .option('--program <name>', 'only the program (or .text function) with this name')
