@@ -68,15 +68,10 @@ function positiveInt(text: string, what: string, min: number): number {
   return n;
 }
 
-/** The runtime for the CLI, with a clear message when the core was not built. */
+/** The runtime for interpret and jit mode (the core's WebAssembly module). */
 async function createRuntime(ncpus: number): Promise<Runtime> {
   const { Runtime } = await import('../../runtime/runtime.ts');
-  try {
-    return Runtime.createSync({ ncpus });
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT') throw new UsageError(`the runtime core is not built (${(e as Error).message}); run: bash scripts/build-core.sh`);
-    throw e;
-  }
+  return Runtime.createSync({ ncpus });
 }
 
 /** What FILE is, from its ELF header: an eBPF object (EM_BPF) or a native image (a shared object). */
