@@ -90,6 +90,7 @@ import {
   isConst,
   scalarConst,
 } from './scalar.ts';
+import { StateRecorder } from './state-recorder.ts';
 import {
   type Frame,
   type VerifierState,
@@ -300,6 +301,8 @@ class Runner {
   /** The current path's newest checkpoint. */
   private parentCp: Checkpoint | undefined;
   private readonly initialState: VerifierState | undefined;
+  /** Observes the exploration when the `record` option asks for the states (see `state-recorder.ts`). */
+  private readonly recorder: StateRecorder | undefined;
 
   constructor(linked: LinkedProgram, cfg: Cfg, maps: readonly VerifierMap[], platform: Platform, ptype: Env['ptype'], context: ProgramContext, options: VerifyOptions) {
     this.env = new Env(linked, cfg, maps, platform, ptype, context.gpl);
@@ -316,6 +319,7 @@ class Runner {
       if (!hasBit(this.written, f, k)) markRead(this.parentCp, f, k);
     };
     this.env.noteStackWrite = (f, k) => setBit(this.written, f, k);
+    this.recorder = options.record === undefined ? undefined : new StateRecorder(cfg.insns, (m) => this.env.mapName(m), options.record);
   }
 
   run(t0: number): ProgramReport {
@@ -350,6 +354,7 @@ class Runner {
             const v = this.visit(slot, parent);
             if (v === 'prune') {
               this.pruned++;
+              this.recorder?.pathEnd('pruned', slot, path);
               this.finishPath(parent);
               continue outer;
             }
@@ -363,6 +368,7 @@ class Runner {
           env.lastFill = 0;
           env.lastSpill = 0;
           env.lastLink = undefined;
+          this.recorder?.instruction(slot, env.cur, path);
           if (++this.processed > this.maxInsns) {
             env.fail('too-complex', `the program is too complex: ${this.maxInsns.toLocaleString('en-US')} instructions were processed without covering every path (bounded loops must exit within the limit)`, []);
           }
@@ -441,6 +447,7 @@ class Runner {
               if (op === JumpOp.EXIT) {
                 const r = checkExit(env);
                 if (r.done) {
+                  this.recorder?.pathEnd('exit', slot, path);
                   this.finishPath(parent);
                   continue outer;
                 }
@@ -465,6 +472,7 @@ class Runner {
               } else if (fall !== undefined) {
                 slot += 1;
               } else {
+                this.recorder?.pathEnd('dead', slot, path);
                 this.finishPath(parent);
                 continue outer;
               }
@@ -476,6 +484,7 @@ class Runner {
       } catch (e) {
         if (!(e instanceof VerifyFailure)) throw e;
         failure = { error: e, slot: env.slot, path };
+        this.recorder?.pathEnd('error', env.slot, path);
         break;
       }
     }
@@ -501,6 +510,7 @@ class Runner {
       timeMs: now() - t0,
       diagnostics,
       log: this.log,
+      ...(this.recorder !== undefined ? { recording: this.recorder.finish() } : {}),
     };
   }
 
