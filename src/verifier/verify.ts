@@ -93,6 +93,7 @@ import {
   isConst,
   scalarConst,
 } from './scalar.ts';
+import { StateRecorder } from './state-recorder.ts';
 import {
   type Frame,
   type VerifierState,
@@ -305,6 +306,8 @@ class Runner {
   private readonly initialState: VerifierState | undefined;
   /** At a `may_goto` just visited: the previous iteration's state there, still being explored (for widening). */
   private mayGotoPrevious: Checkpoint | undefined;
+  /** Observes the exploration when the `record` option asks for the states (see `state-recorder.ts`). */
+  private readonly recorder: StateRecorder | undefined;
 
   constructor(linked: LinkedProgram, cfg: Cfg, maps: readonly VerifierMap[], platform: Platform, ptype: Env['ptype'], context: ProgramContext, options: VerifyOptions) {
     this.env = new Env(linked, cfg, maps, platform, ptype, context.gpl);
@@ -321,6 +324,7 @@ class Runner {
       if (!hasBit(this.written, f, k)) markRead(this.parentCp, f, k);
     };
     this.env.noteStackWrite = (f, k) => setBit(this.written, f, k);
+    this.recorder = options.record === undefined ? undefined : new StateRecorder(cfg.insns, (m) => this.env.mapName(m), options.record);
   }
 
   run(t0: number): ProgramReport {
@@ -355,6 +359,7 @@ class Runner {
             const v = this.visit(slot, parent);
             if (v === 'prune') {
               this.pruned++;
+              this.recorder?.pathEnd('pruned', slot, path);
               this.finishPath(parent);
               continue outer;
             }
@@ -368,6 +373,7 @@ class Runner {
           env.lastFill = 0;
           env.lastSpill = 0;
           env.lastLink = undefined;
+          this.recorder?.instruction(slot, env.cur, path);
           if (++this.processed > this.maxInsns) {
             env.fail('too-complex', `the program is too complex: ${this.maxInsns.toLocaleString('en-US')} instructions were processed without covering every path (bounded loops must exit within the limit)`, []);
           }
@@ -446,6 +452,7 @@ class Runner {
               if (op === JumpOp.EXIT) {
                 const r = checkExit(env);
                 if (r.done) {
+                  this.recorder?.pathEnd('exit', slot, path);
                   this.finishPath(parent);
                   continue outer;
                 }
@@ -485,6 +492,7 @@ class Runner {
               } else if (fall !== undefined) {
                 slot += 1;
               } else {
+                this.recorder?.pathEnd('dead', slot, path);
                 this.finishPath(parent);
                 continue outer;
               }
@@ -496,6 +504,7 @@ class Runner {
       } catch (e) {
         if (!(e instanceof VerifyFailure)) throw e;
         failure = { error: e, slot: env.slot, path };
+        this.recorder?.pathEnd('error', env.slot, path);
         break;
       }
     }
@@ -521,6 +530,7 @@ class Runner {
       timeMs: now() - t0,
       diagnostics,
       log: this.log,
+      ...(this.recorder !== undefined ? { recording: this.recorder.finish() } : {}),
     };
   }
 
