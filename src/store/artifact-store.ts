@@ -80,6 +80,7 @@ export class ArtifactStore implements Store {
       this.#damaged.set(digest, 'missing');
       throw new StoreError('BLOB_MISSING', `blob ${digest} is in the index but gone from ${this.blobBackend.location}`, this.blobBackend.kind === 'directory' ? { file: this.blobBackend.location } : {});
     }
+    this.#damaged.delete(digest);
     return { ...record, bytes };
   }
 
