@@ -3,6 +3,7 @@
 // same on a listening service (serve.test.ts checks one over TCP and TLS).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { LightMyRequestResponse } from 'fastify';
 import { FIREWALL_OBJECT, objectBytes, testPki, testService, type TestPki, type TestService } from './_support.test.ts';
 import type { BuildView } from './build-view.ts';
 import type { ProblemBody } from './problem.ts';
@@ -33,7 +34,7 @@ after(async () => {
   pki.remove();
 });
 
-function post(service: TestService, headers: Record<string, string>): ReturnType<TestService['app']['inject']> {
+function post(service: TestService, headers: Record<string, string>): Promise<LightMyRequestResponse> {
   return service.app.inject({ method: 'POST', url: '/v1/builds?name=fw', headers: { 'content-type': 'application/octet-stream', ...headers }, payload: Buffer.from(firewall) });
 }
 

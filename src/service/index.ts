@@ -21,8 +21,10 @@ export { runBuildJob, SERVICE_VERIFIER, SERVICE_VERIFIER_ID, type BuildJobInput,
 export { attestBuild, artifactNames, type AttestedBuild } from './attest-build.ts';
 export { buildView, blobPath, type BuildView } from './build-view.ts';
 export { ServiceProblem, type ProblemBody } from './problem.ts';
+export { fetchSignedOciImage, type FetchSignedOciImageOptions } from './oci-image-client.ts';
 export {
   fetchSignedImage,
+  requireSignedName,
   DEFAULT_MAX_IMAGE_BYTES,
   type FetchSignedImageOptions,
   type FetchOutcome,
