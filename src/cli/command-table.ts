@@ -125,8 +125,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'fetch',
-    usage: '<url> <name>',
-    summary: 'download a signed native image from a build service (bpfship serve), verify it against trusted roots, then write IMAGE and IMAGE.sig',
+    usage: '<source> [name]',
+    summary: 'download a signed native image from a build service (bpfship serve) or its OCI registry, verify it against trusted roots, then write IMAGE and IMAGE.sig',
     load: async () => (await import('./commands/fetch.ts')).configureFetch,
   },
 ];
