@@ -33,3 +33,5 @@ export type {
   BtfType, BtfTypedef, BtfTypeTag, BtfUnion, BtfVar, BtfVarSecinfo, BtfVoid, BtfVolatile,
 } from './types.ts';
 export { describeCoreRelocation } from './core-relo-text.ts';
+export { formatMapDump, mapDumpJson, formatBtfValue, hexBytes, isPerCpuMapType, perCpuStride, type MapDumpEntry, type MapDumpInfo, type BtfValueOptions } from './map-dump.ts';
+export { writeJson, JsonRaw, type JsonValue } from './json-writer.ts';

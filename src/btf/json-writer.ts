@@ -6,8 +6,19 @@
  * @module
  */
 
-/** A value the writer can serialise: plain objects (in key insertion order), arrays, strings, numbers, bigints. */
-export type JsonValue = string | number | bigint | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+/**
+ * Text written as it is, where bpftool prints something that is not a JSON value (its plain-text map dumps print
+ * addresses as `0x...` and bitfields as `0x3`, unquoted).
+ */
+export class JsonRaw {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+/** A value the writer can serialise: plain objects (in key insertion order), arrays, strings, numbers, bigints, raw text. */
+export type JsonValue = string | number | bigint | boolean | null | JsonRaw | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
 /** Escapes like JSON.stringify, except that it leaves non-ASCII characters as they are (bpftool writes raw bytes). */
 function quote(s: string): string {
@@ -56,6 +67,9 @@ export function writeJson(value: JsonValue, pretty = false): string {
     if (v === null || typeof v !== 'object') {
       eor();
       out.push(typeof v === 'string' ? quote(v) : String(v));
+    } else if (v instanceof JsonRaw) {
+      eor();
+      out.push(v.text);
     } else if (Array.isArray(v)) {
       begin('[');
       for (const e of v as readonly JsonValue[]) write(e);

@@ -5,3 +5,4 @@
  * @module
  */
 export { LoadPolicy, LoadRefusalCode, PolicyName, PolicyRefusedError, type AllowedLoad, type ExecutionMode, type LoadDecision, type LoadInput, type LoadPolicyOptions, type LoadRequest, type RefusedLoad, type RuntimeAuditRecord } from './load-policy.ts';
+export { SYSTEM_AUDIT_LOG, auditLogPathFor, defaultAuditLogPath, openAuditLog, type AuditLogEnvironment } from './audit-log-location.ts';
