@@ -21,15 +21,17 @@ export interface MainOptions {
   readonly verifier?: VerifierWiring;
   /** Standard input (default: the process's, read when a command asks). */
   readonly readStdin?: () => string;
+  /** The commands (default: command-table.ts's); tests add one to see how main reports what a command throws. */
+  readonly commands?: readonly CommandEntry[];
 }
 
 /** The command `args` (the arguments after node and the script) names: the first word, or the word after `help`. */
-function namedCommand(args: readonly string[]): CommandEntry | undefined {
+function namedCommand(args: readonly string[], commands: readonly CommandEntry[]): CommandEntry | undefined {
   // The program's own options (--help, --version) come before the command (positional options), so the first
   // word that is not an option is the command.
   const words = args.filter((a) => !a.startsWith('-'));
   const name = words[0] === 'help' ? words[1] : words[0];
-  return COMMANDS.find((c) => c.name === name);
+  return commands.find((c) => c.name === name);
 }
 
 /**
@@ -62,15 +64,16 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     .version(packageVersion())
     .showHelpAfterError()
     // The commands' arguments come from the table: only the command being run is configured.
-    .configureHelp({ subcommandTerm: (c) => `${c.name()} ${COMMANDS.find((e) => e.name === c.name())?.usage ?? '[command]'}`.trimEnd() })
+    .configureHelp({ subcommandTerm: (c) => `${c.name()} ${(options.commands ?? COMMANDS).find((e) => e.name === c.name())?.usage ?? '[command]'}`.trimEnd() })
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     // The program's own options (--version, --help) only before a command, so that `fetch --version N` is fetch's.
     .enablePositionalOptions()
     .exitOverride();
   try {
-    const chosen = namedCommand(args);
+    const commands = options.commands ?? COMMANDS;
+    const chosen = namedCommand(args, commands);
     const configure = chosen === undefined ? undefined : await chosen.load();
-    for (const entry of COMMANDS) {
+    for (const entry of commands) {
       const command = program.command(entry.name).description(entry.summary);
       if (entry === chosen) configure?.(command, ctx);
     }

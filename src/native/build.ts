@@ -28,6 +28,8 @@ export interface NativeBuildOptions {
   readonly compileTimeoutMs?: number;
   /** The cache root, or false for no cache. Default: {@link defaultCacheRoot}. */
   readonly cache?: string | false;
+  /** Told when a stage of a build that missed the cache begins (the CLI's progress line). */
+  readonly onStage?: (stage: 'bpf2c' | 'compile', detail: string) => void;
 }
 
 /** Time spent, in milliseconds (zero for the parts a cache hit skipped). */
@@ -126,6 +128,7 @@ export function buildNative(elf: Uint8Array, options: NativeBuildOptions): Nativ
   }
 
   const t0 = performance.now();
+  options.onStage?.('bpf2c', `translating ${options.sourceName} to C`);
   const out = translateObject(elf, {
     sourceName: options.sourceName,
     outputName: fileName,
@@ -133,6 +136,7 @@ export function buildNative(elf: Uint8Array, options: NativeBuildOptions): Nativ
     ...(options.programInfo !== undefined ? { programInfo: options.programInfo } : {}),
   });
   const bpf2cMs = performance.now() - t0;
+  options.onStage?.('compile', `compiling ${fileName} (${Math.round(out.c.length / 1024)} KiB of C)`);
   const compiled = compileC(out.c, {
     fileName,
     ...(options.cc !== undefined ? { cc: options.cc } : {}),

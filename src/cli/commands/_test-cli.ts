@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { CommandEntry } from '../command-table.ts';
 import { main } from '../main.ts';
 import type { VerifierWiring } from '../verifier-wiring.ts';
 
@@ -18,6 +19,8 @@ export interface CliResult {
 export interface CliOptions {
   /** Standard input. */
   readonly stdin?: string;
+  /** Replaces main's command table. */
+  readonly commands?: readonly CommandEntry[];
 }
 
 /**
@@ -35,6 +38,7 @@ export async function cli(args: readonly string[], verifier?: VerifierWiring, op
   const code = await main(['node', 'bpfship', ...args], io, {
     ...(verifier !== undefined ? { verifier } : {}),
     ...(options.stdin !== undefined ? { readStdin: () => options.stdin as string } : {}),
+    ...(options.commands !== undefined ? { commands: options.commands } : {}),
   });
   return { code, out, err };
 }

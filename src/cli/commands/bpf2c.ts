@@ -8,6 +8,7 @@ import type { Command } from '@commander-js/extra-typings';
 import type { Bpf2cVerificationError } from '../../bpf2c/index.ts';
 import type { CommandContext, Io } from '../context.ts';
 import { readInput, writeOutputAtomic } from '../io.ts';
+import { reportingVerifyHook, startProgress } from '../progress.ts';
 
 export type { VerifierWiring } from '../verifier-wiring.ts';
 
@@ -29,6 +30,7 @@ export function configureBpf2c(command: Command, ctx: CommandContext): void {
     .option('-o, --output <file>', 'the C file to write (default: standard output)')
     .option('--no-line', 'leave out the #line directives to the eBPF source')
     .option('--metadata <file>', 'also write the image description (programs, maps, hashes) as JSON')
+    .option('-q, --quiet', 'no progress line on a terminal')
     .action(async (file, opts) => {
       const elf = readInput(file);
       const { Bpf2cVerificationError, defaultOutputName, translateObject } = await import('../../bpf2c/index.ts');
@@ -36,20 +38,24 @@ export function configureBpf2c(command: Command, ctx: CommandContext): void {
       const sourceName = file.slice(file.lastIndexOf('/') + 1);
       const outputName = opts.output === undefined ? defaultOutputName(sourceName) : opts.output.slice(opts.output.lastIndexOf('/') + 1);
       let out;
+      const progress = startProgress(io, opts.quiet === true);
       try {
+        progress.stage(`translating ${sourceName} to C (bpf2c)`);
         out = translateObject(elf, {
           sourceName,
           outputName,
           lineDirectives: opts.line,
-          ...(verifier.verify !== undefined ? { verify: verifier.verify } : {}),
+          ...(verifier.verify !== undefined ? { verify: reportingVerifyHook(verifier.verify, progress) } : {}),
         });
       } catch (e) {
+        progress.done();
         if (e instanceof Bpf2cVerificationError) {
           setExit(reportVerificationFailure(e, io));
           return;
         }
         throw e;
       }
+      progress.done();
       if (!out.verified) io.stderr(UNVERIFIED_WARNING);
       if (opts.output === undefined) io.stdout(out.c);
       else writeOutputAtomic(opts.output, out.c);

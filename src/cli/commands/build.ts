@@ -13,9 +13,11 @@ import { buildNative, cFileName, type NativeBuildResult, type OptimizationLevel 
 import type { CommandContext } from '../context.ts';
 import { RefusedError } from '../exit-code.ts';
 import { readInput, UsageError, writeOutputAtomic } from '../io.ts';
+import { reportingVerifyHook, startProgress } from '../progress.ts';
 import { withVerifier, type VerifierWiring } from '../verifier-wiring.ts';
 import { metadataJson, reportVerificationFailure, UNVERIFIED_WARNING } from './bpf2c.ts';
 import { buildRecordFor, buildRecordPath, formatBuildRecord, type BuildRecord } from './build-record.ts';
+import { addCompileOptions, compileSource } from './compile.ts';
 import { signBuiltImage, SigningRefusedError } from './sign-image.ts';
 
 /** Whether an image's program-info hashes are the ones this toolchain's ABI tables give (a cached image may predate them). */
@@ -37,9 +39,10 @@ function recordedVerifier(verifier: VerifierWiring): BuildRecord['verifier'] {
 /** Configures `build`. */
 export function configureBuild(command: Command, ctx: CommandContext): void {
   const { io, setExit } = ctx;
-  command
-    .argument('<file>', 'an eBPF ELF object (clang -target bpf -g -O2 -c)')
+  addCompileOptions(command
+    .argument('<file>', 'an eBPF ELF object (clang -target bpf -g -O2 -c), or its C source (.c), compiled first as bpfship compile does')
     .requiredOption('-o, --output <file>', 'the native image to write (.so); its build record goes to OUT.so.build.json')
+    .option('--object <file>', 'with a C source: also write the compiled eBPF object (the ELF the attestation names)'))
     .addOption(new Option('-O, --optimization <level>', 'compiler optimization level').choices(['0', '1', '2', '3', 's'] as const).default('2' as const))
     .option('--cc <compiler>', 'the C compiler (default: $CC, else gcc, cc, clang, clang-19)')
     .option('--emit-c <file>', 'also write the generated C file')
@@ -50,6 +53,7 @@ export function configureBuild(command: Command, ctx: CommandContext): void {
     .option('--sign-cert <cert.pem>', 'the signing certificate (PEM), with --sign-key')
     .option('--chain <pem...>', 'intermediate CA certificates (PEM) for the signature file, with --sign-key')
     .option('--trust <root.pem...>', 'with --sign-key: check the signer chains to one of these roots before signing')
+    .option('-q, --quiet', 'no progress line on a terminal')
     .action(async (file, opts) => {
       const signing = opts.signKey !== undefined || opts.signCert !== undefined;
       if (signing && (opts.signKey === undefined || opts.signCert === undefined)) throw new UsageError('signing needs both --sign-key and --sign-cert');
@@ -57,16 +61,29 @@ export function configureBuild(command: Command, ctx: CommandContext): void {
       if (signing && !ctx.verifier.present) {
         throw new RefusedError('refusing to sign: no verifier is wired into this build of bpfship, and only verified images are signed');
       }
-      const elf = readInput(file);
-      const sourceName = file.slice(file.lastIndexOf('/') + 1);
+      let elf: Uint8Array;
+      let sourceName: string;
+      if (file.endsWith('.c')) {
+        // C in: the object as `bpfship compile` makes it, named after the source (prog.c -> prog.o).
+        const compiled = await compileSource(file, opts, io, opts.quiet === true);
+        elf = compiled.object;
+        sourceName = file.slice(file.lastIndexOf('/') + 1).replace(/\.c$/, '.o');
+        if (opts.object !== undefined) writeOutputAtomic(opts.object, elf);
+      } else {
+        if (opts.object !== undefined) throw new UsageError('--object goes with a C source: FILE is an object already');
+        elf = readInput(file);
+        sourceName = file.slice(file.lastIndexOf('/') + 1);
+      }
+      const progress = startProgress(io, opts.quiet === true);
       const build = (verifier: VerifierWiring, cache: boolean): NativeBuildResult =>
         buildNative(elf, {
           sourceName,
           optimization: `O${opts.optimization}` as OptimizationLevel,
           ...(opts.cc !== undefined ? { cc: opts.cc } : {}),
           ...(cache ? {} : { cache: false as const }),
-          ...(verifier.verify !== undefined ? { verify: verifier.verify } : {}),
+          ...(verifier.verify !== undefined ? { verify: reportingVerifyHook(verifier.verify, progress) } : {}),
           ...(verifier.verifierId !== undefined ? { verifierId: verifier.verifierId } : {}),
+          onStage: (_stage, detail) => progress.stage(detail),
         });
       let r: NativeBuildResult;
       let verifier: VerifierWiring = ctx.verifier.described;
@@ -78,12 +95,14 @@ export function configureBuild(command: Command, ctx: CommandContext): void {
           return first.cached && !currentProgramInfo(first) ? build(wiring, false) : first;
         });
       } catch (e) {
+        progress.done();
         if (e instanceof Bpf2cVerificationError) {
           setExit(reportVerificationFailure(e, io));
           return;
         }
         throw e;
       }
+      progress.done();
       if (!r.verified) io.stderr(UNVERIFIED_WARNING);
       writeOutputAtomic(opts.output, r.so);
       const imageName = opts.output.slice(opts.output.lastIndexOf('/') + 1);

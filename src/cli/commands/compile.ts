@@ -10,6 +10,7 @@ import type { Command, OptionValues } from '@commander-js/extra-typings';
 import type { BpfCompileOptions, BpfCompileResult } from '../../native/bpf-compile.ts';
 import type { CommandContext, Io } from '../context.ts';
 import { writeOutputAtomic } from '../io.ts';
+import { startProgress } from '../progress.ts';
 
 /** Collects a repeatable option's values. */
 export function collect(value: string, previous: string[] | undefined): string[] {
@@ -34,10 +35,11 @@ export function addCompileOptions<Args extends unknown[], Opts extends OptionVal
 }
 
 /**
- * Compiles a C file as the options say, printing clang's warnings as they are. On failure clang's diagnostics are
- * printed first and the BpfCompileError is thrown (exit status 2, the reason after the diagnostics).
+ * Compiles a C file as the options say, with a progress line on a terminal, then prints clang's warnings as they
+ * are. On failure clang's diagnostics are printed and the BpfCompileError is thrown (exit status 2, the reason
+ * after the diagnostics).
  */
-export async function compileSource(file: string, flags: CompileFlags, io: Io): Promise<BpfCompileResult> {
+export async function compileSource(file: string, flags: CompileFlags, io: Io, quiet: boolean): Promise<BpfCompileResult> {
   const { compileBpf } = await import('../../native/bpf-compile.ts');
   const options: BpfCompileOptions = {
     ...(flags.include !== undefined ? { includeDirs: flags.include } : {}),
@@ -46,15 +48,20 @@ export async function compileSource(file: string, flags: CompileFlags, io: Io): 
     ...(flags.cflag !== undefined ? { extraFlags: flags.cflag } : {}),
     color: io.stderrIsTerminal === true,
   };
+  const progress = startProgress(io, quiet);
+  progress.stage(`compiling ${file} (clang -target bpf)`);
+  let r: BpfCompileResult;
   try {
-    const r = compileBpf(file, options);
-    if (r.diagnostics !== '') io.stderr(r.diagnostics);
-    return r;
+    r = compileBpf(file, options);
   } catch (e) {
+    progress.done();
     const diagnostics = (e as { diagnostics?: unknown }).diagnostics;
     if (typeof diagnostics === 'string' && diagnostics !== '') io.stderr(diagnostics);
     throw e;
   }
+  progress.done();
+  if (r.diagnostics !== '') io.stderr(r.diagnostics);
+  return r;
 }
 
 /** Configures `compile`. */
@@ -62,9 +69,10 @@ export function configureCompile(command: Command, { io, setExit }: CommandConte
   addCompileOptions(
     command
       .argument('<source>', 'an eBPF program in C (libbpf style: SEC(), maps in .maps, bpf_helpers.h)')
-      .requiredOption('-o, --output <file>', 'the object to write (.o)'),
+      .requiredOption('-o, --output <file>', 'the object to write (.o)')
+      .option('-q, --quiet', 'no progress line on a terminal'),
   ).action(async (source, opts) => {
-    const r = await compileSource(source, opts, io);
+    const r = await compileSource(source, opts, io, opts.quiet === true);
     writeOutputAtomic(opts.output, r.object);
     setExit(0);
   });
