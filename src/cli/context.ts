@@ -13,6 +13,8 @@ export interface Io {
   stderr(text: string): void;
   /** Whether stderr is a terminal (progress lines, colored diagnostics); absent: it is not. */
   readonly stderrIsTerminal?: boolean;
+  /** The terminal's width, when stderr is one. */
+  readonly stderrColumns?: number;
 }
 
 /** The process's own streams. */
@@ -21,6 +23,9 @@ export const processIo: Io = {
   stderr: (t) => void process.stderr.write(t),
   get stderrIsTerminal() {
     return process.stderr.isTTY === true;
+  },
+  get stderrColumns() {
+    return process.stderr.columns;
   },
 };
 

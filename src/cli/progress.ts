@@ -35,7 +35,7 @@ function delayMs(): number {
   return Number.isInteger(env) && env >= 0 ? env : PROGRESS_DELAY_MS;
 }
 const REDRAW_MS = 250;
-const TEXT_BYTES = 256;
+const TEXT_BYTES = 1024;
 // Int32 slots of the control block.
 const GENERATION = 0;
 const STOP = 1;
@@ -94,12 +94,16 @@ export function startProgress(io: Io, quiet: boolean): Progress {
   const ctl = new Int32Array(buffer, 0, 4);
   const text = new Uint8Array(buffer, 16, TEXT_BYTES);
   const encoder = new TextEncoder();
+  // One line: a line that wraps could not be cleared with \r. Room for "bpfship: " and " (999 s)".
+  // (A pseudo-terminal without a size says 0 columns: take 80 then.)
+  const columns = io.stderrColumns !== undefined && io.stderrColumns > 0 ? io.stderrColumns : 80;
+  const width = Math.max(20, Math.min(columns - 18, TEXT_BYTES / 4));
   let worker: Worker | undefined;
   let finished = false;
   return {
     stage(stage) {
       if (finished) return;
-      const { written } = encoder.encodeInto(stage.slice(0, TEXT_BYTES / 4), text);
+      const { written } = encoder.encodeInto(stage.length > width ? `${stage.slice(0, width - 3)}...` : stage, text);
       Atomics.store(ctl, LENGTH, written);
       Atomics.add(ctl, GENERATION, 1);
       Atomics.notify(ctl, GENERATION);

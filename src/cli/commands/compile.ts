@@ -49,7 +49,7 @@ export async function compileSource(file: string, flags: CompileFlags, io: Io, q
     color: io.stderrIsTerminal === true,
   };
   const progress = startProgress(io, quiet);
-  progress.stage(`compiling ${file} (clang -target bpf)`);
+  progress.stage(`compiling ${file.slice(file.lastIndexOf('/') + 1)} (clang -target bpf)`);
   let r: BpfCompileResult;
   try {
     r = compileBpf(file, options);
