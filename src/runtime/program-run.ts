@@ -20,6 +20,7 @@ import { contextRegions, type ProgramTypeProfile } from './program-type-profiles
 import type { TraceEvent } from './trace.ts';
 import type { PreparedProgram } from '../interp/index.ts';
 import { JIT_FRAMES_SIZE, JitProgram, type JitRunFrame, type JitServices } from './jit-program.ts';
+import type { FrameBatch } from './frame-batch.ts';
 import { decodeTunnelInfo, encodeTunnelInfo, SKB_F_TUNNEL, TUNNEL_INFO_SIZE, type TunnelInfo, type TunnelResult } from './tunnel-info.ts';
 
 /** What a run takes: BPF_PROG_TEST_RUN's data_in, ctx_in, repeat, cpu. */
@@ -334,6 +335,45 @@ export function runProgram(
     instructions: lastInstructions,
     repeat,
   };
+}
+
+/**
+ * Runs an XDP `program` once on each frame of `batch` (jit mode: one call into the generated code, which loops
+ * over the frames). Each frame runs with the program type's default context (xdp_md: ingress_ifindex 1), CPU 0,
+ * its packet at the batch's headroom; the frame's bytes are changed in place as the program writes them. Returns
+ * r0 per frame.
+ *
+ * @throws {RunInputError} for a program that is not XDP or not loaded in jit mode; {@link ExecutionError} when a
+ *   run faults (frames after it did not run).
+ */
+export function runXdpBatch(core: CoreWasm, arena: RunArena, program: RunnableProgram, batch: FrameBatch, seed: bigint): BigUint64Array {
+  const profile = program.profile;
+  if (profile.packet !== 'xdp') throw new RunInputError(`runXdpBatch runs XDP programs; '${program.prepared.name}' is ${profile.name}`);
+  const jit = program.jit;
+  if (jit === undefined) throw new RunInputError(`runXdpBatch runs programs loaded in jit mode; load '${program.prepared.name}' with { mode: 'jit' }, or run each frame with run()`);
+  batch.live();
+  // The run context and the context struct, once; the generated loop writes each frame's packet pointers.
+  const rc = arena.runCtx;
+  const err = core.exports.bpfship_run_ctx_init(rc, profile.coreProgType, 0, seed);
+  if (err !== 0) throw new RunInputError(`the core refused a run context (${err})`);
+  const ctxImage = arena.contextImage(profile.contextSize);
+  profile.fillContext(ctxImage, profile.defaultContext(), undefined);
+  core.bytes().set(ctxImage, arena.ctx);
+  const dv = core.view();
+  dv.setUint32(rc + RunCtxLayout.progId, program.prepared.id, true);
+  dv.setUint32(rc + RunCtxLayout.ctx, arena.ctx, true);
+  dv.setUint32(rc + RunCtxLayout.headroomReserve, XDP_FRAME_STRUCT, true);
+  dv.setUint16(rc + RunCtxLayout.ctxOffData, roleOffset(profile, 'data'), true);
+  dv.setUint16(rc + RunCtxLayout.ctxOffDataEnd, roleOffset(profile, 'data_end'), true);
+  dv.setUint16(rc + RunCtxLayout.ctxOffDataMeta, roleOffset(profile, 'data_meta'), true);
+  dv.setUint8(rc + RunCtxLayout.ctxPtrSize, 4);
+  arena.jitServices = jit.services;
+  try {
+    jit.runXdpBatch(arena.ctx, arena.jitRunFrame(), batch.frames, batch.stride, batch.headroom, batch.lengthsAddress, batch.count, batch.resultsAddress);
+  } finally {
+    arena.jitServices = undefined;
+  }
+  return batch.results();
 }
 
 /**
