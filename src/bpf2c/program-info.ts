@@ -164,6 +164,17 @@ export function programInfoText(programType: string, programTypeId: number, help
  * ```
  */
 export function programInfoHash(programType: string, programTypeId: number, helpers: readonly number[], source: ProgramInfoSource = builtinProgramInfo): string {
-  return toHex(sha256(programInfoText(programType, programTypeId, helpers, source)));
+  const text = programInfoText(programType, programTypeId, helpers, source);
+  // Objects with hundreds of programs share a handful of descriptions: hash each text once.
+  let hash = infoHashes.get(text);
+  if (hash === undefined) {
+    hash = toHex(sha256(text));
+    if (infoHashes.size >= 1024) infoHashes.clear();
+    infoHashes.set(text, hash);
+  }
+  return hash;
 }
+
+/** programInfoHash's memory: description text to hash (bounded). */
+const infoHashes = new Map<string, string>();
 

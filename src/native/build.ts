@@ -129,6 +129,7 @@ export function buildNative(elf: Uint8Array, options: NativeBuildOptions): Nativ
   const out = translateObject(elf, {
     sourceName: options.sourceName,
     outputName: fileName,
+    elfSha256,
     ...(options.verify !== undefined ? { verify: options.verify } : {}),
     ...(options.programInfo !== undefined ? { programInfo: options.programInfo } : {}),
   });
