@@ -30,6 +30,7 @@
  *
  * @module
  */
+import { PROGRAM_INFO_VERSION } from './version.ts';
 import {
   helperById,
   helperPrototypeFor,
@@ -44,8 +45,7 @@ import { packetPointerFields } from './context-access.ts';
 import { helperName } from './helper-names.ts';
 import { sha256, toHex } from './sha256.ts';
 
-/** The version of the canonical text (the first line); a new layout of the text is a new version. */
-export const PROGRAM_INFO_VERSION = 2;
+export { PROGRAM_INFO_VERSION } from './version.ts';
 
 /**
  * The facts the hash describes. bpf2c and the runtime use {@link builtinProgramInfo}, read from the ABI tables
