@@ -30,9 +30,9 @@
  * `loop` around a ladder of `block`s, one per basic block ("leader" slot), entered through a `br_table` on the
  * slot to go to. Forward jumps branch straight to their block; backward jumps, returns and `callx` go round the
  * loop through the dispatcher, which also spends one unit of fuel (the interpreter's instruction limit, counted
- * in back edges). Local calls save r6-r9 and the return slot in a frame area of the memory (`frames`, outside the
- * program's window) and move r10 down a 512-byte frame, as the interpreter does; so `callx` to a function address
- * needs nothing more than a jump. Every load and store checks its address against the window `[low, low + span)`
+ * in back edges). Local calls save r6-r9, the return slot and the may_goto budget in a frame area of the memory
+ * (`frames`, outside the program's window) and move r10 down a 512-byte frame, as the interpreter does; so `callx`
+ * to a function address needs nothing more than a jump. Every load and store checks its address against the window `[low, low + span)`
  * the host gives, so a bad pointer is a typed fault, never an access to the JIT's own frame area.
  *
  * @module
@@ -74,7 +74,7 @@ export function describeJitFault(kind: number): string {
   return FAULT_WORDS[kind] ?? `fault ${kind}`;
 }
 
-/** Bytes of one frame in the frame area: r6-r9, then the return slot (u32), padded. */
+/** Bytes of one frame in the frame area: r6-r9, then the return slot (u32) and the caller's may_goto budget (u32). */
 export const JIT_FRAME_RECORD = 40;
 /** Where, in the frame area, the depth of the frame calling a helper that calls back is stored (an i32). */
 export const JIT_CALLBACK_DEPTH_OFFSET = JIT_FRAME_RECORD * MAX_CALL_FRAMES;
@@ -161,12 +161,16 @@ const FOUR_GIB = 1n << 32n;
 // Locals: the parameters first.
 const P_R1 = 0, P_R10 = 5, P_FRAMES = 6, P_LOW = 7, P_SPAN = 8, P_FUEL = 9, P_RUNCTX = 10, P_DEPTH0 = 11, P_ENTRY = 12;
 const REG0 = 13; // r0-r10: 13-23
-const L_PC = 24, L_DEPTH = 25, L_A = 26, L_T0 = 27, L_T1 = 28, L_S32 = 29, L_D32 = 30;
+const L_PC = 24, L_DEPTH = 25, L_A = 26, L_T0 = 27, L_T1 = 28, L_S32 = 29, L_D32 = 30, L_BUDGET = 31;
+/** `may_goto` budget of each function call (Linux's BPF_MAX_LOOPS, stored per frame by its prologue). */
+const MAY_GOTO_BUDGET = 1 << 23;
+/** Where a frame record keeps the caller's may_goto budget (after r6-r9 and the return slot). */
+const FRAME_BUDGET_OFFSET = 36;
 /** bpf_tail_call's helper id. */
 const TAIL_CALL_HELPER = 12;
 const LOCALS: ValType[] = [
   ...new Array<ValType>(11).fill(ValType.i64),
-  ValType.i32, ValType.i32, ValType.i32, ValType.i64, ValType.i64, ValType.i32, ValType.i32,
+  ValType.i32, ValType.i32, ValType.i32, ValType.i64, ValType.i64, ValType.i32, ValType.i32, ValType.i32,
 ];
 
 function jitError(detail: string, prog: PreparedProgram, slot: number): BpfshipError {
@@ -238,7 +242,7 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
 
   // Initial state.
   for (let r = 1; r <= 5; r++) { lget(P_R1 + r - 1); set(r); }
-  lget(P_R10); set(10); lget(P_DEPTH0); lset(L_DEPTH); lget(P_ENTRY); lset(L_PC);
+  lget(P_R10); set(10); lget(P_DEPTH0); lset(L_DEPTH); lget(P_ENTRY); lset(L_PC); i32c(MAY_GOTO_BUDGET); lset(L_BUDGET);
   b.byte(Op.loop).byte(BlockType.empty);
   // Fuel: one unit per pass through the dispatcher.
   lget(P_FUEL); i32c(1); b.byte(Op.i32_sub); b.byte(Op.local_tee).u32(P_FUEL); b.byte(Op.i32_eqz);
@@ -293,6 +297,7 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     lget(L_DEPTH); i32c(JIT_FRAME_RECORD); b.byte(Op.i32_mul); lget(P_FRAMES); b.byte(Op.i32_add); lset(L_A);
     for (let r = 6; r <= 9; r++) { lget(L_A); get(r); mem(Op.i64_store, 3, (r - 6) * 8); }
     lget(L_A); i32c(slot + 1); mem(Op.i32_store, 2, 32);
+    lget(L_A); lget(L_BUDGET); mem(Op.i32_store, 2, FRAME_BUDGET_OFFSET); i32c(MAY_GOTO_BUDGET); lset(L_BUDGET);
     lget(L_DEPTH); i32c(1); b.byte(Op.i32_add); lset(L_DEPTH);
     get(10); i64c(BigInt(STACK_FRAME_SIZE)); b.byte(Op.i64_sub); set(10);
   };
@@ -305,6 +310,7 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     i32c(JIT_FRAME_RECORD); b.byte(Op.i32_mul); lget(P_FRAMES); b.byte(Op.i32_add); lset(L_A);
     for (let r = 6; r <= 9; r++) { lget(L_A); mem(Op.i64_load, 3, (r - 6) * 8); set(r); }
     lget(L_A); mem(Op.i32_load, 2, 32); lset(L_PC);
+    lget(L_A); mem(Op.i32_load, 2, FRAME_BUDGET_OFFSET); lset(L_BUDGET);
     get(10); i64c(BigInt(STACK_FRAME_SIZE)); b.byte(Op.i64_add); set(10);
     b.byte(Op.br).u32(loopDepth() + extra);
   };
@@ -465,6 +471,12 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
         }
         if (opcode === 0x95) { // exit
           exitFunction();
+          break;
+        }
+        if (opcode === 0xe5) { // may_goto: jump once the call's budget is used up, else spend one unit
+          lget(L_BUDGET); b.byte(Op.i32_eqz);
+          b.byte(Op.if).byte(BlockType.empty); jump(s + 1 + offset, 1); b.byte(Op.end);
+          lget(L_BUDGET); i32c(1); b.byte(Op.i32_sub); lset(L_BUDGET);
           break;
         }
         // Conditional jumps.

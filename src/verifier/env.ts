@@ -15,6 +15,7 @@ import type { Platform, ProgramTypeInfo } from './platform.ts';
 import { type Reg, RegType, describeType } from './reg.ts';
 import type { DiagnosticCode, SourcePosition } from './report.ts';
 import { type Frame, type VerifierState, currentFrame } from './state.ts';
+import type { RecordOptions } from './state-recorder.ts';
 
 /** Options of a verification. */
 export interface VerifyOptions {
@@ -39,6 +40,11 @@ export interface VerifyOptions {
    * pruning, to test that pruning is sound.
    */
   readonly checkpointEveryPrunePoint?: boolean;
+  /**
+   * Record the state at each instruction on each path, bounded (see `state-recorder.ts`), into
+   * `ProgramReport.recording`.
+   */
+  readonly record?: RecordOptions;
 }
 
 /** A check failed: the path (and the program) is rejected. */

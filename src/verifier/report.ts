@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { StateRecording } from './state-recorder.ts';
+
 /** A position in the program's source, from BTF line info. */
 export interface SourcePosition {
   readonly file: string;
@@ -107,6 +109,8 @@ export interface ProgramReport {
   readonly diagnostics: readonly Diagnostic[];
   /** The state log, with `log` level 2 (or the error's state with level 1). */
   readonly log: readonly string[];
+  /** The states at each instruction on each path, with the `record` option. */
+  readonly recording?: StateRecording;
 }
 
 /** The outcome for an object. */
