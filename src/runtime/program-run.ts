@@ -69,7 +69,9 @@ export interface RunResult {
   readonly tunnel: TunnelResult | undefined;
   /**
    * Mean time of one run, nanoseconds: the time around the loop of `repeat` runs divided by the count, as the
-   * kernel's `duration` (setting up the input and reading the results are outside the loop, as there).
+   * kernel's `duration` (setting up the input and reading the results are outside the loop, as there; and as
+   * there, time the loop spent scheduled out is left out: a loop of a millisecond or more counts the process's CPU
+   * time when that is less than the wall time).
    */
   readonly durationNs: number;
   /** Instructions the last run executed (tail calls and callbacks included); undefined in jit mode, which does not count. */
@@ -257,6 +259,7 @@ export function runProgram(
   let r0: bigint;
   let t0: number;
   let t1: number;
+  const cpu0 = process.cpuUsage();
   if (jit !== undefined) {
     const jitFrame = arena.jitRunFrame();
     arena.jitServices = jit.services;
@@ -288,7 +291,7 @@ export function runProgram(
     lastInstructions = interp.instructions;
     r0 = (BigInt(hi[0] as number >>> 0) << 32n) | BigInt(lo[0] as number >>> 0);
   }
-  const durationNs = ((t1 - t0) * 1e6) / repeat;
+  const durationNs = loopNs((t1 - t0) * 1e6, process.cpuUsage(cpu0)) / repeat;
 
   // 3. Results: the last run's, as the kernel reports them.
   const retval = Number(r0 & 0xffffffffn);
@@ -407,6 +410,17 @@ export function checkRepeat(repeat: number | undefined): number {
   const r = repeat ?? 1;
   if (!Number.isInteger(r) || r < 1 || r > MAX_REPEAT) throw new RunInputError(`repeat must be an integer from 1 to ${MAX_REPEAT} (BPF_PROG_TEST_RUN's u32), not ${r}`);
   return r;
+}
+
+/**
+ * The time of a repeat loop as the kernel counts it: its figure leaves out the time the loop spends scheduled out
+ * (bpf_test_timer_continue stops the clock around cond_resched). The process's CPU time does too; it is
+ * microsecond-grained and counts every thread, so it is used only for loops of a millisecond or more, and only
+ * when below the wall time (a loop that was scheduled out, not one the engine's other threads outran).
+ */
+function loopNs(wallNs: number, cpu: { user: number; system: number }): number {
+  const cpuNs = (cpu.user + cpu.system) * 1000;
+  return wallNs >= 1e6 && cpuNs > 0 && cpuNs < wallNs ? cpuNs : wallNs;
 }
 
 /** Clears the run context's per-run results, as every run starts without them (the JIT does the same in WebAssembly). */
