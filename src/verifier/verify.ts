@@ -85,6 +85,7 @@ import {
   makeReg,
 } from './reg.ts';
 import type { Diagnostic, DiagnosticCode, PathStep, ProgramReport, RegisterNote, VerifierReport } from './report.ts';
+import { DEFAULT_RULES, type RuleSet, ruleSetPolicy } from './rules.ts';
 import {
   SCALAR_ZERO,
   isConst,
@@ -194,7 +195,7 @@ export function isGplCompatible(license: string | undefined): boolean {
  */
 export function verifyObject(spec: ObjectSpec, selector: ProgramSelector = {}, options: VerifyOptions = {}): VerifierReport {
   const programs = selectPrograms(spec, selector);
-  return { file: spec.file, programs: programs.map((p) => verifyProgram(spec, p, options)) };
+  return { file: spec.file, rules: options.rules ?? DEFAULT_RULES, programs: programs.map((p) => verifyProgram(spec, p, options)) };
 }
 
 /** Verifies one program of an object (linking its subprograms first). */
@@ -206,7 +207,7 @@ export function verifyProgram(spec: ObjectSpec, program: ProgramSpec, options: V
     linked = linkProgram(spec, program);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    return failedReport(program.sectionName, program.name, type, 'malformed', `the program cannot be linked: ${message}`, t0);
+    return failedReport(program.sectionName, program.name, type, options.rules ?? DEFAULT_RULES, 'malformed', `the program cannot be linked: ${message}`, t0);
   }
   const attach = options.attachType ?? program.kind.attachType;
   // A function of .text verified on its own (as Linux verifies global functions): its BTF prototype says whether it
@@ -224,9 +225,10 @@ function now(): number {
   return globalThis.performance !== undefined ? globalThis.performance.now() : Date.now();
 }
 
-function failedReport(section: string, name: string, type: string, code: DiagnosticCode, message: string, t0: number, slot = 0): ProgramReport {
+function failedReport(section: string, name: string, type: string, rules: RuleSet, code: DiagnosticCode, message: string, t0: number, slot = 0): ProgramReport {
   return {
-    section, name, type, verdict: 'fail', malformed: code === 'malformed', insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0,
+    section, name, type, rules, verdict: 'fail', malformed: code === 'malformed', insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0,
+    readsUninitializedStack: false,
     timeMs: now() - t0,
     diagnostics: [{ severity: 'error', code, message, slot, function: name, instruction: '', path: [], registers: [] }],
     log: [],
@@ -243,7 +245,7 @@ export function verifyLinked(linked: LinkedProgram, maps: readonly VerifierMap[]
   const platform: Platform = options.platform ?? linuxPlatform;
   const ptype = platform.programType(context.programType, context.attachType);
   if (ptype === undefined) {
-    return failedReport(program.sectionName, program.name, context.programType, 'unsupported', `programs of type '${context.programType}' are not supported by the verifier`, t0);
+    return failedReport(program.sectionName, program.name, context.programType, options.rules ?? DEFAULT_RULES, 'unsupported', `programs of type '${context.programType}' are not supported by the verifier`, t0);
   }
   const externCalls = new Set(linked.references.filter((r) => r.kind === 'kfunc').map((r) => r.slot));
   const cfgOrProblems = buildCfg(
@@ -261,8 +263,8 @@ export function verifyLinked(linked: LinkedProgram, maps: readonly VerifierMap[]
       } as Diagnostic;
     });
     return {
-      section: program.sectionName, name: program.name, type: ptype.name, verdict: 'fail', malformed: true,
-      insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, timeMs: now() - t0, diagnostics, log: [],
+      section: program.sectionName, name: program.name, type: ptype.name, rules: options.rules ?? DEFAULT_RULES, verdict: 'fail', malformed: true,
+      insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, readsUninitializedStack: false, timeMs: now() - t0, diagnostics, log: [],
     };
   }
   const runner = new Runner(linked, cfgOrProblems, maps, platform, ptype, context, options);
@@ -303,6 +305,10 @@ class Runner {
 
   constructor(linked: LinkedProgram, cfg: Cfg, maps: readonly VerifierMap[], platform: Platform, ptype: Env['ptype'], context: ProgramContext, options: VerifyOptions) {
     this.env = new Env(linked, cfg, maps, platform, ptype, context.gpl);
+    this.env.rules = options.rules ?? DEFAULT_RULES;
+    const policy = ruleSetPolicy(this.env.rules);
+    this.env.allowPointerLeaks = policy.allowPointerLeaks;
+    this.env.allowUninitStack = policy.allowUninitStack;
     this.env.voidReturn = context.voidReturn === true;
     this.initialState = context.initialState;
     this.env.lenientExits = context.lenientExits ?? new Set();
@@ -492,12 +498,14 @@ class Runner {
       section: linked.program.sectionName,
       name: linked.program.name,
       type: env.ptype.name,
+      rules: env.rules,
       verdict: failure === undefined ? 'pass' : 'fail',
       malformed: false,
       insnsProcessed: this.processed,
       statesStored: this.stored,
       statesPruned: this.pruned,
       stackDepth: this.combinedStack().total,
+      readsUninitializedStack: env.readUninitStack,
       timeMs: now() - t0,
       diagnostics,
       log: this.log,
@@ -676,14 +684,17 @@ class Runner {
       case LoadImm64Source.IMM64:
         env.setReg(ins.dst, constReg(imm64, origin));
         return;
-      case LoadImm64Source.MAP_IDX:
-      case LoadImm64Source.MAP_FD: {
+      case LoadImm64Source.MAP_FD:
+      case LoadImm64Source.MAP_VALUE:
+        // The linker turns every map reference with a relocation into a map index (src 5 or 6). Without one, the
+        // immediate is a file descriptor the loader never filled in (Linux: "fd 0 is not pointing to valid bpf_map").
+        return env.fail('invalid-pointer', `lddw of a map by file descriptor (src ${ins.src}, fd ${ins.imm}) without a relocation naming the map: no map is loaded here`, []);
+      case LoadImm64Source.MAP_IDX: {
         if (env.maps[ins.imm] === undefined) env.fail('invalid-pointer', `lddw refers to map #${ins.imm}, which does not exist`, []);
         env.setReg(ins.dst, makeReg({ type: RegType.CONST_MAP, map: ins.imm, value: SCALAR_ZERO, origin: { slot: env.slot, what: `the map '${env.mapName(ins.imm)}'` } }));
         return;
       }
-      case LoadImm64Source.MAP_IDX_VALUE:
-      case LoadImm64Source.MAP_VALUE: {
+      case LoadImm64Source.MAP_IDX_VALUE: {
         const m = env.maps[ins.imm];
         if (m === undefined) env.fail('invalid-pointer', `lddw refers to map #${ins.imm}, which does not exist`, []);
         const off = Number(BigInt.asIntN(32, imm64 >> 32n));
