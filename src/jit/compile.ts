@@ -298,8 +298,8 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     get(reg); b.byte(Op.i32_wrap_i64); for (let r = 1; r <= 5; r++) get(r); lget(P_RUNCTX); b.byte(Op.call).u32(F_HELPER); set(0);
     afterTailCall();
   };
-  // LD_ABS / LD_IND with the runtime: a big-endian load from the packet at imm (+ src), or the end of the program
-  // with r0 = 0 when that is outside the packet, as Linux does.
+  // LD_ABS / LD_IND with the runtime: a big-endian load from the packet at imm (+ src), or, outside the packet, the
+  // end of the function with r0 = 0, as Linux's bpf_gen_ld_abs does (in the program's own frame the program ends).
   const packetLoad = (opcode: number, src: number, imm: number) => {
     if (runtime === undefined) return false;
     const size = sizeOf(opcode);
@@ -312,7 +312,7 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     lget(L_T0); i64c(0n); b.byte(Op.i64_lt_s);
     lget(L_T1); i64c(BigInt(size)); b.byte(Op.i64_add); lget(P_RUNCTX); mem(Op.i64_load, 3, runtime.runCtx.dataEnd); b.byte(Op.i64_gt_u);
     b.byte(Op.i32_or);
-    b.byte(Op.if).byte(BlockType.empty); i64c(0n); b.byte(Op.return); b.byte(Op.end);
+    b.byte(Op.if).byte(BlockType.empty); i64c(0n); set(0); exitFunction(1); b.byte(Op.end);
     lget(L_T1); b.byte(Op.i32_wrap_i64);
     mem(size === 4 ? Op.i64_load32_u : size === 2 ? Op.i64_load16_u : Op.i64_load8_u, 0);
     if (size > 1) bswap(size * 8);

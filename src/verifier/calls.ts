@@ -29,6 +29,7 @@ import {
   checkArgAligned,
   checkMemAccess,
   checkRegion,
+  specialFieldAccess,
 } from './memory.ts';
 import {
   ArgKind,
@@ -41,6 +42,7 @@ import {
   type Reg,
   REG_NOT_INIT,
   RegType,
+  constReg,
   describeType,
   formatReg,
   isNullScalar,
@@ -110,6 +112,7 @@ function helperMem(env: Env, regno: number, reg: Reg, minSize: bigint, maxSize: 
       if (map === undefined) env.fail('invalid-pointer', `r${regno} points into an unknown map`, [regno]);
       if (write && map.readOnly) env.fail('read-only', `${what} (r${regno}) points into '${map.name}', which is read-only`, [regno]);
       checkRegion(env, regno, reg, 0, size, map.valueSize, `the value of map '${map.name}'`, what);
+      specialFieldAccess(env, regno, reg, 0, size, write, undefined, 'helper');
       return;
     }
     case RegType.MAP_KEY: {
@@ -309,12 +312,21 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
         if (r.type !== RegType.BTF_ID || r.maybeNull) env.fail('invalid-helper-argument', `${what} (r${regno}) must be a kernel object pointer, but it holds ${describeType(r)}`, [regno]);
         break;
       case ArgKind.SPIN_LOCK: {
-        // A lock inside a map value: 4 bytes the helper writes, identified by the value (its id, or for global
-        // data its map and offset) so that the unlock must name the same lock.
-        if (r.type !== RegType.MAP_VALUE || r.maybeNull || !isConst(r.value)) {
+        // The bpf_spin_lock of a map value (its place known from the value's BTF), identified by the value (its id,
+        // or for global data its map and offset) so that the unlock must name the same lock (process_spin_lock).
+        if (r.type !== RegType.MAP_VALUE || r.maybeNull) {
           env.fail('invalid-helper-argument', `${what} (r${regno}) must point to a bpf_spin_lock inside a map value, but it holds ${describeType(r)}${env.originText(r)}`, [regno]);
         }
-        helperMem(env, regno, r, 4n, 4n, false, `the spin lock passed to ${name}`);
+        if (!isConst(r.value)) env.fail('invalid-helper-argument', `${what} (r${regno}) has a variable offset (${formatScalar(r.value)}): the bpf_spin_lock must be at a constant offset`, [regno]);
+        const lockMap = env.maps[r.map];
+        const lockField = lockMap?.fields?.find((f) => f.kind === 'spin_lock');
+        if (lockMap === undefined || lockField === undefined) {
+          env.fail('invalid-helper-argument', `${what} (r${regno}) points into map '${lockMap?.name ?? r.map}', whose value has no struct bpf_spin_lock in its BTF (Linux needs the map's BTF to find the lock)`, [regno]);
+        }
+        const lockAt = r.off + Number(r.value.varOff.value);
+        if (lockAt !== lockField.offset) {
+          env.fail('invalid-helper-argument', `${what} (r${regno}) points to offset ${lockAt} of the value of map '${lockMap.name}', but its struct bpf_spin_lock is at offset ${lockField.offset}`, [regno]);
+        }
         const lock = r.id !== 0 ? r.id : 1_000_000 + r.map * 65_536 + r.off + Number(r.value.varOff.value);
         if (proto.name === 'spin_lock') {
           if (env.cur.lockId !== 0) env.fail('unreleased-reference', `bpf_spin_lock while the lock taken at ${env.where(env.cur.lockSlot)} is still held`, [regno]);
@@ -467,6 +479,22 @@ export function checkExternCall(env: Env, name: string): void {
 function findHelper(env: Env, name: string): number | undefined {
   for (let id = 1; id < 256; id++) if (env.platform.helper(id)?.name === name) return id;
   return undefined;
+}
+
+/**
+ * Prepares the hidden exit of a subprogram after an instruction that can leave it without `exit`: r0 is 0 after a
+ * legacy packet load outside the packet (bpf_gen_ld_abs), or the tail-called program's value after a successful
+ * bpf_tail_call, which may have moved the packet (every packet pointer is invalidated, as Linux does).
+ */
+export function prepareHiddenExit(env: Env, kind: 'LD_ABS' | 'tail_call'): void {
+  const frame = env.frame();
+  if (kind === 'LD_ABS') {
+    frame.regs[0] = constReg(0n, { slot: env.slot, what: '0, returned by the function when the legacy packet load fell outside the packet' });
+    return;
+  }
+  invalidate(env, (r) => r.type === RegType.PACKET || r.type === RegType.PACKET_META || r.type === RegType.PACKET_END,
+    { slot: env.slot, what: 'a packet pointer invalidated by a tail call (the other program may have moved the packet)' });
+  frame.regs[0] = scalarReg(SCALAR_UNKNOWN, { slot: env.slot, what: 'the value of the program bpf_tail_call ran' });
 }
 
 /** Enters a BPF-to-BPF call: a new frame with r1-r5 passed; returns the callee's first slot. */

@@ -28,9 +28,13 @@ import {
   RegType,
   constReg,
   describeType,
+  isNullScalar,
   makeReg,
   scalarReg,
 } from './reg.ts';
+import {
+  fieldsOverlapping,
+} from './map-fields.ts';
 import {
   type Scalar,
   S64_MIN,
@@ -94,6 +98,35 @@ export function checkRegion(env: Env, regno: number, reg: Reg, off: number, size
     const where = isConst(v) ? `offset ${base + constOff(v)}` : `offsets ${lo} to ${hi - BigInt(size)}`;
     env.fail('out-of-bounds', `${verb} of ${size} bytes at ${where} through r${regno} is outside ${what} (${regionSize} bytes): it would touch ${byteRange(lo, hi - 1n)}`, [regno]);
   }
+}
+
+/**
+ * Refuses a direct access (a load or store) or a helper's access that touches a special field of a map value (a
+ * spin lock, a timer, a list head...: the kernel's check_map_access over the value's btf_record). A `__kptr` field
+ * may be loaded (an untrusted, maybe-NULL kernel object pointer) or cleared by a direct 8-byte access at its exact
+ * offset; the rest is for bpf_kptr_xchg. Returns the register a kptr load gives, undefined otherwise.
+ */
+export function specialFieldAccess(env: Env, regno: number, reg: Reg, off: number, size: number, write: boolean, value: StoreValue | undefined, how: 'direct' | 'helper'): Reg | undefined {
+  const map = env.maps[reg.map];
+  const fields = map?.fields ?? [];
+  if (map === undefined || fields.length === 0) return undefined;
+  const lo = BigInt(reg.off + off) + reg.value.smin;
+  const hi = BigInt(reg.off + off) + reg.value.umax + BigInt(size);
+  const hit = fieldsOverlapping(fields, lo, hi)[0];
+  if (hit === undefined) return undefined;
+  const where = `the ${hit.typeName} at offset ${hit.offset} of the value of map '${map.name}'`;
+  if (hit.kind !== 'kptr' || how === 'helper') {
+    const kernel = hit.kind === 'kptr' ? 'kptr cannot be accessed indirectly by helper' : `${hit.typeName.replace(/^struct /, '')} cannot be accessed directly by load/store`;
+    env.fail('invalid-pointer', `${how === 'helper' ? 'the helper\'s memory argument' : write ? 'a store' : 'a load'} through r${regno} touches ${where}, which only its own helpers may use (Linux: "${kernel}")`, [regno]);
+  }
+  if (!isConst(reg.value) || BigInt(hit.offset) !== BigInt(reg.off + off) + reg.value.varOff.value || size !== 8) {
+    env.fail('invalid-pointer', `an access through r${regno} to ${where} must read or write all 8 bytes at a constant offset`, [regno]);
+  }
+  if (write) {
+    if (value === undefined || !isNullScalar(value.reg)) env.fail('invalid-pointer', `only NULL may be stored directly into ${where}; bpf_kptr_xchg exchanges a kernel object pointer`, [regno]);
+    return REG_NOT_INIT;
+  }
+  return makeReg({ type: RegType.BTF_ID, maybeNull: true, id: env.newId(), value: constReg(0n).value, origin: { slot: env.slot, what: `loaded from ${where}` } });
 }
 
 /** Alignment, required for stack accesses and atomics (the kernel's strict alignment cases). */
@@ -169,6 +202,8 @@ export function checkMemAccess(
       const what = `the value of map '${map.name}'`;
       if (write && map.readOnly) env.fail('read-only', `${verb} into ${what} through r${regno}, which is read-only`, [regno]);
       checkRegion(env, regno, reg, off, size, map.valueSize, what, verb);
+      const field = specialFieldAccess(env, regno, reg, off, size, write, value, 'direct');
+      if (field !== undefined) return field;
       if (!write && map.frozen !== undefined && isConst(reg.value)) {
         const at = reg.off + off + constOff(reg.value);
         let v = 0n;
@@ -379,8 +414,12 @@ export function checkAtomic(env: Env, ins: Instruction): void {
 export function checkLegacyPacketLoad(env: Env, ins: Instruction): void {
   if (!env.ptype.legacyPacketLoads) env.fail('invalid-context-access', `legacy packet loads (LD_ABS, LD_IND) are not allowed in ${env.ptype.name} programs`, []);
   const r6 = env.readReg(6);
-  if (r6.type !== RegType.CTX || r6.off !== 0) env.fail('invalid-pointer', `a legacy packet load needs the context in r6, but r6 holds ${describeType(r6)}`, [6]);
+  if (r6.type !== RegType.CTX || r6.off !== 0 || !isConst(r6.value) || r6.value.varOff.value !== 0n) {
+    env.fail('invalid-pointer', `a legacy packet load needs the context in r6, as the program received it, but r6 holds ${describeType(r6)}${r6.type === RegType.CTX ? ' moved by an offset' : ''}`, [6]);
+  }
+  // Outside the packet the load ends the function: nothing may be held then (Linux's check_resource_leak).
   if (env.cur.refs.length > 0) env.fail('unreleased-reference', 'legacy packet loads cannot be used while a reference is held', []);
+  if (env.cur.lockId !== 0) env.fail('unreleased-reference', `legacy packet loads cannot be used while the spin lock taken at ${env.where(env.cur.lockSlot)} is held`, []);
   if ((ins.opcode & 0xe0) === Mode.IND) {
     const idx = env.readReg(ins.src);
     if (idx.type !== RegType.SCALAR || idx.tainted) env.fail('pointer-leak', `the offset register r${ins.src} of a legacy packet load holds ${describeType(idx)}`, [ins.src]);

@@ -296,11 +296,65 @@ describe('verifier: pruning stays sound', () => {
 });
 
 describe('verifier: spin locks', () => {
+  // A value of 16 bytes whose BTF has a struct bpf_spin_lock at offset 4.
+  const locked = testMap({ valueSize: 16, fields: [{ kind: 'spin_lock', offset: 4, size: 4, typeName: 'struct bpf_spin_lock' }] });
   const lookup = 'r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nld_pseudo r1, 5, 0\ncall 1\nif r0 == 0 goto out\nr6 = r0\n';
+  const lock = 'r1 = r6\nr1 += 4\ncall 93\n';
+  const unlock = 'r1 = r6\nr1 += 4\ncall 94\n';
+  const end = 'r0 = 0\nexit\nout:\nr0 = 0\nexit';
+  const run = (body: string, opts: { maps?: VerifierMap[]; type?: string } = {}): string => check(lookup + body + end, { maps: [locked], ...opts });
+
   it('requires the lock to be released on every path, and no calls while it is held', () => {
-    assert.equal(check(lookup + 'r1 = r6\ncall 93\nr1 = r6\ncall 94\nr0 = 0\nexit\nout:\nr0 = 0\nexit'), 'pass');
-    assert.equal(code(check(lookup + 'r1 = r6\ncall 93\nr0 = 0\nexit\nout:\nr0 = 0\nexit')), 'unreleased-reference');
-    assert.equal(code(check(lookup + 'r1 = r6\ncall 93\ncall 7\nr1 = r6\ncall 94\nr0 = 0\nexit\nout:\nr0 = 0\nexit')), 'unreleased-reference');
-    assert.equal(code(check(lookup + 'r1 = r6\ncall 94\nr0 = 0\nexit\nout:\nr0 = 0\nexit')), 'invalid-helper-argument');
+    assert.equal(run(lock + unlock), 'pass');
+    assert.equal(code(run(lock)), 'unreleased-reference');
+    assert.equal(code(run(`${lock}call 7\n${unlock}`)), 'unreleased-reference');
+    assert.equal(code(run(unlock)), 'invalid-helper-argument');
+  });
+
+  it('finds the lock from the map value\'s BTF, and refuses a pointer anywhere else or a map without one', () => {
+    assert.match(run('r1 = r6\ncall 93\n' + unlock), /^invalid-helper-argument: .* offset 0 .* its struct bpf_spin_lock is at offset 4/);
+    assert.match(check(lookup + lock + unlock + end, { maps: [testMap({ valueSize: 16 })] }), /^invalid-helper-argument: .* has no struct bpf_spin_lock in its BTF/);
+    assert.match(run('call 7\nr0 &= 4\nr1 = r6\nr1 += r0\ncall 93\n' + unlock), /^invalid-helper-argument: .* variable offset/);
+  });
+
+  it('refuses loads and stores that touch the lock, and helpers given memory that covers it', () => {
+    assert.match(run('r1 = *(u32 *)(r6 + 4)\n'), /^invalid-pointer: a load through r6 touches the struct bpf_spin_lock at offset 4 .*"bpf_spin_lock cannot be accessed directly by load\/store"/);
+    assert.equal(code(run('*(u8 *)(r6 + 7) = 1\n')), 'invalid-pointer');
+    assert.equal(code(run('r1 = *(u64 *)(r6 + 0)\n')), 'invalid-pointer', '8 bytes at 0 overlap the lock at 4');
+    assert.equal(run('r1 = *(u32 *)(r6 + 0)\nr1 = *(u64 *)(r6 + 8)\n'), 'pass');
+    // bpf_map_update_elem with the locked value as the new value: the helper would read the lock.
+    assert.equal(code(run('ld_pseudo r1, 5, 0\nr2 = r10\nr2 += -4\nr3 = r6\nr4 = 0\ncall 2\n')), 'invalid-pointer');
+    assert.equal(code(run('r1 = r6\nr2 = 8\nr3 = 0\ncall 4\n', { type: 'kprobe' })), 'helper-not-allowed', 'tracing programs cannot use a map with a lock');
+  });
+
+  it('refuses legacy packet loads and tail calls while it is held', () => {
+    assert.match(check(`r6 = r1\nr7 = r1\n${lookup.replace('r6 = r0', 'r8 = r0')}r1 = r8\nr1 += 4\ncall 93\nr0 = *(u8 *)skb[0]\nr1 = r8\nr1 += 4\ncall 94\n${end}`, { maps: [locked], type: 'sched_cls' }), /^unreleased-reference: legacy packet loads cannot be used while the spin lock/);
+  });
+});
+
+describe('verifier: legacy packet loads and tail calls in subprograms', () => {
+  // main calls sub; sub does LD_ABS and returns 1; outside the packet it returns 0 instead.
+  const prog = (mainAfterCall: string): string => `call sub\n${mainAfterCall}\nsub:\nr6 = r1\nr0 = *(u32 *)skb[0]\nr0 = 1\nexit`;
+  const verify = (text: string, returns: readonly ('scalar' | 'other')[] | undefined): string => {
+    const r = verifyLinked(testProgram(text), [testMap()], { programType: 'sched_cls', gpl: true, ...(returns !== undefined ? { functionReturns: returns } : {}) });
+    return r.verdict === 'pass' ? 'pass' : `${r.diagnostics[0]?.code}: ${r.diagnostics[0]?.message}`;
+  };
+
+  it('explore the hidden exit: the subprogram returns 0 when the load falls outside the packet', () => {
+    assert.equal(verify(prog('r0 = 0\nexit'), ['scalar', 'scalar']), 'pass');
+    // The caller trusts the subprogram's 1: reading r9 (never written) only on the 0 path is caught.
+    assert.match(verify(prog('if r0 != 0 goto +1\nr0 = r9\nr0 = 0\nexit'), ['scalar', 'scalar']), /^uninitialized-register: r9 is read before it is written/);
+  });
+
+  it('need BTF saying the subprogram returns an integer, as in Linux', () => {
+    assert.match(verify(prog('r0 = 0\nexit'), undefined), /^invalid-return: a legacy packet load .* no BTF function info/);
+    assert.match(verify(prog('r0 = 0\nexit'), ['scalar', 'other']), /^invalid-return: a legacy packet load .* does not return an integer/);
+  });
+
+  it('a tail call in a subprogram returns the other program\'s value to the caller', () => {
+    const progs = testMap({ type: 3, keySize: 4, valueSize: 4, maxEntries: 4 });
+    const text = 'call sub\nif r0 == 1 goto +2\nr1 = r10\nr0 = *(u64 *)(r1 + 8)\nr0 = 0\nexit\nsub:\nld_pseudo r2, 5, 0\nr3 = 0\ncall 12\nr0 = 1\nexit';
+    const r = verifyLinked(testProgram(text), [progs], { programType: 'xdp', gpl: true, functionReturns: ['scalar', 'scalar'] });
+    assert.equal(r.diagnostics[0]?.code, 'out-of-bounds', 'r0 is not always 1: the out-of-bounds load is reached');
   });
 });

@@ -38,6 +38,7 @@ import {
   checkExternCall,
   checkHelperCall,
   enterLocalCall,
+  prepareHiddenExit,
 } from './calls.ts';
 import {
   type Cfg,
@@ -177,6 +178,12 @@ export interface ProgramContext {
   readonly lenientExits?: ReadonlySet<number>;
   /** Check only that r0, when set, holds no address at exit (a test harness's platform without return rules). */
   readonly leakOnlyReturn?: boolean;
+  /**
+   * Per linked function, what its BTF prototype returns (from BTF.ext func_info): `scalar` (an integer or enum),
+   * `other`; undefined for every function when the program has no func_info. Subprograms that can return
+   * abnormally (LD_ABS/LD_IND, bpf_tail_call) must return an integer, and need BTF, as in Linux.
+   */
+  readonly functionReturns?: readonly ('scalar' | 'other')[];
 }
 
 /** Licenses the kernel treats as GPL-compatible (`license_is_gpl_compatible`). */
@@ -218,7 +225,31 @@ export function verifyProgram(spec: ObjectSpec, program: ProgramSpec, options: V
     const proto = fn !== undefined ? spec.btf.typeById(fn.type) : undefined;
     voidReturn = proto !== undefined && proto.kind === 'FUNC_PROTO' && proto.returnType === 0;
   }
-  return verifyLinked(linked, mapTable(spec), { programType: type, attachType: attach, gpl: isGplCompatible(options.license ?? spec.license), voidReturn }, options);
+  const functionReturns = functionReturnKinds(spec, linked);
+  return verifyLinked(linked, mapTable(spec), {
+    programType: type, attachType: attach, gpl: isGplCompatible(options.license ?? spec.license), voidReturn,
+    ...(functionReturns !== undefined ? { functionReturns } : {}),
+  }, options);
+}
+
+/** What each linked function's BTF prototype returns (see {@link ProgramContext.functionReturns}). */
+function functionReturnKinds(spec: ObjectSpec, linked: LinkedProgram): ('scalar' | 'other')[] | undefined {
+  const btf = spec.btf;
+  if (btf === undefined || linked.funcInfo.length === 0) return undefined;
+  return linked.functions.map((f) => {
+    const info = linked.funcInfo.find((i) => i.slot === f.start);
+    if (info === undefined) return 'other';
+    try {
+      const fn = btf.typeById(info.typeId);
+      const proto = fn.kind === 'FUNC' ? btf.typeById(fn.type) : undefined;
+      if (proto === undefined || proto.kind !== 'FUNC_PROTO' || proto.returnType === 0) return 'other';
+      const ret = btf.resolve(proto.returnType);
+      // btf_type_is_small_int || btf_is_any_enum
+      return (ret.kind === 'INT' && ret.size <= 8) || ret.kind === 'ENUM' || ret.kind === 'ENUM64' ? 'scalar' : 'other';
+    } catch {
+      return 'other';
+    }
+  });
 }
 
 function now(): number {
@@ -267,8 +298,50 @@ export function verifyLinked(linked: LinkedProgram, maps: readonly VerifierMap[]
       insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, readsUninitializedStack: false, timeMs: now() - t0, diagnostics, log: [],
     };
   }
+  const abnormal = abnormalReturnProblem(cfgOrProblems, context);
+  if (abnormal !== undefined) {
+    const ins = cfgOrProblems.insns[abnormal.slot];
+    const source = sourceOf(linked, abnormal.slot);
+    return {
+      section: program.sectionName, name: program.name, type: ptype.name, rules: options.rules ?? DEFAULT_RULES, verdict: 'fail', malformed: false,
+      insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, readsUninitializedStack: false, timeMs: now() - t0, log: [],
+      diagnostics: [{
+        severity: 'error', code: 'invalid-return', message: abnormal.message, slot: abnormal.slot, function: cfgOrProblems.functions[cfgOrProblems.funcOf[abnormal.slot] ?? 0]?.name ?? program.name,
+        instruction: ins === undefined ? '' : formatInstruction(ins), path: [], registers: [], ...(source !== undefined ? { source } : {}),
+      }],
+    };
+  }
   const runner = new Runner(linked, cfgOrProblems, maps, platform, ptype, context, options);
   return runner.run(t0);
+}
+
+/** Whether `ins` can leave its function without an exit: LD_ABS/LD_IND (outside the packet), bpf_tail_call. */
+function abnormalReturnKind(ins: Instruction | undefined): 'LD_ABS' | 'tail_call' | undefined {
+  if (ins === undefined) return undefined;
+  if ((ins.opcode & 0x07) === InstructionClass.LD && ((ins.opcode & 0xe0) === Mode.ABS || (ins.opcode & 0xe0) === Mode.IND)) return 'LD_ABS';
+  if (ins.opcode === Opcode.CALL && ins.src === CallSource.HELPER && ins.imm === 12) return 'tail_call';
+  return undefined;
+}
+
+/**
+ * Linux's rules for subprograms that can return abnormally (`check_abnormal_return`, `check_btf_func`): they need
+ * BTF, and must return an integer, since the caller gets 0 (LD_ABS) or the tail-called program's value in r0.
+ */
+function abnormalReturnProblem(cfg: Cfg, context: ProgramContext): { slot: number; message: string } | undefined {
+  for (let s = 0; s < cfg.insns.length; s++) {
+    const f = cfg.funcOf[s] as number;
+    if (f <= 0) continue;
+    const kind = abnormalReturnKind(cfg.insns[s]);
+    if (kind === undefined) continue;
+    const name = cfg.functions[f]?.name ?? `function ${f}`;
+    if (context.functionReturns === undefined) {
+      return { slot: s, message: `${kind === 'LD_ABS' ? 'a legacy packet load (LD_ABS/LD_IND)' : 'bpf_tail_call'} in the subprogram ${name}, which has no BTF function info: Linux allows it only in subprograms whose BTF says they return an integer` };
+    }
+    if (context.functionReturns[f] !== 'scalar') {
+      return { slot: s, message: `${kind === 'LD_ABS' ? 'a legacy packet load (LD_ABS/LD_IND)' : 'bpf_tail_call'} in ${name}, which does not return an integer: ${kind === 'LD_ABS' ? 'outside the packet the load returns 0 from the function' : 'a tail call returns the other program\'s value from the function'}, so only functions returning 'int' may use it (as in Linux)` };
+    }
+  }
+  return undefined;
 }
 
 function sourceOf(linked: LinkedProgram, slot: number): Diagnostic['source'] {
@@ -366,6 +439,8 @@ class Runner {
           const executed = slot;
           let entered = false;
           let callbackReturn = false;
+          // LD_ABS/LD_IND and bpf_tail_call in a subprogram can also leave it (see hiddenExit).
+          let hidden: 'LD_ABS' | 'tail_call' | undefined;
           env.lastFill = 0;
           env.lastSpill = 0;
           env.lastLink = undefined;
@@ -404,6 +479,7 @@ class Runner {
               } else {
                 checkLegacyPacketLoad(env, ins);
                 slot += 1;
+                if (env.cur.frames.length > 1) hidden = 'LD_ABS';
               }
               break;
             default: {
@@ -441,6 +517,7 @@ class Runner {
                   const callback = checkHelperCall(env, ins);
                   if (callback !== undefined) this.pushCallback(stack, callback, slot, depth, parent, path);
                   slot += 1;
+                  if (ins.imm === 12 && env.cur.frames.length > 1) hidden = 'tail_call';
                 }
                 break;
               }
@@ -476,6 +553,25 @@ class Runner {
               }
               continue;
             }
+          }
+          if (hidden !== undefined) {
+            // The instruction's other outcome leaves the function (Linux's hidden exit: bpf_gen_ld_abs returns 0
+            // outside the packet; a successful tail call returns the other program's value): the path where it
+            // completes goes on at the next instruction later, this one returns to the caller now.
+            this.pushHistory(executed, depth, false);
+            if (stack.length >= MAX_PENDING) env.fail('too-complex', `the program is too complex: more than ${MAX_PENDING} branches are pending`, []);
+            if (parent !== undefined) parent.pending++;
+            stack.push({ state: cloneState(env.cur), slot, parent, path: { kind: 'branch', slot: executed, taken: false, prev: path }, history: this.history, written: this.written.slice() });
+            path = { kind: 'branch', slot: executed, taken: true, prev: path };
+            prepareHiddenExit(env, hidden);
+            const r = checkExit(env);
+            if (r.done) {
+              this.finishPath(parent);
+              continue outer;
+            }
+            path = { kind: 'return', slot: executed, taken: true, prev: path };
+            slot = r.slot;
+            continue;
           }
           this.pushHistory(executed, depth, entered, callbackReturn);
         }
@@ -691,12 +787,14 @@ class Runner {
         return env.fail('invalid-pointer', `lddw of a map by file descriptor (src ${ins.src}, fd ${ins.imm}) without a relocation naming the map: no map is loaded here`, []);
       case LoadImm64Source.MAP_IDX: {
         if (env.maps[ins.imm] === undefined) env.fail('invalid-pointer', `lddw refers to map #${ins.imm}, which does not exist`, []);
+        checkMapProgramCompatible(env, ins.imm);
         env.setReg(ins.dst, makeReg({ type: RegType.CONST_MAP, map: ins.imm, value: SCALAR_ZERO, origin: { slot: env.slot, what: `the map '${env.mapName(ins.imm)}'` } }));
         return;
       }
       case LoadImm64Source.MAP_IDX_VALUE: {
         const m = env.maps[ins.imm];
         if (m === undefined) env.fail('invalid-pointer', `lddw refers to map #${ins.imm}, which does not exist`, []);
+        checkMapProgramCompatible(env, ins.imm);
         const off = Number(BigInt.asIntN(32, imm64 >> 32n));
         env.setReg(ins.dst, makeReg({ type: RegType.MAP_VALUE, map: ins.imm, off, readOnly: m.readOnly, value: SCALAR_ZERO, origin: { slot: env.slot, what: `the address of '${m.name}'+${off}` } }));
         return;
@@ -793,6 +891,27 @@ class Runner {
     const max = this.options.maxLogLines ?? 100_000;
     if (this.log.length >= max) return;
     this.log.push(`${slot}: ${formatInstruction(ins)}  ; ${formatState(this.env)}`);
+  }
+}
+
+/** Tracing program types (the kernel's is_tracing_prog_type). */
+const TRACING_TYPES = new Set(['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'raw_tracepoint_writable']);
+
+/**
+ * Maps whose values hold a spin lock or a timer are refused to program types that cannot use them (the kernel's
+ * check_map_prog_compatibility: socket filters and tracing programs may not take a bpf_spin_lock; tracing programs
+ * may not use a bpf_timer or bpf_wq).
+ */
+function checkMapProgramCompatible(env: Env, index: number): void {
+  const m = env.maps[index];
+  const kinds = new Set((m?.fields ?? []).map((f) => f.kind));
+  if (m === undefined || kinds.size === 0) return;
+  const type = env.ptype.name;
+  if (kinds.has('spin_lock') && (type === 'socket_filter' || TRACING_TYPES.has(type))) {
+    env.fail('helper-not-allowed', `map '${m.name}' holds a struct bpf_spin_lock, which ${type} programs cannot use (as in Linux)`, []);
+  }
+  if ((kinds.has('timer') || kinds.has('workqueue')) && TRACING_TYPES.has(type)) {
+    env.fail('helper-not-allowed', `map '${m.name}' holds a ${kinds.has('timer') ? 'struct bpf_timer' : 'struct bpf_wq'}, which ${type} programs cannot use (as in Linux)`, []);
   }
 }
 
