@@ -392,6 +392,12 @@ describe('Interpreter: calls, callbacks, tail calls, limits', () => {
     assert.equal(r0(6), 100n, 'outside it the subprogram returns 0 and the caller goes on');
   });
 
+  it('loads a program with a write to r10 in dead code, and faults only if it runs', () => {
+    const host = new TestHost();
+    assert.equal(run('mov %r0, 3; jlt %r0, 5, +1; mov %r10, 0; mov %r0, 1; exit', [], [], host).r0, 1n);
+    assert.throws(() => run('mov %r0, 3; jgt %r0, 5, +1; mov %r10, 0; mov %r0, 1; exit', [], [], host), /slot 2 writes r10, the frame pointer/);
+  });
+
   it('takes up a grown memory after a helper call', () => {
     const host = new TestHost();
     host.helpers.set(9, () => {

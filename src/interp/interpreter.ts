@@ -22,6 +22,7 @@
  * @module
  */
 
+import { writesFramePointer } from '../asm/index.ts';
 import { ExecutionError, FaultKind } from './errors.ts';
 import { HelperOutcome, type InterpreterHost, MAX_CALL_FRAMES, type RunSetup, STACK_FRAME_SIZE, STACK_SIZE } from './host.ts';
 import { formatRegion, type MemoryRegion } from './memory-region.ts';
@@ -1080,9 +1081,12 @@ export class Interpreter {
   }
 
   private badInstruction(prog: PreparedProgram, pc: number, w: number): ExecutionError {
+    const ins = prog.bySlot[pc];
     return this.fault(FaultKind.BAD_INSTRUCTION, prog, pc, pc >= prog.slotCount
       ? `control ran past the last instruction (${prog.slotCount} slots) without an exit`
-      : `slot ${pc} holds no instruction (opcode 0x${(w & 0xff).toString(16)})`);
+      : ins !== undefined && writesFramePointer(ins)
+        ? `slot ${pc} writes r10, the frame pointer (dead code in a verified program, never run)`
+        : `slot ${pc} holds no instruction (opcode 0x${(w & 0xff).toString(16)})`);
   }
 
   /**

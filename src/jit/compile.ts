@@ -38,6 +38,7 @@
  * @module
  */
 
+import { writesFramePointer } from '../asm/index.ts';
 import { BpfshipError } from '../internal/errors.ts';
 import { CODE_ADDRESS_TAG, MAX_CALL_FRAMES, STACK_FRAME_SIZE, type PreparedProgram } from '../interp/index.ts';
 import { BlockType, ByteWriter, Op, ValType, encodeModule } from './wasm-encoder.ts';
@@ -56,6 +57,8 @@ export const JitFault = {
   FUEL: 4,
   /** An instruction this JIT does not translate (legacy packet loads). */
   UNSUPPORTED: 5,
+  /** A write to r10, the frame pointer: never reached in a verified program (the verifier refuses it on any path). */
+  FRAME_WRITE: 6,
 } as const;
 /** One of the {@link JitFault} values. */
 export type JitFault = (typeof JitFault)[keyof typeof JitFault];
@@ -67,6 +70,7 @@ const FAULT_WORDS: Record<number, string> = {
   [JitFault.BAD_TARGET]: 'control reached a slot that holds no instruction',
   [JitFault.FUEL]: 'the run used up its fuel (back edges): an endless loop?',
   [JitFault.UNSUPPORTED]: 'an instruction the JIT does not support (a legacy packet load outside the runtime)',
+  [JitFault.FRAME_WRITE]: 'a write to r10, the frame pointer (dead code in a verified program)',
 };
 
 /** What a fault `kind` (of `env.fault`) means, for messages. */
@@ -331,6 +335,11 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     const imm = ins.imm | 0;
     const cls = opcode & 7;
     const op = opcode & 0xf0;
+    // Linux refuses a write to r10 only on paths it explores, so dead code may hold one: it traps if it ever runs.
+    if (writesFramePointer(ins)) {
+      fault(JitFault.FRAME_WRITE, s);
+      continue;
+    }
     switch (cls) {
       case 0: { // LD
         if (opcode !== 0x18) { if (!packetLoad(opcode, src, imm)) fault(JitFault.UNSUPPORTED, s); break; }

@@ -151,9 +151,9 @@ export class Env {
     return r;
   }
 
-  /** Writes a register of the current frame (r10 is read-only). */
+  /** Writes a register of the current frame (r10 is read-only: refused where a path writes it, as in Linux). */
   setReg(i: number, r: Reg): void {
-    if (i >= 10) this.fail('malformed', i === 10 ? 'r10 (the frame pointer) is read-only' : `r${i} does not exist`, []);
+    if (i >= 10) this.fail('malformed', i === 10 ? 'r10 (the frame pointer) is read-only, and this path writes it' : `r${i} does not exist`, []);
     this.frame().regs[i] = r;
   }
 
