@@ -102,7 +102,7 @@ export type ImageVerification = VerifiedImage | RefusedImage;
 export type KernelObjectVerification = Verified<KernelObjectStatement> | Refused<KernelObjectStatement>;
 
 /** The outcome of either verification. */
-export type SignatureVerification = ImageVerification | KernelObjectVerification;
+export type SignatureVerification = Verified<SignedStatement> | Refused<SignedStatement>;
 
 /**
  * Verifies an image against its signature file (see the module comment for the steps).
