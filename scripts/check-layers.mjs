@@ -5,8 +5,8 @@ import { join, relative, resolve, dirname } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..', 'src');
 // Lower index = lower layer. A layer may import itself, `internal`, and any layer listed before it.
-const order = ['internal', 'abi', 'elf', 'btf', 'asm', 'spec', 'verifier', 'interp', 'jit', 'bpf2c', 'native', 'sign', 'runtime', 'store', 'service', 'cli'];
-const pure = new Set(['internal', 'abi', 'elf', 'btf', 'asm', 'spec', 'verifier', 'interp', 'jit', 'bpf2c']);
+const order = ['internal', 'abi', 'elf', 'btf', 'asm', 'spec', 'verifier', 'interp', 'jit', 'bpf2c', 'web', 'native', 'sign', 'runtime', 'store', 'service', 'cli'];
+const pure = new Set(['internal', 'abi', 'elf', 'btf', 'asm', 'spec', 'verifier', 'interp', 'jit', 'bpf2c', 'web']);
 
 const problems = [];
 function walk(dir) {

@@ -10,6 +10,7 @@
  * | `GET /v1/images/NAME/failures` | recent refused builds |
  * | `GET /v1/blobs/SHA256` | an artifact's bytes, checked against the digest |
  * | `GET /healthz` | 200 when the store answers |
+ * | `GET /`, `GET /v1/explore/...` | the verifier explorer's page and its data (routes/explorer.ts) |
  *
  * @module
  */
@@ -22,6 +23,7 @@ import { installErrorHandler } from './error-handler.ts';
 import { installRequestLog } from './request-log.ts';
 import { registerBlobRoutes } from './routes/blobs.ts';
 import { registerBuildRoutes } from './routes/builds.ts';
+import { registerExplorer } from './routes/explorer.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerImageRoutes } from './routes/images.ts';
 
@@ -102,6 +104,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
   registerImageRoutes(app, options.store);
   registerBlobRoutes(app, options.store);
   registerHealthRoute(app, options.store, pool);
+  registerExplorer(app, options.store);
   await app.ready();
   return app;
 }
