@@ -123,20 +123,24 @@ export interface ExploreProgram {
   readonly cfg: { readonly blocks: readonly BasicBlock[]; readonly edges: readonly CfgEdge[] };
 }
 
-/** The programs of an object (see {@link ExploreObject}). */
-export function exploreObject(spec: ObjectSpec, options: Pick<ExploreOptions, 'programType'> = {}): ExploreObject {
+/**
+ * The programs of an object (see {@link ExploreObject}): all of them, indexed as in `spec.programs`, or the ones
+ * given (a selection, indexed in its order).
+ */
+export function exploreObject(spec: ObjectSpec, options: Pick<ExploreOptions, 'programType'> & { readonly programs?: readonly ProgramSpec[] } = {}): ExploreObject {
   return {
     format: EXPLORE_FORMAT,
     file: spec.file,
     verifier: { name: VERIFIER_NAME, version: VERIFIER_VERSION },
-    programs: spec.programs.map((p, index) => ({
+    programs: (options.programs ?? spec.programs).map((p, index) => ({
       index, name: p.name, section: p.sectionName, type: options.programType ?? p.kind.programType, slots: p.slotCount,
     })),
   };
 }
 
 /**
- * Verifies program `index` of `spec`, recording its states, and gathers what the explorer shows of it.
+ * Verifies a program of `spec` (program `target` of `spec.programs`, or the one given, e.g. from `selectPrograms`,
+ * whose index is then `options.index`, default 0), recording its states, and gathers what the explorer shows of it.
  *
  * @example
  * ```ts
@@ -144,11 +148,12 @@ export function exploreObject(spec: ObjectSpec, options: Pick<ExploreOptions, 'p
  * doc.report.verdict; // 'fail'
  * doc.report.recording.errorPath; // the states from the start to the failing instruction
  * ```
- * @throws {RangeError} when the object has no program `index`.
+ * @throws {RangeError} when the object has no program `target`.
  */
-export function exploreProgram(spec: ObjectSpec, index: number, options: ExploreOptions = {}): ExploreProgram {
-  const program = spec.programs[index];
-  if (program === undefined) throw new RangeError(`${spec.file} has no program #${index} (it has ${spec.programs.length})`);
+export function exploreProgram(spec: ObjectSpec, target: number | ProgramSpec, options: ExploreOptions & { readonly index?: number } = {}): ExploreProgram {
+  const program = typeof target === 'number' ? spec.programs[target] : target;
+  if (program === undefined) throw new RangeError(`${spec.file} has no program #${String(target)} (it has ${spec.programs.length})`);
+  const index = typeof target === 'number' ? target : (options.index ?? 0);
   const report = verifyProgram(spec, program, {
     record: options.record ?? {},
     ...(options.programType !== undefined ? { programType: options.programType } : {}),

@@ -100,12 +100,13 @@ export function registerExploreCommand(program: Command, io: Io, setExit: (code:
         throw new UsageError(`${file}: no program matches${opts.section !== undefined ? ` section '${opts.section}'` : ''}${opts.program !== undefined ? ` name '${opts.program}'` : ''} (programs: ${have})`);
       }
       const readSource = sourceReader(file);
-      const docs: ExploreProgram[] = selected.map((p) => exploreProgram(spec, spec.programs.indexOf(p), {
+      const docs: ExploreProgram[] = selected.map((p, index) => exploreProgram(spec, p, {
+        index,
         readSource,
         record: { ...(maxStates !== undefined ? { maxStatesPerInsn: maxStates } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}) },
         ...(opts.type !== undefined ? { programType: opts.type } : {}),
       }));
-      const all = exploreObject(spec, opts.type !== undefined ? { programType: opts.type } : {});
+      const all = exploreObject(spec, { programs: selected, ...(opts.type !== undefined ? { programType: opts.type } : {}) });
       const object = {
         ...all,
         programs: docs.map((d) => ({ ...(all.programs[d.index] as (typeof all.programs)[number]), type: d.report.type, verdict: d.report.verdict })),

@@ -9,10 +9,11 @@
  */
 import { memo } from 'preact/compat';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { ExploreObject, ExploreProgram } from '../explore-document.ts';
+import type { ExploreObject, ExploreProgram, ListingLine } from '../explore-document.ts';
 import { ExploreIndex } from '../explore-index.ts';
-import { GraphPane } from './graph.tsx';
+import { GraphPane, viz } from './graph.tsx';
 import { StatePanel } from './state-panel.tsx';
+import { VirtualList } from './virtual-list.tsx';
 
 /** Where the explorer gets its programs. */
 export interface ProgramSource {
@@ -42,9 +43,14 @@ export function Explorer({ source, index, slot, back, link }: ExplorerProps) {
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
     let live = true;
+    // Graphviz (a WebAssembly build) loads and compiles while the document is fetched and parsed.
+    void viz();
     setDoc(undefined);
     setError(undefined);
-    source.load(chosen).then((d) => live && setDoc(d), (e: Error) => live && setError(e.message));
+    source.load(chosen).then((d) => {
+      performance.mark('explorer:program-loaded');
+      if (live) setDoc(d);
+    }, (e: Error) => live && setError(e.message));
     return () => {
       live = false;
     };
@@ -167,6 +173,9 @@ function ProgramView({ doc, initialSlot, link }: { doc: ExploreProgram; initialS
     return () => removeEventListener('keydown', onKey);
   }, [ix, sel, select, selectSlot, doc]);
 
+  useEffect(() => {
+    performance.mark('explorer:program-shown');
+  }, [doc]);
   const diag = doc.report.diagnostics[0];
   return (
     <>
@@ -177,8 +186,8 @@ function ProgramView({ doc, initialSlot, link }: { doc: ExploreProgram; initialS
           <b>{doc.name}</b> is safe: every path ends at an exit ({doc.report.insnsProcessed.toLocaleString('en-US')} instructions processed, {doc.report.statesPruned.toLocaleString('en-US')} paths pruned as already proven, stack {doc.report.stackDepth} bytes).
         </div>
       )}
-      <div class="panes">
-        <SourcePane ix={ix} slot={sel.slot} onSelect={selectSlot} />
+      <div class={`panes ${doc.sources.length === 0 ? 'nosource' : ''}`}>
+        {doc.sources.length > 0 && <SourcePane ix={ix} slot={sel.slot} onSelect={selectSlot} />}
         <ListingPane ix={ix} slot={sel.slot} onSelect={selectSlot} />
         <div class="right">
           <GraphPane ix={ix} slot={sel.slot} onSelect={selectSlot} />
@@ -295,58 +304,68 @@ const SourceLines = memo(function SourceLines({ ix, file, onSelect }: { ix: Expl
   );
 });
 
-function ListingPane({ ix, slot, onSelect }: PaneProps) {
-  const body = useRef<HTMLDivElement>(null);
-  const at = ix.sourceLineOf(slot);
-  const sameLine = at !== undefined ? ix.slotsOfLine(at.file, at.line).filter((s) => s !== slot).map(String) : [];
-  useMarks(body, 'data-slot', [String(slot)], 'sel', true);
-  useMarks(body, 'data-slot', sameLine, 'origin', false);
-  const fn = ix.doc.functions[ix.lineAt(slot)?.function ?? 0];
-  return (
-    <section class="pane">
-      <h2>Instructions <span class="sub">{fn?.name} · llvm-objdump syntax</span></h2>
-      <div class="body" ref={body}>
-        <ListingRows ix={ix} onSelect={onSelect} />
-      </div>
-    </section>
-  );
-}
+/** One row of the listing: a function's name, a source line (as `disasm -S` prints it), or an instruction. */
+type ListingRow = { readonly kind: 'function'; readonly text: string } | { readonly kind: 'source'; readonly slot: number; readonly text: string } | { readonly kind: 'insn'; readonly line: number };
 
-const ListingRows = memo(function ListingRows({ ix, onSelect }: { ix: ExploreIndex; onSelect: (slot: number) => void }) {
-  const rows: preact.JSX.Element[] = [];
+function listingRows(ix: ExploreIndex): { rows: ListingRow[]; rowOfSlot: Map<number, number> } {
+  const rows: ListingRow[] = [];
+  const rowOfSlot = new Map<number, number>();
   let lastPos = -2;
   let lastFn = -1;
-  const rec = ix.doc.report.recording;
-  for (const l of ix.doc.listing) {
+  ix.doc.listing.forEach((l, i) => {
     if (l.function !== lastFn) {
       lastFn = l.function;
-      rows.push(<div class="asm-fn" key={`f${l.function}`}>{`${ix.doc.functions[l.function]?.name ?? '?'}:`}</div>);
+      rows.push({ kind: 'function', text: `${ix.doc.functions[l.function]?.name ?? '?'}:` });
     }
     const pos = l.position !== undefined ? ix.doc.positions[l.position] : undefined;
     if (pos !== undefined && l.position !== lastPos) {
       const prev = lastPos >= 0 ? ix.doc.positions[lastPos] : undefined;
       if (prev === undefined || prev.line !== pos.line || prev.file !== pos.file) {
-        const text = ix.doc.sources[pos.file]?.btfLines[pos.line] ?? '';
-        const s = l.slot;
-        rows.push(<div class="asm-src" key={`s${l.slot}`} onClick={() => onSelect(s)}>{`; ${text.trim()}`}</div>);
+        rows.push({ kind: 'source', slot: l.slot, text: `; ${(ix.doc.sources[pos.file]?.btfLines[pos.line] ?? '').trim()}` });
       }
       lastPos = l.position ?? -2;
     }
+    rowOfSlot.set(l.slot, rows.length);
+    rows.push({ kind: 'insn', line: i });
+  });
+  return { rows, rowOfSlot };
+}
+
+const ROW_HEIGHT = 19;
+
+function ListingPane({ ix, slot, onSelect }: PaneProps) {
+  const { rows, rowOfSlot } = useMemo(() => listingRows(ix), [ix]);
+  const at = ix.sourceLineOf(slot);
+  const sameLine = useMemo(() => new Set(at !== undefined ? ix.slotsOfLine(at.file, at.line) : []), [ix, at?.file, at?.line]);
+  const rec = ix.doc.report.recording;
+  const fn = ix.doc.functions[ix.lineAt(slot)?.function ?? 0];
+  const renderRow = (r: number): preact.JSX.Element => {
+    const row = rows[r] as ListingRow;
+    if (row.kind === 'function') return <div class="asm-fn" key={r}>{row.text}</div>;
+    if (row.kind === 'source') {
+      const s = row.slot;
+      return <div class="asm-src" key={r} onClick={() => onSelect(s)}>{row.text}</div>;
+    }
+    const l = ix.doc.listing[row.line] as ListingLine;
     const err = ix.errorSlot === l.slot;
-    const cls = ['asm', ix.reached(l.slot) ? '' : 'unreached', ix.errorSlots.has(l.slot) && !err ? 'onpath' : '', err ? 'err' : ''].filter(Boolean).join(' ');
+    const cls = ['asm', ix.reached(l.slot) ? '' : 'unreached', ix.errorSlots.has(l.slot) && !err ? 'onpath' : '', err ? 'err' : '', l.slot === slot ? 'sel' : sameLine.has(l.slot) ? 'origin' : ''].filter(Boolean).join(' ');
     const pruned = rec?.pruned[l.slot] ?? 0;
-    const slot = l.slot;
-    rows.push(
-      <div class={cls} data-slot={l.slot} key={l.slot} onClick={() => onSelect(slot)}>
+    return (
+      <div class={cls} data-slot={l.slot} key={r} onClick={() => onSelect(l.slot)}>
         <span class="slot">{l.slot}:</span>
         <span class="txt">{l.text}</span>
         {l.reloc !== undefined && <span class="reloc">{l.reloc}</span>}
         <span class="mark">{err ? 'error' : pruned > 0 ? `${pruned} pruned` : ''}</span>
-      </div>,
+      </div>
     );
-  }
-  return <>{rows}</>;
-});
+  };
+  return (
+    <section class="pane">
+      <h2>Instructions <span class="sub">{fn?.name} · llvm-objdump syntax</span></h2>
+      <VirtualList rowCount={rows.length} rowHeight={ROW_HEIGHT} renderRow={renderRow} selected={rowOfSlot.get(slot)} testId="listing" />
+    </section>
+  );
+}
 
 function KeysHelp({ onClose }: { onClose: () => void }) {
   const keys: [string, string][] = [

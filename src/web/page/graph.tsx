@@ -53,7 +53,8 @@ interface Layout {
 
 type VizModule = typeof import('@viz-js/viz');
 let vizInstance: Promise<Awaited<ReturnType<VizModule['instance']>>> | undefined;
-function viz(): Promise<Awaited<ReturnType<VizModule['instance']>>> {
+/** Graphviz, loaded once (the page starts loading it while the program's document is fetched). */
+export function viz(): Promise<Awaited<ReturnType<VizModule['instance']>>> {
   vizInstance ??= import('@viz-js/viz').then((m) => m.instance());
   return vizInstance;
 }
@@ -231,7 +232,10 @@ export function GraphPane({ ix, slot, onSelect }: GraphPaneProps) {
       cache.set(key, p);
     }
     let live = true;
-    p.then((l) => live && setLayout(l), (e: Error) => live && setError(e.message));
+    p.then((l) => {
+      performance.mark('explorer:graph-laid-out');
+      if (live) setLayout(l);
+    }, (e: Error) => live && setError(e.message));
     return () => {
       live = false;
     };
