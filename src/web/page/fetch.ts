@@ -51,7 +51,9 @@ async function checked(response: Response, url: string, retry: () => Promise<Res
     } catch {
       body = text;
     }
-    const detail = typeof body === 'object' && body !== null && 'message' in body ? String((body as { message: unknown }).message) : text.slice(0, 200);
+    // The service's problem body: { error: { code, message } }.
+    const problem = typeof body === 'object' && body !== null ? (body as { error?: { code?: string; message?: string }; message?: string }) : undefined;
+    const detail = problem?.error?.message ?? problem?.message ?? text.slice(0, 200);
     throw new HttpError(response.status, `${url}: ${response.status} ${detail}`, body);
   }
   return response;

@@ -118,12 +118,12 @@ function Upload({ onExplore }: { onExplore: (s: ProgramSource) => void }) {
     const bytes = await file.arrayBuffer();
     try {
       const { status, body } = await postBytes(`/v1/builds?name=${enc(name)}`, bytes);
-      const b = body as { version?: number; name?: string; message?: string; code?: string; diagnostics?: string };
+      const b = body as { version?: number; name?: string; error?: { code?: string; message?: string }; diagnostics?: string };
       if (status === 201 && b.version !== undefined) {
         location.hash = `#/images/${enc(name)}/${b.version}`;
         return;
       }
-      setResult({ ok: false, text: `${status} ${b.code ?? ''}: ${b.message ?? String(body)}`, ...(b.diagnostics !== undefined ? { diagnostics: b.diagnostics } : {}), ...(status === 422 ? { bytes, fileName: file.name } : {}) });
+      setResult({ ok: false, text: `${status} ${b.error?.code ?? ''}: ${b.error?.message ?? (typeof body === 'string' ? body : '')}`, ...(b.diagnostics !== undefined ? { diagnostics: b.diagnostics } : {}), ...(status === 422 ? { bytes, fileName: file.name } : {}) });
     } catch (err) {
       setResult({ ok: false, text: (err as Error).message });
     } finally {
