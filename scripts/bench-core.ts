@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { CoreWasm, MapType, ProgType, u32, u64 } from '../src/runtime/core-wasm.ts';
+import { CoreWasm, MapType, ProgType, u32, u64 } from '../src/core/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const iterations = Number(process.argv[2] ?? 5_000_000);

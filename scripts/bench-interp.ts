@@ -19,10 +19,10 @@ import { parseArgs } from 'node:util';
 import { encodeInstructions, makeInstruction, parseConformanceData, type Instruction } from '../src/asm/index.ts';
 import { ConformanceHost, Interpreter, checkConformanceTest } from '../src/interp/index.ts';
 import { linkProgram, readObject } from '../src/spec/index.ts';
-import { u32 } from '../src/runtime/core-wasm.ts';
+import { u32 } from '../src/core/index.ts';
 import type { LoadedObject, LoadedProgram } from '../src/runtime/loaded-object.ts';
 import { Runtime } from '../src/runtime/runtime.ts';
-import { sampleFrames } from '../src/runtime/sample-frames.ts';
+import { sampleFrames } from '../src/packet/index.ts';
 
 /**
  * uBPF side: load the bytecode, run it `iters` times on {data, data_end} in uBPF's interpreter, then in its x86-64

@@ -14,11 +14,11 @@ import { dsl } from '../src/asm/index.ts';
 import { translateRaw } from '../src/bpf2c/index.ts';
 import { SHARED } from '../src/internal/test-files.ts';
 import { buildNative, compileC, findCompiler, optimizationFlags } from '../src/native/index.ts';
-import { coreLibraryPath } from '../src/runtime/native/core-library.ts';
-import { koffi } from '../src/runtime/native/ffi.ts';
+import { coreLibraryPath } from '../src/core/index.ts';
+import { koffi } from '../src/core/index.ts';
 import { openNativeObject, type NativeObject } from '../src/runtime/native/native-object.ts';
 import { readObject } from '../src/spec/index.ts';
-import { primesInput, testFrames } from '../src/runtime/native/test-frames.ts';
+import { primesInput, testFrames } from '../src/packet/index.ts';
 
 const { values } = parseArgs({ options: { cc: { type: 'string' }, rounds: { type: 'string', default: '9' }, frames: { type: 'string', default: '1024' }, json: { type: 'boolean', default: false } } });
 const rounds = Number(values.rounds);
@@ -74,7 +74,7 @@ function directModule(name: string, dir: string, cc: string, opt: readonly strin
   const core = coreLibraryPath();
   const compiler = findCompiler(cc);
   const arch = execFileSync(compiler.command, ['-dumpmachine'], { encoding: 'utf8' }).trim();
-  execFileSync(compiler.command, [...compiler.prefixArgs, '-std=gnu11', ...opt, '-g', '-fPIC', '-shared', '-fvisibility=hidden', '-I', DIRECT, '-I', join(ROOT, 'src', 'runtime', 'core'), '-I', `/usr/include/${arch}`, c, '-L', dirname(core), '-lbpfship_core', `-Wl,-rpath,${dirname(core)}`, '-o', so], { stdio: 'pipe' });
+  execFileSync(compiler.command, [...compiler.prefixArgs, '-std=gnu11', ...opt, '-g', '-fPIC', '-shared', '-fvisibility=hidden', '-I', DIRECT, '-I', join(ROOT, 'src', 'core'), '-I', `/usr/include/${arch}`, c, '-L', dirname(core), '-lbpfship_core', `-Wl,-rpath,${dirname(core)}`, '-o', so], { stdio: 'pipe' });
   const lib = koffi.load(so);
   const setup = lib.func('int direct_setup(void)');
   const map = lib.func('void *direct_map(const char *name)');

@@ -11,8 +11,8 @@ import { parseArgs } from 'node:util';
 import { builtinProgramInfo, programInfoHash } from '../src/bpf2c/index.ts';
 import { SHARED } from '../src/internal/test-files.ts';
 import { buildNative, type NativeBuildResult } from '../src/native/index.ts';
-import { LoadPolicy } from '../src/runtime/load-policy.ts';
-import { readImageMetadata } from '../src/runtime/native/image-metadata.ts';
+import { LoadPolicy } from '../src/policy/index.ts';
+import { readImageMetadata } from '../src/native/index.ts';
 import { openNativeImage } from '../src/runtime/open-native-image.ts';
 import { AuditLog, buildPredicate, createDevHierarchy, formatSignatureFile, NO_REVOCATIONS, signImage, verifyImage } from '../src/sign/index.ts';
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds the runtime core (src/runtime/core/*.c) twice, reproducibly:
+# Builds the runtime core (src/core/*.c) twice, reproducibly:
 #   build/core/libbpfship_core.so   native shared library (gcc, or $CC)
 #   build/core/bpfship_core.wasm    WebAssembly module (clang-19 --target=wasm32, wasm-ld-19), no imports but
 #                                   the "bpfship_host" hooks, exporting its memory and function table
 # Options:
-#   --test    also build and run the C unit tests (src/runtime/core/test/*.c) against the native library
+#   --test    also build and run the C unit tests (src/core/test/*.c) against the native library
 #   --bench   also build build/core/bench-native (hash map lookup microbenchmark, see scripts/bench-core.ts)
 #   --sanitize  also build the core and its tests with AddressSanitizer + UBSan and run them (slower)
 #   --clean   remove build/core first
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
-SRC=src/runtime/core
+SRC=src/core
 OUT=build/core
 CC="${CC:-gcc}"
 CLANG="${CLANG:-clang-19}"

@@ -5,8 +5,10 @@ import { join, relative, resolve, dirname } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..', 'src');
 // Lower index = lower layer. A layer may import itself, `internal`, and any layer listed before it.
-const order = ['internal', 'abi', 'elf', 'btf', 'asm', 'spec', 'verifier', 'interp', 'jit', 'bpf2c', 'web', 'native', 'sign', 'runtime', 'store', 'service', 'cli'];
-const pure = new Set(['internal', 'abi', 'elf', 'btf', 'asm', 'spec', 'verifier', 'interp', 'jit', 'bpf2c', 'web']);
+// `web` (the explorer's document and page: pure, it runs in a browser) sits above the analysis layers it shows and
+// below the service and the CLI that serve it.
+const order = ['internal', 'abi', 'elf', 'btf', 'asm', 'spec', 'packet', 'verifier', 'interp', 'jit', 'bpf2c', 'web', 'native', 'core', 'sign', 'policy', 'runtime', 'deploy', 'store', 'service', 'cli'];
+const pure = new Set(['internal', 'abi', 'elf', 'btf', 'asm', 'spec', 'packet', 'verifier', 'interp', 'jit', 'bpf2c', 'web']);
 
 const problems = [];
 function walk(dir) {
@@ -38,7 +40,8 @@ function check(file) {
     if (layer === '(root)' || target === layer) continue;
     const li = order.indexOf(layer);
     const ti = order.indexOf(target);
-    if (li >= 0 && ti >= 0 && ti > li) problems.push(`${at}: layer '${layer}' must not import the higher layer '${target}'`);
+    if (li < 0) problems.push(`${at}: layer '${layer}' is not in scripts/check-layers.mjs's order: place it there`);
+    else if (ti >= 0 && ti > li) problems.push(`${at}: layer '${layer}' must not import the higher layer '${target}'`);
   }
 }
 walk(root);

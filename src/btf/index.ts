@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { parseBtf, parseBtfExt, formatBtfDump } from '../btf/index.ts';
+ * import { parseBtf, parseBtfExt, formatBtfDump } from './index.ts';
  * const btf = parseBtf(elf.section('.BTF')!.data, { file: elf.name });
  * const ext = parseBtfExt(elf.section('.BTF.ext')!.data, btf, { file: elf.name });
  * const where = ext.lineInfoOf('xdp').find((l) => l.insn === 12);

@@ -411,6 +411,19 @@ describe('Interpreter: calls, callbacks, tail calls, limits', () => {
     assert.equal(run(prepareProgram(instructions, { helpers: helpersAll })).r0, 2n);
   });
 
+  it('gives each function call a may_goto budget of its own, as Linux\'s per-frame counter does', () => {
+    const p = prepareProgram(assemble([
+      'r6 = 0',
+      'loop:', 'may_goto out', 'r6 += 1', 'goto loop',
+      // The budget is used up here; the callee starts with a full one, and the caller's stays used up after it.
+      'out:', 'call f', 'r7 = r0', 'r0 = 5', 'may_goto +1', 'r0 = 7', 'r0 += r7', 'r0 <<= 32', 'r0 |= r6', 'exit',
+      'f:', 'r0 = 0', 'may_goto +1', 'r0 = 1', 'exit',
+    ].join('\n'), { dialect: 'llvm' }), { helpers: helpersAll });
+    const r0 = run(p).r0;
+    assert.equal(r0 & 0xffffffffn, 1n << 23n, 'the loop ran BPF_MAX_LOOPS times');
+    assert.equal(r0 >> 32n, 6n, 'the callee fell through, the caller jumped');
+  });
+
   it('gives function addresses a tag that never passes as a data pointer', () => {
     assert.equal(codeAddress(3, 10) >> 32n, 0x40000003n);
   });

@@ -29,7 +29,10 @@ import { CODE_ADDRESS_TAG, MAX_PROGRAM_ID, describeSlot, type PreparedProgram } 
 
 /** Instructions a run may execute before it is stopped (a runaway loop in an unverified program). */
 export const DEFAULT_INSTRUCTION_LIMIT = 1 << 28;
-/** `may_goto` budget per run: Linux's BPF_MAX_LOOPS. */
+/**
+ * `may_goto` budget of each function call (Linux's BPF_MAX_LOOPS, which its prologue stores per subprogram frame):
+ * a call starts with a full budget and its caller's is restored when it returns.
+ */
 const MAY_GOTO_BUDGET = 1 << 23;
 const TWO_32 = 4294967296;
 
@@ -84,6 +87,7 @@ export class Interpreter {
   private readonly saved = new Int32Array(FRAMES * 8);
   private readonly retPc = new Int32Array(FRAMES);
   private readonly retProg: (PreparedProgram | undefined)[] = new Array<PreparedProgram | undefined>(FRAMES).fill(undefined);
+  private readonly savedBudget = new Int32Array(FRAMES);
   // State the loop publishes before a helper call, for invokeCallback and for messages.
   private depth = 0;
   private current: PreparedProgram | undefined;
@@ -170,6 +174,8 @@ export class Interpreter {
     const keepLo = lo.slice();
     const keepHi = hi.slice();
     const pc = this.pc;
+    const budget = this.mayGoto;
+    this.mayGoto = MAY_GOTO_BUDGET;
     for (let r = 1; r <= 5; r++) {
       const v = args[r - 1] ?? 0n;
       lo[r] = Number(BigInt.asIntN(32, v));
@@ -184,6 +190,7 @@ export class Interpreter {
     } finally {
       lo.set(keepLo);
       hi.set(keepHi);
+      this.mayGoto = budget;
       this.depth = depth - 1;
       this.current = prog;
       this.pc = pc;
@@ -980,6 +987,7 @@ export class Interpreter {
           lo[8] = saved[b + 4] as number; hi[8] = saved[b + 5] as number;
           lo[9] = saved[b + 6] as number; hi[9] = saved[b + 7] as number;
           lo[10] = (lo[10] as number) + FRAME;
+          this.mayGoto = this.savedBudget[depth] as number;
           pc = retPc[depth] as number;
           const back = retProg[depth] as PreparedProgram;
           if (back !== prog) {
@@ -1009,6 +1017,8 @@ export class Interpreter {
     saved[b + 6] = lo[9] as number; saved[b + 7] = hi[9] as number;
     this.retPc[depth] = pc + 1;
     this.retProg[depth] = prog;
+    this.savedBudget[depth] = this.mayGoto;
+    this.mayGoto = MAY_GOTO_BUDGET;
     lo[10] = (lo[10] as number) - FRAME;
   }
 
@@ -1026,6 +1036,8 @@ export class Interpreter {
       const target = host.takeTailCall?.();
       if (target === undefined) return STEP;
       this.nextProg = target;
+      // The target starts as a program does, with a full may_goto budget.
+      this.mayGoto = MAY_GOTO_BUDGET;
       return 0;
     }
     throw this.fault(FaultKind.BAD_CALL, prog, pc, `helper #${id} does not exist`);

@@ -83,6 +83,16 @@ describe('compileProgram edge cases (RFC 9669 semantics, against the interpreter
     const r = jit(asm('mov %r0, 0\nloop:\nadd %r0, 1\nja loop'), new Uint8Array(), { fuel: 1000 });
     assert.match(r, /^error JIT_FAULT: .*fuel/);
   });
+  it('runs may_goto with a budget per function call, as the interpreter and Linux do', () => {
+    const insns = assemble([
+      'r6 = 0',
+      'loop:', 'may_goto out', 'r6 += 1', 'goto loop',
+      'out:', 'call f', 'r7 = r0', 'r0 = 5', 'may_goto +1', 'r0 = 7', 'r0 += r7', 'r0 <<= 32', 'r0 |= r6', 'exit',
+      'f:', 'r0 = 0', 'may_goto +1', 'r0 = 1', 'exit',
+    ].join('\n'), { dialect: 'llvm' });
+    // The loop ran BPF_MAX_LOOPS (2^23) times; the callee fell through with its own budget; the caller's jumped.
+    assert.equal(same(insns), `0x${((6n << 32n) | (1n << 23n)).toString(16)}`);
+  });
   it('runs callx on a function address and on a helper number', () => {
     const insns = [
       makeInstruction(0x18, 2, 4, 0, 3), // r2 = the function at slot 4

@@ -1,6 +1,6 @@
 /**
  * The two C headers a generated file needs: bpf2c's runtime ABI (src/bpf2c/bpfship_native.h) and the runtime
- * core's API (src/runtime/core/bpfship_core.h). Builds copy them beside the C file, so their bytes, not their
+ * core's API (src/core/bpfship_core.h). Builds copy them beside the C file, so their bytes, not their
  * location, decide the output.
  *
  * @module
@@ -33,7 +33,7 @@ let loaded: readonly HeaderFile[] | undefined;
 export function nativeHeaders(): readonly HeaderFile[] {
   loaded ??= [
     { name: 'bpfship_native.h', text: readFileSync(find('bpf2c/bpfship_native.h'), 'utf8') },
-    { name: 'bpfship_core.h', text: readFileSync(find('runtime/core/bpfship_core.h'), 'utf8') },
+    { name: 'bpfship_core.h', text: readFileSync(find('core/bpfship_core.h'), 'utf8') },
   ];
   return loaded;
 }

@@ -1,6 +1,6 @@
 /**
- * The native layer: C compiler discovery, reproducible builds of bpf2c's output into native images, and the
- * content-addressed build cache.
+ * The native layer: C compiler discovery, reproducible builds of bpf2c's output into native images, the
+ * content-addressed build cache, and reading a built image's description table back without loading it.
  *
  * @module
  */
@@ -9,3 +9,4 @@ export { compileC, optimizationFlags, reproducibleFlags, CompileError, type Comp
 export { buildNative, compileCached, cFileName, type CachedCompileResult, type NativeBuildOptions, type NativeBuildResult, type BuildTimings } from './build.ts';
 export { defaultCacheRoot, cacheKey, readCache, writeCache, type CacheEntry } from './build-cache.ts';
 export { nativeHeaders, type HeaderFile } from './headers.ts';
+export { readImageMetadata, NativeImageError, NATIVE_ABI_VERSION, NATIVE_MAGIC } from './image-metadata.ts';

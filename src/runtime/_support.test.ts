@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROGRAMS_OBJ } from '../internal/test-files.ts';
-import { coreWasmPath } from './core-wasm.ts';
+import { coreWasmPath } from '../core/core-wasm.ts';
 import { Runtime, type RuntimeOptions } from './runtime.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

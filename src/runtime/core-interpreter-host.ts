@@ -13,8 +13,8 @@
  */
 
 import { ExecutionError, HelperOutcome, type Interpreter, type InterpreterHost, type MemoryRegion, type PreparedProgram, type RunSetup } from '../interp/index.ts';
-import { type CoreMap, type CoreWasm, HelperFlags, MapType, RunCtxLayout } from './core-wasm.ts';
-import { createHelperTrampoline, type HelperTrampoline, TRAMPOLINE_REGS_SIZE } from './helper-trampoline.ts';
+import { type CoreMap, type CoreWasm, HelperFlags, MapType, RunCtxLayout } from '../core/index.ts';
+import { createHelperTrampoline, type HelperTrampoline, TRAMPOLINE_REGS_SIZE } from '../core/index.ts';
 
 /** How a helper uses one argument register. */
 type ArgUse =

@@ -14,7 +14,7 @@ import { ensureBpffs, PROGRAMS_OBJ, runTool } from '../internal/test-files.ts';
 import { ipv4Frame, TESTDATA, testRuntime } from './_support.test.ts';
 import type { LoadedObject } from './loaded-object.ts';
 import type { Runtime } from './runtime.ts';
-import { sampleFrames } from './sample-frames.ts';
+import { sampleFrames } from '../packet/sample-frames.ts';
 
 const PIN_ROOT = `/sys/fs/bpf/bpfship-oracle-${process.pid}`;
 let rt: Runtime;

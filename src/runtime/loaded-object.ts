@@ -11,10 +11,10 @@
 import type { BtfType } from '../btf/index.ts';
 import { LoadError, type MemoryRegion, prepareLinkedProgram, type PreparedProgram } from '../interp/index.ts';
 import { linkProgram, type MapSpec, type ObjectSpec, type ProgramSpec } from '../spec/index.ts';
-import { type CoreMap, MapOperationError, u32 } from './core-wasm.ts';
+import { type CoreMap, MapOperationError, u32 } from '../core/index.ts';
 import { RuntimeLoadError } from './errors.ts';
 import type { RunInput, RunResult } from './program-run.ts';
-import type { LoadPolicy } from './load-policy.ts';
+import type { ExecutionMode, LoadPolicy } from '../policy/index.ts';
 import type { JitProgram } from './jit-program.ts';
 import type { ProgramTypeProfile } from './program-type-profiles.ts';
 import type { Runtime } from './runtime.ts';
@@ -23,7 +23,6 @@ import type { Runtime } from './runtime.ts';
  * Execution modes. `interpret` and `jit` load ELF objects here; `native` images load through openNativeImage (see
  * ./native), which shares this runtime's maps and helpers in its own core build.
  */
-export type ExecutionMode = 'interpret' | 'jit' | 'native';
 
 /** Options for {@link Runtime.load}. */
 export interface LoadOptions {
@@ -40,7 +39,7 @@ export interface LoadOptions {
   readonly instructionLimit?: number;
   /**
    * The load policy to decide (and audit) the load under; the object must then be given as bytes. Production
-   * refuses every ELF object (PolicyRefusedError); see load-policy.ts.
+   * refuses every ELF object (PolicyRefusedError); see src/policy.
    */
   readonly policy?: LoadPolicy;
 }

@@ -11,8 +11,8 @@ import { basename } from 'node:path';
 import type { Location } from '../internal/errors.ts';
 import { signatureFilePath } from '../sign/index.ts';
 import { RuntimeLoadError } from './errors.ts';
-import { PolicyName, type AllowedLoad, type LoadPolicy } from './load-policy.ts';
-import { NativeImageError } from './native/native-image.ts';
+import { PolicyName, type AllowedLoad, type LoadPolicy } from '../policy/index.ts';
+import { NativeImageError } from '../native/index.ts';
 import { openNativeObject, type NativeObject, type NativeObjectOptions } from './native/native-object.ts';
 
 /** Options of {@link openNativeImage}. */

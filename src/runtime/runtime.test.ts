@@ -3,11 +3,11 @@ import { before, describe, it } from 'node:test';
 import { assemble } from '../asm/index.ts';
 import { ExecutionError, FaultKind, LoadError } from '../interp/index.ts';
 import { exampleObject, ipv4Frame, testObject, testRuntime, u16le } from './_support.test.ts';
-import { MapType, readU32, readU64, u32, u64 } from './core-wasm.ts';
+import { MapType, readU32, readU64, u32, u64 } from '../core/core-wasm.ts';
 import { RunInputError, RuntimeLoadError } from './errors.ts';
 import { defineProgramType } from './program-type-profiles.ts';
 import type { Runtime } from './runtime.ts';
-import { sampleFrames } from './sample-frames.ts';
+import { sampleFrames } from '../packet/sample-frames.ts';
 import { formatTracePipe, type TraceEvent } from './trace.ts';
 
 let rt: Runtime;

@@ -9,7 +9,7 @@
  */
 
 import { RunInputError } from './errors.ts';
-import { AF_INET6, formatAddress, parseAddress } from './ip-address.ts';
+import { AF_INET6, formatAddress, parseAddress } from '../core/index.ts';
 
 
 /** Tunnel metadata, as `struct bpf_tunnel_key` names it. */

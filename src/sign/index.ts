@@ -1,7 +1,7 @@
 /**
  * The sign layer: keys and certificates, certification path validation, DSSE envelopes holding in-toto statements
  * about native images, the `.sig` file, offline verification and the audit log. The production policy itself (every
- * check folded into one audited decision) is the runtime's LoadPolicy (src/runtime/load-policy.ts).
+ * check folded into one audited decision) is the runtime's LoadPolicy (src/policy/load-policy.ts).
  *
  * @example
  * ```ts

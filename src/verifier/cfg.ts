@@ -53,6 +53,11 @@ export interface Cfg {
    * again, so these are loop heads of a kind, where states are always remembered.
    */
   readonly callbackSite: Uint8Array;
+  /**
+   * `may_goto` instructions: each iteration of the loop they bound passes one, so states are always remembered
+   * there (see `verify.ts`).
+   */
+  readonly mayGotoSite: Uint8Array;
 }
 
 /** How many arguments a helper reads (for liveness); 5 when unknown. */
@@ -171,10 +176,12 @@ export function buildCfg(
   // Prune points: conditional jumps, jump targets, the instruction after a call into a subprogram, and calls of
   // helpers that call back.
   const callbackSite = new Uint8Array(slotCount);
+  const mayGotoSite = new Uint8Array(slotCount);
   for (let s = 0; s < slotCount; s++) {
     const ins = insns[s];
     if (ins === undefined) continue;
     if (isCondJump(ins)) prunePoint[s] = 1;
+    if (ins.opcode === Opcode.MAY_GOTO) mayGotoSite[s] = 1;
     const t = jumpTargetOf(ins, s);
     if (t !== undefined) prunePoint[t] = 1;
     if (ins.opcode === Opcode.CALL && ins.src === CallSource.LOCAL && !externCalls.has(s) && s + 1 < slotCount) prunePoint[s + 1] = 1;
@@ -185,7 +192,7 @@ export function buildCfg(
   }
 
   const liveIn = computeLiveness(insns, slotCount, helperArgs);
-  return { insns, functions: funcs, funcOf, prunePoint, loopHead, liveIn, callbackSite };
+  return { insns, functions: funcs, funcOf, prunePoint, loopHead, liveIn, callbackSite, mayGotoSite };
 }
 
 function isCondJump(ins: Instruction): boolean {

@@ -132,7 +132,6 @@ export function checkCondJump(env: Env, ins: Instruction): BranchStates {
   const is32 = (ins.opcode & 0x07) === InstructionClass.JMP32;
   const op = ins.opcode & 0xf0;
   const x = (ins.opcode & 0x08) !== 0;
-  if (op === JumpOp.JCOND) env.fail('unsupported', 'may_goto is not supported', []);
   const dst = env.readReg(ins.dst);
   const src = x ? env.readReg(ins.src) : constReg(is32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
   const cur = env.cur;

@@ -259,7 +259,7 @@ export function preStates(pre: readonly string[], maps: VerifierMap[]): Verifier
       const e = writeCell(frame, cell.lo, cell.hi, cell.fields, fp);
       if (e !== undefined) return e;
     }
-    states.push({ frames: [frame], refs: [], lockId: 0, lockSlot: -1 });
+    states.push({ frames: [frame], refs: [], lockId: 0, lockSlot: -1, mayGotoDepth: 0 });
   }
   return states;
 }

@@ -215,6 +215,34 @@ describe('verifier: control flow', () => {
   });
 });
 
+describe('verifier: may_goto', () => {
+  const lookup = 'r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nld_pseudo r1, 5, 0\ncall 1\nif r0 == 0 goto out\nr6 = r0\n';
+
+  it('accepts a loop only may_goto ends, with a sum that converges by widening', () => {
+    assert.equal(check('r0 = 0\nloop:\nmay_goto out\nr0 += 3\ngoto loop\nout:\nr0 &= 1\nexit'), 'pass');
+  });
+
+  it('iterates a counter used as an index until an iteration goes out of bounds', () => {
+    // Each iteration reads byte r7 of the 8-byte value: the ninth is out of bounds (precise numbers are not widened).
+    const reads = lookup + 'r7 = 0\nloop:\nmay_goto out\nr1 = r6\nr1 += r7\nr0 = *(u8 *)(r1 + 0)\nr7 += 1\ngoto loop\nout:\nr0 = 0\nexit';
+    assert.match(check(reads), /^out-of-bounds: .*offset 8/);
+    // Bounded by a check as well, it is safe.
+    const bounded = lookup + 'r7 = 0\nloop:\nmay_goto out\nif r7 > 7 goto out\nr1 = r6\nr1 += r7\nr0 = *(u8 *)(r1 + 0)\nr7 += 1\ngoto loop\nout:\nr0 = 0\nexit';
+    assert.equal(check(bounded), 'pass');
+    // A counter used only after the loop: every number of iterations the budget may allow is an exit to check.
+    const indexAfter = lookup + 'r7 = 0\nloop:\nmay_goto done\nr7 += 1\ngoto loop\ndone:\nr6 += r7\nr0 = *(u8 *)(r6 + 0)\nr0 = 0\nexit\nout:\nr0 = 0\nexit';
+    assert.match(check(indexAfter), /^out-of-bounds: .*offset 8/);
+  });
+
+  it('rejects a may_goto that jumps to itself (the jump path loops in the same state)', () => {
+    assert.equal(code(check('r0 = 0\nloop:\nmay_goto loop\nexit')), 'infinite-loop');
+  });
+
+  it('accepts may_goto +0 (both ways lead to the next instruction)', () => {
+    assert.equal(check('r0 = 0\nmay_goto +0\nexit'), 'pass');
+  });
+});
+
 describe('verifier: pruning stays sound', () => {
   // A map value of 8 bytes; `off` is 0 on one path and 100 on the other, and used to index the value after a join.
   const lookup = 'r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nld_pseudo r1, 5, 0\ncall 1\nif r0 == 0 goto out\nr6 = r0\ncall 7\n';

@@ -76,6 +76,9 @@ import {
   propagateMarks,
 } from './precision.ts';
 import {
+  widenImpreciseScalars,
+} from './widen.ts';
+import {
   type Reg,
   REG_NOT_INIT,
   RegType,
@@ -301,6 +304,8 @@ class Runner {
   /** The current path's newest checkpoint. */
   private parentCp: Checkpoint | undefined;
   private readonly initialState: VerifierState | undefined;
+  /** At a `may_goto` just visited: the previous iteration's state there, still being explored (for widening). */
+  private mayGotoPrevious: Checkpoint | undefined;
   /** Observes the exploration when the `record` option asks for the states (see `state-recorder.ts`). */
   private readonly recorder: StateRecorder | undefined;
 
@@ -329,7 +334,7 @@ class Runner {
     if (this.initialState !== undefined) {
       initial = cloneState(this.initialState);
     } else {
-      initial = { frames: [newFrame(-1, 0, 0)], refs: [], lockId: 0, lockSlot: -1 };
+      initial = { frames: [newFrame(-1, 0, 0)], refs: [], lockId: 0, lockSlot: -1, mayGotoDepth: 0 };
       const f0 = initial.frames[0] as (typeof initial.frames)[number];
       f0.regs[1] = makeReg({ type: RegType.CTX, value: SCALAR_ZERO, origin: { slot: 0, what: 'the context argument' } });
       f0.regs[10] = makeReg({ type: RegType.STACK, value: SCALAR_ZERO });
@@ -458,6 +463,21 @@ class Runner {
               }
               this.jumps++;
               const target = slot + 1 + ins.offset;
+              if (ins.opcode === Opcode.MAY_GOTO) {
+                // The run-time budget decides: the jump (budget used up) is explored on, the fall-through (another
+                // iteration) queued with one more may_goto taken, and widened against the previous iteration.
+                const next = cloneState(env.cur);
+                next.mayGotoDepth++;
+                const prev = this.mayGotoPrevious;
+                if (prev !== undefined) widenImpreciseScalars(prev.state, next, prev.precise);
+                this.pushHistory(executed, depth, false);
+                if (stack.length >= MAX_PENDING) env.fail('too-complex', `the program is too complex: more than ${MAX_PENDING} branches are pending`, []);
+                if (parent !== undefined) parent.pending++;
+                stack.push({ state: next, slot: slot + 1, parent, path: { kind: 'branch', slot, taken: false, prev: path }, history: this.history, written: this.written.slice() });
+                path = { kind: 'branch', slot, taken: true, prev: path };
+                slot = target;
+                continue;
+              }
               const { fall, jump } = checkCondJump(env, ins);
               this.pushHistory(executed, depth, false);
               if (fall !== undefined && jump !== undefined) {
@@ -590,10 +610,12 @@ class Runner {
     const list = this.explored.get(slot);
     const loopHead = this.cfg.loopHead[slot] === 1;
     const callbackSite = this.cfg.callbackSite[slot] === 1;
+    const mayGotoSite = this.cfg.mayGotoSite[slot] === 1;
+    this.mayGotoPrevious = undefined;
     const top = cur.frames[cur.frames.length - 1] as Frame;
     // One execution of a helper call that calls back gets a tag, which the states of its iterations keep.
     if (callbackSite && top.loopTag === 0) top.loopTag = this.env.newId();
-    const add = loopHead || callbackSite || this.options.checkpointEveryPrunePoint === true ||
+    const add = loopHead || callbackSite || mayGotoSite || this.options.checkpointEveryPrunePoint === true ||
       (this.jumps - this.lastCheckpointJumps >= 2 && this.processed - this.lastCheckpointInsns >= 8);
     let previousIteration: Checkpoint | undefined;
     if (list !== undefined && list.length > 0) {
@@ -622,6 +644,20 @@ class Runner {
             return 'prune';
           }
           previousIteration = cp;
+        } else if (mayGotoSite && !usable(cp) && sameCallsites(cp.state, cur)) {
+          // An earlier iteration of a loop through this may_goto (Linux's `may_goto_depth` differs), still being
+          // explored: if this state is included in it (compared fully, its marks are not final), this iteration
+          // does nothing that one does not, and the run-time budget ends the loop.
+          if (cp.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(cp.state, cur, live, false)) {
+            cp.hits++;
+            if (evicted) this.explored.set(slot, list.filter((c) => c !== undefined));
+            this.loopBack(cp, slot, parent, false);
+            return 'prune';
+          }
+          if (loopHead && cp.pending > 0 && statesEqual(cp.state, cur, live, true)) {
+            this.env.fail('infinite-loop', 'infinite loop: the program comes back to this instruction in the same state, so the loop never ends', []);
+          }
+          this.mayGotoPrevious = cp;
         } else if (loopHead && cp.pending > 0 && statesEqual(cp.state, cur, live, true)) {
           this.env.fail('infinite-loop', 'infinite loop: the program comes back to this instruction in the same state, so the loop never ends', []);
         }
@@ -663,10 +699,12 @@ class Runner {
    * the marks it has now go back along this path, and the ones it will get, once the execution's root is fully
    * explored ({@link settle}). Until then the states on this path have no final marks and prune nothing.
    */
-  private loopBack(target: Checkpoint, slot: number, parent: Checkpoint | undefined): void {
+  private loopBack(target: Checkpoint, slot: number, parent: Checkpoint | undefined, sameCall = true): void {
     const cur = this.env.cur;
     let root = target;
-    for (let c = parent; c !== undefined; c = c.parent) if (c.slot === slot && sameExecution(c.state, cur)) root = c;
+    // The iterations of one execution of a helper call share the first one as their root; a may_goto loop's
+    // iteration settles with the state it was pruned against.
+    if (sameCall) for (let c = parent; c !== undefined; c = c.parent) if (c.slot === slot && sameExecution(c.state, cur)) root = c;
     while (root.blockedBy !== undefined && !settled(root.blockedBy)) root = root.blockedBy;
     (root.loopbacks ??= []).push({ target, history: this.history, parent, written: this.written.slice() });
     for (let c = parent; c !== undefined && c !== root; c = c.parent) c.blockedBy = root;
@@ -793,6 +831,13 @@ class Runner {
     if (this.log.length >= max) return;
     this.log.push(`${slot}: ${formatInstruction(ins)}  ; ${formatState(this.env)}`);
   }
+}
+
+/** Whether two states run in the same chain of calls (the same call sites in every frame). */
+function sameCallsites(a: VerifierState, b: VerifierState): boolean {
+  if (a.frames.length !== b.frames.length) return false;
+  for (let i = 0; i < a.frames.length; i++) if ((a.frames[i] as Frame).callsite !== (b.frames[i] as Frame).callsite) return false;
+  return true;
 }
 
 /** Whether two states at a helper call are in the same execution of it (iterations of its callback). */

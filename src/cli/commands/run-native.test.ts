@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROGRAMS_OBJ } from '../../internal/test-files.ts';
 import { testRuntime } from '../../runtime/_support.test.ts';
-import { writePcap } from '../../runtime/pcap.ts';
-import { sampleFrames } from '../../runtime/sample-frames.ts';
+import { writePcap } from '../../packet/pcap.ts';
+import { sampleFrames } from '../../packet/sample-frames.ts';
 import { cli } from './_test-cli.ts';
 
 let dir: string;

@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { Command } from '@commander-js/extra-typings';
 import { PROGRAMS_OBJ } from '../../internal/test-files.ts';
 import { testRuntime } from '../../runtime/_support.test.ts';
-import { writePcap } from '../../runtime/pcap.ts';
-import { sampleFrames } from '../../runtime/sample-frames.ts';
+import { writePcap } from '../../packet/pcap.ts';
+import { sampleFrames } from '../../packet/sample-frames.ts';
 import { registerRunCommand } from './run.ts';
 
 let dir: string;

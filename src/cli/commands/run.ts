@@ -14,7 +14,7 @@
  * - a native image (`bpfship build`'s `.so`, told apart from an object by its ELF header): `--mode native`, loaded
  *   from a sealed memfd holding the bytes read once, bound to the runtime core's maps and helpers.
  *
- * Policies (load-policy.ts): `development` (the default) allows every mode and checks a native image's signature
+ * Policies (src/policy): `development` (the default) allows every mode and checks a native image's signature
  * file when there is one; `production` allows only signed native images that pass every check against `--trust`.
  * Every decision goes to the audit log as a JSON line: `--audit-log FILE`, else `$BPFSHIP_AUDIT_LOG`, else
  * `./bpfship-audit.log`. A refused load prints the reason, loads nothing and exits with status 1.
@@ -24,13 +24,13 @@
 import type { Command } from '@commander-js/extra-typings';
 import { basename } from 'node:path';
 import { readObject } from '../../spec/index.ts';
-import { readPcap, LinkType } from '../../runtime/pcap.ts';
+import { readPcap, LinkType } from '../../packet/index.ts';
 import { Runtime } from '../../runtime/runtime.ts';
 import { VerificationRefusedError } from '../../runtime/errors.ts';
 import type { LoadedObject } from '../../runtime/loaded-object.ts';
 import type { RedirectResult, RunInput } from '../../runtime/program-run.ts';
 import type { PacketModel } from '../../runtime/program-type-profiles.ts';
-import type { LoadPolicy } from '../../runtime/load-policy.ts';
+import type { LoadPolicy } from '../../policy/index.ts';
 import type { NativeObject } from '../../runtime/native/native-object.ts';
 import { formatTracePipe, formatTraceJson, type TraceEvent } from '../../runtime/trace.ts';
 import { readInput, UsageError } from '../io.ts';
@@ -197,7 +197,7 @@ async function makePolicy(opts: { policy: string; trust?: string[] | undefined; 
   const production = opts.policy === 'production';
   if (production && (opts.trust === undefined || opts.trust.length === 0)) throw new UsageError('the production policy needs trusted roots: give --trust ROOT.pem');
   const sign = await import('../../sign/index.ts');
-  const { LoadPolicy } = await import('../../runtime/load-policy.ts');
+  const { LoadPolicy } = await import('../../policy/index.ts');
   const trustedRoots = opts.trust === undefined ? [] : opts.trust.map((p) => {
     readInput(p); // a missing file is a usage error naming it
     return sign.readTrustedRoots([p]);

@@ -65,7 +65,7 @@ export async function signBuiltImage(input: SignBuiltImageInput): Promise<Signed
   const rejected = record.programs.find((p) => p.verdict !== 'accepted');
   if (rejected !== undefined) throw new SigningRefusedError(`program '${rejected.name}' of ${name} was not accepted by ${record.verifier.name}; an image is signed only when every program is`);
   const sign = await import('../../sign/index.ts');
-  const { readImageMetadata } = await import('../../runtime/native/image-metadata.ts');
+  const { readImageMetadata } = await import('../../native/index.ts');
   const imageSha256 = sign.sha256Hex(input.image);
   const table = readImageMetadata(input.image, name);
   const disagreement = recordDisagreement(record, imageSha256, table);

@@ -8,7 +8,7 @@
  */
 import { HelperOutcome, Interpreter, prepareLinkedProgram, STACK_SIZE, type InterpreterHost, type PreparedProgram } from '../../interp/index.ts';
 import { linkProgram, ProgramType, type ObjectSpec } from '../../spec/index.ts';
-import { CoreWasm, type CoreMap } from '../core-wasm.ts';
+import { CoreWasm, type CoreMap } from '../../core/index.ts';
 
 const HEADROOM = 256;
 const MAX_FRAME = 9216;

@@ -14,7 +14,7 @@ import { encodeInstructions, type Instruction } from '../../asm/index.ts';
 import { BpfshipError } from '../../internal/errors.ts';
 import { translateRaw, type Bpf2cOutput } from '../../bpf2c/index.ts';
 import { compileCached, type OptimizationLevel } from '../../native/index.ts';
-import { koffi } from './ffi.ts';
+import { koffi } from '../../core/index.ts';
 import { loadNativeImage, type NativeImage } from './native-image.ts';
 
 /** The helper the conformance tests call. */

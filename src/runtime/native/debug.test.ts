@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PROGRAMS_OBJ, runTool, SHARED } from '../../internal/test-files.ts';
 import { buildNative, findCompiler } from '../../native/index.ts';
-import { coreLibraryPath } from './core-library.ts';
+import { coreLibraryPath } from '../../core/core-library.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const SOURCES = join(SHARED, 'programs'); // BTF line info names ./bench/xdp_firewall.c relative to it
@@ -20,7 +20,7 @@ before(() => {
   host = join(dir, 'native-host');
   const core = coreLibraryPath();
   execFileSync(findCompiler().command, [
-    '-O2', '-g', '-I', join(ROOT, 'src', 'bpf2c'), '-I', join(ROOT, 'src', 'runtime', 'core'),
+    '-O2', '-g', '-I', join(ROOT, 'src', 'bpf2c'), '-I', join(ROOT, 'src', 'core'),
     join(import.meta.dirname, 'native-host.c'), '-L', dirname(core), '-lbpfship_core', `-Wl,-rpath,${dirname(core)}`, '-ldl', '-o', host,
   ], { stdio: 'pipe' });
   for (const opt of ['O0', 'O2'] as const) {

@@ -13,8 +13,8 @@ import { runConformanceNative } from './conformance-native.ts';
 import { InterpretedObject } from './_interpret-xdp.ts';
 import { randomProgram, rng } from './_random-program.ts';
 import { NativeBindError, openNativeObject, type NativeObject } from './native-object.ts';
-import { CoreError } from './core-library.ts';
-import { primesInput, testFrames } from './test-frames.ts';
+import { CoreError } from '../../core/core-library.ts';
+import { primesInput, testFrames } from '../../packet/test-frames.ts';
 
 const SUBPROGRAMS = join(import.meta.dirname, '..', '..', 'bpf2c', 'testdata', 'subprograms.o');
 const hex = (b: Uint8Array | undefined): string => (b === undefined ? '-' : Buffer.from(b).toString('hex'));

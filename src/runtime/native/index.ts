@@ -5,12 +5,9 @@
  *
  * @module
  */
-export { loadNativeImage, nativeImageLoadCount, NativeImageError, NATIVE_ABI_VERSION, NATIVE_MAGIC, type NativeImage, type NativeRunners, type LoadNativeImageOptions } from './native-image.ts';
+export { loadNativeImage, nativeImageLoadCount, type NativeImage, type NativeRunners, type LoadNativeImageOptions } from './native-image.ts';
 export { openNativeObject, NativeObject, NativeFrameBatch, NativeBindError, type NativeObjectOptions, type NativeMapHandle, type NativeProgramHandle, type XdpRunResult, type NativeTestRunResult } from './native-object.ts';
 export { NativeProgramRegistry } from './program-registry.ts';
-export { loadCoreLibrary, coreLibraryPath, CoreError, CORE_ABI_VERSION, RUN_CTX_SIZE, type CoreLibrary, type CoreMapAttributes, type CoreHostHooks } from './core-library.ts';
 export { sealedMemfd, memfdSeals, closeFd, readFd, MemfdError, ALL_SEALS } from './sealed-memfd.ts';
-export { readImageMetadata } from './image-metadata.ts';
 export { runNativeProgram, nativeProgramProfile, type NativeRunResult } from './native-test-run.ts';
 export { runConformanceNative, nativeConformanceExecutor, CONFORMANCE_HELPER, type NativeConformanceTest, type NativeConformanceOutcome, type NativeConformanceOptions, type NativeConformanceReport, type NativeConformanceExecutor } from './conformance-native.ts';
-export { testFrames, primesInput } from './test-frames.ts';

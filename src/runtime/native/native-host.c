@@ -2,7 +2,7 @@
  * A minimal C host for bpfship native images: what the Node loader does (native-object.ts), in 150 lines of C, so
  * that a native program can be run under gdb or perf without Node in the way.
  *
- *   cc -O2 -g -I src/bpf2c -I src/runtime/core src/runtime/native/native-host.c \
+ *   cc -O2 -g -I src/bpf2c -I src/core src/runtime/native/native-host.c \
  *      -L build/core -lbpfship_core -Wl,-rpath,$PWD/build/core -ldl -o native-host
  *   ./native-host IMAGE.so [PROGRAM [REPEAT [FRAME_HEX]]]
  *

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROGRAMS_OBJ } from '../../internal/test-files.ts';
 import { buildNative, compileC } from '../../native/index.ts';
-import { loadNativeImage, NativeImageError } from './native-image.ts';
+import { NativeImageError } from '../../native/index.ts';
+import { loadNativeImage } from './native-image.ts';
 import { ALL_SEALS, closeFd, memfdSeals, sealedMemfd } from './sealed-memfd.ts';
 
 const build = (name: string) => buildNative(new Uint8Array(readFileSync(join(PROGRAMS_OBJ, name))), { sourceName: name });

@@ -10,24 +10,14 @@ import { fstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } f
 import { join } from 'node:path';
 import { BpfshipError } from '../../internal/errors.ts';
 import type { NativeImageMetadata, NativeMapMetadata, NativeProgramMetadata } from '../../bpf2c/index.ts';
-import { koffi } from './ffi.ts';
+import { koffi } from '../../core/index.ts';
+import { NATIVE_ABI_VERSION, NATIVE_MAGIC, NativeImageError } from '../../native/index.ts';
 import { closeFd, moveFd, readFd, sealedMemfd } from './sealed-memfd.ts';
 
-/** BPFSHIP_NATIVE_MAGIC and BPFSHIP_NATIVE_ABI_VERSION of bpfship_native.h. */
-export const NATIVE_MAGIC = 0x4e535042;
-export const NATIVE_ABI_VERSION = 1;
 const IMAGE_SIZE = 168;
 const PROGRAM_SIZE = 104;
 const MAP_SIZE = 64;
 const DATA_SECTION_SIZE = 32;
-
-/** An image that cannot be loaded: wrong digest, not a bpfship image, another ABI. */
-export class NativeImageError extends BpfshipError {
-  constructor(detail: string) {
-    super('NATIVE_IMAGE_INVALID', detail);
-    this.name = 'NativeImageError';
-  }
-}
 
 /** Options of {@link loadNativeImage}. */
 export interface LoadNativeImageOptions {
@@ -60,6 +50,8 @@ export function nativeImageLoadCount(): number {
 export interface NativeRunners {
   /** bpfship_native_run(program, run_ctx): r1 = run_ctx->ctx as the caller set it up. */
   run(program: number, runCtx: bigint): bigint;
+  /** The address of bpfship_native_run, for loops in C that call it (bpfship_test_run_repeat). */
+  readonly runAddress: bigint;
   /** bpfship_native_run_xdp(program, run_ctx, buffer, headroom, length, buffer_size). */
   runXdp(program: number, runCtx: bigint, buffer: bigint, headroom: number, length: number, bufferSize: number): bigint;
   /** bpfship_native_run_xdp_batch(...): returns the number of frames run. */
@@ -321,6 +313,7 @@ function decodeImage(lib: ReturnType<typeof koffi.load>, name: string, sha256: s
     programFunctions,
     runners: {
       run: (program, runCtx) => BigInt(run(program, runCtx) as number | bigint),
+      runAddress: BigInt(koffi.address(lib.symbol('bpfship_native_run'))),
       runXdp: (program, runCtx, buffer, headroom, length, size) => BigInt(runXdp(program, runCtx, buffer, headroom, length, size) as number | bigint),
       runXdpBatch: (program, runCtx, frames, stride, headroom, lengths, count, results) => runBatch(program, runCtx, frames, stride, headroom, lengths, count, results) as number,
     },

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PROGRAMS_OBJ } from '../../internal/test-files.ts';
 import { buildNative } from '../../native/index.ts';
 import { NativeBindError, openNativeObject } from './native-object.ts';
-import { primesInput, testFrames } from './test-frames.ts';
+import { primesInput, testFrames } from '../../packet/test-frames.ts';
 
 const SUBPROGRAMS = join(import.meta.dirname, '..', '..', 'bpf2c', 'testdata', 'subprograms.o');
 const image = (path: string): Uint8Array => buildNative(new Uint8Array(readFileSync(path)), { sourceName: path.slice(path.lastIndexOf('/') + 1) }).so;

@@ -7,8 +7,8 @@
  */
 import { BpfshipError } from '../../internal/errors.ts';
 import type { NativeMapMetadata } from '../../bpf2c/index.ts';
-import { loadCoreLibrary, RUN_CTX_SIZE, type CoreLibrary } from './core-library.ts';
-import { koffi } from './ffi.ts';
+import { loadCoreLibrary, RUN_CTX_SIZE, type CoreLibrary } from '../../core/index.ts';
+import { koffi } from '../../core/index.ts';
 import { loadNativeImage, type LoadNativeImageOptions, type NativeImage } from './native-image.ts';
 import { NativeProgramRegistry } from './program-registry.ts';
 

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { CoreLibrary } from './core-library.ts';
-import { koffi } from './ffi.ts';
+import type { CoreLibrary } from '../../core/index.ts';
+import { koffi } from '../../core/index.ts';
 
 /** Program ids and their functions, shared by every image bound to it. */
 export class NativeProgramRegistry {

@@ -8,7 +8,7 @@
  */
 import { readSync, writeSync } from 'node:fs';
 import { BpfshipError } from '../../internal/errors.ts';
-import { errnoText, loadLibc } from './ffi.ts';
+import { errnoText, loadLibc } from '../../core/index.ts';
 
 // <linux/memfd.h>, <linux/fcntl.h>
 const MFD_CLOEXEC = 0x0001;

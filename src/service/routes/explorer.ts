@@ -14,8 +14,9 @@
  * @module
  */
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
-import { existsSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeBase64Strict, parseSignatureFile, parseStatement } from '../../sign/index.ts';
 import { readObject } from '../../spec/index.ts';
@@ -24,6 +25,7 @@ import { exploreObject, explorerStaticUrl } from '../../web/index.ts';
 import { buildView } from '../build-view.ts';
 import { ExploreRunner } from '../explore-runner.ts';
 import { ServiceProblem } from '../problem.ts';
+import type { ServiceContext } from './index.ts';
 
 /** How the page learns what it is showing (see src/web/page/explorer-main.tsx). */
 export interface ExplorerPageConfig {
@@ -32,19 +34,39 @@ export interface ExplorerPageConfig {
   readonly object?: string;
 }
 
+/** The page's files, relative to its directory (`index.html`, `chunks/viz-….js`). */
+function pageFiles(root: string, dir = root): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...pageFiles(root, p));
+    else out.push(relative(root, p));
+  }
+  return out;
+}
+
 /**
- * Serves the page's static files at `/` and its configuration. When the page has not been built (no
- * dist/web/static: `npm run build` makes it), `/` says so instead.
+ * Serves the page's static files at `/` and its configuration. They hold no data, so they are open to every
+ * client the service answers (`config.access: 'open'`: the Host and Origin checks apply, tokens are not asked for,
+ * since a browser cannot send one to load a page); the data routes ask for a read token when the service has read
+ * tokens, and the page asks the user for it. Each file the build wrote is one route (no wildcard): any other path is
+ * the service's own 404. When the page has not been built (no dist/web/static: `npm run build` makes it), `/` says so.
  */
 export function registerExplorerPage(app: FastifyInstance, config: ExplorerPageConfig): void {
-  app.get('/explorer-config.json', async (_request, reply) => reply.header('cache-control', 'no-store').send(config));
+  const open = { config: { access: 'open' } };
+  app.get('/explorer-config.json', open, async (_request, reply) => reply.header('cache-control', 'no-store').send(config));
   const root = fileURLToPath(explorerStaticUrl());
-  if (!existsSync(root)) {
-    app.get('/', async (_request, reply) => reply.code(503).type('text/plain; charset=utf-8').send(`The explorer page is not built (${root} is missing): run npm run build.\n`));
+  if (!existsSync(join(root, 'index.html'))) {
+    app.get('/', open, async (_request, reply) => reply.code(503).type('text/plain; charset=utf-8').send(`The explorer page is not built (${root} is missing): run npm run build.\n`));
     return;
   }
-  // Only the files the build wrote are routes (no wildcard): every other path is the service's own 404.
-  void app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: ['index.html'], cacheControl: true, maxAge: 0 });
+  void app.register(fastifyStatic, { root, serve: false });
+  for (const file of pageFiles(root)) {
+    const url = '/' + file.split('\\').join('/');
+    const send = async (_request: unknown, reply: FastifyReply): Promise<unknown> => reply.header('cache-control', 'no-cache').sendFile(file);
+    app.get(url, open, send);
+    if (file === 'index.html') app.get('/', open, send);
+  }
 }
 
 function checkName(name: string): void {
@@ -116,10 +138,10 @@ export function registerExploreRoutes(app: FastifyInstance, store: Store, runner
   });
 }
 
-/** The explorer in the service: its page and routes, with a runner closed with the app. */
-export function registerExplorer(app: FastifyInstance, store: Store): void {
+/** The explorer in the service (a route module, routes/index.ts): its page and routes, with a runner closed with the app. */
+export function registerExplorer(app: FastifyInstance, context: ServiceContext): void {
   const runner = new ExploreRunner();
   app.addHook('onClose', async () => runner.close());
-  registerExploreRoutes(app, store, runner);
+  registerExploreRoutes(app, context.store, runner);
   registerExplorerPage(app, { mode: 'service' });
 }

@@ -16,9 +16,21 @@
  *
  * @module
  */
-import type { NativeImageMetadata, NativeMapMetadata, NativeProgramMetadata } from '../../bpf2c/index.ts';
-import { ByteView } from '../../internal/bytes.ts';
-import { NativeImageError, NATIVE_ABI_VERSION, NATIVE_MAGIC } from './native-image.ts';
+import type { NativeImageMetadata, NativeMapMetadata, NativeProgramMetadata } from '../bpf2c/index.ts';
+import { ByteView } from '../internal/bytes.ts';
+import { BpfshipError } from '../internal/errors.ts';
+
+/** BPFSHIP_NATIVE_MAGIC and BPFSHIP_NATIVE_ABI_VERSION of bpfship_native.h. */
+export const NATIVE_MAGIC = 0x4e535042;
+export const NATIVE_ABI_VERSION = 1;
+
+/** An image that cannot be read or loaded: wrong digest, not a bpfship image, another ABI, a damaged table. */
+export class NativeImageError extends BpfshipError {
+  constructor(detail: string) {
+    super('NATIVE_IMAGE_INVALID', detail);
+    this.name = 'NativeImageError';
+  }
+}
 
 const EM_X86_64 = 62;
 const EM_AARCH64 = 183;

@@ -1,5 +1,5 @@
 /**
- * The runtime core (src/runtime/core/*.c) built as WebAssembly, with typed wrappers: maps readable and writable
+ * The runtime core (src/core/*.c) built as WebAssembly, with typed wrappers: maps readable and writable
  * from TypeScript, the ring buffer consumer, perf and trace output, run contexts, and direct access to the
  * module's memory and helper functions for the interpreter and the JIT.
  *

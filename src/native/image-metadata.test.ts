@@ -2,10 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROGRAMS_OBJ } from '../../internal/test-files.ts';
-import { buildNative, compileC } from '../../native/index.ts';
+import { PROGRAMS_OBJ } from '../internal/test-files.ts';
+import { buildNative, compileC } from './index.ts';
 import { readImageMetadata } from './image-metadata.ts';
-import { loadNativeImage, NativeImageError } from './native-image.ts';
+import { loadNativeImage } from '../runtime/native/native-image.ts';
+import { NativeImageError } from './image-metadata.ts';
 
 const build = (name: string) => buildNative(new Uint8Array(readFileSync(join(PROGRAMS_OBJ, name))), { sourceName: name });
 const shared = ['xdp_firewall.o', 'flow_counter.o', 'payload_hash.o', 'primes.o', 'tail_chain.o', 'hello_world.o', 'bind_monitor_fixed.o', 'events_ringbuf.o'];

@@ -39,9 +39,7 @@ import {
   type RevocationList,
   type SignerSummary,
 } from '../sign/index.ts';
-import type { ExecutionMode } from './loaded-object.ts';
-import { readImageMetadata } from './native/image-metadata.ts';
-import { NativeImageError } from './native/native-image.ts';
+import { NativeImageError, readImageMetadata } from '../native/index.ts';
 
 /** The two policies. */
 export const PolicyName = { production: 'production', development: 'development' } as const;
@@ -66,6 +64,9 @@ export const LoadRefusalCode = {
   /** The decision could not be written to the audit log, so the load is refused. */
   AUDIT_LOG_FAILED: 'AUDIT_LOG_FAILED',
 } as const;
+
+/** How a program runs: compiled to a native image, compiled to WebAssembly at load, or interpreted. */
+export type ExecutionMode = 'interpret' | 'jit' | 'native';
 
 /** What is being loaded: an ELF object (interpreter, JIT, or built on the fly) or a native image. */
 export type LoadInput = 'object' | 'native-image';
