@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { PROGRAMS_OBJ } from '../src/internal/test-files.ts';
 import { testPki, testService, type TestPki, type TestService } from '../src/service/_support.test.ts';
+import { tokenHash } from '../src/service/token-file.ts';
 import { screenshot, startBrowser, type TestBrowser } from './browser.ts';
 // @ts-expect-error: a JavaScript module without types
 import { ensurePageBuilt } from '../scripts/build-web.mjs';
@@ -181,6 +182,51 @@ describe('bpfship serve page in Chromium', () => {
       await page.waitForSelector('[data-testid=cfg] svg g.node');
       assert.match(await page.textContent('[data-testid=diagnostic-location]') ?? '', /bind_monitor\.c:33:16/);
       await screenshot(page, 'serve-refused-explore');
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('bpfship serve page with tokens, in Chromium', () => {
+  let pki: TestPki;
+  let svc: TestService;
+  let base: string;
+  before(async () => {
+    pki = await testPki('explorer-browser-tokens-');
+    svc = await testService(pki, 'data', {
+      log: false,
+      access: { publishTokens: [{ name: 'ci', sha256: tokenHash('publish-secret') }], readTokens: [{ name: 'viewer', sha256: tokenHash('read-secret') }] },
+    });
+    base = await svc.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    await svc?.close();
+    pki?.remove();
+  });
+
+  it('asks for a token once, then lists, uploads and explores with it', async () => {
+    const page = await browser.newPage();
+    const prompts: string[] = [];
+    page.on('dialog', (d) => {
+      prompts.push(d.message());
+      void d.accept('publish-secret');
+    });
+    try {
+      await page.goto(`${base}/`);
+      await page.waitForSelector('[data-testid=upload]');
+      await page.waitForFunction(() => document.body.textContent?.includes('No image has been published yet') === true);
+      assert.equal(prompts.length, 1);
+      assert.match(prompts[0] ?? '', /token/);
+      await page.setInputFiles('[data-testid=upload] input[type=file]', FIXED);
+      await page.fill('[data-testid=upload] input[type=text]', 'bind-monitor');
+      await page.click('[data-testid=upload] button[type=submit]');
+      await page.waitForSelector('[data-testid=attestation]', { timeout: 120_000 });
+      await page.click('[data-testid=programs] a.btn');
+      await page.waitForSelector('[data-testid=cfg] svg g.node');
+      assert.equal(await page.getAttribute('[data-verdict]', 'data-verdict'), 'pass');
+      assert.equal(prompts.length, 1, 'the token is asked for once');
+      await screenshot(page, 'serve-tokens-explore');
     } finally {
       await page.close();
     }

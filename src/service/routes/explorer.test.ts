@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { PROGRAMS_OBJ } from '../../internal/test-files.ts';
 import type { ExploreProgram } from '../../web/index.ts';
+import { tokenHash } from '../token-file.ts';
 import { objectBytes, postElf, testPki, testService, type TestPki, type TestService } from '../_support.test.ts';
 // @ts-expect-error: a JavaScript module without types
 import { ensurePageBuilt } from '../../../scripts/build-web.mjs';
@@ -79,5 +80,40 @@ describe('explorer routes', () => {
     assert.equal((await svc.app.inject({ url: '/explorer.js' })).statusCode, 200);
     assert.equal((await svc.app.inject({ url: '/../package.json' })).statusCode, 404);
     assert.equal((await svc.app.inject({ url: '/v1/nothing' })).statusCode, 404);
+  });
+});
+
+describe('explorer routes with tokens', () => {
+  let tokenPki: TestPki;
+  let guarded: TestService;
+  before(async () => {
+    tokenPki = await testPki('explorer-tokens-');
+    guarded = await testService(tokenPki, 'data', {
+      log: false,
+      access: { publishTokens: [{ name: 'ci', sha256: tokenHash('publish-secret') }], readTokens: [{ name: 'viewer', sha256: tokenHash('read-secret') }] },
+    });
+    const r = await guarded.app.inject({ method: 'POST', url: '/v1/builds?name=fw', headers: { 'content-type': 'application/octet-stream', authorization: 'Bearer publish-secret' }, payload: Buffer.from(objectBytes(join(PROGRAMS_OBJ, 'xdp_firewall.o'))) });
+    assert.equal(r.statusCode, 201, r.body);
+  });
+  after(async () => {
+    await guarded.close();
+    tokenPki.remove();
+  });
+
+  it('serves the page without a token (it holds no data), and its data only with one', async () => {
+    assert.equal((await guarded.app.inject({ url: '/' })).statusCode, 200);
+    assert.equal((await guarded.app.inject({ url: '/explorer.js' })).statusCode, 200);
+    assert.equal((await guarded.app.inject({ url: '/explorer-config.json' })).statusCode, 200);
+    assert.equal((await guarded.app.inject({ url: '/v1/explore/images/fw/1' })).statusCode, 401);
+    assert.equal((await guarded.app.inject({ url: '/v1/explore/images/fw/1/programs/0' })).statusCode, 401);
+    const ok = await guarded.app.inject({ url: '/v1/explore/images/fw/1', headers: { authorization: 'Bearer read-secret' } });
+    assert.equal(ok.statusCode, 200, ok.body);
+    const doc = await guarded.app.inject({ url: '/v1/explore/images/fw/1/programs/0', headers: { authorization: 'Bearer read-secret' } });
+    assert.equal((doc.json() as ExploreProgram).report.verdict, 'pass');
+  });
+
+  it('answers only to its own host names, the page included', async () => {
+    const r = await guarded.app.inject({ url: '/', headers: { host: 'rebound.example.com' } });
+    assert.equal(r.statusCode, 421);
   });
 });

@@ -37,7 +37,7 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
 
 async function checked(response: Response, url: string, retry: () => Promise<Response>): Promise<Response> {
   if (response.status === 401) {
-    const given = prompt('The service asks for a token (bpfship serve --read-token / --token):');
+    const given = prompt('This service asks for a token (a read or publish token of bpfship serve --read-token-file / --token-file):');
     if (given !== null && given.trim() !== '') {
       sessionStorage.setItem(TOKEN_KEY, given.trim());
       response = await retry();
