@@ -10,7 +10,8 @@
  * @module
  */
 
-import { JumpOp, Opcode, formatInstruction, type Instruction } from '../asm/index.ts';
+import { helperById } from '../abi/index.ts';
+import { CallSource, JumpOp, Opcode, formatInstruction, type Instruction } from '../asm/index.ts';
 import { linkProgram, type FunctionSpec, type LinkedProgram, type ObjectSpec, type ProgramSpec } from '../spec/index.ts';
 import { VERIFIER_NAME, VERIFIER_VERSION, verifyProgram, type ProgramReport, type RecordOptions } from '../verifier/index.ts';
 
@@ -62,7 +63,7 @@ export interface ListingLine {
   readonly size: number;
   /** llvm-objdump's text, as `bpfship disasm` prints it. */
   readonly text: string;
-  /** What a relocation made of it: the map, global data, or function it refers to. */
+  /** What a relocation made of it (the map, global data, or function it refers to), or the helper a call calls. */
   readonly reloc?: string;
   /** Its function (index into `functions`). */
   readonly function: number;
@@ -206,7 +207,8 @@ function listingOf(spec: ObjectSpec, program: ProgramSpec, linked: LinkedProgram
     const fs = all.find((c) => c.sectionName === f.sectionName && c.sectionInsnOffset === f.sectionInsnOffset) ?? program;
     for (const ins of fs.instructions) {
       const slot = f.start + ins.slot;
-      const reloc = relocs.get(slot);
+      const helper = ins.opcode === Opcode.CALL && ins.src === CallSource.HELPER ? helperById(ins.imm) : undefined;
+      const reloc = relocs.get(slot) ?? (helper !== undefined ? `bpf_${helper.name}` : undefined);
       out.push({ slot, size: ins.size, text: formatInstruction(ins), function: fi, ...(reloc !== undefined ? { reloc } : {}) });
       instructions.push({ ...ins, slot });
     }

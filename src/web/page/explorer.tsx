@@ -290,15 +290,17 @@ const SourceLines = memo(function SourceLines({ ix, file, onSelect }: { ix: Expl
   return (
     <>
       {src.text === undefined && <div class="src-note">The source file was not found: these are the lines BTF recorded.</div>}
-      {lines.map(({ n, text }) => {
+      {lines.map(({ n, text }, i) => {
         const first = code.get(n);
+        const gap = i > 0 && n > (lines[i - 1]?.n ?? 0) + 1 ? <div class="src-gap" key={`g${n}`}>⋯</div> : null;
         const cls = ['src-line', first !== undefined ? 'code' : '', first !== undefined && !reached.has(n) ? 'unreached' : '', errLine?.file === file && errLine.line === n ? 'err' : '', pathLines.has(n) ? 'onpath' : ''].filter(Boolean).join(' ');
-        return (
+        return [
+          gap,
           <div class={cls} data-line={n} key={n} onClick={first !== undefined ? () => onSelect(first) : undefined}>
             <span class="no">{n}</span>
             <span class="txt">{text || ' '}</span>
-          </div>
-        );
+          </div>,
+        ];
       })}
     </>
   );
