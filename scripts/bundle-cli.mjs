@@ -5,21 +5,38 @@
 //
 // The bundle lives two directories below the package root, like every module of dist/, so the files modules find
 // relative to themselves (package.json, build/core/bpfship_core.wasm, src/core, the native headers) are found the
-// same way. The service's build worker is an entry of its own beside the chunks (build-pool.ts starts
-// ./build-worker.js next to itself). Packages with native parts or their own loading (koffi, better-sqlite3,
-// fastify and its plugins) stay external; commander is bundled.
+// same way. Worker threads started from a file next to their starter (`new URL('./build-worker.js',
+// import.meta.url)`) get entries of their own beside the chunks: every such file is found in src/ and bundled.
+// Packages with native parts or their own loading (koffi, better-sqlite3, fastify and its plugins) stay external;
+// commander is bundled.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const outdir = resolve(root, 'dist', 'bundle');
 rmSync(outdir, { recursive: true, force: true });
 const pkg = JSON.parse(await (await import('node:fs/promises')).readFile(resolve(root, 'package.json'), 'utf8'));
 const external = Object.keys(pkg.dependencies).filter((d) => !d.startsWith('commander') && !d.startsWith('@commander-js/'));
+
+/** `name -> src/.../name.ts` for every `new URL('./name.js', import.meta.url)` in the sources (worker files). */
+function workerEntries(dir = resolve(root, 'src'), out = {}) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) workerEntries(p, out);
+    else if (p.endsWith('.ts') && !p.endsWith('.test.ts')) {
+      for (const m of readFileSync(p, 'utf8').matchAll(/new URL\([^)]*'\.\/([\w-]+)\.js'\s*,\s*import\.meta\.url\)/g)) {
+        out[m[1]] = relative(root, join(dir, `${m[1]}.ts`));
+      }
+    }
+  }
+  return out;
+}
+
+const workers = workerEntries();
 await build({
   absWorkingDir: root,
-  entryPoints: { bpfship: 'src/cli/main.ts', 'build-worker': 'src/service/build-worker.ts' },
+  entryPoints: { bpfship: 'src/cli/main.ts', ...workers },
   outdir,
   bundle: true,
   splitting: true,
@@ -33,4 +50,4 @@ await build({
   // Commander is CommonJS: give the ESM bundle a require() for what it requires (Node's own modules).
   banner: { js: "import { createRequire as __bpfshipCreateRequire } from 'node:module'; const require = __bpfshipCreateRequire(import.meta.url);" },
 });
-console.log(`bundle-cli: ${outdir}`);
+console.log(`bundle-cli: ${outdir} (workers: ${Object.keys(workers).join(', ') || 'none'})`);

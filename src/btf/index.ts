@@ -33,5 +33,6 @@ export type {
   BtfType, BtfTypedef, BtfTypeTag, BtfUnion, BtfVar, BtfVarSecinfo, BtfVoid, BtfVolatile,
 } from './types.ts';
 export { describeCoreRelocation } from './core-relo-text.ts';
-export { formatMapDump, mapDumpJson, formatBtfValue, hexBytes, isPerCpuMapType, perCpuStride, type MapDumpEntry, type MapDumpInfo, type BtfValueOptions } from './map-dump.ts';
-export { writeJson, JsonRaw, type JsonValue } from './json-writer.ts';
+export { writeJson, JsonMembers, JsonRaw, type JsonValue } from './json-writer.ts';
+export { btfValue, type BtfValueOptions } from './value-dump.ts';
+export { formatMapDump, mapDumpJson, hexBytes, isPerCpuMapType, perCpuStride, type MapDumpEntry, type MapDumpInfo } from './map-dump.ts';

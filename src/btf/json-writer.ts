@@ -7,8 +7,8 @@
  */
 
 /**
- * Text written as it is, where bpftool prints something that is not a JSON value (its plain-text map dumps print
- * addresses as `0x...` and bitfields as `0x3`, unquoted).
+ * A token written as it is, unquoted: what bpftool's `jsonw_printf` writes (`0x1f`, `"%p"`, `(unknown)`), which
+ * is not always JSON.
  */
 export class JsonRaw {
   readonly text: string;
@@ -17,8 +17,16 @@ export class JsonRaw {
   }
 }
 
-/** A value the writer can serialise: plain objects (in key insertion order), arrays, strings, numbers, bigints, raw text. */
-export type JsonValue = string | number | bigint | boolean | null | JsonRaw | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+/** An object as a list of members, for objects whose member names repeat (anonymous struct members are all ''). */
+export class JsonMembers {
+  readonly members: readonly (readonly [string, JsonValue])[];
+  constructor(members: readonly (readonly [string, JsonValue])[]) {
+    this.members = members;
+  }
+}
+
+/** A value the writer can serialise: plain objects (in key insertion order), arrays, strings, numbers, bigints, raw tokens. */
+export type JsonValue = string | number | bigint | boolean | null | JsonRaw | JsonMembers | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
 /** Escapes like JSON.stringify, except that it leaves non-ASCII characters as they are (bpftool writes raw bytes). */
 function quote(s: string): string {
@@ -76,7 +84,7 @@ export function writeJson(value: JsonValue, pretty = false): string {
       end(']');
     } else {
       begin('{');
-      for (const [k, e] of Object.entries(v as { readonly [key: string]: JsonValue })) {
+      for (const [k, e] of v instanceof JsonMembers ? v.members : Object.entries(v as { readonly [key: string]: JsonValue })) {
         eor();
         eol();
         sep = '';

@@ -70,6 +70,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/verify.ts')).configureVerify,
   },
   {
+    name: 'explore',
+    usage: '<file>',
+    summary: "open the verifier explorer for an object: verdicts, source beside instructions, control flow, and the verifier's state at each instruction",
+    load: async () => (await import('./commands/explore.ts')).configureExplore,
+  },
+  {
     name: 'bpf2c',
     usage: '<file>',
     summary: 'verify an eBPF object and translate every program into one C file (for a native image)',
@@ -128,5 +134,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     usage: '<source> [name]',
     summary: 'download a signed native image from a build service (bpfship serve) or its OCI registry, verify it against trusted roots, then write IMAGE and IMAGE.sig',
     load: async () => (await import('./commands/fetch.ts')).configureFetch,
+  },
+  {
+    name: 'store',
+    usage: 'check',
+    summary: "the build service's store: check re-hashes every blob and lists the damaged ones with the builds that need them",
+    load: async () => (await import('./commands/store.ts')).configureStore,
   },
 ];

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { formatMapDump, hexBytes, JsonRaw, mapDumpJson, type Btf, type JsonValue, type MapDumpEntry, type MapDumpInfo } from '../btf/index.ts';
+import { formatMapDump, hexBytes, JsonMembers, JsonRaw, mapDumpJson, type Btf, type JsonValue, type MapDumpEntry, type MapDumpInfo } from '../btf/index.ts';
 import { mapTypeName, type ObjectSpec } from '../spec/index.ts';
 
 /** Map types with no keys to walk (bpftool cannot dump them either). */
@@ -119,6 +119,7 @@ function toPlainJson(v: JsonValue): unknown {
   if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
   if (Array.isArray(v)) return v.map(toPlainJson);
   if (v !== null && typeof v === 'object') {
+    if (v instanceof JsonMembers) return Object.fromEntries(v.members.map(([k, x]) => [k, toPlainJson(x)]));
     if (v instanceof JsonRaw) {
       // bpftool's JSON-mode raw text is a quoted escape ("\u001f"); anything else stays text.
       try {

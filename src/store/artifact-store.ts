@@ -94,12 +94,13 @@ export class ArtifactStore implements Store {
   }
 
   async publishBuild(build: NewBuild): Promise<StoredBuild> {
+    const found = await Promise.all(ARTIFACT_KINDS.map((kind) => this.indexBackend.blob(build.digests[kind])));
     const blobs: BlobDescriptor[] = [];
-    for (const kind of ARTIFACT_KINDS) {
-      const blob = await this.indexBackend.blob(build.digests[kind]);
+    ARTIFACT_KINDS.forEach((kind, i) => {
+      const blob = found[i];
       if (blob === undefined) throw new StoreError('BUILD_INCOMPLETE', `build of '${build.name}' names ${kind} blob ${build.digests[kind]}, which is not in the store`);
       blobs.push(blob);
-    }
+    });
     const announce = this.blobBackend.announce?.bind(this.blobBackend);
     return this.indexBackend.publish(build, announce === undefined ? undefined : (stored) => announce(stored, blobs));
   }

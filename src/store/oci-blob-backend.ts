@@ -1,11 +1,11 @@
 /**
  * Blobs in an OCI registry: `bpfship serve --store oci://HOST:PORT/REPOSITORY`. Every artifact of a build is a blob
  * of the repository (identical bytes once); publishing a build writes its manifests and tags (oci-artifact.ts) from
- * inside the index's transaction, so that a build the index shows is always complete in the registry. In order:
- * the image manifest by digest, the attestation manifest (its subject the image), the referrers tag when the
- * registry does not serve the referrers API, and last the `NAME-VERSION` tag. A publisher that dies half-way leaves
- * untagged manifests, or at worst a `NAME-VERSION` tag the index never committed, which the next publish of that
- * version replaces.
+ * inside the index's transaction, so that a build the index shows is always complete in the registry: the image
+ * manifest and the attestation manifest (its subject the image) by digest, then the referrers tag (when the
+ * registry does not serve the referrers API) and the `NAME-VERSION` tag. A publisher that dies half-way leaves
+ * untagged manifests, or at worst a `NAME-VERSION` tag the index never committed (a build nobody was answered
+ * for, validly signed), which the next publish of that version replaces.
  *
  * @module
  */
@@ -96,18 +96,21 @@ export class OciBlobBackend implements BlobBackend {
         await this.registry.putBlob(EMPTY_CONFIG);
         this.#configPushed = true;
       }
+      // This runs under the name's lock (every publisher of the name waits for it): two rounds of requests, not five.
+      // 1. The image manifest and its attestation, by digest (the registry does not require a subject to exist).
       const image = imageManifest(build, blobs);
-      await this.registry.putManifest(image.digest, image.bytes, OciMediaType.imageManifest);
       const attestation = attestationManifest(build, signature, image.descriptor);
-      const { subjectIndexed } = await this.registry.putManifest(attestation.digest, attestation.bytes, OciMediaType.imageManifest);
-      if (!subjectIndexed) {
-        // No referrers API: the referrers tag lists the attestation (read, add, write back).
-        const tag = referrersTag(image.digest);
-        const existing = await this.registry.getManifest(tag, [OciMediaType.imageIndex]);
-        const index = referrersIndexWith(existing?.bytes, { ...attestation.descriptor, annotations: { 'org.opencontainers.image.created': build.createdAt } });
-        await this.registry.putManifest(tag, index.bytes, OciMediaType.imageIndex);
-      }
-      await this.registry.putManifest(buildTag(build.name, build.version), image.bytes, OciMediaType.imageManifest);
+      const [, { subjectIndexed }] = await Promise.all([
+        this.registry.putManifest(image.digest, image.bytes, OciMediaType.imageManifest),
+        this.registry.putManifest(attestation.digest, attestation.bytes, OciMediaType.imageManifest),
+      ]);
+      // 2. The tags. Without the referrers API the referrers tag lists the attestation; the image manifest holds the
+      // build's id, so no other publisher ever wrote that tag: it is written whole, not read and amended.
+      const referrers = subjectIndexed ? undefined : referrersIndexWith(undefined, { ...attestation.descriptor, annotations: { 'org.opencontainers.image.created': build.createdAt } });
+      await Promise.all([
+        ...(referrers !== undefined ? [this.registry.putManifest(referrersTag(image.digest), referrers.bytes, OciMediaType.imageIndex)] : []),
+        this.registry.putManifest(buildTag(build.name, build.version), image.bytes, OciMediaType.imageManifest),
+      ]);
     });
   }
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import type { Command } from '@commander-js/extra-typings';
 import type { Bpf2cVerificationError } from '../../bpf2c/index.ts';
 import type { CommandContext, Io } from '../context.ts';
@@ -45,6 +46,7 @@ export function configureBpf2c(command: Command, ctx: CommandContext): void {
           sourceName,
           outputName,
           lineDirectives: opts.line,
+          elfSha256: createHash('sha256').update(elf).digest('hex'),
           ...(verifier.verify !== undefined ? { verify: reportingVerifyHook(verifier.verify, progress) } : {}),
         });
       } catch (e) {

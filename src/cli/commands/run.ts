@@ -45,6 +45,17 @@ import { formatMapsReport, mapsReportJson, runMap, type RunMap } from '../map-re
 import { withVerifier } from '../verifier-wiring.ts';
 import { UNVERIFIED_WARNING } from './bpf2c.ts';
 
+/** The input of `run` (an ELF object or a native image): a regular file of at most MAX_NATIVE_IMAGE_BYTES. */
+async function readRunInput(file: string): Promise<Uint8Array> {
+  const { BoundedFileError, MAX_NATIVE_IMAGE_BYTES, readBoundedFile } = await import('../../runtime/bounded-file.ts');
+  try {
+    return readBoundedFile(file, MAX_NATIVE_IMAGE_BYTES, 'input');
+  } catch (e) {
+    if (e instanceof BoundedFileError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 const MODES = ['interpret', 'jit', 'native'] as const;
 type Mode = (typeof MODES)[number];
 const POLICIES = ['development', 'production'] as const;
@@ -269,7 +280,7 @@ export function configureRun(command: Command, ctx: CommandContext): void {
     .option('--data <file>', 'the packet (raw bytes, an Ethernet frame for xdp and tc)')
     .option('--pcap <file>', 'run every frame of a pcap or pcapng capture and summarise the return values')
     .option('--ctx <file>', 'the context struct as raw bytes (BPF_PROG_TEST_RUN ctx_in)')
-    .option('--repeat <n>', 'run N times and report the mean time per run', '1')
+    .option('--repeat <n>', 'run N times in a loop inside the engine, as BPF_PROG_TEST_RUN does (nothing restored between runs), and report the mean time per run', '1')
     .option('--cpu <n>', 'the CPU to run on', '0')
     .option('--ncpus <n>', 'possible CPUs (slots of per-CPU maps)', '1')
     .option('--map <name:key:value...>', 'set map entries before running (key and value in hex, little-endian as stored)')
@@ -287,12 +298,15 @@ export function configureRun(command: Command, ctx: CommandContext): void {
       if (opts.traceFormat !== 'trace_pipe' && opts.traceFormat !== 'json') throw new UsageError(`--trace-format must be trace_pipe or json, not '${opts.traceFormat}'`);
       const traceLine = opts.traceFormat === 'json' ? formatTraceJson : formatTracePipe;
       const repeat = positiveInt(opts.repeat, '--repeat', 1);
+      const { MAX_REPEAT } = await import('../../runtime/program-run.ts');
+      if (repeat > MAX_REPEAT) throw new UsageError(`--repeat must be at most ${MAX_REPEAT} (BPF_PROG_TEST_RUN's u32), not ${repeat}`);
       const cpu = positiveInt(opts.cpu, '--cpu', 0);
       const ncpus = positiveInt(opts.ncpus, '--ncpus', 1);
       if (cpu >= ncpus) throw new UsageError(`--cpu ${cpu} needs --ncpus ${cpu + 1} or more`);
 
       // 1. The input, read once; what it is; the policy's decision (audited) before anything is loaded.
-      const bytes = readInput(file);
+      // A regular file within the image limit, checked before reading (a link to /dev/zero is refused at once).
+      const bytes = await readRunInput(file);
       const { policy, auditPath, close } = await makePolicy(opts);
       const decideLoadAndRun = async (): Promise<void> => {
         // Under production a file that is not even an ELF file is decided on (and audited) as the native image it
@@ -318,11 +332,21 @@ export function configureRun(command: Command, ctx: CommandContext): void {
         let prog: Runnable;
         try {
           if (kind === 'native-image' && mode === 'native') {
-            const { openNativeImage, readOptional } = await import('../../runtime/open-native-image.ts');
+            const { openNativeImage } = await import('../../runtime/open-native-image.ts');
+            const { readSignatureFileAt } = await import('../../runtime/bounded-file.ts');
             const sigPath = opts.sig ?? `${file}.sig`;
-            const signature = readOptional(sigPath);
-            if (opts.sig !== undefined && signature === undefined) throw new UsageError(`${opts.sig}: no such file`);
-            const { object, decision } = openNativeImage(bytes, { policy, name, signature, signatureSource: { file: sigPath }, ncpus, cpu });
+            // A regular file within its limit, checked before reading; one that is there but unreadable is refused (audited).
+            const signature = readSignatureFileAt(sigPath);
+            if (opts.sig !== undefined && signature.bytes === undefined && signature.unreadable === undefined) throw new UsageError(`${opts.sig}: no such file`);
+            const { object, decision } = openNativeImage(bytes, {
+              policy,
+              name,
+              signature: signature.bytes,
+              signatureSource: { file: sigPath },
+              ...(signature.unreadable !== undefined ? { signatureUnreadable: signature.unreadable } : {}),
+              ncpus,
+              cpu,
+            });
             if (policy.name === 'production') {
               const v = decision.verification;
               io.stderr(`bpfship: allowed by the production policy: ${name} (${decision.imageDigest})${v !== undefined ? `, signed by ${v.signer.subject}, root ${v.trustRoot.subject}` : ''}${audited}\n`);

@@ -247,8 +247,8 @@ export function configureServe(command: Command, { io, setExit }: CommandContext
       const bound = app.server.address();
       const where = typeof bound === 'object' && bound !== null ? describeListenAddress(bound.address, bound.port, tls !== undefined) : String(bound);
       const auth = publishTokens !== undefined ? `${publishTokens.length} publish token${publishTokens.length === 1 ? '' : 's'}${readTokens !== undefined ? `, ${readTokens.length} read` : ', reads open'}` : 'no tokens: anyone on this machine can publish';
-      io.stderr(`bpfship: serving on ${where} (store ${store.kind}: ${describeStore(store)}; signer ${signer.certificate.summary().subject}; ${auth}); stop with Ctrl-C\n`);
       if (!isLoopbackListen(listen.host) && tls === undefined) io.stderr('bpfship: warning: tokens travel in clear text without --tls-cert/--tls-key; put a TLS proxy in front\n');
+      io.stderr(`bpfship: serving on ${where} (store ${store.kind}: ${describeStore(store)}; signer ${signer.certificate.summary().subject}; ${auth}); stop with Ctrl-C\n`);
       const signal = await stopRequested;
       io.stderr(`bpfship: ${signal}: stopping (running builds have ${graceMs / 1000} s to finish; queued builds are refused)\n`);
       const report = await app.bpfship.stop({ graceMs });
