@@ -33,8 +33,25 @@ function workerEntries(dir = resolve(root, 'src'), out = {}) {
   return out;
 }
 
+/**
+ * Commander requires node:child_process at load, for executable sub-commands bpfship does not have; loading it
+ * drags in net, dgram and streams, several milliseconds of every start. Commander gets a stand-in that loads the
+ * real module the first time anything of it is used.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (args) => (args.importer.includes('/node_modules/commander/') ? { path: 'lazy-child-process', namespace: 'bpfship-lazy' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'bpfship-lazy' }, () => ({
+      contents: "let real; module.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 const workers = workerEntries();
 await build({
+  plugins: [lazyChildProcess],
   absWorkingDir: root,
   entryPoints: { bpfship: 'src/cli/main.ts', ...workers },
   outdir,
@@ -46,6 +63,10 @@ await build({
   external: [...external, 'tsx'],
   sourcemap: 'linked',
   legalComments: 'none',
+  // Less source to parse at every start (parsing is most of a short command's time); names are kept, so stack
+  // traces of internal errors still read.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   // Commander is CommonJS: give the ESM bundle a require() for what it requires (Node's own modules).
   banner: { js: "import { createRequire as __bpfshipCreateRequire } from 'node:module'; const require = __bpfshipCreateRequire(import.meta.url);" },

@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
 import type { VerifyHook } from '../bpf2c/index.ts';
 import type { Io } from './context.ts';
 
@@ -108,7 +109,9 @@ export function startProgress(io: Io, quiet: boolean): Progress {
       Atomics.add(ctl, GENERATION, 1);
       Atomics.notify(ctl, GENERATION);
       if (worker === undefined) {
-        worker = new Worker(WORKER, { eval: true, workerData: { buffer, start, delay } });
+        // Loaded here, on a terminal only: node:worker_threads is not free to load, and most commands never draw.
+        const { Worker: WorkerThread } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+        worker = new WorkerThread(WORKER, { eval: true, workerData: { buffer, start, delay } });
         // The worker never keeps the process alive on its own.
         worker.unref();
       }

@@ -3,8 +3,7 @@
  * stops the build with the verifier's compiler-style diagnostics.
  *
  * The verifier's code is loaded only when a program must actually be verified: a `build` answered from the cache
- * names the verifier in its cache key but never runs it, and must not pay for loading it (see
- * {@link withVerifier}).
+ * names the verifier in its cache key but never runs it, and must not pay for loading it (native-build.ts).
  *
  * @module
  */
@@ -29,8 +28,6 @@ export interface VerifierSource {
   readonly present: boolean;
   /** The wiring without its `verify` (what cache keys and records name), known without loading anything. */
   readonly described: VerifierWiring;
-  /** The whole wiring, if its code is loaded already (or there is no code: no verifier). */
-  loaded(): VerifierWiring | undefined;
   /** Loads the verifier's code. */
   load(): Promise<VerifierWiring>;
 }
@@ -47,7 +44,6 @@ let builtinLoaded: VerifierWiring | undefined;
 export const builtinVerifier: VerifierSource = {
   present: true,
   described: builtinDescription,
-  loaded: () => builtinLoaded,
   async load() {
     if (builtinLoaded !== undefined) return builtinLoaded;
     const { renderText, verifyProgram } = await import('../verifier/index.ts');
@@ -66,35 +62,5 @@ export function fixedVerifier(wiring: VerifierWiring): VerifierSource {
     ...(wiring.verifierId !== undefined ? { verifierId: wiring.verifierId } : {}),
     ...(wiring.identity !== undefined ? { identity: wiring.identity } : {}),
   };
-  return { present: wiring.verify !== undefined, described, loaded: () => wiring, load: () => Promise.resolve(wiring) };
-}
-
-/** Thrown by the stand-in hook of {@link withVerifier} when a program must really be verified. */
-class VerifierNeeded extends Error {
-  constructor() {
-    super('the verifier is needed (caught by withVerifier; never reported)');
-    this.name = 'VerifierNeeded';
-  }
-}
-
-/**
- * Runs `work` with the verifier, loading its code only if `work` calls it. When the code is not loaded yet, `work`
- * first runs with a stand-in hook carrying the same identity (so a build cache key is the same); if the stand-in
- * is called, `work` is abandoned (it has written nothing: hooks run before any output), the verifier is loaded and
- * `work` runs again. A synchronous hook cannot wait for a dynamic import, hence the second attempt.
- */
-export async function withVerifier<T>(source: VerifierSource, work: (wiring: VerifierWiring) => T): Promise<T> {
-  const ready = source.loaded();
-  if (ready !== undefined) return work(ready);
-  try {
-    return work({
-      ...source.described,
-      verify: () => {
-        throw new VerifierNeeded();
-      },
-    });
-  } catch (e) {
-    if (!(e instanceof VerifierNeeded)) throw e;
-  }
-  return work(await source.load());
+  return { present: wiring.verify !== undefined, described, load: () => Promise.resolve(wiring) };
 }

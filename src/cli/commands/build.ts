@@ -8,22 +8,19 @@
  * @module
  */
 import { Option, type Command } from '@commander-js/extra-typings';
-import { Bpf2cVerificationError, builtinProgramInfo, programInfoHash } from '../../bpf2c/index.ts';
-import { buildNative, cFileName, type NativeBuildResult, type OptimizationLevel } from '../../native/index.ts';
+import type { Bpf2cVerificationError } from '../../bpf2c/index.ts';
+import { cFileName, type NativeBuildResult } from '../../native/build-key.ts';
+import type { OptimizationLevel } from '../../native/compile.ts';
 import type { CommandContext } from '../context.ts';
 import { RefusedError } from '../exit-code.ts';
 import { readInput, UsageError, writeOutputAtomic } from '../io.ts';
-import { reportingVerifyHook, startProgress } from '../progress.ts';
-import { withVerifier, type VerifierWiring } from '../verifier-wiring.ts';
+import { buildThroughCache } from '../native-build.ts';
+import { startProgress } from '../progress.ts';
+import type { VerifierWiring } from '../verifier-wiring.ts';
 import { metadataJson, reportVerificationFailure, UNVERIFIED_WARNING } from './bpf2c.ts';
 import { buildRecordFor, buildRecordPath, formatBuildRecord, type BuildRecord } from './build-record.ts';
 import { addCompileOptions, compileSource } from './compile.ts';
 import { signBuiltImage, SigningRefusedError } from './sign-image.ts';
-
-/** Whether an image's program-info hashes are the ones this toolchain's ABI tables give (a cached image may predate them). */
-function currentProgramInfo(r: NativeBuildResult): boolean {
-  return r.metadata.programs.every((p) => p.infoHash === programInfoHash(p.programType, p.programTypeId, p.helpers, builtinProgramInfo));
-}
 
 /**
  * The verifier as the build record (and so the attestation) names it: its identity when the wiring gives one,
@@ -75,29 +72,20 @@ export function configureBuild(command: Command, ctx: CommandContext): void {
         sourceName = file.slice(file.lastIndexOf('/') + 1);
       }
       const progress = startProgress(io, opts.quiet === true);
-      const build = (verifier: VerifierWiring, cache: boolean): NativeBuildResult =>
-        buildNative(elf, {
+      let r: NativeBuildResult;
+      let verifier: VerifierWiring;
+      try {
+        // The cache key covers the ABI tables the program-info hashes come from: a hit is never stale.
+        ({ result: r, verifier } = await buildThroughCache(elf, {
           sourceName,
           optimization: `O${opts.optimization}` as OptimizationLevel,
           ...(opts.cc !== undefined ? { cc: opts.cc } : {}),
-          ...(cache ? {} : { cache: false as const }),
-          ...(verifier.verify !== undefined ? { verify: reportingVerifyHook(verifier.verify, progress) } : {}),
-          ...(verifier.verifierId !== undefined ? { verifierId: verifier.verifierId } : {}),
-          onStage: (_stage, detail) => progress.stage(detail),
-        });
-      let r: NativeBuildResult;
-      let verifier: VerifierWiring = ctx.verifier.described;
-      try {
-        r = await withVerifier(ctx.verifier, (wiring) => {
-          verifier = wiring;
-          const first = build(wiring, opts.cache);
-          // A cache entry made before the ABI tables changed carries old program-info hashes: build afresh.
-          return first.cached && !currentProgramInfo(first) ? build(wiring, false) : first;
-        });
+          ...(opts.cache ? {} : { cache: false as const }),
+        }, ctx.verifier, progress));
       } catch (e) {
         progress.done();
-        if (e instanceof Bpf2cVerificationError) {
-          setExit(reportVerificationFailure(e, io));
+        if (e instanceof Error && e.name === 'Bpf2cVerificationError') {
+          setExit(reportVerificationFailure(e as Bpf2cVerificationError, io));
           return;
         }
         throw e;

@@ -42,7 +42,8 @@ import type { CommandContext, Io } from '../context.ts';
 import { RefusedError } from '../exit-code.ts';
 import { readInput, UsageError } from '../io.ts';
 import { formatMapsReport, mapsReportJson, runMap, type RunMap } from '../map-report.ts';
-import { withVerifier } from '../verifier-wiring.ts';
+import { buildThroughCache } from '../native-build.ts';
+import { silentProgress } from '../progress.ts';
 import { UNVERIFIED_WARNING } from './bpf2c.ts';
 
 /** The input of `run` (an ELF object or a native image): a regular file of at most MAX_NATIVE_IMAGE_BYTES. */
@@ -356,13 +357,8 @@ export function configureRun(command: Command, ctx: CommandContext): void {
             policy.admit({ bytes, name, input: kind, mode });
             if (mode === 'native') {
               // Development only (production refused the object above): build the image, then load those bytes.
-              const { buildNative } = await import('../../native/index.ts');
               const { openNativeObject } = await import('../../runtime/native/native-object.ts');
-              const built = await withVerifier(ctx.verifier, (verifier) => buildNative(bytes, {
-                sourceName: name,
-                ...(verifier.verify !== undefined ? { verify: verifier.verify } : {}),
-                ...(verifier.verifierId !== undefined ? { verifierId: verifier.verifierId } : {}),
-              }));
+              const { result: built } = await buildThroughCache(bytes, { sourceName: name }, ctx.verifier, silentProgress);
               if (!built.verified) io.stderr(UNVERIFIED_WARNING);
               const spec = opts.showMaps === true ? (await import('../../spec/index.ts')).readObject(bytes, { name: file }) : undefined;
               prog = await native(openNativeObject(built.so, { name: name.replace(/\.o$/, '') + '.so', expectedSha256: built.soSha256, ncpus, cpu }), file, opts.program, spec);
