@@ -28,6 +28,12 @@ export interface CommandEntry {
 /** The commands, in the order `bpfship --help` lists them. */
 export const COMMANDS: readonly CommandEntry[] = [
   {
+    name: 'examples',
+    usage: '<dir>',
+    summary: 'copy the example programs (C, objects, sample packets) into a directory to start from',
+    load: async () => (await import('./commands/examples.ts')).configureExamples,
+  },
+  {
     name: 'compile',
     usage: '<source>',
     summary: 'compile an eBPF program written in C into an object (clang -target bpf -O2 -g, libbpf headers, reproducible)',

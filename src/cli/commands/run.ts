@@ -52,7 +52,8 @@ async function readRunInput(file: string): Promise<Uint8Array> {
   try {
     return readBoundedFile(file, MAX_NATIVE_IMAGE_BYTES, 'input');
   } catch (e) {
-    if (e instanceof BoundedFileError) throw new UsageError(e.message);
+    // Its message names the file twice (in its location and its detail): once is enough.
+    if (e instanceof BoundedFileError) throw new UsageError(`${file}: ${e.reason}`);
     throw e;
   }
 }
