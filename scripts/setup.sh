@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-pkgs="clang-19 llvm-19 lld-19 libbpf-dev bpftool gcc make gdb python3 g++ docker-registry postgresql-15 skopeo openssl chromium fonts-dejavu-core"
+pkgs="clang-19 llvm-19 lld-19 libbpf-dev bpftool gcc make gdb python3 g++ docker-registry postgresql-15 skopeo openssl chromium fonts-dejavu-core curl"
 missing=""
 for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
