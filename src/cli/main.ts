@@ -22,6 +22,8 @@ import { verifierWiring } from './verifier-wiring.ts';
 import { registerSignImageCommand } from './commands/sign-image.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerFetchCommand } from './commands/fetch.ts';
+import { registerSignObjectCommand } from './commands/sign-object.ts';
+import { registerDeployCommand } from './commands/deploy.ts';
 
 /** Exit statuses. */
 export const ExitCode = { ok: 0, rejected: 1, badInput: 2, internal: 70 } as const;
@@ -83,6 +85,8 @@ function buildProgram(io: Io, state: { code: number }): Command {
   registerBuildCommand(program, io, setExit, verifierWiring);
   registerServeCommand(program, io, setExit);
   registerFetchCommand(program, io, setExit);
+  registerSignObjectCommand(program, io, setExit);
+  registerDeployCommand(program, io, setExit);
   return program;
 }
 

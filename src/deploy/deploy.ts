@@ -212,7 +212,14 @@ function loadAndAttach(w: Work): void {
   if (w.spec.maps.some((m) => m.pinning !== 0)) ensureBpffsFor(w.pinRoot);
 
   // 3. libbpf opens the checked buffer itself.
-  const obj = lib.openMem(options.object, libbpfObjectName(options.objectName), w.pinRoot);
+  let obj: ObjectHandle;
+  try {
+    obj = lib.openMem(options.object, libbpfObjectName(options.objectName), w.pinRoot);
+  } catch (e) {
+    if (!(e instanceof LibbpfError)) throw e;
+    const said = e.libbpfLog.length > 0 ? `; libbpf said: ${e.libbpfLog.join(' / ')}` : '';
+    throw new DeployError(`${options.objectName}: libbpf ${lib.version} cannot open the object: ${e.errnoName} (${e.errno})${said}`, { cause: e });
+  }
   undo.push('close the object', () => lib.close(obj));
   let prog;
   for (const p of lib.programs(obj)) {
@@ -262,7 +269,7 @@ function loadAndAttach(w: Work): void {
     for (const d of [...dirs].reverse()) removeEmptyDirectory(d);
   });
   const info = programInfo(lib, progFd);
-  const progPin = join(w.pinDir, `prog_${program.name}`);
+  const progPin = join(w.pinDir, `prog_${pinName(program.name)}`);
   pinOrUndo(lib, progFd, progPin, undo);
   record.program = { name: program.name, section: program.sectionName, type: program.kind.programType, id: info.id, tag: info.tag, pin: progPin };
   record.maps = [...byName];
@@ -270,7 +277,7 @@ function loadAndAttach(w: Work): void {
     if (byName.some((b) => b.name === lib.mapName(m))) continue;
     const fd = lib.mapFd(m);
     if (fd < 0) continue; // not created (a map only other programs used, or .kconfig without values)
-    const pin = join(w.pinDir, `map_${lib.mapName(m)}`);
+    const pin = join(w.pinDir, `map_${pinName(lib.mapName(m))}`);
     pinOrUndo(lib, fd, pin, undo);
     record.maps = [...record.maps, { name: lib.mapName(m), id: mapInfo(lib, fd).id, pin, pinnedByName: false, created: true }];
   }
@@ -414,6 +421,11 @@ function chooseProgram(spec: ObjectSpec, name: string | undefined, objectName: s
   const only = spec.programs[0];
   if (spec.programs.length !== 1 || only === undefined) throw new DeployError(`${objectName} has ${spec.programs.length} programs (${names || 'none'}): choose one with --program`);
   return only;
+}
+
+/** A name bpffs takes: it refuses names with a dot (`.rodata`), which it keeps for itself. */
+function pinName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
 /** libbpf names internal maps after the object (`xdp_fire.rodata`): the file's base name without `.o`. */
