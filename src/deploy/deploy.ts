@@ -32,6 +32,8 @@ import {
   createRecord,
   DEPLOYMENT_RECORD_FORMAT,
   deleteRecord,
+  readRecord,
+  recordPath,
   stateDirectory,
   writeRecord,
   type AttachmentRecord,
@@ -118,6 +120,9 @@ export function deploy(options: DeployOptions): Deployment {
   const stateDir = stateDirectory(options.stateDir);
   const pinRoot = resolve(options.pinRoot ?? DEFAULT_BPFFS);
   const pinDir = resolve(options.pinDir ?? join(DEFAULT_PIN_BASE, options.name));
+  if (readRecord(stateDir, options.name) !== undefined) {
+    throw new DeployError(`a deployment named '${options.name}' exists already (${recordPath(stateDir, options.name)}): remove it first (bpfship deploy remove ${options.name}) or choose another name`);
+  }
   if (existsSync(pinDir)) throw new DeployError(`the pin directory ${pinDir} exists already: remove what is pinned there, or deploy under another name`);
 
   // The object is read here for the program and its attach points; a malformed object is the policy's to judge

@@ -16,6 +16,7 @@ import { basename } from 'node:path';
 import { toJson } from '../json.ts';
 import { readInput, UsageError } from '../io.ts';
 import type { Io } from '../main.ts';
+import type { AllowedLoad } from '../../policy/index.ts';
 import { DEFAULT_AUDIT_LOG, makePolicy, parseHex } from './run.ts';
 
 const TC_MODES = ['auto', 'tcx', 'clsact'] as const;
@@ -39,6 +40,8 @@ function mapEntries(specs: readonly string[] | undefined): { map: string; key: U
 export function registerDeployCommand(program: Command, io: Io, setExit: (code: number) => void): void {
   const deployCommand = program
     .command('deploy')
+    // Options after `list`, `remove`, `maps` are theirs (--state-dir is on both levels).
+    .enablePositionalOptions()
     .description('load a verified, signed eBPF program into the Linux kernel and attach it (see docs/deploy.md); deploy list|remove|maps manage deployments')
     .argument('<object>', 'an eBPF ELF object (clang -target bpf -c), signed with bpfship sign-object for production')
     // Not a required option: commander would then ask for it before `deploy list` too.
@@ -69,7 +72,18 @@ export function registerDeployCommand(program: Command, io: Io, setExit: (code: 
       const { policy, auditPath, close } = await makePolicy(opts);
       const objectName = basename(file);
       try {
-        const { record, decision } = d.deploy({
+        // The policy's decision is told as soon as it is made, before libbpf and the kernel have their say.
+        const announce = (decision: AllowedLoad): void => {
+          if (decision.verification !== undefined) {
+            const v = decision.verification;
+            io.stderr(`bpfship: allowed by the ${policy.name} policy: ${objectName} (${decision.imageDigest}), signed by ${v.signer.subject}, root ${v.trustRoot.subject} (audit: ${auditPath})\n`);
+          } else if (signature === undefined) {
+            io.stderr(`bpfship: warning: ${objectName} is not signed: deployed under the development policy without any signature or verification check (the production policy refuses it)\n`);
+          } else {
+            io.stderr(`bpfship: warning: ${decision.reason}\n`);
+          }
+        };
+        const { record } = d.deploy({
           object,
           objectName,
           signature,
@@ -83,15 +97,8 @@ export function registerDeployCommand(program: Command, io: Io, setExit: (code: 
           ...(opts.pinRoot !== undefined ? { pinRoot: opts.pinRoot } : {}),
           ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
           tcMode: opts.tcMode as (typeof TC_MODES)[number],
+          afterCheck: announce,
         });
-        if (decision.verification !== undefined) {
-          const v = decision.verification;
-          io.stderr(`bpfship: allowed by the ${policy.name} policy: ${objectName} (${decision.imageDigest}), signed by ${v.signer.subject}, root ${v.trustRoot.subject} (audit: ${auditPath})\n`);
-        } else if (signature === undefined) {
-          io.stderr(`bpfship: warning: ${objectName} is not signed: deployed under the development policy without any signature or verification check (the production policy refuses it)\n`);
-        } else {
-          io.stderr(`bpfship: warning: ${decision.reason}\n`);
-        }
         if (opts.json === true) {
           io.stdout(toJson(record) + '\n');
         } else {
