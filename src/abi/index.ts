@@ -25,6 +25,7 @@ export {
   type MapTypeName,
   type AttachTypeName,
 } from './kernel-enums.ts';
+export { LINUX_ABI_VERSION } from './linux-version.ts';
 export {
   ArgBaseType,
   RetBaseType,

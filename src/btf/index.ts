@@ -33,3 +33,5 @@ export type {
   BtfType, BtfTypedef, BtfTypeTag, BtfUnion, BtfVar, BtfVarSecinfo, BtfVoid, BtfVolatile,
 } from './types.ts';
 export { describeCoreRelocation } from './core-relo-text.ts';
+export { writeJson, JsonMembers, JsonRaw, type JsonValue } from './json-writer.ts';
+export { btfValue } from './value-dump.ts';

@@ -6,8 +6,27 @@
  * @module
  */
 
-/** A value the writer can serialise: plain objects (in key insertion order), arrays, strings, numbers, bigints. */
-export type JsonValue = string | number | bigint | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+/**
+ * A token written as it is, unquoted: what bpftool's `jsonw_printf` writes (`0x1f`, `"%p"`, `(unknown)`), which
+ * is not always JSON.
+ */
+export class JsonRaw {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+/** An object as a list of members, for objects whose member names repeat (anonymous struct members are all ''). */
+export class JsonMembers {
+  readonly members: readonly (readonly [string, JsonValue])[];
+  constructor(members: readonly (readonly [string, JsonValue])[]) {
+    this.members = members;
+  }
+}
+
+/** A value the writer can serialise: plain objects (in key insertion order), arrays, strings, numbers, bigints, raw tokens. */
+export type JsonValue = string | number | bigint | boolean | null | JsonRaw | JsonMembers | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
 /** Escapes like JSON.stringify, except that it leaves non-ASCII characters as they are (bpftool writes raw bytes). */
 function quote(s: string): string {
@@ -56,13 +75,16 @@ export function writeJson(value: JsonValue, pretty = false): string {
     if (v === null || typeof v !== 'object') {
       eor();
       out.push(typeof v === 'string' ? quote(v) : String(v));
+    } else if (v instanceof JsonRaw) {
+      eor();
+      out.push(v.text);
     } else if (Array.isArray(v)) {
       begin('[');
       for (const e of v as readonly JsonValue[]) write(e);
       end(']');
     } else {
       begin('{');
-      for (const [k, e] of Object.entries(v as { readonly [key: string]: JsonValue })) {
+      for (const [k, e] of v instanceof JsonMembers ? v.members : Object.entries(v as { readonly [key: string]: JsonValue })) {
         eor();
         eol();
         sep = '';

@@ -22,6 +22,7 @@
  * @module
  */
 
+import { writesFramePointer } from '../asm/index.ts';
 import { ExecutionError, FaultKind } from './errors.ts';
 import { HelperOutcome, type InterpreterHost, MAX_CALL_FRAMES, type RunSetup, STACK_FRAME_SIZE, STACK_SIZE } from './host.ts';
 import { formatRegion, type MemoryRegion } from './memory-region.ts';
@@ -814,15 +815,6 @@ export class Interpreter {
           atomic64(dv, lo, hi, a, (w >> 12) & 15, code[(pc << 1) | 1] as number);
           break;
         }
-        case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50: { // legacy packet loads
-          if (!this.packetLoad(prog, pc, w, code[(pc << 1) | 1] as number)) {
-            // Out of the packet: the program ends with r0 = 0, as in Linux.
-            lo[0] = 0; hi[0] = 0;
-            this.instructions = count;
-            return -1;
-          }
-          break;
-        }
 
         // ---- JMP (64-bit comparisons) ------------------------------------------------------------------------
         case 0x05: // ja
@@ -975,6 +967,30 @@ export class Interpreter {
           }
           return next;
         }
+        case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50: { // legacy packet loads
+          if (this.packetLoad(prog, pc, w, code[(pc << 1) | 1] as number)) break;
+          // Out of the packet: the function returns 0, as Linux's bpf_gen_ld_abs does (a hidden exit; in the
+          // program's own frame the program ends). The rest is the exit below.
+          lo[0] = 0; hi[0] = 0;
+          if (depth === baseDepth) {
+            this.instructions = count;
+            return -1;
+          }
+          depth--;
+          const b = depth << 3;
+          lo[6] = saved[b] as number; hi[6] = saved[b + 1] as number;
+          lo[7] = saved[b + 2] as number; hi[7] = saved[b + 3] as number;
+          lo[8] = saved[b + 4] as number; hi[8] = saved[b + 5] as number;
+          lo[9] = saved[b + 6] as number; hi[9] = saved[b + 7] as number;
+          lo[10] = (lo[10] as number) + FRAME;
+          pc = retPc[depth] as number;
+          const back = retProg[depth] as PreparedProgram;
+          if (back !== prog) {
+            this.depth = depth; this.instructions = count; this.nextProg = back;
+            return pc;
+          }
+          continue;
+        }
         case 0x95: { // exit
           if (depth === baseDepth) {
             this.instructions = count;
@@ -1077,9 +1093,12 @@ export class Interpreter {
   }
 
   private badInstruction(prog: PreparedProgram, pc: number, w: number): ExecutionError {
+    const ins = prog.bySlot[pc];
     return this.fault(FaultKind.BAD_INSTRUCTION, prog, pc, pc >= prog.slotCount
       ? `control ran past the last instruction (${prog.slotCount} slots) without an exit`
-      : `slot ${pc} holds no instruction (opcode 0x${(w & 0xff).toString(16)})`);
+      : ins !== undefined && writesFramePointer(ins)
+        ? `slot ${pc} writes r10, the frame pointer (dead code in a verified program, never run)`
+        : `slot ${pc} holds no instruction (opcode 0x${(w & 0xff).toString(16)})`);
   }
 
   /**

@@ -48,6 +48,10 @@ describe('compileProgram edge cases (RFC 9669 semantics, against the interpreter
     assert.equal(same(asm('mov32 %r0, 0x80000000\nsdiv32 %r0, -1\nexit')), '0x80000000');
     assert.equal(same(asm('mov %r0, -7\nsmod %r0, 0\nexit')), '0xfffffffffffffff9');
   });
+  it('compiles a write to r10 in dead code, and traps only if it runs', () => {
+    assert.equal(same(asm('mov %r0, 3\njlt %r0, 5, +1\nmov %r10, 0\nmov %r0, 1\nexit')), '0x1');
+    assert.match(jit(asm('mov %r0, 3\njgt %r0, 5, +1\nmov %r10, 0\nmov %r0, 1\nexit')), /^error .*frame pointer/);
+  });
   it('masks shift counts and zero-extends 32-bit results', () => {
     assert.equal(same(asm('mov %r0, 1\nmov %r1, 65\nlsh %r0, %r1\nexit')), '0x2');
     assert.equal(same(asm('mov %r0, -1\nadd32 %r0, 1\nexit')), '0x0');

@@ -38,6 +38,7 @@
  * @module
  */
 
+import { writesFramePointer } from '../asm/index.ts';
 import { BpfshipError } from '../internal/errors.ts';
 import { CODE_ADDRESS_TAG, MAX_CALL_FRAMES, STACK_FRAME_SIZE, type PreparedProgram } from '../interp/index.ts';
 import { BlockType, ByteWriter, encodeModule, type FuncDef, type FuncType, type ImportDef, Op, TABLE_SIZE_SUBOP, ValType } from './wasm-encoder.ts';
@@ -56,6 +57,8 @@ export const JitFault = {
   FUEL: 4,
   /** An instruction this JIT does not translate (legacy packet loads). */
   UNSUPPORTED: 5,
+  /** A write to r10, the frame pointer: never reached in a verified program (the verifier refuses it on any path). */
+  FRAME_WRITE: 6,
 } as const;
 /** One of the {@link JitFault} values. */
 export type JitFault = (typeof JitFault)[keyof typeof JitFault];
@@ -67,6 +70,7 @@ const FAULT_WORDS: Record<number, string> = {
   [JitFault.BAD_TARGET]: 'control reached a slot that holds no instruction',
   [JitFault.FUEL]: 'the run used up its fuel (back edges): an endless loop?',
   [JitFault.UNSUPPORTED]: 'an instruction the JIT does not support (a legacy packet load outside the runtime)',
+  [JitFault.FRAME_WRITE]: 'a write to r10, the frame pointer (dead code in a verified program)',
 };
 
 /** What a fault `kind` (of `env.fault`) means, for messages. */
@@ -357,8 +361,8 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     get(reg); b.byte(Op.i32_wrap_i64); for (let r = 1; r <= 5; r++) get(r); lget(P_RUNCTX); b.byte(Op.call).u32(F_HELPER); set(0);
     afterTailCall();
   };
-  // LD_ABS / LD_IND with the runtime: a big-endian load from the packet at imm (+ src), or the end of the program
-  // with r0 = 0 when that is outside the packet, as Linux does.
+  // LD_ABS / LD_IND with the runtime: a big-endian load from the packet at imm (+ src), or, outside the packet, the
+  // end of the function with r0 = 0, as Linux's bpf_gen_ld_abs does (in the program's own frame the program ends).
   const packetLoad = (opcode: number, src: number, imm: number) => {
     if (runtime === undefined) return false;
     const size = sizeOf(opcode);
@@ -371,7 +375,7 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     lget(L_T0); i64c(0n); b.byte(Op.i64_lt_s);
     lget(L_T1); i64c(BigInt(size)); b.byte(Op.i64_add); lget(P_RUNCTX); mem(Op.i64_load, 3, runtime.runCtx.dataEnd); b.byte(Op.i64_gt_u);
     b.byte(Op.i32_or);
-    b.byte(Op.if).byte(BlockType.empty); i64c(0n); b.byte(Op.return); b.byte(Op.end);
+    b.byte(Op.if).byte(BlockType.empty); i64c(0n); set(0); exitFunction(1); b.byte(Op.end);
     lget(L_T1); b.byte(Op.i32_wrap_i64);
     mem(size === 4 ? Op.i64_load32_u : size === 2 ? Op.i64_load16_u : Op.i64_load8_u, 0);
     if (size > 1) bswap(size * 8);
@@ -390,6 +394,11 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     const imm = ins.imm | 0;
     const cls = opcode & 7;
     const op = opcode & 0xf0;
+    // Linux refuses a write to r10 only on paths it explores, so dead code may hold one: it traps if it ever runs.
+    if (writesFramePointer(ins)) {
+      fault(JitFault.FRAME_WRITE, s);
+      continue;
+    }
     switch (cls) {
       case 0: { // LD
         if (opcode !== 0x18) { if (!packetLoad(opcode, src, imm)) fault(JitFault.UNSUPPORTED, s); break; }

@@ -4,4 +4,5 @@
  *
  * @module
  */
-export { LoadPolicy, LoadRefusalCode, PolicyName, PolicyRefusedError, type AllowedLoad, type ExecutionMode, type LoadDecision, type LoadInput, type LoadPolicyOptions, type LoadRequest, type RefusedLoad, type RuntimeAuditRecord } from './load-policy.ts';
+export { LoadPolicy, LoadRefusalCode, PolicyName, PolicyRefusedError, type AllowedLoad, type ExecutionMode, type LoadDecision, type LoadInput, type LoadMode, type LoadPolicyOptions, type LoadRequest, type RefusedLoad, type RuntimeAuditRecord } from './load-policy.ts';
+export { objectPrograms, objectProgramsOf, type ObjectProgram } from './object-programs.ts';

@@ -8,9 +8,14 @@
  *   image, and whose attested program-info hashes are the ones this runtime computes from its own ABI tables
  *   (program type, context layout and access, helper prototypes) for every program of the image. The image must
  *   be loaded from a sealed memfd: the debug directory of native-image.ts is refused.
- * - `development`: any mode and any input; a native image's signature file, when there is one, is checked and a
- *   failure refuses the image (against the trusted roots when some were given; without roots, that the signature
- *   verifies with the certificate it names and covers exactly these bytes).
+ * - `production` for the kernel (`mode: 'kernel'`, `bpfship deploy`): an ELF object signed for the kernel
+ *   (`bpfship sign-object`), checked the same way: signature, chain (same codes), an attestation of the kernel-object
+ *   type whose subject is the SHA-256 of the object at hand, every program accepted, and for every program of the
+ *   object the program-info hash this build computes from its ABI tables equal to the attested one. Native images
+ *   are not loaded into the kernel.
+ * - `development`: any mode and any input; a native image's (or a kernel object's) signature file, when there is
+ *   one, is checked and a failure refuses it (against the trusted roots when some were given; without roots, that
+ *   the signature verifies with the certificate it names and covers exactly these bytes).
  *
  * The policy reads nothing from disk: callers read the image once and pass the bytes, then load exactly those
  * bytes (see open-native-image.ts). The image's description table is decoded from the bytes without loading them
@@ -24,22 +29,27 @@ import {
   AUDIT_OK,
   AuditDecision,
   auditRecordFor,
+  KERNEL_OBJECT_PREDICATE_TYPE,
+  NATIVE_IMAGE_PREDICATE_TYPE,
   NO_REVOCATIONS,
   parseSignatureFile,
-  parseStatement,
+  parseStatementOf,
   sha256Hex,
   SignError,
   verifyEnvelope,
   verifyImage,
+  verifyKernelObject,
   type AuditLog,
   type AuditRecord,
   type Certificate,
-  type ImageVerification,
-  type NativeImageStatement,
   type RevocationList,
+  type SignatureVerification,
+  type SignedStatement,
   type SignerSummary,
+  type Verified,
 } from '../sign/index.ts';
 import { NativeImageError, readImageMetadata } from '../native/index.ts';
+import { objectProgramsOf, type ObjectProgram } from './object-programs.ts';
 
 /** The two policies. */
 export const PolicyName = { production: 'production', development: 'development' } as const;
@@ -59,6 +69,8 @@ export const LoadRefusalCode = {
   DEBUG_DIRECTORY_REFUSED: 'DEBUG_DIRECTORY_REFUSED',
   /** The bytes are not a readable native image (no description table, damaged ELF). */
   IMAGE_INVALID: 'IMAGE_INVALID',
+  /** The bytes are not a readable eBPF object (deploying to the kernel), though its signature verified. */
+  OBJECT_INVALID: 'OBJECT_INVALID',
   /** The ELF digest embedded in the image is not the one the attestation names. */
   ELF_DIGEST_MISMATCH: 'ELF_DIGEST_MISMATCH',
   /** The decision could not be written to the audit log, so the load is refused. */
@@ -70,11 +82,19 @@ export const LoadRefusalCode = {
 /** How a program runs: compiled to a native image, compiled to WebAssembly at load, or interpreted. */
 export type ExecutionMode = 'interpret' | 'jit' | 'native';
 
-/** What is being loaded: an ELF object (interpreter, JIT, or built on the fly) or a native image. */
+/** Where a load goes: one of the runtime's execution modes, or the Linux kernel (`bpfship deploy`). */
+export type LoadMode = ExecutionMode | 'kernel';
+
+/** What is being loaded: an ELF object (interpreter, JIT, kernel, or built on the fly) or a native image. */
 export type LoadInput = 'object' | 'native-image';
 
 /** One audit line of the runtime: the sign layer's record, with the mode and the kind of input. */
-export type RuntimeAuditRecord = AuditRecord & { readonly mode: ExecutionMode; readonly input: LoadInput };
+export type RuntimeAuditRecord = AuditRecord & {
+  readonly mode: LoadMode;
+  readonly input: LoadInput;
+  /** What a kernel deployment attaches where (`xdp:eth0`), as the deployer described it. */
+  readonly deployment?: { readonly name: string; readonly program: string; readonly attach: readonly string[] };
+};
 
 /** An allowed load. */
 export interface AllowedLoad {
@@ -85,11 +105,13 @@ export interface AllowedLoad {
   /** Why, in words (as in the audit line). */
   readonly reason: string;
   /** The verified signature, when one was checked against trusted roots. */
-  readonly verification?: ImageVerification & { readonly ok: true };
+  readonly verification?: Verified<SignedStatement>;
   /** The signer the signature file names (verified or not, see `reason`). */
   readonly signer?: SignerSummary;
   /** The image's description table, read from the bytes (native images). */
   readonly metadata?: NativeImageMetadata;
+  /** The object's programs with their program-info hashes, read from the bytes (kernel objects under production). */
+  readonly programs?: readonly ObjectProgram[];
   readonly record: RuntimeAuditRecord;
 }
 
@@ -115,8 +137,10 @@ export interface LoadRequest {
   /** A name for the audit log and messages (the file's base name). */
   readonly name?: string;
   readonly input: LoadInput;
-  readonly mode: ExecutionMode;
-  /** The signature file's content (native images), undefined when there is none. */
+  readonly mode: LoadMode;
+  /** What a kernel deployment attaches where, for the audit line. */
+  readonly deployment?: RuntimeAuditRecord['deployment'];
+  /** The signature file's content (native images, kernel objects), undefined when there is none. */
   readonly signature?: Uint8Array | string | undefined;
   readonly signatureSource?: Location;
   /** Why the signature file, which exists, could not be read: the load is refused under either policy (audited). */
@@ -222,6 +246,7 @@ export class LoadPolicy {
   }
 
   private decideProduction(request: LoadRequest, time: Date): LoadDecision {
+    if (request.mode === 'kernel') return this.decideKernelProduction(request, time);
     if (request.mode !== 'native') {
       return this.refuse(request, time, LoadRefusalCode.MODE_REFUSED, `execution mode '${request.mode}' is refused by the production policy: only native images are loaded (${request.mode === 'jit' ? 'the JIT generates code at load time' : 'the interpreter runs unsigned code'})`);
     }
@@ -264,12 +289,61 @@ export class LoadPolicy {
     return this.allow(request, time, result, metadata);
   }
 
-  private decideDevelopment(request: LoadRequest, time: Date): LoadDecision {
-    if (request.input === 'object' || request.signature === undefined) {
-      const what = request.input === 'object' ? 'an ELF object' : 'an unsigned native image';
-      return this.allowPlain(request, time, `development policy: ${what} in ${request.mode} mode, no signature to check`);
+  /**
+   * Production, deploying to the kernel: a signed ELF object, checked as a native image is (signature, chain,
+   * attestation, digest, verdicts), with the program-info hashes of every program of the object recomputed here.
+   */
+  private decideKernelProduction(request: LoadRequest, time: Date): LoadDecision {
+    if (request.input !== 'object') {
+      return this.refuse(request, time, LoadRefusalCode.MODE_REFUSED, 'a native image cannot be loaded into the kernel: deploy the eBPF object it was built from, signed with bpfship sign-object');
     }
+    // The programs first, to know whose hashes to recompute. An unreadable object is refused for its signature's
+    // sake when that also fails (the more telling cause: the object changed).
+    let programs: ObjectProgram[] | undefined;
+    let readError: Error | undefined;
+    try {
+      programs = objectProgramsOf(request.bytes, request.name ?? 'object.o', this.options.programInfo);
+    } catch (e) {
+      if (!(e instanceof BpfshipError)) throw e;
+      readError = e;
+    }
+    const result = verifyKernelObject({
+      image: request.bytes,
+      signature: request.signature,
+      trustedRoots: this.options.trustedRoots ?? [],
+      revocations: this.options.revocations ?? NO_REVOCATIONS,
+      time,
+      ...(request.signatureSource !== undefined ? { signatureSource: request.signatureSource } : {}),
+      ...(programs !== undefined ? { expectedProgramInfo: new Map(programs.map((p) => [p.name, p.infoHash])) } : {}),
+      ...(this.options.requiredLeafEkus !== undefined ? { requiredLeafEkus: this.options.requiredLeafEkus } : {}),
+    });
+    if (!result.ok) return this.fromVerification(request, time, result);
+    if (programs === undefined) {
+      return this.refuse(request, time, LoadRefusalCode.OBJECT_INVALID, `the object is signed, but cannot be read: ${readError?.message ?? 'unknown fault'}`, result.signer);
+    }
+    return this.allow(request, time, result, undefined, programs);
+  }
+
+  private decideDevelopment(request: LoadRequest, time: Date): LoadDecision {
+    if ((request.input === 'object' && request.mode !== 'kernel') || request.signature === undefined) {
+      const what = request.input === 'object' ? (request.mode === 'kernel' ? 'an unsigned ELF object' : 'an ELF object') : 'an unsigned native image';
+      return this.allowPlain(request, time, `development policy: ${what} ${request.mode === 'kernel' ? 'deployed to the kernel' : `in ${request.mode} mode`}, no signature to check`);
+    }
+    const kernel = request.mode === 'kernel';
     const roots = this.options.trustedRoots ?? [];
+    if (roots.length > 0 && kernel) {
+      const result = verifyKernelObject({
+        image: request.bytes,
+        signature: request.signature,
+        trustedRoots: roots,
+        revocations: this.options.revocations ?? NO_REVOCATIONS,
+        time,
+        ...(request.signatureSource !== undefined ? { signatureSource: request.signatureSource } : {}),
+        ...(this.options.requiredLeafEkus !== undefined ? { requiredLeafEkus: this.options.requiredLeafEkus } : {}),
+      });
+      if (!result.ok) return this.fromVerification(request, time, result);
+      return this.allow(request, time, result, undefined);
+    }
     if (roots.length > 0) {
       const result = verifyImage({
         image: request.bytes,
@@ -292,22 +366,24 @@ export class LoadPolicy {
     // No trusted roots: check what needs none, that the signature verifies with the certificate it names and is
     // about these very bytes (a stale .sig beside a rebuilt image is the usual mistake it catches).
     const digest = 'sha256:' + sha256Hex(request.bytes);
+    const what = kernel ? 'object' : 'image';
     let signer: SignerSummary | undefined;
     try {
       const file = parseSignatureFile(request.signature, request.signatureSource ?? {});
       const leaf = file.certificates[0];
       if (leaf === undefined) throw new SignError('SIGFILE_SHAPE', 'certificateChain holds no certificate');
       signer = { ...leaf.summary(), keyId: leaf.keyId };
-      const statement: NativeImageStatement = parseStatement(verifyEnvelope(file.envelope, leaf.publicKey, leaf.keyId).payload);
+      const payload = verifyEnvelope(file.envelope, leaf.publicKey, leaf.keyId).payload;
+      const statement: SignedStatement = parseStatementOf(payload, kernel ? KERNEL_OBJECT_PREDICATE_TYPE : NATIVE_IMAGE_PREDICATE_TYPE);
       const subject = statement.subject[0]?.digest.sha256;
       if (subject !== digest.slice(7)) {
-        throw new SignError('IMAGE_DIGEST_MISMATCH', `the image's SHA-256 is ${digest.slice(7)}, but the signature is for '${statement.subject[0]?.name ?? '?'}' with SHA-256 ${subject ?? '?'} (the image changed, or the signature belongs to another image)`);
+        throw new SignError('IMAGE_DIGEST_MISMATCH', `the ${what}'s SHA-256 is ${digest.slice(7)}, but the signature is for '${statement.subject[0]?.name ?? '?'}' with SHA-256 ${subject ?? '?'} (the ${what} changed, or the signature belongs to another ${what})`);
       }
     } catch (e) {
       if (!(e instanceof SignError)) throw e;
       return this.refuse(request, time, e.code, e.detail, signer);
     }
-    return this.allowPlain(request, time, 'development policy: the signature verifies with the certificate it names and covers this image; its chain was not checked (no trusted roots given)', signer);
+    return this.allowPlain(request, time, `development policy: the signature verifies with the certificate it names and covers this ${what}; its chain was not checked (no trusted roots given)`, signer);
   }
 
   /** Program name → the program-info hash this runtime computes, for every program of the image. */
@@ -328,6 +404,7 @@ export class LoadPolicy {
       ...(signer !== undefined ? { signer: signerRecord(signer, false) } : {}),
       mode: request.mode,
       input: request.input,
+      ...(request.deployment !== undefined ? { deployment: request.deployment } : {}),
     };
   }
 
@@ -365,7 +442,7 @@ export class LoadPolicy {
     };
   }
 
-  private allow(request: LoadRequest, time: Date, result: ImageVerification & { ok: true }, metadata: NativeImageMetadata | undefined): AllowedLoad {
+  private allow(request: LoadRequest, time: Date, result: Verified<SignedStatement>, metadata: NativeImageMetadata | undefined, programs?: readonly ObjectProgram[]): AllowedLoad {
     const audit = auditRecordFor(result, { policy: this.name, time, ...(request.name !== undefined ? { imageName: request.name } : {}) });
     return {
       ok: true,
@@ -375,11 +452,12 @@ export class LoadPolicy {
       verification: result,
       signer: result.signer,
       ...(metadata !== undefined ? { metadata } : {}),
-      record: { ...audit, mode: request.mode, input: request.input },
+      ...(programs !== undefined ? { programs } : {}),
+      record: { ...audit, mode: request.mode, input: request.input, ...(request.deployment !== undefined ? { deployment: request.deployment } : {}) },
     };
   }
 
-  private fromVerification(request: LoadRequest, time: Date, result: ImageVerification & { ok: false }): RefusedLoad {
+  private fromVerification(request: LoadRequest, time: Date, result: SignatureVerification & { ok: false }): RefusedLoad {
     const audit = auditRecordFor(result, { policy: this.name, time, ...(request.name !== undefined ? { imageName: request.name } : {}) });
     return {
       ok: false,
@@ -388,7 +466,7 @@ export class LoadPolicy {
       message: result.message,
       imageDigest: result.imageDigest,
       ...(result.signer !== undefined ? { signer: result.signer } : {}),
-      record: { ...audit, mode: request.mode, input: request.input },
+      record: { ...audit, mode: request.mode, input: request.input, ...(request.deployment !== undefined ? { deployment: request.deployment } : {}) },
     };
   }
 }

@@ -20,6 +20,24 @@
  * }
  * ```
  *
+ * An eBPF object signed for the kernel (`bpfship sign-object`, deployed by `bpfship deploy`) gets a statement of
+ * its own predicate type, `https://bpfship.dev/attestation/kernel-object/v1`, whose subject is the ELF object itself
+ * (what is loaded into the kernel is exactly what was verified: no generated C, no compiler):
+ *
+ * ```json
+ * {
+ *   "_type": "https://in-toto.io/Statement/v1",
+ *   "subject": [{ "name": "prog.o", "digest": { "sha256": "<hex of the ELF object>" } }],
+ *   "predicateType": "https://bpfship.dev/attestation/kernel-object/v1",
+ *   "predicate": {
+ *     "verifier": { "name": "bpfship-verifier", "version": "0.1.0", "options": {} },
+ *     "programs": [{ "name": "xdp_prog", "section": "xdp", "verdict": "accepted", "programInfoHash": { "sha256": "<hex>" } }],
+ *     "target": { "kernel": "linux", "abi": "6.18" },                        // the kernel ABI the verdicts hold for
+ *     "attestedAt": "2026-08-01T12:00:00.000Z"
+ *   }
+ * }
+ * ```
+ *
  * The predicate type URI names this format (version 1); bpfship.dev is a name of ours that does not serve the
  * document yet: the URI only has to be stable and unique (in-toto's TypeURI), and this comment is its documentation.
  * A `programInfoHash` is the runtime's hash of what a program relies on (program type, context layout, the
@@ -39,6 +57,12 @@ export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 
 /** Our predicate type: the build record of a native image (see the module comment). */
 export const NATIVE_IMAGE_PREDICATE_TYPE = 'https://bpfship.dev/attestation/native-image/v1';
+
+/** Our predicate type for an eBPF object signed to be loaded into a kernel (see the module comment). */
+export const KERNEL_OBJECT_PREDICATE_TYPE = 'https://bpfship.dev/attestation/kernel-object/v1';
+
+/** One of our predicate types. */
+export type PredicateType = typeof NATIVE_IMAGE_PREDICATE_TYPE | typeof KERNEL_OBJECT_PREDICATE_TYPE;
 
 /** Largest statement accepted, to bound the work a hostile payload can cause. */
 export const MAX_STATEMENT_BYTES = 1 << 20;
@@ -105,6 +129,36 @@ export interface NativeImageStatement {
   readonly predicate: NativeImagePredicate;
 }
 
+/**
+ * The kernel an object was verified for: the kernel family and the version of the ABI facts (helper prototypes,
+ * context layouts, verifier rules) the verdicts were reached against.
+ */
+export interface KernelTarget {
+  readonly kernel: 'linux';
+  /** `6.18`: the Linux version whose ABI the verifier and the program-info hashes describe. */
+  readonly abi: string;
+}
+
+/** The predicate of an eBPF object signed for the kernel (see the module comment for its JSON). */
+export interface KernelObjectPredicate {
+  readonly verifier: VerifierIdentity;
+  readonly programs: readonly AttestedProgram[];
+  readonly target: KernelTarget;
+  /** RFC 3339, UTC. */
+  readonly attestedAt: string;
+}
+
+/** An in-toto statement about one eBPF object (its subject is the ELF itself), signed for the kernel. */
+export interface KernelObjectStatement {
+  readonly _type: typeof IN_TOTO_STATEMENT_TYPE;
+  readonly subject: readonly ResourceDescriptor[];
+  readonly predicateType: typeof KERNEL_OBJECT_PREDICATE_TYPE;
+  readonly predicate: KernelObjectPredicate;
+}
+
+/** Any statement we sign. */
+export type SignedStatement = NativeImageStatement | KernelObjectStatement;
+
 /** An artifact given to `buildPredicate`: its bytes, or its SHA-256 when the bytes are elsewhere. */
 export type ArtifactInput = { readonly name: string; readonly bytes: Uint8Array } | { readonly name: string; readonly sha256: string };
 
@@ -168,16 +222,88 @@ export function buildStatement(imageName: string, image: Uint8Array, predicate: 
   };
 }
 
+/** Wraps a kernel-object predicate in a statement whose subject is the ELF object itself. */
+export function buildKernelObjectStatement(objectName: string, object: Uint8Array, predicate: KernelObjectPredicate): KernelObjectStatement {
+  return {
+    _type: IN_TOTO_STATEMENT_TYPE,
+    subject: [{ name: objectName, digest: { sha256: sha256Hex(object) } }],
+    predicateType: KERNEL_OBJECT_PREDICATE_TYPE,
+    predicate,
+  };
+}
+
+/** What {@link buildKernelObjectPredicate} needs; programInfoHash is hex. */
+export interface KernelObjectPredicateInput {
+  readonly verifier: VerifierIdentity;
+  readonly programs: PredicateInput['programs'];
+  readonly target: KernelTarget;
+  /** Default now. */
+  readonly attestedAt?: Date;
+}
+
+/**
+ * Builds the predicate of an eBPF object signed for the kernel, and checks it as a reader would (so a malformed
+ * predicate fails when signed, not when deployed). Throws ATTESTATION_UNSIGNABLE.
+ *
+ * @example
+ * ```ts
+ * const predicate = buildKernelObjectPredicate({
+ *   verifier: { name: 'bpfship-verifier', version: '0.1.0', options: { rules: 'linux' } },
+ *   programs: [{ name: 'xdp_prog', section: 'xdp', verdict: 'accepted', programInfoHash: hex }],
+ *   target: { kernel: 'linux', abi: '6.18' },
+ * });
+ * ```
+ */
+export function buildKernelObjectPredicate(input: KernelObjectPredicateInput): KernelObjectPredicate {
+  const when = input.attestedAt ?? new Date();
+  if (Number.isNaN(when.getTime())) throw new SignError('ATTESTATION_UNSIGNABLE', 'attestedAt is not a valid time');
+  const predicate: KernelObjectPredicate = {
+    verifier: { name: input.verifier.name, version: input.verifier.version, options: { ...input.verifier.options } },
+    programs: input.programs.map((p) => ({ name: p.name, section: p.section, verdict: p.verdict, programInfoHash: { sha256: p.programInfoHash.toLowerCase() } })),
+    target: { kernel: input.target.kernel, abi: input.target.abi },
+    attestedAt: when.toISOString(),
+  };
+  try {
+    return parseKernelObjectPredicate(JSON.parse(JSON.stringify(predicate)) as unknown, 'predicate');
+  } catch (e) {
+    if (e instanceof SignError) throw new SignError('ATTESTATION_UNSIGNABLE', e.detail, e.where, { cause: e });
+    throw e;
+  }
+}
+
 /** The statement as the UTF-8 JSON bytes that get signed (fields in the order of the interfaces). */
-export function encodeStatement(statement: NativeImageStatement): Uint8Array {
+export function encodeStatement(statement: SignedStatement): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(statement));
 }
 
 /**
- * Parses and validates a signed payload, field by field. Throws ATTESTATION_INVALID naming the first bad field
- * with its JSON path (`predicate.programs[2].programInfoHash.sha256 should be 64 lowercase hex digits`).
+ * Parses and validates a signed payload about a native image, field by field. Throws ATTESTATION_INVALID naming
+ * the first bad field with its JSON path (`predicate.programs[2].programInfoHash.sha256 should be 64 lowercase hex
+ * digits`); a statement of another predicate type (a kernel object's) is ATTESTATION_INVALID too, saying so.
  */
 export function parseStatement(payload: Uint8Array): NativeImageStatement {
+  return parseStatementOf(payload, NATIVE_IMAGE_PREDICATE_TYPE);
+}
+
+/** {@link parseStatement} for a statement about an eBPF object signed for the kernel (`sign-object`). */
+export function parseKernelObjectStatement(payload: Uint8Array): KernelObjectStatement {
+  return parseStatementOf(payload, KERNEL_OBJECT_PREDICATE_TYPE);
+}
+
+/** What each predicate type's statement is, for {@link parseStatementOf}. */
+interface StatementOf {
+  [NATIVE_IMAGE_PREDICATE_TYPE]: NativeImageStatement;
+  [KERNEL_OBJECT_PREDICATE_TYPE]: KernelObjectStatement;
+}
+
+/** The artifact a predicate type's subject is, for messages. */
+const SUBJECT_KIND: Record<PredicateType, string> = {
+  [NATIVE_IMAGE_PREDICATE_TYPE]: 'a native image',
+  [KERNEL_OBJECT_PREDICATE_TYPE]: 'an eBPF object signed for the kernel',
+};
+
+/** Parses a signed payload that must be a statement of predicate type `expected` (see {@link parseStatement}). */
+export function parseStatementOf<T extends PredicateType>(payload: Uint8Array, expected: T): StatementOf[T] {
   if (payload.length > MAX_STATEMENT_BYTES) throw invalid('statement', `at most ${MAX_STATEMENT_BYTES} bytes`, `${payload.length} bytes`);
   let value: unknown;
   try {
@@ -188,29 +314,70 @@ export function parseStatement(payload: Uint8Array): NativeImageStatement {
   const obj = object(value, 'statement', undefined);
   if (obj['_type'] !== IN_TOTO_STATEMENT_TYPE) throw invalid('_type', `'${IN_TOTO_STATEMENT_TYPE}'`, describe(obj['_type']));
   const subjects = array(obj['subject'], 'subject');
-  if (subjects.length !== 1) throw invalid('subject', 'exactly one subject (the native image)', `${subjects.length}`);
+  if (subjects.length !== 1) throw invalid('subject', `exactly one subject (${SUBJECT_KIND[expected]})`, `${subjects.length}`);
   const s = object(subjects[0], 'subject[0]', undefined);
   const subject: ResourceDescriptor = { name: text(s['name'], 'subject[0].name'), digest: digestSet(s['digest'], 'subject[0].digest', false) };
-  if (obj['predicateType'] !== NATIVE_IMAGE_PREDICATE_TYPE) throw invalid('predicateType', `'${NATIVE_IMAGE_PREDICATE_TYPE}'`, describe(obj['predicateType']));
-  return { _type: IN_TOTO_STATEMENT_TYPE, subject: [subject], predicateType: NATIVE_IMAGE_PREDICATE_TYPE, predicate: parsePredicate(obj['predicate'], 'predicate') };
+  const type = obj['predicateType'];
+  if (type !== expected) {
+    const other = (Object.keys(SUBJECT_KIND) as PredicateType[]).find((t) => t === type);
+    const what = other === undefined ? describe(type) : `'${other}' (the signature attests ${SUBJECT_KIND[other]}, not ${SUBJECT_KIND[expected]})`;
+    throw invalid('predicateType', `'${expected}'`, what);
+  }
+  const statement: SignedStatement = expected === NATIVE_IMAGE_PREDICATE_TYPE
+    ? { _type: IN_TOTO_STATEMENT_TYPE, subject: [subject], predicateType: NATIVE_IMAGE_PREDICATE_TYPE, predicate: parsePredicate(obj['predicate'], 'predicate') }
+    : { _type: IN_TOTO_STATEMENT_TYPE, subject: [subject], predicateType: KERNEL_OBJECT_PREDICATE_TYPE, predicate: parseKernelObjectPredicate(obj['predicate'], 'predicate') };
+  return statement as StatementOf[T];
 }
 
 /** Validates our predicate strictly (see the module comment). Throws ATTESTATION_INVALID. */
 export function parsePredicate(value: unknown, path = 'predicate'): NativeImagePredicate {
   const p = object(value, path, ['elf', 'generatedC', 'verifier', 'programs', 'compiler', 'attestedAt']);
-  const verifierObj = object(p['verifier'], `${path}.verifier`, ['name', 'version', 'options']);
-  const optionsObj = object(verifierObj['options'], `${path}.verifier.options`, undefined);
+  const compilerObj = object(p['compiler'], `${path}.compiler`, ['name', 'version', 'flags']);
+  const flags = array(compilerObj['flags'], `${path}.compiler.flags`).map((f, i) => {
+    if (typeof f !== 'string') throw invalid(`${path}.compiler.flags[${i}]`, 'a string', describe(f));
+    return f;
+  });
+  return {
+    elf: descriptor(p['elf'], `${path}.elf`),
+    generatedC: descriptor(p['generatedC'], `${path}.generatedC`),
+    verifier: verifierIdentity(p['verifier'], `${path}.verifier`),
+    programs: attestedPrograms(p['programs'], `${path}.programs`),
+    compiler: { name: text(compilerObj['name'], `${path}.compiler.name`), version: text(compilerObj['version'], `${path}.compiler.version`), flags },
+    attestedAt: timestamp(p['attestedAt'], `${path}.attestedAt`),
+  };
+}
+
+/** Validates the predicate of a kernel object strictly, as {@link parsePredicate} does. Throws ATTESTATION_INVALID. */
+export function parseKernelObjectPredicate(value: unknown, path = 'predicate'): KernelObjectPredicate {
+  const p = object(value, path, ['verifier', 'programs', 'target', 'attestedAt']);
+  const targetObj = object(p['target'], `${path}.target`, ['kernel', 'abi']);
+  if (targetObj['kernel'] !== 'linux') throw invalid(`${path}.target.kernel`, "'linux'", describe(targetObj['kernel']));
+  return {
+    verifier: verifierIdentity(p['verifier'], `${path}.verifier`),
+    programs: attestedPrograms(p['programs'], `${path}.programs`),
+    target: { kernel: 'linux', abi: text(targetObj['abi'], `${path}.target.abi`) },
+    attestedAt: timestamp(p['attestedAt'], `${path}.attestedAt`),
+  };
+}
+
+function verifierIdentity(value: unknown, path: string): VerifierIdentity {
+  const verifierObj = object(value, path, ['name', 'version', 'options']);
+  const optionsObj = object(verifierObj['options'], `${path}.options`, undefined);
   // No prototype, so that an option named `__proto__` is kept as data rather than dropped.
   const options = Object.create(null) as Record<string, VerifierOptionValue>;
   for (const [k, v] of Object.entries(optionsObj)) {
     if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) options[k] = v;
-    else throw invalid(`${path}.verifier.options.${k}`, 'a string, a finite number or a boolean', describe(v));
+    else throw invalid(`${path}.options.${k}`, 'a string, a finite number or a boolean', describe(v));
   }
-  const programList = array(p['programs'], `${path}.programs`);
-  if (programList.length === 0) throw invalid(`${path}.programs`, 'at least one program', 'an empty array');
+  return { name: text(verifierObj['name'], `${path}.name`), version: text(verifierObj['version'], `${path}.version`), options };
+}
+
+function attestedPrograms(value: unknown, path: string): AttestedProgram[] {
+  const programList = array(value, path);
+  if (programList.length === 0) throw invalid(path, 'at least one program', 'an empty array');
   const names = new Set<string>();
-  const programs = programList.map((item, i): AttestedProgram => {
-    const at = `${path}.programs[${i}]`;
+  return programList.map((item, i): AttestedProgram => {
+    const at = `${path}[${i}]`;
     const o = object(item, at, ['name', 'section', 'verdict', 'programInfoHash']);
     const name = text(o['name'], `${at}.name`);
     if (names.has(name)) throw invalid(`${at}.name`, 'a name no other program has', `'${name}' again`);
@@ -219,23 +386,15 @@ export function parsePredicate(value: unknown, path = 'predicate'): NativeImageP
     if (verdict !== ProgramVerdict.accepted && verdict !== ProgramVerdict.rejected) throw invalid(`${at}.verdict`, "'accepted' or 'rejected'", describe(verdict));
     return { name, section: text(o['section'], `${at}.section`), verdict, programInfoHash: digestSet(o['programInfoHash'], `${at}.programInfoHash`, true) };
   });
-  const compilerObj = object(p['compiler'], `${path}.compiler`, ['name', 'version', 'flags']);
-  const flags = array(compilerObj['flags'], `${path}.compiler.flags`).map((f, i) => {
-    if (typeof f !== 'string') throw invalid(`${path}.compiler.flags[${i}]`, 'a string', describe(f));
-    return f;
-  });
-  const attestedAt = text(p['attestedAt'], `${path}.attestedAt`);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(attestedAt) || Number.isNaN(Date.parse(attestedAt))) {
-    throw invalid(`${path}.attestedAt`, 'an RFC 3339 UTC time (2026-08-01T12:00:00.000Z)', `'${attestedAt}'`);
+}
+
+/** An RFC 3339 UTC time as `Date.toISOString` writes it. */
+function timestamp(value: unknown, path: string): string {
+  const t = text(value, path);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(t) || Number.isNaN(Date.parse(t))) {
+    throw invalid(path, 'an RFC 3339 UTC time (2026-08-01T12:00:00.000Z)', `'${t}'`);
   }
-  return {
-    elf: descriptor(p['elf'], `${path}.elf`),
-    generatedC: descriptor(p['generatedC'], `${path}.generatedC`),
-    verifier: { name: text(verifierObj['name'], `${path}.verifier.name`), version: text(verifierObj['version'], `${path}.verifier.version`), options },
-    programs,
-    compiler: { name: text(compilerObj['name'], `${path}.compiler.name`), version: text(compilerObj['version'], `${path}.compiler.version`), flags },
-    attestedAt,
-  };
+  return t;
 }
 
 function invalid(path: string, expected: string, found: string): SignError {

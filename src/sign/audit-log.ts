@@ -13,7 +13,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ImageVerification } from './verify.ts';
+import type { SignatureVerification } from './verify.ts';
 
 /** An allowed load, or a refused one. */
 export const AuditDecision = { allowed: 'allowed', refused: 'refused' } as const;
@@ -32,7 +32,7 @@ export interface AuditRecord {
   /** Why, in words. */
   readonly reason: string;
   readonly image: { readonly name?: string; readonly digest: string };
-  /** The ELF object the attestation names, when a signature verified. */
+  /** The ELF object the attestation names (for an object signed for the kernel, the object), when a signature verified. */
   readonly elf?: { readonly name: string; readonly digest: string };
   /** The signer the signature file names; `verified` tells whether its chain to a trusted root passed. */
   readonly signer?: {
@@ -59,9 +59,11 @@ export const AUDIT_OK = 'OK';
  * log.append(auditRecordFor(result, { policy: 'production', imageName: 'prog.so', time: new Date() }));
  * ```
  */
-export function auditRecordFor(result: ImageVerification, context: { readonly policy: string; readonly imageName?: string; readonly time: Date }): AuditRecord {
+export function auditRecordFor(result: SignatureVerification, context: { readonly policy: string; readonly imageName?: string; readonly time: Date }): AuditRecord {
   const statement = result.statement;
   const signer = result.signer;
+  // A native image names the ELF object it was built from; an object signed for the kernel is that object.
+  const elf = statement === undefined ? undefined : 'elf' in statement.predicate ? statement.predicate.elf : statement.subject[0];
   return {
     time: context.time.toISOString(),
     policy: context.policy,
@@ -69,7 +71,7 @@ export function auditRecordFor(result: ImageVerification, context: { readonly po
     code: result.ok ? AUDIT_OK : result.code,
     reason: result.ok ? 'signature, certificate chain, digests and program info verified' : result.message,
     image: { ...(context.imageName !== undefined ? { name: context.imageName } : {}), digest: result.imageDigest },
-    ...(statement !== undefined ? { elf: { name: statement.predicate.elf.name, digest: 'sha256:' + statement.predicate.elf.digest.sha256 } } : {}),
+    ...(elf !== undefined ? { elf: { name: elf.name, digest: 'sha256:' + elf.digest.sha256 } } : {}),
     ...(signer !== undefined
       ? {
           signer: {

@@ -1,6 +1,6 @@
 /**
  * The sign layer: keys and certificates, certification path validation, DSSE envelopes holding in-toto statements
- * about native images, the `.sig` file, offline verification and the audit log. The production policy itself (every
+ * about native images and about eBPF objects signed for the kernel, the `.sig` file, offline verification and the audit log. The production policy itself (every
  * check folded into one audited decision) is the runtime's LoadPolicy (src/policy/load-policy.ts).
  *
  * @example
@@ -67,22 +67,34 @@ export {
   type VerifiedEnvelope,
 } from './dsse.ts';
 export {
+  buildKernelObjectPredicate,
+  buildKernelObjectStatement,
   buildPredicate,
   buildStatement,
   encodeStatement,
   IN_TOTO_STATEMENT_TYPE,
+  KERNEL_OBJECT_PREDICATE_TYPE,
   MAX_STATEMENT_BYTES,
   NATIVE_IMAGE_PREDICATE_TYPE,
+  parseKernelObjectPredicate,
+  parseKernelObjectStatement,
   parsePredicate,
   parseStatement,
+  parseStatementOf,
   ProgramVerdict,
   type ArtifactInput,
   type AttestedProgram,
   type CompilerIdentity,
   type DigestSet,
+  type KernelObjectPredicate,
+  type KernelObjectPredicateInput,
+  type KernelObjectStatement,
+  type KernelTarget,
   type NativeImagePredicate,
   type NativeImageStatement,
   type PredicateInput,
+  type PredicateType,
+  type SignedStatement,
   type ResourceDescriptor,
   type VerifierIdentity,
   type VerifierOptionValue,
@@ -95,8 +107,21 @@ export {
   signatureFilePath,
   type SignatureFile,
 } from './signature-file.ts';
-export { signImage, type SignImageInput, type SignImageOptions } from './sign-image.ts';
+export { signImage, signKernelObject, type SignImageInput, type SignImageOptions, type SignKernelObjectInput } from './sign-image.ts';
 export { NO_REVOCATIONS, parseRevocationList, revocationList, type RevocationList } from './revocation-list.ts';
-export { verifyImage, type ImageVerification, type RefusedImage, type SignerSummary, type VerifiedImage, type VerifyImageInput } from './verify.ts';
+export {
+  verifyImage,
+  verifyKernelObject,
+  type ImageVerification,
+  type KernelObjectVerification,
+  type Refused,
+  type RefusedImage,
+  type SignatureVerification,
+  type SignerSummary,
+  type Verified,
+  type VerifiedImage,
+  type VerifyImageInput,
+  type VerifyKernelObjectInput,
+} from './verify.ts';
 export { AUDIT_OK, AuditDecision, AuditLog, auditRecordFor, readAuditLog, type AuditRecord } from './audit-log.ts';
 export { formatVerification, signImageFile, verifyImageFile, type SignImageFileOptions, type VerifyImageFileOptions } from './commands.ts';

@@ -80,7 +80,8 @@ export function buildCfg(
   takesCallback: HelperTakesCallback = () => false,
 ): Cfg | CfgProblem[] {
   const problems: CfgProblem[] = [];
-  for (const e of validateInstructions(instructions)) {
+  // Writes to r10 are refused where a path reaches them (Env.setReg), as Linux does: dead code may hold one.
+  for (const e of validateInstructions(instructions, {}, { frameWrites: 'when-executed' })) {
     problems.push({ slot: e.where.insn ?? 0, message: e.detail });
   }
   if (problems.length > 0) return problems;

@@ -38,6 +38,7 @@ import {
   checkExternCall,
   checkHelperCall,
   enterLocalCall,
+  prepareHiddenExit,
 } from './calls.ts';
 import {
   type Cfg,
@@ -88,12 +89,13 @@ import {
   makeReg,
 } from './reg.ts';
 import type { Diagnostic, DiagnosticCode, PathStep, ProgramReport, RegisterNote, VerifierReport } from './report.ts';
+import { DEFAULT_RULES, type RuleSet, ruleSetPolicy } from './rules.ts';
 import {
   SCALAR_ZERO,
   isConst,
   scalarConst,
 } from './scalar.ts';
-import { StateRecorder } from './state-recorder.ts';
+import { StateRecorder, recordErrorPathAgain } from './state-recorder.ts';
 import {
   type Frame,
   type VerifierState,
@@ -180,6 +182,12 @@ export interface ProgramContext {
   readonly lenientExits?: ReadonlySet<number>;
   /** Check only that r0, when set, holds no address at exit (a test harness's platform without return rules). */
   readonly leakOnlyReturn?: boolean;
+  /**
+   * Per linked function, what its BTF prototype returns (from BTF.ext func_info): `scalar` (an integer or enum),
+   * `other`; undefined for every function when the program has no func_info. Subprograms that can return
+   * abnormally (LD_ABS/LD_IND, bpf_tail_call) must return an integer, and need BTF, as in Linux.
+   */
+  readonly functionReturns?: readonly ('scalar' | 'other')[];
 }
 
 /** Licenses the kernel treats as GPL-compatible (`license_is_gpl_compatible`). */
@@ -198,7 +206,7 @@ export function isGplCompatible(license: string | undefined): boolean {
  */
 export function verifyObject(spec: ObjectSpec, selector: ProgramSelector = {}, options: VerifyOptions = {}): VerifierReport {
   const programs = selectPrograms(spec, selector);
-  return { file: spec.file, programs: programs.map((p) => verifyProgram(spec, p, options)) };
+  return { file: spec.file, rules: options.rules ?? DEFAULT_RULES, programs: programs.map((p) => verifyProgram(spec, p, options)) };
 }
 
 /** Verifies one program of an object (linking its subprograms first). */
@@ -210,7 +218,7 @@ export function verifyProgram(spec: ObjectSpec, program: ProgramSpec, options: V
     linked = linkProgram(spec, program);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    return failedReport(program.sectionName, program.name, type, 'malformed', `the program cannot be linked: ${message}`, t0);
+    return failedReport(program.sectionName, program.name, type, options.rules ?? DEFAULT_RULES, 'malformed', `the program cannot be linked: ${message}`, t0);
   }
   const attach = options.attachType ?? program.kind.attachType;
   // A function of .text verified on its own (as Linux verifies global functions): its BTF prototype says whether it
@@ -221,16 +229,41 @@ export function verifyProgram(spec: ObjectSpec, program: ProgramSpec, options: V
     const proto = fn !== undefined ? spec.btf.typeById(fn.type) : undefined;
     voidReturn = proto !== undefined && proto.kind === 'FUNC_PROTO' && proto.returnType === 0;
   }
-  return verifyLinked(linked, mapTable(spec), { programType: type, attachType: attach, gpl: isGplCompatible(options.license ?? spec.license), voidReturn }, options);
+  const functionReturns = functionReturnKinds(spec, linked);
+  return verifyLinked(linked, mapTable(spec), {
+    programType: type, attachType: attach, gpl: isGplCompatible(options.license ?? spec.license), voidReturn,
+    ...(functionReturns !== undefined ? { functionReturns } : {}),
+  }, options);
+}
+
+/** What each linked function's BTF prototype returns (see {@link ProgramContext.functionReturns}). */
+function functionReturnKinds(spec: ObjectSpec, linked: LinkedProgram): ('scalar' | 'other')[] | undefined {
+  const btf = spec.btf;
+  if (btf === undefined || linked.funcInfo.length === 0) return undefined;
+  return linked.functions.map((f) => {
+    const info = linked.funcInfo.find((i) => i.slot === f.start);
+    if (info === undefined) return 'other';
+    try {
+      const fn = btf.typeById(info.typeId);
+      const proto = fn.kind === 'FUNC' ? btf.typeById(fn.type) : undefined;
+      if (proto === undefined || proto.kind !== 'FUNC_PROTO' || proto.returnType === 0) return 'other';
+      const ret = btf.resolve(proto.returnType);
+      // btf_type_is_small_int || btf_is_any_enum
+      return (ret.kind === 'INT' && ret.size <= 8) || ret.kind === 'ENUM' || ret.kind === 'ENUM64' ? 'scalar' : 'other';
+    } catch {
+      return 'other';
+    }
+  });
 }
 
 function now(): number {
   return globalThis.performance !== undefined ? globalThis.performance.now() : Date.now();
 }
 
-function failedReport(section: string, name: string, type: string, code: DiagnosticCode, message: string, t0: number, slot = 0): ProgramReport {
+function failedReport(section: string, name: string, type: string, rules: RuleSet, code: DiagnosticCode, message: string, t0: number, slot = 0): ProgramReport {
   return {
-    section, name, type, verdict: 'fail', malformed: code === 'malformed', insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0,
+    section, name, type, rules, verdict: 'fail', malformed: code === 'malformed', insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0,
+    readsUninitializedStack: false,
     timeMs: now() - t0,
     diagnostics: [{ severity: 'error', code, message, slot, function: name, instruction: '', path: [], registers: [] }],
     log: [],
@@ -247,7 +280,7 @@ export function verifyLinked(linked: LinkedProgram, maps: readonly VerifierMap[]
   const platform: Platform = options.platform ?? linuxPlatform;
   const ptype = platform.programType(context.programType, context.attachType);
   if (ptype === undefined) {
-    return failedReport(program.sectionName, program.name, context.programType, 'unsupported', `programs of type '${context.programType}' are not supported by the verifier`, t0);
+    return failedReport(program.sectionName, program.name, context.programType, options.rules ?? DEFAULT_RULES, 'unsupported', `programs of type '${context.programType}' are not supported by the verifier`, t0);
   }
   const externCalls = new Set(linked.references.filter((r) => r.kind === 'kfunc').map((r) => r.slot));
   const cfgOrProblems = buildCfg(
@@ -265,12 +298,57 @@ export function verifyLinked(linked: LinkedProgram, maps: readonly VerifierMap[]
       } as Diagnostic;
     });
     return {
-      section: program.sectionName, name: program.name, type: ptype.name, verdict: 'fail', malformed: true,
-      insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, timeMs: now() - t0, diagnostics, log: [],
+      section: program.sectionName, name: program.name, type: ptype.name, rules: options.rules ?? DEFAULT_RULES, verdict: 'fail', malformed: true,
+      insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, readsUninitializedStack: false, timeMs: now() - t0, diagnostics, log: [],
+    };
+  }
+  const abnormal = abnormalReturnProblem(cfgOrProblems, context);
+  if (abnormal !== undefined) {
+    const ins = cfgOrProblems.insns[abnormal.slot];
+    const source = sourceOf(linked, abnormal.slot);
+    return {
+      section: program.sectionName, name: program.name, type: ptype.name, rules: options.rules ?? DEFAULT_RULES, verdict: 'fail', malformed: false,
+      insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, readsUninitializedStack: false, timeMs: now() - t0, log: [],
+      diagnostics: [{
+        severity: 'error', code: 'invalid-return', message: abnormal.message, slot: abnormal.slot, function: cfgOrProblems.functions[cfgOrProblems.funcOf[abnormal.slot] ?? 0]?.name ?? program.name,
+        instruction: ins === undefined ? '' : formatInstruction(ins), path: [], registers: [], ...(source !== undefined ? { source } : {}),
+      }],
     };
   }
   const runner = new Runner(linked, cfgOrProblems, maps, platform, ptype, context, options);
-  return runner.run(t0);
+  const report = runner.run(t0);
+  // With `record`, a refused program's path to the error is known only at its end: a second run keeps its states.
+  const again = options.record !== undefined ? recordErrorPathAgain(report.recording, options.record) : undefined;
+  return again === undefined ? report : new Runner(linked, cfgOrProblems, maps, platform, ptype, context, { ...options, record: again }).run(t0);
+}
+
+/** Whether `ins` can leave its function without an exit: LD_ABS/LD_IND (outside the packet), bpf_tail_call. */
+function abnormalReturnKind(ins: Instruction | undefined): 'LD_ABS' | 'tail_call' | undefined {
+  if (ins === undefined) return undefined;
+  if ((ins.opcode & 0x07) === InstructionClass.LD && ((ins.opcode & 0xe0) === Mode.ABS || (ins.opcode & 0xe0) === Mode.IND)) return 'LD_ABS';
+  if (ins.opcode === Opcode.CALL && ins.src === CallSource.HELPER && ins.imm === 12) return 'tail_call';
+  return undefined;
+}
+
+/**
+ * Linux's rules for subprograms that can return abnormally (`check_abnormal_return`, `check_btf_func`): they need
+ * BTF, and must return an integer, since the caller gets 0 (LD_ABS) or the tail-called program's value in r0.
+ */
+function abnormalReturnProblem(cfg: Cfg, context: ProgramContext): { slot: number; message: string } | undefined {
+  for (let s = 0; s < cfg.insns.length; s++) {
+    const f = cfg.funcOf[s] as number;
+    if (f <= 0) continue;
+    const kind = abnormalReturnKind(cfg.insns[s]);
+    if (kind === undefined) continue;
+    const name = cfg.functions[f]?.name ?? `function ${f}`;
+    if (context.functionReturns === undefined) {
+      return { slot: s, message: `${kind === 'LD_ABS' ? 'a legacy packet load (LD_ABS/LD_IND)' : 'bpf_tail_call'} in the subprogram ${name}, which has no BTF function info: Linux allows it only in subprograms whose BTF says they return an integer` };
+    }
+    if (context.functionReturns[f] !== 'scalar') {
+      return { slot: s, message: `${kind === 'LD_ABS' ? 'a legacy packet load (LD_ABS/LD_IND)' : 'bpf_tail_call'} in ${name}, which does not return an integer: ${kind === 'LD_ABS' ? 'outside the packet the load returns 0 from the function' : 'a tail call returns the other program\'s value from the function'}, so only functions returning 'int' may use it (as in Linux)` };
+    }
+  }
+  return undefined;
 }
 
 function sourceOf(linked: LinkedProgram, slot: number): Diagnostic['source'] {
@@ -311,6 +389,10 @@ class Runner {
 
   constructor(linked: LinkedProgram, cfg: Cfg, maps: readonly VerifierMap[], platform: Platform, ptype: Env['ptype'], context: ProgramContext, options: VerifyOptions) {
     this.env = new Env(linked, cfg, maps, platform, ptype, context.gpl);
+    this.env.rules = options.rules ?? DEFAULT_RULES;
+    const policy = ruleSetPolicy(this.env.rules);
+    this.env.allowPointerLeaks = policy.allowPointerLeaks;
+    this.env.allowUninitStack = policy.allowUninitStack;
     this.env.voidReturn = context.voidReturn === true;
     this.initialState = context.initialState;
     this.env.lenientExits = context.lenientExits ?? new Set();
@@ -370,6 +452,8 @@ class Runner {
           const executed = slot;
           let entered = false;
           let callbackReturn = false;
+          // LD_ABS/LD_IND and bpf_tail_call in a subprogram can also leave it (see hiddenExit).
+          let hidden: 'LD_ABS' | 'tail_call' | undefined;
           env.lastFill = 0;
           env.lastSpill = 0;
           env.lastLink = undefined;
@@ -409,6 +493,7 @@ class Runner {
               } else {
                 checkLegacyPacketLoad(env, ins);
                 slot += 1;
+                if (env.cur.frames.length > 1) hidden = 'LD_ABS';
               }
               break;
             default: {
@@ -446,6 +531,7 @@ class Runner {
                   const callback = checkHelperCall(env, ins);
                   if (callback !== undefined) this.pushCallback(stack, callback, slot, depth, parent, path);
                   slot += 1;
+                  if (ins.imm === 12 && env.cur.frames.length > 1) hidden = 'tail_call';
                 }
                 break;
               }
@@ -499,6 +585,25 @@ class Runner {
               continue;
             }
           }
+          if (hidden !== undefined) {
+            // The instruction's other outcome leaves the function (Linux's hidden exit: bpf_gen_ld_abs returns 0
+            // outside the packet; a successful tail call returns the other program's value): the path where it
+            // completes goes on at the next instruction later, this one returns to the caller now.
+            this.pushHistory(executed, depth, false);
+            if (stack.length >= MAX_PENDING) env.fail('too-complex', `the program is too complex: more than ${MAX_PENDING} branches are pending`, []);
+            if (parent !== undefined) parent.pending++;
+            stack.push({ state: cloneState(env.cur), slot, parent, path: { kind: 'branch', slot: executed, taken: false, prev: path }, history: this.history, written: this.written.slice() });
+            path = { kind: 'branch', slot: executed, taken: true, prev: path };
+            prepareHiddenExit(env, hidden);
+            const r = checkExit(env);
+            if (r.done) {
+              this.finishPath(parent);
+              continue outer;
+            }
+            path = { kind: 'return', slot: executed, taken: true, prev: path };
+            slot = r.slot;
+            continue;
+          }
           this.pushHistory(executed, depth, entered, callbackReturn);
         }
       } catch (e) {
@@ -521,12 +626,14 @@ class Runner {
       section: linked.program.sectionName,
       name: linked.program.name,
       type: env.ptype.name,
+      rules: env.rules,
       verdict: failure === undefined ? 'pass' : 'fail',
       malformed: false,
       insnsProcessed: this.processed,
       statesStored: this.stored,
       statesPruned: this.pruned,
       stackDepth: this.combinedStack().total,
+      readsUninitializedStack: env.readUninitStack,
       timeMs: now() - t0,
       diagnostics,
       log: this.log,
@@ -724,16 +831,21 @@ class Runner {
       case LoadImm64Source.IMM64:
         env.setReg(ins.dst, constReg(imm64, origin));
         return;
-      case LoadImm64Source.MAP_IDX:
-      case LoadImm64Source.MAP_FD: {
+      case LoadImm64Source.MAP_FD:
+      case LoadImm64Source.MAP_VALUE:
+        // The linker turns every map reference with a relocation into a map index (src 5 or 6). Without one, the
+        // immediate is a file descriptor the loader never filled in (Linux: "fd 0 is not pointing to valid bpf_map").
+        return env.fail('invalid-pointer', `lddw of a map by file descriptor (src ${ins.src}, fd ${ins.imm}) without a relocation naming the map: no map is loaded here`, []);
+      case LoadImm64Source.MAP_IDX: {
         if (env.maps[ins.imm] === undefined) env.fail('invalid-pointer', `lddw refers to map #${ins.imm}, which does not exist`, []);
+        checkMapProgramCompatible(env, ins.imm);
         env.setReg(ins.dst, makeReg({ type: RegType.CONST_MAP, map: ins.imm, value: SCALAR_ZERO, origin: { slot: env.slot, what: `the map '${env.mapName(ins.imm)}'` } }));
         return;
       }
-      case LoadImm64Source.MAP_IDX_VALUE:
-      case LoadImm64Source.MAP_VALUE: {
+      case LoadImm64Source.MAP_IDX_VALUE: {
         const m = env.maps[ins.imm];
         if (m === undefined) env.fail('invalid-pointer', `lddw refers to map #${ins.imm}, which does not exist`, []);
+        checkMapProgramCompatible(env, ins.imm);
         const off = Number(BigInt.asIntN(32, imm64 >> 32n));
         env.setReg(ins.dst, makeReg({ type: RegType.MAP_VALUE, map: ins.imm, off, readOnly: m.readOnly, value: SCALAR_ZERO, origin: { slot: env.slot, what: `the address of '${m.name}'+${off}` } }));
         return;
@@ -838,6 +950,27 @@ function sameCallsites(a: VerifierState, b: VerifierState): boolean {
   if (a.frames.length !== b.frames.length) return false;
   for (let i = 0; i < a.frames.length; i++) if ((a.frames[i] as Frame).callsite !== (b.frames[i] as Frame).callsite) return false;
   return true;
+}
+
+/** Tracing program types (the kernel's is_tracing_prog_type). */
+const TRACING_TYPES = new Set(['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'raw_tracepoint_writable']);
+
+/**
+ * Maps whose values hold a spin lock or a timer are refused to program types that cannot use them (the kernel's
+ * check_map_prog_compatibility: socket filters and tracing programs may not take a bpf_spin_lock; tracing programs
+ * may not use a bpf_timer or bpf_wq).
+ */
+function checkMapProgramCompatible(env: Env, index: number): void {
+  const m = env.maps[index];
+  const kinds = new Set((m?.fields ?? []).map((f) => f.kind));
+  if (m === undefined || kinds.size === 0) return;
+  const type = env.ptype.name;
+  if (kinds.has('spin_lock') && (type === 'socket_filter' || TRACING_TYPES.has(type))) {
+    env.fail('helper-not-allowed', `map '${m.name}' holds a struct bpf_spin_lock, which ${type} programs cannot use (as in Linux)`, []);
+  }
+  if ((kinds.has('timer') || kinds.has('workqueue')) && TRACING_TYPES.has(type)) {
+    env.fail('helper-not-allowed', `map '${m.name}' holds a ${kinds.has('timer') ? 'struct bpf_timer' : 'struct bpf_wq'}, which ${type} programs cannot use (as in Linux)`, []);
+  }
 }
 
 /** Whether two states at a helper call are in the same execution of it (iterations of its callback). */
