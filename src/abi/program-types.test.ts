@@ -54,6 +54,16 @@ describe('program types', () => {
     assert.equal(checkContextAccess('cgroup_skb', 76, 4, 'read', { capabilities: [] }).allowed, false, 'cgroup_skb packet access needs CAP_BPF');
   });
 
+  it('refuse sign-extending loads of packet pointers (Linux 6.11+), not of numbers', () => {
+    const signed = { signExtend: true };
+    for (const [type, off] of [['xdp', 0], ['xdp', 4], ['xdp', 8], ['sched_cls', 76], ['sched_cls', 80], ['sched_cls', 140], ['flow_dissector', 76], ['cgroup_skb', 80]] as const) {
+      assert.equal(checkContextAccess(type, off, 4, 'read', {}, signed).allowed, false, `${type} ${off}`);
+      assert.equal(checkContextAccess(type, off, 4, 'read').allowed, true, `${type} ${off}`);
+    }
+    assert.equal(checkContextAccess('xdp', 12, 4, 'read', {}, signed).allowed, true, 'ingress_ifindex is a number');
+    assert.equal(checkContextAccess('sched_cls', 0, 4, 'read', {}, signed).allowed, true, 'len is a number');
+  });
+
   it('know which members are writable', () => {
     for (const f of ['mark', 'priority', 'tc_index', 'tc_classid', 'queue_mapping'] as const) {
       const off = structLayouts.__sk_buff.fields.find((x) => x.name === f)!.offset;

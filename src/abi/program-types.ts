@@ -58,6 +58,11 @@ export interface ContextAccessRule {
   readonly btfType?: string;
   /** Only at the window's first byte: the kernel matches the member's exact offset (`case offsetof(...)`). */
   readonly anchored?: true;
+  /**
+   * No sign-extending load (BPF_MEMSX) of it: the packet pointer members (`info->is_ldsx` in `*_is_valid_access`,
+   * Linux 6.11+), whose rewritten load would sign-extend a kernel address.
+   */
+  readonly noSignExtension?: true;
   /** Only for programs with one of these expected attach types. */
   readonly attach?: readonly AttachTypeName[];
   /** Only when the loader holds this capability. */
@@ -74,6 +79,8 @@ export interface PacketAccess {
   readonly write: boolean;
   /** It may pass packet pointers to helpers whose prototype has `pkt_access`. */
   readonly helperArgs: boolean;
+  /** To any helper that takes memory, `pkt_access` or not (cgroup_sockopt: the option buffer is its "packet"). */
+  readonly anyHelper?: true;
 }
 
 /** A return value range rule: the first rule whose attach types match (or that lists none) applies. */
@@ -150,7 +157,7 @@ function skbAccess(policy: SkbPolicy): ContextAccessRule[] {
   add('cb', [1, 2, 4, 8], [1, 2, 4, 8]);
   for (const f of ['data', 'data_meta', 'data_end'] as const) {
     const yields = policy.pointers[f];
-    if (yields !== undefined) add(f, [4], undefined, { yields, note: 'no sign-extending load' });
+    if (yields !== undefined) add(f, [4], undefined, { yields, noSignExtension: true });
   }
   for (const f of ['remote_ip4', 'local_ip4', 'remote_ip6', 'local_ip6'] as const) add(f, [4], [4]);
   add('tstamp', [8], [8]);
@@ -204,8 +211,8 @@ const skSkbAccess = skbAccess({
 
 // flow_dissector_is_valid_access: loads only, three members.
 const flowDissectorAccess: readonly ContextAccessRule[] = [
-  { field: 'data', read: [4], yields: 'PTR_TO_PACKET', note: 'no sign-extending load' },
-  { field: 'data_end', read: [4], yields: 'PTR_TO_PACKET_END', note: 'no sign-extending load' },
+  { field: 'data', read: [4], yields: 'PTR_TO_PACKET', noSignExtension: true },
+  { field: 'data_end', read: [4], yields: 'PTR_TO_PACKET_END', noSignExtension: true },
   { field: 'flow_keys', read: [8], yields: 'PTR_TO_FLOW_KEYS' },
 ];
 
@@ -214,9 +221,9 @@ const flowDissectorAccess: readonly ContextAccessRule[] = [
 // xdp_is_valid_access: 4-byte loads only; egress_ifindex only in devmap programs. (Offloaded programs may also
 // store rx_queue_index; not modelled.)
 const xdpAccess: readonly ContextAccessRule[] = [
-  { field: 'data', read: [4], yields: 'PTR_TO_PACKET', note: 'no sign-extending load' },
-  { field: 'data_end', read: [4], yields: 'PTR_TO_PACKET_END', note: 'no sign-extending load' },
-  { field: 'data_meta', read: [4], yields: 'PTR_TO_PACKET_META', note: 'no sign-extending load' },
+  { field: 'data', read: [4], yields: 'PTR_TO_PACKET', noSignExtension: true },
+  { field: 'data_end', read: [4], yields: 'PTR_TO_PACKET_END', noSignExtension: true },
+  { field: 'data_meta', read: [4], yields: 'PTR_TO_PACKET_META', noSignExtension: true },
   { field: 'ingress_ifindex', read: [4] },
   { field: 'rx_queue_index', read: [4] },
   { field: 'egress_ifindex', read: [4], attach: ['xdp_devmap'] },
@@ -587,7 +594,7 @@ const rows: readonly ProgramTypeRow[] = [
   },
   {
     name: 'cgroup_sockopt', context: 'bpf_sockopt', verifierOps: 'cg_sockopt_verifier_ops', validAccess: 'cg_sockopt_is_valid_access',
-    access: cgroupSockoptAccess, packet: { read: true, write: true, helperArgs: true }, returns: zeroOne,
+    access: cgroupSockoptAccess, packet: { read: true, write: true, helperArgs: true, anyHelper: true }, returns: zeroOne,
     attachTypes: ['cgroup_getsockopt', 'cgroup_setsockopt'],
     helperChain: ['cgroup_common_func_proto', 'cg_sockopt_func_proto', 'bpf_base_func_proto'],
     note: 'the "packet" is the option buffer [optval, optval_end)',
@@ -673,6 +680,7 @@ function windowOf(info: ProgramTypeInfo, rule: ContextAccessRule): { start: numb
 /**
  * Whether a program of type `type` may load (`read`) or store (`write`) `width` bytes at offset `off` of its
  * context, as the type's `*_is_valid_access` decides; on success, the member and the register type a load yields.
+ * `load.signExtend` asks about a sign-extending load (BPF_MEMSX), which the packet pointer members refuse.
  *
  * @example
  * ```ts
@@ -686,12 +694,14 @@ export function checkContextAccess(
   width: number,
   kind: 'read' | 'write',
   program: ProgramContext = {},
+  load: { readonly signExtend?: boolean } = {},
 ): ContextAccessResult {
   const info = requireType(type);
   if (!Number.isInteger(off) || off < 0) return { allowed: false, reason: `offset ${off} is negative or not an integer` };
   if (width !== 1 && width !== 2 && width !== 4 && width !== 8) return { allowed: false, reason: `width ${width} is not 1, 2, 4 or 8` };
   if (off % width !== 0) return { allowed: false, reason: `offset ${off} is not a multiple of the access width ${width}` };
   let sawField = false;
+  let refusedSignExtension: string | undefined;
   for (const rule of info.access) {
     const w = windowOf(info, rule);
     if (w === undefined || off < w.start || off >= w.start + w.size) continue;
@@ -700,6 +710,10 @@ export function checkContextAccess(
     if (widths === undefined || !widths.includes(width as Width)) continue;
     const fits = rule.anchored === true ? off === w.start : width <= w.size ? off + width <= w.start + w.size : off === w.start;
     if (!fits) continue;
+    if (kind === 'read' && load.signExtend === true && rule.noSignExtension === true) {
+      refusedSignExtension = rule.field;
+      continue;
+    }
     if (rule.attach !== undefined && (program.attachType === undefined || !rule.attach.includes(program.attachType))) continue;
     if (rule.capability !== undefined && !(program.capabilities ?? ['CAP_BPF', 'CAP_PERFMON', 'CAP_SYS_ADMIN']).includes(rule.capability)) continue;
     return {
@@ -708,6 +722,9 @@ export function checkContextAccess(
       ...(rule.yields !== undefined && kind === 'read' ? { yields: rule.yields } : {}),
       ...(rule.btfType !== undefined && kind === 'read' ? { btfType: rule.btfType } : {}),
     };
+  }
+  if (refusedSignExtension !== undefined) {
+    return { allowed: false, reason: `${refusedSignExtension} is a packet pointer, which a sign-extending load would corrupt` };
   }
   return {
     allowed: false,

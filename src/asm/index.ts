@@ -37,7 +37,7 @@ export { formatInstruction, branchDisplacement, UNKNOWN, type FormatOptions } fr
 export { formatProgram, type ProgramTextOptions } from './program-text.ts';
 export { assemble, assembleProgram, type AssembleOptions, type AssembledProgram } from './assemble.ts';
 export { parseConformanceData, type ConformanceTest } from './conformance-data.ts';
-export { validateInstructions, type ValidateOptions } from './validate.ts';
+export { validateInstructions, writesFramePointer, type ValidateOptions } from './validate.ts';
 export * as dsl from './dsl.ts';
 export {
   disassembleObject,

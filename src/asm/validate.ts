@@ -53,7 +53,7 @@ export function validateInstructions(instructions: readonly Instruction[], where
       const extension = linuxExtension(ins);
       if (extension !== undefined) report(`${extension} is not part of RFC 9669`);
     }
-    checkFields(ins, report);
+    checkFields(ins, report, options.frameWrites === 'when-executed');
     // Control flow must land on an instruction of this program.
     const target = controlTarget(ins, slot);
     if (target !== undefined) {
@@ -71,6 +71,12 @@ export interface ValidateOptions {
    * `addr_space_cast` and `callx`. `'rfc9669'` reports them, as the bpf_conformance suite's negative tests expect.
    */
   readonly profile?: 'linux' | 'rfc9669';
+  /**
+   * `'malformed'` (the default) reports every write to r10. `'when-executed'` leaves them to whoever executes the
+   * instruction: Linux refuses a write to r10 only on a path it explores (dead code may hold one), so the verifier
+   * checks it there and the runtimes trap if one ever runs.
+   */
+  readonly frameWrites?: 'malformed' | 'when-executed';
 }
 
 /** The name of a Linux/LLVM extension this instruction is, if it is one. */
@@ -129,8 +135,24 @@ function whyUnknown(ins: Instruction): string {
   return `unknown opcode 0x${hex2(ins.opcode)}`;
 }
 
-/** Registers, writes to r10 and reserved fields. */
-function checkFields(ins: Instruction, report: (detail: string) => void): void {
+/**
+ * Whether `ins` writes r10, the frame pointer (as its destination, or as the register an atomic fetches into).
+ *
+ * @example
+ * ```ts
+ * writesFramePointer(decodeInstructions(new Uint8Array([0xb7, 0x0a, 0, 0, 0, 0, 0, 0]))[0]!); // true: r10 = 0
+ * ```
+ */
+export function writesFramePointer(ins: Instruction): boolean {
+  let writes = false;
+  checkFields(ins, (detail) => {
+    if (detail.startsWith('r10 (the frame pointer) is read-only')) writes = true;
+  }, false);
+  return writes;
+}
+
+/** Registers, writes to r10 (unless `frameWritesLater`) and reserved fields. */
+function checkFields(ins: Instruction, report: (detail: string) => void, frameWritesLater: boolean): void {
   const cls = ins.opcode & 0x07;
   const op = ins.opcode & 0xf0;
   const x = (ins.opcode & 0x08) !== 0;
@@ -218,8 +240,8 @@ function checkFields(ins: Instruction, report: (detail: string) => void): void {
   }
   if (usesDst && ins.dst > 10) report(`register r${ins.dst} does not exist (dst; r0-r10)`);
   if (usesSrc && ins.src > 10) report(`register r${ins.src} does not exist (src; r0-r10)`);
-  if (writesDst && ins.dst === 10) report('r10 (the frame pointer) is read-only, but it is the destination');
-  if (writesSrc && ins.src === 10) report('r10 (the frame pointer) is read-only, but the atomic fetches into it');
+  if (writesDst && ins.dst === 10 && !frameWritesLater) report('r10 (the frame pointer) is read-only, but it is the destination');
+  if (writesSrc && ins.src === 10 && !frameWritesLater) report('r10 (the frame pointer) is read-only, but the atomic fetches into it');
   for (const [field, value] of zero) {
     if (value !== 0) report(`${field} is ${value} but this instruction does not use it (unused fields must be 0)`);
   }

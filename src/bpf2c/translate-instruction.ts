@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { AluOp, AtomicOp, InstructionClass, JumpOp, LoadImm64Source, Mode, Opcode, Size, Source, type Instruction, callTarget, jumpTarget } from '../asm/index.ts';
+import { AluOp, AtomicOp, InstructionClass, JumpOp, LoadImm64Source, Mode, Opcode, Size, Source, type Instruction, callTarget, jumpTarget, writesFramePointer } from '../asm/index.ts';
 import { address, s32, s64, u32, u64, u64FromImm } from './c-syntax.ts';
 import type { PacketField } from './context-access.ts';
 import { Bpf2cError } from './errors.ts';
@@ -59,7 +59,9 @@ export function instructionToC(ins: Instruction, ctx: InstructionContext): strin
   if (ins.dst > 10 || ins.src > 10) {
     if (!(ins.opcode === Opcode.CALL || ins.opcode === Opcode.LDDW) || ins.dst > 10) fail(`register number ${Math.max(ins.dst, ins.src)} does not exist`);
   }
-  if (ins.dst === 10 && writesDst(ins)) fail('r10 (the frame pointer) is read-only');
+  // Linux refuses a write to r10 only on paths its verifier explores, so a verified program may hold one in dead
+  // code: it traps if it ever runs.
+  if (writesFramePointer(ins)) return '__builtin_trap(); /* writes r10, the frame pointer: never run in a verified program */';
   const cls = ins.opcode & 0x07;
   switch (cls) {
     case InstructionClass.ALU64:
@@ -77,11 +79,6 @@ export function instructionToC(ins: Instruction, ctx: InstructionContext): strin
     default:
       return ld(ins, ctx, fail);
   }
-}
-
-function writesDst(ins: Instruction): boolean {
-  const cls = ins.opcode & 0x07;
-  return cls === InstructionClass.ALU || cls === InstructionClass.ALU64 || cls === InstructionClass.LDX || ins.opcode === Opcode.LDDW;
 }
 
 type Fail = (why: string) => never;

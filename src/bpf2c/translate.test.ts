@@ -125,6 +125,11 @@ describe('translation', () => {
     assert.throws(() => translateRaw([{ name: 'narrow', instructions: prog, programType: 'xdp' }]), /16-bit load/);
   });
 
+  it('translates a write to r10 (dead code Linux accepts) into a trap', () => {
+    const prog = program(mov64Imm(R0, 3), jumpImm(JumpOp.JLT, R0, 5, 1), mov64Imm(R10, 0), mov64Imm(R0, 1), exit());
+    assert.match(translateRaw([{ name: 'dead', instructions: prog }]).c, /__builtin_trap\(\); \/\* writes r10/);
+  });
+
   it('refuses kfunc calls with the instruction', () => {
     assert.throws(() => translateRaw([{ name: 'k', instructions: program(callKfunc(1234), exit()) }]), (e: unknown) => e instanceof Bpf2cError && e.where.insn === 0 && /kfunc/.test(e.message));
   });

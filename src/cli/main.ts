@@ -22,6 +22,8 @@ import { verifierWiring } from './verifier-wiring.ts';
 import { registerSignImageCommand } from './commands/sign-image.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerFetchCommand } from './commands/fetch.ts';
+import { registerStoreCommands } from './commands/store.ts';
+import { registerExploreCommand } from './commands/explore.ts';
 import { registerSignObjectCommand } from './commands/sign-object.ts';
 import { registerDeployCommand } from './commands/deploy.ts';
 
@@ -85,6 +87,8 @@ function buildProgram(io: Io, state: { code: number }): Command {
   registerBuildCommand(program, io, setExit, verifierWiring);
   registerServeCommand(program, io, setExit);
   registerFetchCommand(program, io, setExit);
+  registerStoreCommands(program, io, setExit);
+  registerExploreCommand(program, io, setExit);
   registerSignObjectCommand(program, io, setExit);
   registerDeployCommand(program, io, setExit);
   return program;

@@ -451,6 +451,19 @@ BPFSHIP_API void bpfship_run_ctx_set_ctx(bpfship_run_ctx *ctx, uint64_t ctx_addr
 /* If a tail call is pending: clears it, stores the target program id and returns 1; else returns 0. */
 BPFSHIP_API int bpfship_run_ctx_take_tail_call(bpfship_run_ctx *ctx, uint32_t *prog_id);
 
+/* A native image's runner (bpfship_native_run): runs entry program `program` with the run context as set up. */
+typedef uint64_t (*bpfship_program_runner)(uint32_t program, bpfship_run_ctx *ctx);
+
+/*
+ * Native library only. BPF_PROG_TEST_RUN's repeat loop (Linux's bpf_test_run): calls run(program, ctx) `repeat`
+ * times (0 counts as 1) over the input the caller set up once, with nothing restored between runs (the packet,
+ * context and maps carry over from one run to the next, as in the kernel); the runner itself clears only the
+ * per-run results (tail calls, redirect, trace count). Stores the monotonic time the loop took, in nanoseconds, in
+ * *elapsed_ns (the kernel's duration is that divided by the count) and returns the last run's r0.
+ */
+BPFSHIP_API uint64_t bpfship_test_run_repeat(bpfship_program_runner run, uint32_t program, bpfship_run_ctx *ctx,
+                                             uint32_t repeat, uint64_t *elapsed_ns);
+
 /* ---------------------------------------------------------------------------------------------------------------
  * Tunnel metadata (what Linux keeps in the skb's metadata dst: bpf_skb_set_tunnel_key writes it, get reads it)
  *

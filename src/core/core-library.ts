@@ -69,6 +69,11 @@ export interface CoreLibrary {
   mapValueAddress(map: bigint, index: number, cpu: number): bigint;
   /** bpfship_run_ctx_init: returns 0 or -EINVAL. */
   runCtxInit(ctx: bigint, progType: number, cpu: number, seed: bigint): number;
+  /**
+   * bpfship_test_run_repeat: calls the image runner at `runner` (bpfship_native_run) `repeat` times on the run
+   * context as set up, in one FFI call; the last r0 and the nanoseconds the loop took.
+   */
+  testRunRepeat(runner: bigint, program: number, ctx: bigint, repeat: number): { readonly r0: bigint; readonly elapsedNs: bigint };
   /** The native core's FIB (what bpf_fib_lookup consults in native images; one per process, as the library is). */
   readonly fib: Fib;
   /** bpfship_core_set_cookies: what bpf_get_socket_cookie and bpf_get_netns_cookie return in native images. */
@@ -140,6 +145,7 @@ export function loadCoreLibrary(ncpus = 1): CoreLibrary {
     freeze: lib.func('int bpfship_map_freeze(void *map)'),
     valueAddr: lib.func('void *bpfship_map_value_addr(void *map, uint32_t index, uint32_t cpu)'),
     runCtxInit: lib.func('int bpfship_run_ctx_init(void *ctx, uint32_t prog_type, uint32_t cpu, uint64_t seed)'),
+    testRunRepeat: lib.func('uint64_t bpfship_test_run_repeat(void *run, uint32_t program, void *ctx, uint32_t repeat, void *elapsed_ns)'),
     setTunnel: lib.func('int bpfship_run_ctx_set_tunnel_info(void *ctx, const void *info)'),
     fibReset: lib.func('void bpfship_fib_reset(void)'),
     fibDevice: lib.func('int bpfship_fib_set_device(const void *dev)'),
@@ -200,6 +206,11 @@ export function loadCoreLibrary(ncpus = 1): CoreLibrary {
     mapFreeze: (m) => f.freeze(m) as number,
     mapValueAddress: (m, i, cpu) => addr(f.valueAddr(m, i, cpu)),
     runCtxInit: (ctx, t, cpu, seed) => f.runCtxInit(ctx, t, cpu, seed) as number,
+    testRunRepeat(runner, program, ctx, repeat) {
+      const elapsed = new BigUint64Array(1);
+      const r0 = BigInt(f.testRunRepeat(runner, program, ctx, repeat, elapsed) as number | bigint);
+      return { r0: BigInt.asUintN(64, r0), elapsedNs: elapsed[0] as bigint };
+    },
     fib: new Fib({
       reset: () => void f.fibReset(),
       setDevice: (b) => f.fibDevice(b) as number,

@@ -66,6 +66,8 @@ export interface DeployOptions {
   /** The signature file's content (`prog.o.sig`), undefined when there is none. */
   readonly signature?: Uint8Array | string | undefined;
   readonly signatureSource?: Location;
+  /** Why a signature file that exists could not be read (a refusal the policy audits), when that is so. */
+  readonly signatureUnreadable?: string;
   readonly policy: LoadPolicy;
   /** The deployment's name: its pin directory and record. */
   readonly name: string;
@@ -167,6 +169,7 @@ export function deploy(options: DeployOptions): Deployment {
       mode: 'kernel',
       signature: options.signature,
       ...(options.signatureSource !== undefined ? { signatureSource: options.signatureSource } : {}),
+      ...(options.signatureUnreadable !== undefined ? { signatureUnreadable: options.signatureUnreadable } : {}),
       deployment: { name: options.name, program: program?.name ?? options.program ?? '(unreadable object)', attach: points.map((p) => p.text) },
     });
   } catch (e) {

@@ -377,6 +377,27 @@ describe('Interpreter: calls, callbacks, tail calls, limits', () => {
     assert.equal(ld(0x20, 6), 0n); // past the end
   });
 
+  it('returns 0 from a subprogram whose legacy packet load falls outside the packet, as Linux does', () => {
+    const host = new TestHost();
+    new Uint8Array(host.buffer, 0x4000, 8).set([1, 2, 3, 4, 5, 6, 7, 8]);
+    const setup = { packet: { start: 0x4000, end: 0x4008 } };
+    const I = (opcode: number, dst: number, src: number, offset: number, imm: number, slot: number): Instruction => ({ opcode, dst, src, offset, imm, size: 1, slot, valid: true });
+    // main: call sub; r0 += 100; exit. sub: r0 = ldabsw[imm]; r0 = 7; exit
+    const program = (imm: number): Instruction[] => [
+      I(0x85, 0, 1, 0, 2, 0), I(0x07, 0, 0, 0, 100, 1), I(0x95, 0, 0, 0, 0, 2),
+      I(0x20, 0, 0, 0, imm, 3), I(0xb7, 0, 0, 0, 7, 4), I(0x95, 0, 0, 0, 0, 5),
+    ];
+    const r0 = (imm: number): bigint => run(prepareProgram(program(imm), { helpers: helpersAll }), [], [], host, setup).r0;
+    assert.equal(r0(0), 107n, 'inside the packet the subprogram returns 7');
+    assert.equal(r0(6), 100n, 'outside it the subprogram returns 0 and the caller goes on');
+  });
+
+  it('loads a program with a write to r10 in dead code, and faults only if it runs', () => {
+    const host = new TestHost();
+    assert.equal(run('mov %r0, 3; jlt %r0, 5, +1; mov %r10, 0; mov %r0, 1; exit', [], [], host).r0, 1n);
+    assert.throws(() => run('mov %r0, 3; jgt %r0, 5, +1; mov %r10, 0; mov %r0, 1; exit', [], [], host), /slot 2 writes r10, the frame pointer/);
+  });
+
   it('takes up a grown memory after a helper call', () => {
     const host = new TestHost();
     host.helpers.set(9, () => {
@@ -409,6 +430,19 @@ describe('Interpreter: calls, callbacks, tail calls, limits', () => {
       { opcode: 0x95, dst: 0, src: 0, offset: 0, imm: 0, size: 1, slot: 3, valid: true },
     ];
     assert.equal(run(prepareProgram(instructions, { helpers: helpersAll })).r0, 2n);
+  });
+
+  it('gives each function call a may_goto budget of its own, as Linux\'s per-frame counter does', () => {
+    const p = prepareProgram(assemble([
+      'r6 = 0',
+      'loop:', 'may_goto out', 'r6 += 1', 'goto loop',
+      // The budget is used up here; the callee starts with a full one, and the caller's stays used up after it.
+      'out:', 'call f', 'r7 = r0', 'r0 = 5', 'may_goto +1', 'r0 = 7', 'r0 += r7', 'r0 <<= 32', 'r0 |= r6', 'exit',
+      'f:', 'r0 = 0', 'may_goto +1', 'r0 = 1', 'exit',
+    ].join('\n'), { dialect: 'llvm' }), { helpers: helpersAll });
+    const r0 = run(p).r0;
+    assert.equal(r0 & 0xffffffffn, 1n << 23n, 'the loop ran BPF_MAX_LOOPS times');
+    assert.equal(r0 >> 32n, 6n, 'the callee fell through, the caller jumped');
   });
 
   it('gives function addresses a tag that never passes as a data pointer', () => {

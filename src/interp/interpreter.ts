@@ -22,6 +22,7 @@
  * @module
  */
 
+import { writesFramePointer } from '../asm/index.ts';
 import { ExecutionError, FaultKind } from './errors.ts';
 import { HelperOutcome, type InterpreterHost, MAX_CALL_FRAMES, type RunSetup, STACK_FRAME_SIZE, STACK_SIZE } from './host.ts';
 import { formatRegion, type MemoryRegion } from './memory-region.ts';
@@ -29,7 +30,10 @@ import { CODE_ADDRESS_TAG, MAX_PROGRAM_ID, describeSlot, type PreparedProgram } 
 
 /** Instructions a run may execute before it is stopped (a runaway loop in an unverified program). */
 export const DEFAULT_INSTRUCTION_LIMIT = 1 << 28;
-/** `may_goto` budget per run: Linux's BPF_MAX_LOOPS. */
+/**
+ * `may_goto` budget of each function call (Linux's BPF_MAX_LOOPS, which its prologue stores per subprogram frame):
+ * a call starts with a full budget and its caller's is restored when it returns.
+ */
 const MAY_GOTO_BUDGET = 1 << 23;
 const TWO_32 = 4294967296;
 
@@ -84,6 +88,7 @@ export class Interpreter {
   private readonly saved = new Int32Array(FRAMES * 8);
   private readonly retPc = new Int32Array(FRAMES);
   private readonly retProg: (PreparedProgram | undefined)[] = new Array<PreparedProgram | undefined>(FRAMES).fill(undefined);
+  private readonly savedBudget = new Int32Array(FRAMES);
   // State the loop publishes before a helper call, for invokeCallback and for messages.
   private depth = 0;
   private current: PreparedProgram | undefined;
@@ -170,6 +175,8 @@ export class Interpreter {
     const keepLo = lo.slice();
     const keepHi = hi.slice();
     const pc = this.pc;
+    const budget = this.mayGoto;
+    this.mayGoto = MAY_GOTO_BUDGET;
     for (let r = 1; r <= 5; r++) {
       const v = args[r - 1] ?? 0n;
       lo[r] = Number(BigInt.asIntN(32, v));
@@ -184,6 +191,7 @@ export class Interpreter {
     } finally {
       lo.set(keepLo);
       hi.set(keepHi);
+      this.mayGoto = budget;
       this.depth = depth - 1;
       this.current = prog;
       this.pc = pc;
@@ -807,15 +815,6 @@ export class Interpreter {
           atomic64(dv, lo, hi, a, (w >> 12) & 15, code[(pc << 1) | 1] as number);
           break;
         }
-        case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50: { // legacy packet loads
-          if (!this.packetLoad(prog, pc, w, code[(pc << 1) | 1] as number)) {
-            // Out of the packet: the program ends with r0 = 0, as in Linux.
-            lo[0] = 0; hi[0] = 0;
-            this.instructions = count;
-            return -1;
-          }
-          break;
-        }
 
         // ---- JMP (64-bit comparisons) ------------------------------------------------------------------------
         case 0x05: // ja
@@ -968,6 +967,30 @@ export class Interpreter {
           }
           return next;
         }
+        case 0x20: case 0x28: case 0x30: case 0x40: case 0x48: case 0x50: { // legacy packet loads
+          if (this.packetLoad(prog, pc, w, code[(pc << 1) | 1] as number)) break;
+          // Out of the packet: the function returns 0, as Linux's bpf_gen_ld_abs does (a hidden exit; in the
+          // program's own frame the program ends). The rest is the exit below.
+          lo[0] = 0; hi[0] = 0;
+          if (depth === baseDepth) {
+            this.instructions = count;
+            return -1;
+          }
+          depth--;
+          const b = depth << 3;
+          lo[6] = saved[b] as number; hi[6] = saved[b + 1] as number;
+          lo[7] = saved[b + 2] as number; hi[7] = saved[b + 3] as number;
+          lo[8] = saved[b + 4] as number; hi[8] = saved[b + 5] as number;
+          lo[9] = saved[b + 6] as number; hi[9] = saved[b + 7] as number;
+          lo[10] = (lo[10] as number) + FRAME;
+          pc = retPc[depth] as number;
+          const back = retProg[depth] as PreparedProgram;
+          if (back !== prog) {
+            this.depth = depth; this.instructions = count; this.nextProg = back;
+            return pc;
+          }
+          continue;
+        }
         case 0x95: { // exit
           if (depth === baseDepth) {
             this.instructions = count;
@@ -980,6 +1003,7 @@ export class Interpreter {
           lo[8] = saved[b + 4] as number; hi[8] = saved[b + 5] as number;
           lo[9] = saved[b + 6] as number; hi[9] = saved[b + 7] as number;
           lo[10] = (lo[10] as number) + FRAME;
+          this.mayGoto = this.savedBudget[depth] as number;
           pc = retPc[depth] as number;
           const back = retProg[depth] as PreparedProgram;
           if (back !== prog) {
@@ -1009,6 +1033,8 @@ export class Interpreter {
     saved[b + 6] = lo[9] as number; saved[b + 7] = hi[9] as number;
     this.retPc[depth] = pc + 1;
     this.retProg[depth] = prog;
+    this.savedBudget[depth] = this.mayGoto;
+    this.mayGoto = MAY_GOTO_BUDGET;
     lo[10] = (lo[10] as number) - FRAME;
   }
 
@@ -1026,6 +1052,8 @@ export class Interpreter {
       const target = host.takeTailCall?.();
       if (target === undefined) return STEP;
       this.nextProg = target;
+      // The target starts as a program does, with a full may_goto budget.
+      this.mayGoto = MAY_GOTO_BUDGET;
       return 0;
     }
     throw this.fault(FaultKind.BAD_CALL, prog, pc, `helper #${id} does not exist`);
@@ -1065,9 +1093,12 @@ export class Interpreter {
   }
 
   private badInstruction(prog: PreparedProgram, pc: number, w: number): ExecutionError {
+    const ins = prog.bySlot[pc];
     return this.fault(FaultKind.BAD_INSTRUCTION, prog, pc, pc >= prog.slotCount
       ? `control ran past the last instruction (${prog.slotCount} slots) without an exit`
-      : `slot ${pc} holds no instruction (opcode 0x${(w & 0xff).toString(16)})`);
+      : ins !== undefined && writesFramePointer(ins)
+        ? `slot ${pc} writes r10, the frame pointer (dead code in a verified program, never run)`
+        : `slot ${pc} holds no instruction (opcode 0x${(w & 0xff).toString(16)})`);
   }
 
   /**

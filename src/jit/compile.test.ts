@@ -48,6 +48,10 @@ describe('compileProgram edge cases (RFC 9669 semantics, against the interpreter
     assert.equal(same(asm('mov32 %r0, 0x80000000\nsdiv32 %r0, -1\nexit')), '0x80000000');
     assert.equal(same(asm('mov %r0, -7\nsmod %r0, 0\nexit')), '0xfffffffffffffff9');
   });
+  it('compiles a write to r10 in dead code, and traps only if it runs', () => {
+    assert.equal(same(asm('mov %r0, 3\njlt %r0, 5, +1\nmov %r10, 0\nmov %r0, 1\nexit')), '0x1');
+    assert.match(jit(asm('mov %r0, 3\njgt %r0, 5, +1\nmov %r10, 0\nmov %r0, 1\nexit')), /^error .*frame pointer/);
+  });
   it('masks shift counts and zero-extends 32-bit results', () => {
     assert.equal(same(asm('mov %r0, 1\nmov %r1, 65\nlsh %r0, %r1\nexit')), '0x2');
     assert.equal(same(asm('mov %r0, -1\nadd32 %r0, 1\nexit')), '0x0');
@@ -82,6 +86,16 @@ describe('compileProgram edge cases (RFC 9669 semantics, against the interpreter
   it('stops an endless loop when its fuel runs out', () => {
     const r = jit(asm('mov %r0, 0\nloop:\nadd %r0, 1\nja loop'), new Uint8Array(), { fuel: 1000 });
     assert.match(r, /^error JIT_FAULT: .*fuel/);
+  });
+  it('runs may_goto with a budget per function call, as the interpreter and Linux do', () => {
+    const insns = assemble([
+      'r6 = 0',
+      'loop:', 'may_goto out', 'r6 += 1', 'goto loop',
+      'out:', 'call f', 'r7 = r0', 'r0 = 5', 'may_goto +1', 'r0 = 7', 'r0 += r7', 'r0 <<= 32', 'r0 |= r6', 'exit',
+      'f:', 'r0 = 0', 'may_goto +1', 'r0 = 1', 'exit',
+    ].join('\n'), { dialect: 'llvm' });
+    // The loop ran BPF_MAX_LOOPS (2^23) times; the callee fell through with its own budget; the caller's jumped.
+    assert.equal(same(insns), `0x${((6n << 32n) | (1n << 23n)).toString(16)}`);
   });
   it('runs callx on a function address and on a helper number', () => {
     const insns = [

@@ -30,17 +30,18 @@
  * `loop` around a ladder of `block`s, one per basic block ("leader" slot), entered through a `br_table` on the
  * slot to go to. Forward jumps branch straight to their block; backward jumps, returns and `callx` go round the
  * loop through the dispatcher, which also spends one unit of fuel (the interpreter's instruction limit, counted
- * in back edges). Local calls save r6-r9 and the return slot in a frame area of the memory (`frames`, outside the
- * program's window) and move r10 down a 512-byte frame, as the interpreter does; so `callx` to a function address
- * needs nothing more than a jump. Every load and store checks its address against the window `[low, low + span)`
+ * in back edges). Local calls save r6-r9, the return slot and the may_goto budget in a frame area of the memory
+ * (`frames`, outside the program's window) and move r10 down a 512-byte frame, as the interpreter does; so `callx`
+ * to a function address needs nothing more than a jump. Every load and store checks its address against the window `[low, low + span)`
  * the host gives, so a bad pointer is a typed fault, never an access to the JIT's own frame area.
  *
  * @module
  */
 
+import { writesFramePointer } from '../asm/index.ts';
 import { BpfshipError } from '../internal/errors.ts';
 import { CODE_ADDRESS_TAG, MAX_CALL_FRAMES, STACK_FRAME_SIZE, type PreparedProgram } from '../interp/index.ts';
-import { BlockType, ByteWriter, Op, ValType, encodeModule } from './wasm-encoder.ts';
+import { BlockType, ByteWriter, encodeModule, type FuncDef, type FuncType, type ImportDef, Op, TABLE_SIZE_SUBOP, ValType } from './wasm-encoder.ts';
 
 /** Why a JIT'd program stopped with a fault (the `kind` of `env.fault`). */
 export const JitFault = {
@@ -56,6 +57,8 @@ export const JitFault = {
   FUEL: 4,
   /** An instruction this JIT does not translate (legacy packet loads). */
   UNSUPPORTED: 5,
+  /** A write to r10, the frame pointer: never reached in a verified program (the verifier refuses it on any path). */
+  FRAME_WRITE: 6,
 } as const;
 /** One of the {@link JitFault} values. */
 export type JitFault = (typeof JitFault)[keyof typeof JitFault];
@@ -67,6 +70,7 @@ const FAULT_WORDS: Record<number, string> = {
   [JitFault.BAD_TARGET]: 'control reached a slot that holds no instruction',
   [JitFault.FUEL]: 'the run used up its fuel (back edges): an endless loop?',
   [JitFault.UNSUPPORTED]: 'an instruction the JIT does not support (a legacy packet load outside the runtime)',
+  [JitFault.FRAME_WRITE]: 'a write to r10, the frame pointer (dead code in a verified program)',
 };
 
 /** What a fault `kind` (of `env.fault`) means, for messages. */
@@ -74,7 +78,7 @@ export function describeJitFault(kind: number): string {
   return FAULT_WORDS[kind] ?? `fault ${kind}`;
 }
 
-/** Bytes of one frame in the frame area: r6-r9, then the return slot (u32), padded. */
+/** Bytes of one frame in the frame area: r6-r9, then the return slot (u32) and the caller's may_goto budget (u32). */
 export const JIT_FRAME_RECORD = 40;
 /** Where, in the frame area, the depth of the frame calling a helper that calls back is stored (an i32). */
 export const JIT_CALLBACK_DEPTH_OFFSET = JIT_FRAME_RECORD * MAX_CALL_FRAMES;
@@ -90,8 +94,22 @@ export interface JitRuntimeBinding {
   helperTableIndex(id: number): number | undefined;
   /** Whether helper `id` calls a function of the program back while it runs (the host then needs the frame depth). */
   callsBack(id: number): boolean;
-  /** Byte offsets in the run context: the tail-call pending flag (u32) and the packet's data / data_end (u64). */
-  readonly runCtx: { readonly tailCallPending: number; readonly data: number; readonly dataEnd: number };
+  /**
+   * Byte offsets in the run context: the tail-call fields and the other per-run results a run starts by clearing
+   * (u32), and the packet's pointers (u64).
+   */
+  readonly runCtx: {
+    readonly tailCallPending: number;
+    readonly tailCallTarget: number;
+    readonly tailCallCount: number;
+    readonly redirectKind: number;
+    readonly traceCount: number;
+    readonly data: number;
+    readonly dataEnd: number;
+    readonly dataMeta: number;
+    readonly dataHardStart: number;
+    readonly dataHardEnd: number;
+  };
 }
 
 /** Options of {@link compileProgram}. */
@@ -103,6 +121,22 @@ export interface JitCompileOptions {
 /** The parameters of the exported `run`, in order. */
 export type JitRunFunction = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, r10: bigint, frames: number, low: bigint, span: bigint, fuel: number, runCtx: number, depth0: number, entry: number) => bigint;
 
+/**
+ * The exported `repeat` (with a runtime binding): BPF_PROG_TEST_RUN's loop inside the module. Runs the program
+ * `count` times (a u32; 0 counts as 2^32) from its entry with r1 = `r1` and the whole address space as its
+ * window, clearing the run context's per-run results (tail-call state, redirect, trace count) before each run and
+ * nothing else; returns the last r0.
+ */
+export type JitRepeatFunction = (r1: bigint, r10: bigint, frames: number, fuel: number, runCtx: number, count: number) => bigint;
+
+/**
+ * The exported `run_xdp_batch` (with a runtime binding): runs the program once on each of `count` frames laid out
+ * every `stride` bytes from `buffer` (packet at +`headroom`, `lengths[i]` bytes, u32 each, cut to the stride), as
+ * XDP: the run context's packet pointers and the xdp_md at `ctx` (data, data_end, data_meta) describe frame i,
+ * the per-run results are cleared, and r0 goes to `results[i]` (u64). Returns `count`.
+ */
+export type JitXdpBatchFunction = (ctx: number, r10: bigint, frames: number, fuel: number, runCtx: number, buffer: number, stride: number, headroom: number, lengths: number, count: number, results: number) => number;
+
 /** A compiled program. */
 export interface JitModule {
   /** The module in the WebAssembly binary format. */
@@ -113,22 +147,34 @@ export interface JitModule {
   readonly slotCount: number;
 }
 
-// Function indices: the imports, then `run`.
+// Function indices: the imports, then `run`, then (with a runtime binding) `repeat` and `run_xdp_batch`.
 const F_HELPER = 0;
 const F_FAULT = 1;
 const F_TAIL = 2;
 const F_RUN = 3;
+const F_REPEAT = 4;
+const F_XDP_BATCH = 5;
 // Type indices.
-const T_HELPER = 0, T_FAULT = 1, T_RUN = 2, T_CORE_HELPER = 3, T_TAIL = 4;
+const T_HELPER = 0, T_FAULT = 1, T_RUN = 2, T_CORE_HELPER = 3, T_TAIL = 4, T_REPEAT = 5, T_XDP_BATCH = 6;
+// Table indices: the core's function table (its helpers), then (with a runtime binding) the runtime's programs by id.
+const CORE_TABLE = 0;
+const PROGRAM_TABLE = 1;
+/** Linux's struct xdp_md: where data, data_end and data_meta are (u32 each). */
+const XDP_MD = { data: 0, dataEnd: 4, dataMeta: 8 } as const;
+const FOUR_GIB = 1n << 32n;
 // Locals: the parameters first.
 const P_R1 = 0, P_R10 = 5, P_FRAMES = 6, P_LOW = 7, P_SPAN = 8, P_FUEL = 9, P_RUNCTX = 10, P_DEPTH0 = 11, P_ENTRY = 12;
 const REG0 = 13; // r0-r10: 13-23
-const L_PC = 24, L_DEPTH = 25, L_A = 26, L_T0 = 27, L_T1 = 28, L_S32 = 29, L_D32 = 30;
+const L_PC = 24, L_DEPTH = 25, L_A = 26, L_T0 = 27, L_T1 = 28, L_S32 = 29, L_D32 = 30, L_BUDGET = 31;
+/** `may_goto` budget of each function call (Linux's BPF_MAX_LOOPS, stored per frame by its prologue). */
+const MAY_GOTO_BUDGET = 1 << 23;
+/** Where a frame record keeps the caller's may_goto budget (after r6-r9 and the return slot). */
+const FRAME_BUDGET_OFFSET = 36;
 /** bpf_tail_call's helper id. */
 const TAIL_CALL_HELPER = 12;
 const LOCALS: ValType[] = [
   ...new Array<ValType>(11).fill(ValType.i64),
-  ValType.i32, ValType.i32, ValType.i32, ValType.i64, ValType.i64, ValType.i32, ValType.i32,
+  ValType.i32, ValType.i32, ValType.i32, ValType.i64, ValType.i64, ValType.i32, ValType.i32, ValType.i32,
 ];
 
 function jitError(detail: string, prog: PreparedProgram, slot: number): BpfshipError {
@@ -200,7 +246,7 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
 
   // Initial state.
   for (let r = 1; r <= 5; r++) { lget(P_R1 + r - 1); set(r); }
-  lget(P_R10); set(10); lget(P_DEPTH0); lset(L_DEPTH); lget(P_ENTRY); lset(L_PC);
+  lget(P_R10); set(10); lget(P_DEPTH0); lset(L_DEPTH); lget(P_ENTRY); lset(L_PC); i32c(MAY_GOTO_BUDGET); lset(L_BUDGET);
   b.byte(Op.loop).byte(BlockType.empty);
   // Fuel: one unit per pass through the dispatcher.
   lget(P_FUEL); i32c(1); b.byte(Op.i32_sub); b.byte(Op.local_tee).u32(P_FUEL); b.byte(Op.i32_eqz);
@@ -255,6 +301,7 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     lget(L_DEPTH); i32c(JIT_FRAME_RECORD); b.byte(Op.i32_mul); lget(P_FRAMES); b.byte(Op.i32_add); lset(L_A);
     for (let r = 6; r <= 9; r++) { lget(L_A); get(r); mem(Op.i64_store, 3, (r - 6) * 8); }
     lget(L_A); i32c(slot + 1); mem(Op.i32_store, 2, 32);
+    lget(L_A); lget(L_BUDGET); mem(Op.i32_store, 2, FRAME_BUDGET_OFFSET); i32c(MAY_GOTO_BUDGET); lset(L_BUDGET);
     lget(L_DEPTH); i32c(1); b.byte(Op.i32_add); lset(L_DEPTH);
     get(10); i64c(BigInt(STACK_FRAME_SIZE)); b.byte(Op.i64_sub); set(10);
   };
@@ -267,16 +314,32 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     i32c(JIT_FRAME_RECORD); b.byte(Op.i32_mul); lget(P_FRAMES); b.byte(Op.i32_add); lset(L_A);
     for (let r = 6; r <= 9; r++) { lget(L_A); mem(Op.i64_load, 3, (r - 6) * 8); set(r); }
     lget(L_A); mem(Op.i32_load, 2, 32); lset(L_PC);
+    lget(L_A); mem(Op.i32_load, 2, FRAME_BUDGET_OFFSET); lset(L_BUDGET);
     get(10); i64c(BigInt(STACK_FRAME_SIZE)); b.byte(Op.i64_add); set(10);
     b.byte(Op.br).u32(loopDepth() + extra);
   };
-  // After a call that may have been bpf_tail_call: when the core recorded a pending tail call, the target runs
-  // (env.tail_call) and its r0 leaves this function.
+  // After a call that may have been bpf_tail_call: when the core recorded a pending tail call, the target runs and
+  // its r0 leaves this function. A target in the runtime's program table (a program loaded in jit mode) is called
+  // straight from here, WebAssembly to WebAssembly; anything else (a program that is not JIT'd, an id the table
+  // does not hold) goes through env.tail_call, which runs it or says why it cannot.
   const afterTailCall = () => {
     if (runtime === undefined) return;
-    lget(P_RUNCTX); mem(Op.i32_load, 2, runtime.runCtx.tailCallPending);
+    const rc = runtime.runCtx;
+    lget(P_RUNCTX); mem(Op.i32_load, 2, rc.tailCallPending);
     b.byte(Op.if).byte(BlockType.empty);
+    lget(P_RUNCTX); mem(Op.i32_load, 2, rc.tailCallTarget); b.byte(Op.local_tee).u32(L_A);
+    b.byte(Op.prefix_fc).u32(TABLE_SIZE_SUBOP).u32(PROGRAM_TABLE); b.byte(Op.i32_lt_u);
+    b.byte(Op.if).byte(BlockType.i32);
+    lget(L_A); b.byte(Op.table_get).u32(PROGRAM_TABLE); b.byte(Op.ref_is_null); b.byte(Op.i32_eqz);
+    b.byte(Op.else); i32c(0); b.byte(Op.end);
+    b.byte(Op.if).byte(BlockType.empty);
+    lget(P_RUNCTX); i32c(0); mem(Op.i32_store, 2, rc.tailCallPending);
+    get(1); for (let r = 2; r <= 5; r++) i64c(0n);
+    get(10); lget(P_FRAMES); lget(P_LOW); lget(P_SPAN); lget(P_FUEL); lget(P_RUNCTX); lget(L_DEPTH); i32c(0); lget(L_A);
+    b.byte(Op.call_indirect).u32(T_RUN).u32(PROGRAM_TABLE); set(0);
+    b.byte(Op.else);
     get(1); get(10); lget(L_DEPTH); lget(P_RUNCTX); lget(P_FRAMES); b.byte(Op.call).u32(F_TAIL); set(0);
+    b.byte(Op.end);
     exitFunction(1);
     b.byte(Op.end);
   };
@@ -286,7 +349,7 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     if (runtime?.callsBack(id) === true) { lget(P_FRAMES); lget(L_DEPTH); mem(Op.i32_store, 2, JIT_CALLBACK_DEPTH_OFFSET); }
     if (index !== undefined) {
       for (let r = 1; r <= 5; r++) get(r);
-      lget(P_RUNCTX); i32c(index); b.byte(Op.call_indirect).u32(T_CORE_HELPER).u32(0);
+      lget(P_RUNCTX); i32c(index); b.byte(Op.call_indirect).u32(T_CORE_HELPER).u32(CORE_TABLE);
       set(0);
     } else {
       i32c(id); for (let r = 1; r <= 5; r++) get(r); lget(P_RUNCTX); b.byte(Op.call).u32(F_HELPER); set(0);
@@ -298,8 +361,8 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     get(reg); b.byte(Op.i32_wrap_i64); for (let r = 1; r <= 5; r++) get(r); lget(P_RUNCTX); b.byte(Op.call).u32(F_HELPER); set(0);
     afterTailCall();
   };
-  // LD_ABS / LD_IND with the runtime: a big-endian load from the packet at imm (+ src), or the end of the program
-  // with r0 = 0 when that is outside the packet, as Linux does.
+  // LD_ABS / LD_IND with the runtime: a big-endian load from the packet at imm (+ src), or, outside the packet, the
+  // end of the function with r0 = 0, as Linux's bpf_gen_ld_abs does (in the program's own frame the program ends).
   const packetLoad = (opcode: number, src: number, imm: number) => {
     if (runtime === undefined) return false;
     const size = sizeOf(opcode);
@@ -312,7 +375,7 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     lget(L_T0); i64c(0n); b.byte(Op.i64_lt_s);
     lget(L_T1); i64c(BigInt(size)); b.byte(Op.i64_add); lget(P_RUNCTX); mem(Op.i64_load, 3, runtime.runCtx.dataEnd); b.byte(Op.i64_gt_u);
     b.byte(Op.i32_or);
-    b.byte(Op.if).byte(BlockType.empty); i64c(0n); b.byte(Op.return); b.byte(Op.end);
+    b.byte(Op.if).byte(BlockType.empty); i64c(0n); set(0); exitFunction(1); b.byte(Op.end);
     lget(L_T1); b.byte(Op.i32_wrap_i64);
     mem(size === 4 ? Op.i64_load32_u : size === 2 ? Op.i64_load16_u : Op.i64_load8_u, 0);
     if (size > 1) bswap(size * 8);
@@ -331,6 +394,11 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     const imm = ins.imm | 0;
     const cls = opcode & 7;
     const op = opcode & 0xf0;
+    // Linux refuses a write to r10 only on paths it explores, so dead code may hold one: it traps if it ever runs.
+    if (writesFramePointer(ins)) {
+      fault(JitFault.FRAME_WRITE, s);
+      continue;
+    }
     switch (cls) {
       case 0: { // LD
         if (opcode !== 0x18) { if (!packetLoad(opcode, src, imm)) fault(JitFault.UNSUPPORTED, s); break; }
@@ -412,6 +480,12 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
         }
         if (opcode === 0x95) { // exit
           exitFunction();
+          break;
+        }
+        if (opcode === 0xe5) { // may_goto: jump once the call's budget is used up, else spend one unit
+          lget(L_BUDGET); b.byte(Op.i32_eqz);
+          b.byte(Op.if).byte(BlockType.empty); jump(s + 1 + offset, 1); b.byte(Op.end);
+          lget(L_BUDGET); i32c(1); b.byte(Op.i32_sub); lset(L_BUDGET);
           break;
         }
         // Conditional jumps.
@@ -513,24 +587,111 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     }
   }
 
-  const bytes = encodeModule({
-    types: [
-      // T_HELPER, T_FAULT, T_RUN, T_CORE_HELPER, T_TAIL
-      { params: [ValType.i32, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i32], results: [ValType.i64] },
-      { params: [ValType.i32, ValType.i32], results: [] },
-      { params: [ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i32, ValType.i64, ValType.i64, ValType.i32, ValType.i32, ValType.i32, ValType.i32], results: [ValType.i64] },
-      { params: [ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i32], results: [ValType.i64] },
-      { params: [ValType.i64, ValType.i64, ValType.i32, ValType.i32, ValType.i32], results: [ValType.i64] },
-    ],
-    imports: [
-      { module: 'env', name: 'helper', kind: 'func', type: T_HELPER },
-      { module: 'env', name: 'fault', kind: 'func', type: T_FAULT },
-      { module: 'env', name: 'tail_call', kind: 'func', type: T_TAIL },
-      { module: 'env', name: 'memory', kind: 'memory', minPages: 1 },
-      { module: 'env', name: 'table', kind: 'table', minElements: 0 },
-    ],
-    functions: [{ type: T_RUN, locals: LOCALS, body: b.finish() }],
-    exports: [{ name: 'run', func: F_RUN }],
-  });
+  const runType = { params: [ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i32, ValType.i64, ValType.i64, ValType.i32, ValType.i32, ValType.i32, ValType.i32], results: [ValType.i64] };
+  const types: FuncType[] = [
+    // T_HELPER, T_FAULT, T_RUN, T_CORE_HELPER, T_TAIL
+    { params: [ValType.i32, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i32], results: [ValType.i64] },
+    { params: [ValType.i32, ValType.i32], results: [] },
+    runType,
+    { params: [ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i32], results: [ValType.i64] },
+    { params: [ValType.i64, ValType.i64, ValType.i32, ValType.i32, ValType.i32], results: [ValType.i64] },
+  ];
+  const imports: ImportDef[] = [
+    { module: 'env', name: 'helper', kind: 'func', type: T_HELPER },
+    { module: 'env', name: 'fault', kind: 'func', type: T_FAULT },
+    { module: 'env', name: 'tail_call', kind: 'func', type: T_TAIL },
+    { module: 'env', name: 'memory', kind: 'memory', minPages: 1 },
+    { module: 'env', name: 'table', kind: 'table', minElements: 0 },
+  ];
+  const functions: FuncDef[] = [{ type: T_RUN, locals: LOCALS, body: b.finish() }];
+  const exports = [{ name: 'run', func: F_RUN }];
+  if (runtime !== undefined) {
+    types.push(
+      // T_REPEAT, T_XDP_BATCH
+      { params: [ValType.i64, ValType.i64, ValType.i32, ValType.i32, ValType.i32, ValType.i32], results: [ValType.i64] },
+      { params: [ValType.i32, ValType.i64, ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.i32], results: [ValType.i32] },
+    );
+    imports.push({ module: 'env', name: 'programs', kind: 'table', minElements: 0 });
+    functions.push(repeatFunction(runtime), xdpBatchFunction(runtime));
+    exports.push({ name: 'repeat', func: F_REPEAT }, { name: 'run_xdp_batch', func: F_XDP_BATCH });
+  }
+  const bytes = encodeModule({ types, imports, functions, exports });
   return { bytes, leaders, slotCount: n };
+}
+
+/** Stores zero in the run context's per-run results (what Linux starts every run without): `rc` is a local. */
+function clearRunResults(w: ByteWriter, runtime: JitRuntimeBinding, rc: number): void {
+  const f = runtime.runCtx;
+  for (const off of [f.tailCallPending, f.tailCallCount, f.redirectKind, f.traceCount]) {
+    w.byte(Op.local_get).u32(rc).byte(Op.i32_const).s32(0).byte(Op.i32_store).u32(2).u32(off);
+  }
+}
+
+/** The body of `repeat` (see {@link JitRepeatFunction}). */
+function repeatFunction(runtime: JitRuntimeBinding): FuncDef {
+  const R1 = 0, R10 = 1, FRAMES = 2, FUEL = 3, RC = 4, COUNT = 5, R0 = 6;
+  const w = new ByteWriter();
+  w.byte(Op.loop).byte(BlockType.empty);
+  clearRunResults(w, runtime, RC);
+  w.byte(Op.local_get).u32(R1);
+  for (let r = 2; r <= 5; r++) w.byte(Op.i64_const).s64(0n);
+  w.byte(Op.local_get).u32(R10).byte(Op.local_get).u32(FRAMES).byte(Op.i64_const).s64(0n).byte(Op.i64_const).s64(FOUR_GIB);
+  w.byte(Op.local_get).u32(FUEL).byte(Op.local_get).u32(RC).byte(Op.i32_const).s32(0).byte(Op.i32_const).s32(0);
+  w.byte(Op.call).u32(F_RUN).byte(Op.local_set).u32(R0);
+  w.byte(Op.local_get).u32(COUNT).byte(Op.i32_const).s32(1).byte(Op.i32_sub).byte(Op.local_tee).u32(COUNT).byte(Op.br_if).u32(0);
+  w.byte(Op.end);
+  w.byte(Op.local_get).u32(R0);
+  return { type: T_REPEAT, locals: [ValType.i64], body: w.finish() };
+}
+
+/** The body of `run_xdp_batch` (see {@link JitXdpBatchFunction}). */
+function xdpBatchFunction(runtime: JitRuntimeBinding): FuncDef {
+  const CTX = 0, R10 = 1, FRAMES = 2, FUEL = 3, RC = 4, BUF = 5, STRIDE = 6, HEADROOM = 7, LENGTHS = 8, COUNT = 9, RESULTS = 10;
+  const I = 11, START = 12, LEN = 13, DATA = 14, ROOM = 15;
+  const f = runtime.runCtx;
+  const w = new ByteWriter();
+  const get = (l: number) => w.byte(Op.local_get).u32(l);
+  const set = (l: number) => w.byte(Op.local_set).u32(l);
+  // room = stride - headroom (the longest packet a frame holds); nothing to run when headroom > stride.
+  get(HEADROOM); get(STRIDE); w.byte(Op.i32_gt_u);
+  w.byte(Op.if).byte(BlockType.empty).byte(Op.i32_const).s32(0).byte(Op.return).byte(Op.end);
+  get(STRIDE); get(HEADROOM); w.byte(Op.i32_sub); set(ROOM);
+  get(BUF); set(START);
+  w.byte(Op.block).byte(BlockType.empty);
+  get(COUNT); w.byte(Op.i32_eqz).byte(Op.br_if).u32(0);
+  w.byte(Op.loop).byte(BlockType.empty);
+  // len = min(lengths[i], room); data = start + headroom.
+  get(LENGTHS); get(I); w.byte(Op.i32_const).s32(2).byte(Op.i32_shl).byte(Op.i32_add).byte(Op.i32_load).u32(2).u32(0); set(LEN);
+  get(LEN); get(ROOM); w.byte(Op.i32_gt_u);
+  w.byte(Op.if).byte(BlockType.empty); get(ROOM); set(LEN); w.byte(Op.end);
+  get(START); get(HEADROOM); w.byte(Op.i32_add); set(DATA);
+  // The run context's packet (u64 fields) and the xdp_md's (u32 fields).
+  const store64 = (off: number, push: () => void) => { get(RC); push(); w.byte(Op.i64_extend_i32_u).byte(Op.i64_store).u32(3).u32(off); };
+  const store32 = (off: number, push: () => void) => { get(CTX); push(); w.byte(Op.i32_store).u32(2).u32(off); };
+  const data = () => get(DATA);
+  const end = () => { get(DATA); get(LEN); w.byte(Op.i32_add); };
+  store64(f.data, data);
+  store64(f.dataEnd, end);
+  store64(f.dataMeta, data);
+  store64(f.dataHardStart, () => get(START));
+  store64(f.dataHardEnd, () => { get(START); get(STRIDE); w.byte(Op.i32_add); });
+  store32(XDP_MD.data, data);
+  store32(XDP_MD.dataEnd, end);
+  store32(XDP_MD.dataMeta, data);
+  clearRunResults(w, runtime, RC);
+  // results[i] = run(ctx, ...)
+  get(RESULTS); get(I); w.byte(Op.i32_const).s32(3).byte(Op.i32_shl).byte(Op.i32_add);
+  get(CTX); w.byte(Op.i64_extend_i32_u);
+  for (let r = 2; r <= 5; r++) w.byte(Op.i64_const).s64(0n);
+  get(R10); get(FRAMES); w.byte(Op.i64_const).s64(0n).byte(Op.i64_const).s64(FOUR_GIB);
+  get(FUEL); get(RC); w.byte(Op.i32_const).s32(0).byte(Op.i32_const).s32(0);
+  w.byte(Op.call).u32(F_RUN);
+  w.byte(Op.i64_store).u32(3).u32(0);
+  // Next frame.
+  get(START); get(STRIDE); w.byte(Op.i32_add); set(START);
+  get(I); w.byte(Op.i32_const).s32(1).byte(Op.i32_add); w.byte(Op.local_tee).u32(I); get(COUNT); w.byte(Op.i32_lt_u).byte(Op.br_if).u32(0);
+  w.byte(Op.end); // loop
+  w.byte(Op.end); // block
+  get(COUNT);
+  return { type: T_XDP_BATCH, locals: [ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.i32], body: w.finish() };
 }

@@ -18,6 +18,11 @@ export interface WasmModule {
 /** A WebAssembly.Table (of functions). */
 export interface WasmTable {
   readonly length: number;
+  /** Adds `delta` null entries; returns the old length. */
+  grow(delta: number): number;
+  /** Sets entry `index` to an exported WebAssembly function, or null. */
+  set(index: number, value: unknown): void;
+  get(index: number): unknown;
 }
 
 /** A WebAssembly.Instance. */

@@ -1,7 +1,8 @@
 /**
  * A minimal WebAssembly binary encoder: LEB128 numbers, a byte buffer for function bodies, and a module writer
  * for the sections the JIT needs (type, import, function, export, code). Only what the JIT emits is here; the
- * opcodes are the MVP's plus sign extension (every engine since 2020 has both).
+ * opcodes are the MVP's plus sign extension and the reference-types instructions for a second function table
+ * (`table.get`, `table.size`, `ref.is_null`; every engine since 2021 has them).
  *
  * @module
  */
@@ -13,6 +14,9 @@ export type ValType = (typeof ValType)[keyof typeof ValType];
 
 /** Block types: a block yielding nothing, or one value. */
 export const BlockType = { empty: 0x40, i32: 0x7f, i64: 0x7e } as const;
+
+/** `table.size` is `0xfc` followed by this sub-opcode (u32 LEB128), then the table index. */
+export const TABLE_SIZE_SUBOP = 16;
 
 /** Opcodes the JIT emits, named as in the WebAssembly text format (dots become underscores). */
 export const Op = {
@@ -31,6 +35,7 @@ export const Op = {
   i32_and: 0x71, i32_or: 0x72, i32_xor: 0x73, i32_shl: 0x74, i32_shr_s: 0x75, i32_shr_u: 0x76, i32_rotl: 0x77,
   i64_add: 0x7c, i64_sub: 0x7d, i64_mul: 0x7e, i64_div_s: 0x7f, i64_div_u: 0x80, i64_rem_s: 0x81, i64_rem_u: 0x82,
   i64_and: 0x83, i64_or: 0x84, i64_xor: 0x85, i64_shl: 0x86, i64_shr_s: 0x87, i64_shr_u: 0x88, i64_rotl: 0x89,
+  table_get: 0x25, ref_is_null: 0xd1, prefix_fc: 0xfc,
   i32_wrap_i64: 0xa7, i64_extend_i32_s: 0xac, i64_extend_i32_u: 0xad,
   i32_extend8_s: 0xc0, i32_extend16_s: 0xc1, i64_extend8_s: 0xc2, i64_extend16_s: 0xc3, i64_extend32_s: 0xc4,
 } as const;

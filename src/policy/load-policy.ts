@@ -75,6 +75,8 @@ export const LoadRefusalCode = {
   ELF_DIGEST_MISMATCH: 'ELF_DIGEST_MISMATCH',
   /** The decision could not be written to the audit log, so the load is refused. */
   AUDIT_LOG_FAILED: 'AUDIT_LOG_FAILED',
+  /** The image's signature file exists but cannot be read (not a regular file, too large, no permission). */
+  SIGNATURE_UNREADABLE: 'SIGNATURE_UNREADABLE',
 } as const;
 
 /** How a program runs: compiled to a native image, compiled to WebAssembly at load, or interpreted. */
@@ -141,6 +143,8 @@ export interface LoadRequest {
   /** The signature file's content (native images, kernel objects), undefined when there is none. */
   readonly signature?: Uint8Array | string | undefined;
   readonly signatureSource?: Location;
+  /** Why the signature file, which exists, could not be read: the load is refused under either policy (audited). */
+  readonly signatureUnreadable?: string;
   /** The debug directory the loader would use (the option, or `$BPFSHIP_NATIVE_DEBUG_DIR`), if any. */
   readonly debugDirectory?: string | undefined;
 }
@@ -210,7 +214,10 @@ export class LoadPolicy {
     const time = (this.options.clock ?? (() => new Date()))();
     let decision: LoadDecision;
     try {
-      decision = this.name === PolicyName.production ? this.decideProduction(request, time) : this.decideDevelopment(request, time);
+      if (request.signatureUnreadable !== undefined) {
+        // A signature that is there but cannot be read is never taken for an unsigned image.
+        decision = this.refuse(request, time, LoadRefusalCode.SIGNATURE_UNREADABLE, `the signature file cannot be read: ${request.signatureUnreadable}`);
+      } else decision = this.name === PolicyName.production ? this.decideProduction(request, time) : this.decideDevelopment(request, time);
     } catch (e) {
       // A bug must fail closed.
       decision = this.refuse(request, time, 'INTERNAL', `internal fault while deciding, load refused: ${e instanceof Error ? e.message : String(e)}`);

@@ -12,6 +12,7 @@ import { readObject, type ObjectSpec } from '../spec/index.ts';
 import { RunCtxLayout, u32 } from '../core/core-wasm.ts';
 import { RuntimeLoadError, VerificationRefusedError } from './errors.ts';
 import { JIT_FRAMES_SIZE, JitProgram } from './jit-program.ts';
+import { wasm } from '../jit/index.ts';
 import type { LoadedObject } from './loaded-object.ts';
 import type { RunInput, RunResult } from './program-run.ts';
 import { defineProgramType, linuxProgramType } from './program-type-profiles.ts';
@@ -229,7 +230,7 @@ describe('a JIT\'d program that goes wrong (unverified code, compiled directly)'
   const stack = core.alloc(4096);
   const frame = { runCtx, stackTop: stack + 4096, frames: core.alloc(JIT_FRAMES_SIZE) };
   const compile = (insns: ReturnType<typeof dsl.program>): JitProgram =>
-    new JitProgram({ core, jitProgramById: () => 'none' }, prepareProgram(insns, { id: 900, name: 'wild', helpers: rt.helperCatalog() }), 1_000_000);
+    new JitProgram({ core, programTable: new wasm.Table({ element: 'anyfunc', initial: 0 }), jitProgramById: () => 'none' }, prepareProgram(insns, { id: 900, name: 'wild', helpers: rt.helperCatalog() }), 1_000_000);
 
   it('traps in the sandbox on an address past the core\'s memory: an ExecutionError, the host untouched', () => {
     const p = compile(dsl.program(dsl.loadImm64(1, 0xfffffff0n), dsl.loadMem(Size.DW, 0, 1, 0), dsl.exit()));
@@ -245,7 +246,7 @@ describe('a JIT\'d program that goes wrong (unverified code, compiled directly)'
     const obj = rt.load(objectAt(join(TESTDATA, 'runtime_cases.o')), { programs: ['loop_sum', 'each_sum'] });
     try {
       const programs = new Map<number, JitProgram>();
-      const services = { core, jitProgramById: (id: number) => programs.get(id) ?? 'not loaded' };
+      const services = { core, programTable: new wasm.Table({ element: 'anyfunc', initial: 0 }), jitProgramById: (id: number) => programs.get(id) ?? 'not loaded' };
       core.bindCallbackInvoker(runCtx, (_rc, fn, args) => JitProgram.invokeCallback(services, fn, args, frame));
       for (let k = 0; k < 4; k++) obj.map('arr').update(u32(k), new Uint8Array(new BigUint64Array([BigInt(k * 10)]).buffer));
       const expected = new Map([['loop_sum', 45n], ['each_sum', 200n]]); // 0+..+9; 0*1 + 10*2 + 20*3 + 30*4
@@ -262,7 +263,7 @@ describe('a JIT\'d program that goes wrong (unverified code, compiled directly)'
   });
 
   it('stops an endless loop when its budget of back edges runs out', () => {
-    const p = new JitProgram({ core, jitProgramById: () => 'none' }, prepareProgram(dsl.program(dsl.ja(-1), dsl.exit()), { id: 901, name: 'spin', helpers: rt.helperCatalog() }), 10_000);
+    const p = new JitProgram({ core, programTable: new wasm.Table({ element: 'anyfunc', initial: 0 }), jitProgramById: () => 'none' }, prepareProgram(dsl.program(dsl.ja(-1), dsl.exit()), { id: 901, name: 'spin', helpers: rt.helperCatalog() }), 10_000);
     assert.throws(() => p.execute(0, frame), (e: unknown) => e instanceof ExecutionError && e.fault.kind === 'instruction-limit');
   });
 });

@@ -17,12 +17,17 @@
  */
 
 import { CODE_ADDRESS_TAG, ExecutionError, FaultKind, MAX_CALL_FRAMES, type PreparedProgram, STACK_FRAME_SIZE } from '../interp/index.ts';
-import { compileProgram, describeJitFault, JIT_CALLBACK_DEPTH_OFFSET, JIT_FRAME_AREA, JitFault, type JitRunFunction, type JitRuntimeBinding, wasm, type WasmModule } from '../jit/index.ts';
+import { compileProgram, describeJitFault, JIT_CALLBACK_DEPTH_OFFSET, JIT_FRAME_AREA, JitFault, type JitRepeatFunction, type JitRunFunction, type JitRuntimeBinding, type JitXdpBatchFunction, wasm, type WasmModule, type WasmTable } from '../jit/index.ts';
 import { type CoreWasm, HelperFlags, RunCtxLayout } from '../core/index.ts';
 
 /** The part of the runtime a JIT'd program needs: the core, and the programs tail calls may enter. */
 export interface JitServices {
   readonly core: CoreWasm;
+  /**
+   * The runtime's JIT'd programs by id (entry `id` is the `run` function of the jit program with that id, null for
+   * any other id): tail calls between JIT'd programs go through it without leaving WebAssembly.
+   */
+  readonly programTable: WasmTable;
   /** The JIT'd program with runtime id `id`, or why a tail call may not enter it. */
   jitProgramById(id: number): JitProgram | string;
 }
@@ -56,7 +61,18 @@ export function jitBinding(core: CoreWasm): JitRuntimeBinding {
   return {
     helperTableIndex: (id) => (core.helperImplemented(id) ? core.exports.bpfship_helper_fn_of(id) : undefined),
     callsBack: (id) => (core.helperFlags(id) & HelperFlags.Callback) !== 0,
-    runCtx: { tailCallPending: RunCtxLayout.tailCallPending, data: RunCtxLayout.data, dataEnd: RunCtxLayout.dataEnd },
+    runCtx: {
+      tailCallPending: RunCtxLayout.tailCallPending,
+      tailCallTarget: RunCtxLayout.tailCallTarget,
+      tailCallCount: RunCtxLayout.tailCallCount,
+      redirectKind: RunCtxLayout.redirectKind,
+      traceCount: RunCtxLayout.traceCount,
+      data: RunCtxLayout.data,
+      dataEnd: RunCtxLayout.dataEnd,
+      dataMeta: RunCtxLayout.dataMeta,
+      dataHardStart: RunCtxLayout.dataHardStart,
+      dataHardEnd: RunCtxLayout.dataHardEnd,
+    },
   };
 }
 
@@ -67,7 +83,10 @@ export class JitProgram {
   readonly moduleSize: number;
   /** Milliseconds spent generating and compiling the module. */
   readonly compileMs: number;
-  private readonly run: JitRunFunction;
+  /** The module's exported `run`: what the runtime's program table holds for this program's id. */
+  readonly run: JitRunFunction;
+  private readonly repeatRuns: JitRepeatFunction;
+  private readonly xdpBatch: JitXdpBatchFunction;
   private readonly fuel: number;
   /** The runtime it runs in (callbacks and tail calls find their programs there). */
   readonly services: JitServices;
@@ -99,9 +118,12 @@ export class JitProgram {
           throw this.fault(FAULT_KIND[kind] ?? FaultKind.MEMORY, slot, kind === JitFault.MEMORY ? 'an address of 4 GiB or more' : describeJitFault(kind));
         },
         tail_call: (r1: bigint, r10: bigint, depth: number, runCtx: number, frames: number): bigint => this.tailCall(r1, r10, depth, runCtx, frames),
+        programs: services.programTable,
       },
     });
     this.run = instance.exports['run'] as JitRunFunction;
+    this.repeatRuns = instance.exports['repeat'] as JitRepeatFunction;
+    this.xdpBatch = instance.exports['run_xdp_batch'] as JitXdpBatchFunction;
     this.moduleSize = compiled.bytes.length;
     this.compileMs = performance.now() - t0;
   }
@@ -113,6 +135,35 @@ export class JitProgram {
    */
   execute(ctx: number, frame: JitRunFrame): bigint {
     return this.enter([BigInt(ctx), 0n, 0n, 0n, 0n], BigInt(frame.stackTop), frame.frames, frame.runCtx, 0, 0);
+  }
+
+  /**
+   * Runs the program `count` times with r1 = `ctx` in `frame`, in one loop inside WebAssembly (BPF_PROG_TEST_RUN's
+   * repeat: each run starts with the run context's per-run results cleared, nothing else restored). Returns the
+   * last r0.
+   *
+   * @throws {ExecutionError} when a run faults or traps in the engine.
+   */
+  executeRepeat(ctx: number, frame: JitRunFrame, count: number): bigint {
+    try {
+      return BigInt.asUintN(64, this.repeatRuns(BigInt(ctx), BigInt(frame.stackTop), frame.frames, this.fuel, frame.runCtx, count | 0));
+    } catch (e) {
+      throw this.engineFault(e);
+    }
+  }
+
+  /**
+   * Runs the program as XDP on each of `count` frames in core memory (see JitXdpBatchFunction): the xdp_md at
+   * `ctx` and the run context describe frame i, r0 goes to `results + 8 * i`. Returns the number of frames run.
+   *
+   * @throws {ExecutionError} when a run faults or traps in the engine.
+   */
+  runXdpBatch(ctx: number, frame: JitRunFrame, buffer: number, stride: number, headroom: number, lengths: number, count: number, results: number): number {
+    try {
+      return this.xdpBatch(ctx, BigInt(frame.stackTop), frame.frames, this.fuel, frame.runCtx, buffer, stride, headroom, lengths, count, results) >>> 0;
+    } catch (e) {
+      throw this.engineFault(e);
+    }
   }
 
   /**
@@ -145,12 +196,17 @@ export class JitProgram {
     try {
       return BigInt.asUintN(64, this.run(args[0], args[1], args[2], args[3], args[4], r10, frames, 0n, FOUR_GIB, this.fuel, runCtx, depth0, entry));
     } catch (e) {
-      if (e instanceof ExecutionError) throw e;
-      const engine = e instanceof wasm.RuntimeError || e instanceof RangeError;
-      if (!engine) throw e;
-      // A trap is a wild access past the core's memory, or (RangeError) the engine's own stack running out.
-      throw this.fault(FaultKind.MEMORY, -1, `trapped in WebAssembly: ${(e as Error).message}`, e);
+      throw this.engineFault(e);
     }
+  }
+
+  /** What to throw for `e`, thrown out of the generated code: an ExecutionError as it is, a trap as a fault. */
+  private engineFault(e: unknown): unknown {
+    if (e instanceof ExecutionError) return e;
+    const engine = e instanceof wasm.RuntimeError || e instanceof RangeError;
+    if (!engine) return e;
+    // A trap is a wild access past the core's memory, or (RangeError) the engine's own stack running out.
+    return this.fault(FaultKind.MEMORY, -1, `trapped in WebAssembly: ${(e as Error).message}`, e);
   }
 
   private tailCall(r1: bigint, r10: bigint, depth: number, runCtx: number, frames: number): bigint {

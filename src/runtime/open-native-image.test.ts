@@ -3,7 +3,8 @@
 // interpreter under a policy.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinProgramInfo, type ProgramInfoSource } from '../bpf2c/index.ts';
@@ -14,6 +15,7 @@ import { LoadPolicy, PolicyRefusedError, type LoadPolicyOptions } from '../polic
 import { NativeImageError } from '../native/index.ts';
 import { loadNativeImage, nativeImageLoadCount } from './native/native-image.ts';
 import { runNativeProgram } from './native/native-test-run.ts';
+import { BoundedFileError, MAX_NATIVE_IMAGE_BYTES, MAX_SIGNATURE_FILE_BYTES } from './bounded-file.ts';
 import { openNativeImage, openNativeImageFile } from './open-native-image.ts';
 import { Runtime } from './runtime.ts';
 
@@ -106,6 +108,44 @@ describe('openNativeImageFile under production', () => {
     assert.equal(nativeImageLoadCount(), loads);
     log.close();
     assert.equal(readAuditLog(path).at(-1)?.code, 'PROGRAM_INFO_MISMATCH');
+  });
+
+  it('refuses, with an audit line, a signature file that is there but cannot be read (a link to /dev/zero, a directory, too large)', () => {
+    const path = join(dir, 'capped.so');
+    writeFileSync(path, firewall.so);
+    const sig = `${path}.sig`;
+    for (const [make, pattern] of [
+      [() => symlinkSync('/dev/zero', sig), /not a regular file \(a character device\)/],
+      [() => mkdirSync(sig), /not a regular file \(a directory\)/],
+      [() => truncateSync((writeFileSync(sig, ''), sig), MAX_SIGNATURE_FILE_BYTES + 1), /is 4194305 bytes, more than the 4194304 accepted/],
+    ] as const) {
+      rmSync(sig, { recursive: true, force: true });
+      make();
+      for (const policyOf of [() => production('unreadable.log'), () => ({ ...production('unreadable.log'), policy: LoadPolicy.development({ auditLog: AuditLog.open(join(dir, 'unreadable.log')) }) })]) {
+        const { policy, log, path: auditPath } = policyOf();
+        const loads = nativeImageLoadCount();
+        assert.throws(() => openNativeImageFile(path, { policy }), (e: unknown) => e instanceof PolicyRefusedError && e.decision.code === 'SIGNATURE_UNREADABLE' && pattern.test(e.message), String(pattern));
+        assert.equal(nativeImageLoadCount(), loads, 'nothing loaded');
+        log.close();
+        assert.equal(readAuditLog(auditPath).at(-1)?.code, 'SIGNATURE_UNREADABLE');
+      }
+    }
+    rmSync(sig, { recursive: true, force: true });
+  });
+
+  it('refuses an image that is not a regular file or is over the limit, before reading it', () => {
+    const { policy, log } = production('image-caps.log');
+    const link = join(dir, 'zero.so');
+    symlinkSync('/dev/zero', link);
+    assert.throws(() => openNativeImageFile(link, { policy }), (e: unknown) => e instanceof BoundedFileError && /zero\.so: the native image is not a regular file \(a character device\)/.test(e.message));
+    const big = join(dir, 'big.so');
+    writeFileSync(big, '');
+    truncateSync(big, MAX_NATIVE_IMAGE_BYTES + 1);
+    assert.throws(() => openNativeImageFile(big, { policy }), (e: unknown) => e instanceof BoundedFileError && /is 67108865 bytes, more than the 67108864 accepted/.test(e.message));
+    const fifo = join(dir, 'fifo.so');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    assert.throws(() => openNativeImageFile(fifo, { policy }), (e: unknown) => e instanceof BoundedFileError && /a FIFO/.test(e.message), 'a FIFO neither blocks nor is read');
+    log.close();
   });
 
   it('refuses the load when the decision cannot be audited', () => {

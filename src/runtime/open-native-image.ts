@@ -6,11 +6,10 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { MAX_NATIVE_IMAGE_BYTES, readBoundedFile, readSignatureFileAt } from './bounded-file.ts';
 import type { Location } from '../internal/errors.ts';
 import { signatureFilePath } from '../sign/index.ts';
-import { RuntimeLoadError } from './errors.ts';
 import { PolicyName, type AllowedLoad, type LoadPolicy } from '../policy/index.ts';
 import { NativeImageError } from '../native/index.ts';
 import { openNativeObject, type NativeObject, type NativeObjectOptions } from './native/native-object.ts';
@@ -21,6 +20,8 @@ export interface OpenNativeImageOptions extends Omit<NativeObjectOptions, 'expec
   /** The signature file's content; undefined for an unsigned image. */
   readonly signature?: Uint8Array | string | undefined;
   readonly signatureSource?: Location;
+  /** Why the signature file, which exists, could not be read: the policy refuses and audits it. */
+  readonly signatureUnreadable?: string;
   /**
    * Called once the policy has allowed the bytes and before they are loaded. A seam for tests (replace the file on
    * disk here: what loads is still what was checked) and for hosts that report decisions.
@@ -56,11 +57,12 @@ export function openNativeImage(bytes: Uint8Array, options: OpenNativeImageOptio
     mode: 'native',
     signature: options.signature,
     ...(options.signatureSource !== undefined ? { signatureSource: options.signatureSource } : {}),
+    ...(options.signatureUnreadable !== undefined ? { signatureUnreadable: options.signatureUnreadable } : {}),
     debugDirectory,
   });
   options.afterCheck?.(decision);
   const production = options.policy.name === PolicyName.production;
-  const { policy: _policy, signature: _signature, signatureSource: _source, afterCheck: _after, ...loadOptions } = options;
+  const { policy: _policy, signature: _signature, signatureSource: _source, signatureUnreadable: _unreadable, afterCheck: _after, ...loadOptions } = options;
   const object = openNativeObject(bytes, { ...loadOptions, name, expectedSha256: decision.imageDigest.slice('sha256:'.length), sealedOnly: production });
   if (production && decision.metadata !== undefined && !sameTable(decision.metadata, object.image.metadata)) {
     // The loaded table is decoded from the mapped image; it must say what the checked bytes said.
@@ -77,31 +79,24 @@ export interface OpenNativeImageFileOptions extends Omit<OpenNativeImageOptions,
 }
 
 /**
- * {@link openNativeImage} for a file: the image and its signature file are each read once.
+ * {@link openNativeImage} for a file: the image and its signature file are each read once, as regular files within
+ * their size limits (bounded-file.ts); a signature file that exists but cannot be read is a refusal the policy
+ * audits.
  *
- * @throws {RuntimeLoadError} when the image file cannot be read; as {@link openNativeImage} otherwise.
+ * @throws {BoundedFileError} (a RuntimeLoadError) when the image file cannot be read; as {@link openNativeImage} otherwise.
  */
 export function openNativeImageFile(path: string, options: OpenNativeImageFileOptions): OpenedNativeImage {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new RuntimeLoadError(`${path}: cannot read the image: ${(e as Error).message}`, { file: path });
-  }
+  const bytes = readBoundedFile(path, MAX_NATIVE_IMAGE_BYTES, 'native image');
   const signaturePath = options.signaturePath ?? signatureFilePath(path);
-  const signature = readOptional(signaturePath);
+  const signature = readSignatureFileAt(signaturePath);
   const { signaturePath: _sp, ...rest } = options;
-  return openNativeImage(bytes, { ...rest, name: basename(path), signature, signatureSource: { file: signaturePath } });
-}
-
-/** A file's bytes, or undefined when it does not exist. */
-export function readOptional(path: string): Uint8Array | undefined {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT') return undefined;
-    throw new RuntimeLoadError(`${path}: cannot read: ${(e as Error).message}`, { file: path });
-  }
+  return openNativeImage(bytes, {
+    ...rest,
+    name: basename(path),
+    signature: signature.bytes,
+    signatureSource: { file: signaturePath },
+    ...(signature.unreadable !== undefined ? { signatureUnreadable: signature.unreadable } : {}),
+  });
 }
 
 /** Whether two decoded tables describe the same image (byte arrays compared by content). */

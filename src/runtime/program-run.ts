@@ -1,7 +1,9 @@
 /**
  * Running a loaded program the way Linux's BPF_PROG_TEST_RUN does: the packet copied into a buffer with the
  * program type's headroom, the context built (from the caller's bytes or the type's defaults), the program run
- * `repeat` times from the same input, and the packet, context, redirect and trace output read back.
+ * `repeat` times in a loop inside the engine over that input (as the kernel's bpf_test_run, nothing is restored
+ * between runs: a run sees the packet and context the previous one left), and the packet, context, redirect and
+ * trace output of the last run read back.
  *
  * All of a run's memory lives in the core's WebAssembly memory, in an arena allocated once and reused: the stack
  * (8 frames of 512 bytes), the core's run context, the context struct and the packet buffer (grown when a bigger
@@ -26,7 +28,11 @@ export interface RunInput {
   readonly data?: Uint8Array;
   /** The context struct's bytes (ctx_in); default: the program type's default context. */
   readonly ctx?: Uint8Array;
-  /** How many times to run (default 1); the result is the last run's, the time the mean. */
+  /**
+   * How many times to run (default 1; at most 2^32 - 1), as BPF_PROG_TEST_RUN's repeat: the input is set up once
+   * and the runs follow one another with nothing restored in between (each sees the packet, context and maps the
+   * previous one left); the result is the last run's, the time the mean over the loop.
+   */
   readonly repeat?: number;
   /** The CPU to run on (per-CPU map slot, bpf_get_smp_processor_id); default 0. */
   readonly cpu?: number;
@@ -60,7 +66,10 @@ export interface RunResult {
   readonly trace: readonly TraceEvent[];
   /** Tunnel metadata after the run: the input's, or what bpf_skb_set_tunnel_key set; undefined when none. */
   readonly tunnel: TunnelResult | undefined;
-  /** Mean wall time of one run, nanoseconds (setting up the input included, as the kernel's figure includes it). */
+  /**
+   * Mean time of one run, nanoseconds: the time around the loop of `repeat` runs divided by the count, as the
+   * kernel's `duration` (setting up the input and reading the results are outside the loop, as there).
+   */
   readonly durationNs: number;
   /** Instructions the last run executed (tail calls and callbacks included); undefined in jit mode, which does not count. */
   readonly instructions: number | undefined;
@@ -177,8 +186,7 @@ export function runProgram(
   traces: TraceEvent[],
 ): RunResult {
   const profile = program.profile;
-  const repeat = input.repeat ?? 1;
-  if (!Number.isInteger(repeat) || repeat < 1) throw new RunInputError(`repeat must be a positive integer, not ${repeat}`);
+  const repeat = checkRepeat(input.repeat);
   const cpu = input.cpu ?? 0;
   if (!Number.isInteger(cpu) || cpu < 0 || cpu >= core.ncpus) throw new RunInputError(`CPU ${cpu} does not exist (the runtime has ${core.ncpus})`);
   const data = input.data;
@@ -200,9 +208,9 @@ export function runProgram(
   const offMeta = roleOffset(profile, 'data_meta');
   const metaLen = profile.packet === 'xdp' && input.ctx !== undefined && input.ctx.length >= 4 ? new DataView(input.ctx.buffer, input.ctx.byteOffset).getUint32(0, true) : 0;
 
-  // 1. Everything that is the same for every repetition, computed once: the packet's place, the context image
-  //    (fields the kernel derives, packet pointers), the regions. (No closures here: under tsx every function
-  //    expression costs an Object.defineProperty each time it is created.)
+  // 1. The input, set up once, as the kernel's test run sets it up before its loop (bpf_test_init copies the
+  //    packet, bpf_ctx_init the context): the run context, the context struct, the packet. (No closures here:
+  //    under tsx every function expression costs an Object.defineProperty each time it is created.)
   const interp = arena.interp;
   const layout = data !== undefined && profile.packet !== 'none' ? placePacket(arena, profile, data.length, metaLen) : undefined;
   const ctxImage = arena.contextImage(profile.contextSize);
@@ -213,84 +221,82 @@ export function runProgram(
     if (offMeta !== NO_FIELD) putU32(ctxImage, offMeta, layout.meta);
   }
   const jit = program.jit;
-  // The interpreter checks every access against these; jit mode checks none (the verifier proved its accesses).
-  const memory = jit === undefined ? interpreterMemory(arena, profile, layout, program) : undefined;
   const seed = input.seed ?? BigInt(Math.floor(Math.random() * 2 ** 52));
   const rc = arena.runCtx;
-  const headroomReserve = profile.packet === 'xdp' ? XDP_FRAME_STRUCT : 0;
-  const tunnelIn = input.tunnel === undefined ? undefined : encodeTunnelInfo(input.tunnel);
+  const err = core.exports.bpfship_run_ctx_init(rc, profile.coreProgType, cpu, seed);
+  if (err !== 0) throw new RunInputError(`the core refused a run context for CPU ${cpu} (${err})`);
+  const mem = core.bytes();
+  const dv = core.view();
+  // The core takes an skb program type to mean a __sk_buff context; a host type's context is its own struct.
+  if (profile.hostDefined === true) dv.setUint8(rc + RunCtxLayout.ctxKind, 0);
+  dv.setUint32(rc + RunCtxLayout.progId, program.prepared.id, true);
+  if (input.tunnel !== undefined) setTunnel(core, rc, arena.scratch, encodeTunnelInfo(input.tunnel));
+  dv.setUint32(rc + RunCtxLayout.ctx, arena.ctx, true);
+  dv.setUint32(rc + RunCtxLayout.ctx + 4, 0, true);
+  mem.set(ctxImage, arena.ctx);
+  if (layout !== undefined && data !== undefined) {
+    if (profile.packet === 'xdp') mem.fill(0, layout.hardStart, layout.meta);
+    mem.set(data, layout.copyAt);
+    setU64(dv, rc + RunCtxLayout.data, layout.data);
+    setU64(dv, rc + RunCtxLayout.dataEnd, layout.end);
+    setU64(dv, rc + RunCtxLayout.dataMeta, layout.meta);
+    setU64(dv, rc + RunCtxLayout.dataHardStart, layout.hardStart);
+    setU64(dv, rc + RunCtxLayout.dataHardEnd, layout.hardEnd);
+    dv.setUint32(rc + RunCtxLayout.headroomReserve, profile.packet === 'xdp' ? XDP_FRAME_STRUCT : 0, true);
+    dv.setUint16(rc + RunCtxLayout.ctxOffData, offData, true);
+    dv.setUint16(rc + RunCtxLayout.ctxOffDataEnd, offEnd, true);
+    dv.setUint16(rc + RunCtxLayout.ctxOffDataMeta, offMeta, true);
+    dv.setUint8(rc + RunCtxLayout.ctxPtrSize, 4);
+  }
+
+  // 2. `repeat` runs inside the engine, timed around the loop as the kernel times its own (bpf_test_run): each run
+  //    starts with the per-run results cleared (tail calls, redirect, trace count) and nothing else restored, so a
+  //    run sees the packet, context and maps as the run before left them.
   let lastInstructions: number | undefined;
-  const jitFrame = jit === undefined ? undefined : arena.jitRunFrame();
-  let jitR0 = 0n;
-  const t0 = performance.now();
-
-  for (let i = 0; i < repeat; i++) {
-    // 2. The run context, packet and context struct, from the input every time.
-    const err = core.exports.bpfship_run_ctx_init(rc, profile.coreProgType, cpu, seed);
-    if (err !== 0) throw new RunInputError(`the core refused a run context for CPU ${cpu} (${err})`);
-    const mem = core.bytes();
-    const dv = core.view();
-    // The core takes an skb program type to mean a __sk_buff context; a host type's context is its own struct.
-    if (profile.hostDefined === true) dv.setUint8(rc + RunCtxLayout.ctxKind, 0);
-    dv.setUint32(rc + RunCtxLayout.progId, program.prepared.id, true);
-    if (tunnelIn !== undefined) setTunnel(core, rc, arena.scratch, tunnelIn);
-    dv.setUint32(rc + RunCtxLayout.ctx, arena.ctx, true);
-    dv.setUint32(rc + RunCtxLayout.ctx + 4, 0, true);
-    mem.set(ctxImage, arena.ctx);
-    if (layout !== undefined && data !== undefined) {
-      if (profile.packet === 'xdp') mem.fill(0, layout.hardStart, layout.meta);
-      mem.set(data, layout.copyAt);
-      setU64(dv, rc + RunCtxLayout.data, layout.data);
-      setU64(dv, rc + RunCtxLayout.dataEnd, layout.end);
-      setU64(dv, rc + RunCtxLayout.dataMeta, layout.meta);
-      setU64(dv, rc + RunCtxLayout.dataHardStart, layout.hardStart);
-      setU64(dv, rc + RunCtxLayout.dataHardEnd, layout.hardEnd);
-      dv.setUint32(rc + RunCtxLayout.headroomReserve, headroomReserve, true);
-      dv.setUint16(rc + RunCtxLayout.ctxOffData, offData, true);
-      dv.setUint16(rc + RunCtxLayout.ctxOffDataEnd, offEnd, true);
-      dv.setUint16(rc + RunCtxLayout.ctxOffDataMeta, offMeta, true);
-      dv.setUint8(rc + RunCtxLayout.ctxPtrSize, 4);
+  let r0: bigint;
+  let t0: number;
+  let t1: number;
+  if (jit !== undefined) {
+    const jitFrame = arena.jitRunFrame();
+    arena.jitServices = jit.services;
+    try {
+      t0 = performance.now();
+      r0 = jit.executeRepeat(arena.ctx, jitFrame, repeat);
+      t1 = performance.now();
+    } finally {
+      arena.jitServices = undefined;
     }
-
-    // 3. Run.
-    if (jit !== undefined) {
-      arena.jitServices = jit.services;
-      try {
-        jitR0 = jit.execute(arena.ctx, jitFrame as JitRunFrame);
-      } finally {
-        arena.jitServices = undefined;
-      }
-      continue;
-    }
-    // The packet region, which a helper of the last repetition may have moved.
-    const { setup, regions, packetIndex, packetRegion, packetBounds } = memory as InterpreterMemory;
-    if (packetRegion !== undefined) {
-      regions[packetIndex] = packetRegion;
-      setup.packet = packetBounds;
-    }
-    host.beginRun(interp, rc, setup, packetIndex, profile.packetWritable);
+  } else {
+    // The interpreter checks every access against these regions; jit mode checks none (the verifier proved them).
+    const { setup, packetIndex } = interpreterMemory(arena, profile, layout, program);
     const lo = interp.lo;
     const hi = interp.hi;
-    lo[1] = arena.ctx; hi[1] = 0;
-    for (let r = 2; r <= 5; r++) { lo[r] = 0; hi[r] = 0; }
-    try {
-      interp.execute(program.prepared, setup);
-    } finally {
-      host.endRun();
+    t0 = performance.now();
+    for (let i = 0; i < repeat; i++) {
+      if (i > 0) clearRunResults(core.view(), rc);
+      host.beginRun(interp, rc, setup, packetIndex, profile.packetWritable);
+      lo[1] = arena.ctx; hi[1] = 0;
+      for (let r = 2; r <= 5; r++) { lo[r] = 0; hi[r] = 0; }
+      try {
+        interp.execute(program.prepared, setup);
+      } finally {
+        host.endRun();
+      }
     }
+    t1 = performance.now();
     lastInstructions = interp.instructions;
+    r0 = (BigInt(hi[0] as number >>> 0) << 32n) | BigInt(lo[0] as number >>> 0);
   }
-  const durationNs = ((performance.now() - t0) * 1e6) / repeat;
+  const durationNs = ((t1 - t0) * 1e6) / repeat;
 
-  // 4. Results.
-  const r0 = jit !== undefined ? jitR0 : (BigInt(interp.hi[0] as number >>> 0) << 32n) | BigInt(interp.lo[0] as number >>> 0);
+  // 3. Results: the last run's, as the kernel reports them.
   const retval = Number(r0 & 0xffffffffn);
-  const dv = core.view();
+  const out = core.view();
   let dataOut: Uint8Array | undefined;
   if (layout !== undefined && input.packetOut !== false) {
-    const meta = dv.getUint32(arena.runCtx + RunCtxLayout.dataMeta, true);
-    const start = dv.getUint32(arena.runCtx + RunCtxLayout.data, true);
-    const end = dv.getUint32(arena.runCtx + RunCtxLayout.dataEnd, true);
+    const meta = out.getUint32(arena.runCtx + RunCtxLayout.dataMeta, true);
+    const start = out.getUint32(arena.runCtx + RunCtxLayout.data, true);
+    const end = out.getUint32(arena.runCtx + RunCtxLayout.dataEnd, true);
     if (profile.packet === 'xdp') dataOut = core.read(meta, end - meta);
     else if (profile.packet === 'skb-l3') {
       // The kernel pushes the Ethernet header back, zeroed.
@@ -299,22 +305,22 @@ export function runProgram(
     } else dataOut = core.read(start, end - start);
   }
   const ctxOut = profile.contextOut(core.read(arena.ctx, profile.contextSize), ctxIn);
-  const kind = dv.getUint32(arena.runCtx + RunCtxLayout.redirectKind, true);
+  const kind = out.getUint32(arena.runCtx + RunCtxLayout.redirectKind, true);
   let redirect: RedirectResult | undefined;
   if (kind === RedirectKind.Ifindex) {
-    redirect = { kind: 'ifindex', ifindex: dv.getUint32(arena.runCtx + RunCtxLayout.redirectIfindex, true), flags: dv.getBigUint64(arena.runCtx + RunCtxLayout.redirectFlags, true) };
+    redirect = { kind: 'ifindex', ifindex: out.getUint32(arena.runCtx + RunCtxLayout.redirectIfindex, true), flags: out.getBigUint64(arena.runCtx + RunCtxLayout.redirectFlags, true) };
   } else if (kind === RedirectKind.Map) {
     redirect = {
       kind: 'map',
-      mapId: dv.getUint32(arena.runCtx + RunCtxLayout.redirectMapId, true),
-      key: dv.getUint32(arena.runCtx + RunCtxLayout.redirectKey, true),
-      ifindex: dv.getUint32(arena.runCtx + RunCtxLayout.redirectIfindex, true),
-      flags: dv.getBigUint64(arena.runCtx + RunCtxLayout.redirectFlags, true),
+      mapId: out.getUint32(arena.runCtx + RunCtxLayout.redirectMapId, true),
+      key: out.getUint32(arena.runCtx + RunCtxLayout.redirectKey, true),
+      ifindex: out.getUint32(arena.runCtx + RunCtxLayout.redirectIfindex, true),
+      flags: out.getBigUint64(arena.runCtx + RunCtxLayout.redirectFlags, true),
     };
   }
   const names = profile.returnNames;
   const signed = retval | 0;
-  const tunnel = (dv.getUint32(arena.runCtx + RunCtxLayout.skbFlags, true) & SKB_F_TUNNEL) !== 0 ? getTunnel(core, arena.runCtx, arena.scratch) : undefined;
+  const tunnel = (out.getUint32(arena.runCtx + RunCtxLayout.skbFlags, true) & SKB_F_TUNNEL) !== 0 ? getTunnel(core, arena.runCtx, arena.scratch) : undefined;
   return {
     r0,
     retval,
@@ -330,14 +336,14 @@ export function runProgram(
   };
 }
 
-/** The memory an interpreted run may touch, and where its packet region is (helpers may move the packet). */
+/**
+ * The memory an interpreted run may touch, and where its packet region is (helpers that move the packet replace
+ * that region, and the next repetition sees it where the last one left it).
+ */
 interface InterpreterMemory {
   readonly setup: RunSetup;
-  readonly regions: MemoryRegion[];
-  /** Index of the packet region in `regions`, -1 without a packet. */
+  /** Index of the packet region in `setup.regions`, -1 without a packet. */
   readonly packetIndex: number;
-  readonly packetRegion: MemoryRegion | undefined;
-  readonly packetBounds: { start: number; end: number } | undefined;
 }
 
 /** The regions of an interpreted run: the context's, the packet, the object's global data. */
@@ -347,8 +353,28 @@ function interpreterMemory(arena: RunArena, profile: ProgramTypeProfile, layout:
   const packetIndex = packetRegion === undefined ? -1 : regions.length;
   if (packetRegion !== undefined) regions.push(packetRegion);
   regions.push(...program.regions);
-  const packetBounds = layout === undefined ? undefined : { start: layout.data, end: layout.end };
-  return { setup: { stack: arena.stack, regions, packet: undefined }, regions, packetIndex, packetRegion, packetBounds };
+  const packet = layout === undefined ? undefined : { start: layout.data, end: layout.end };
+  return { setup: { stack: arena.stack, regions, packet }, packetIndex };
+}
+
+/**
+ * The largest repeat count: BPF_PROG_TEST_RUN's `repeat` is a u32.
+ */
+export const MAX_REPEAT = 0xffffffff;
+
+/** `repeat` of a RunInput, checked: an integer from 1 to {@link MAX_REPEAT} (default 1). */
+export function checkRepeat(repeat: number | undefined): number {
+  const r = repeat ?? 1;
+  if (!Number.isInteger(r) || r < 1 || r > MAX_REPEAT) throw new RunInputError(`repeat must be an integer from 1 to ${MAX_REPEAT} (BPF_PROG_TEST_RUN's u32), not ${r}`);
+  return r;
+}
+
+/** Clears the run context's per-run results, as every run starts without them (the JIT does the same in WebAssembly). */
+function clearRunResults(dv: DataView, rc: number): void {
+  dv.setUint32(rc + RunCtxLayout.tailCallPending, 0, true);
+  dv.setUint32(rc + RunCtxLayout.tailCallCount, 0, true);
+  dv.setUint32(rc + RunCtxLayout.redirectKind, 0, true);
+  dv.setUint32(rc + RunCtxLayout.traceCount, 0, true);
 }
 
 /** Attaches tunnel metadata (the core's struct) to the run context, through `scratch`. */

@@ -24,6 +24,7 @@ import { RuntimeLoadError, VerificationRefusedError } from './errors.ts';
 import { Fib, wasmFibBackend } from '../core/index.ts';
 import { hostPlatform } from './host-platform.ts';
 import { JitProgram, type JitServices } from './jit-program.ts';
+import { wasm } from '../jit/index.ts';
 import { dataSectionFlags, type LoadedObject, LoadedProgram, loadObject, type LoadOptions } from './loaded-object.ts';
 import { RunArena, runProgram, type RunInput, type RunResult } from './program-run.ts';
 import { linuxProgramType, type ProgramTypeProfile, RUNNABLE_LINUX_TYPES } from './program-type-profiles.ts';
@@ -63,6 +64,7 @@ export class Runtime {
     this.fib = new Fib(wasmFibBackend(core));
     this.jitServices = {
       core,
+      programTable: new wasm.Table({ element: 'anyfunc', initial: 64 }),
       jitProgramById: (id) => {
         const p = this.programsById.get(id);
         if (p === undefined) return 'no program with that id is loaded in this runtime';
@@ -204,11 +206,18 @@ export class Runtime {
   /** @internal */
   registerLoaded(p: LoadedProgram): void {
     this.programsById.set(p.id, p);
+    if (p.jit !== undefined) {
+      const table = this.jitServices.programTable;
+      if (p.id >= table.length) table.grow(Math.max(p.id + 1 - table.length, table.length));
+      table.set(p.id, p.jit.run);
+    }
   }
 
   /** @internal LoadedObject.close. */
   unregisterProgram(id: number): void {
     this.host.unregister(id);
+    const p = this.programsById.get(id);
+    if (p?.jit !== undefined) this.jitServices.programTable.set(id, null);
     this.programsById.delete(id);
   }
 

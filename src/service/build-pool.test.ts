@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIREWALL_OBJECT, objectBytes } from './_support.test.ts';
-import { BuildPool, BuildQueueFullError } from './build-pool.ts';
+import { BuildPool, ServiceStoppingError, BuildQueueFullError } from './build-pool.ts';
 
 let cache: string;
 before(() => {
@@ -49,14 +49,31 @@ describe('BuildPool', () => {
     }
   });
 
-  it('rejects waiting builds when closed', async () => {
+  it('rejects waiting and running builds when closed', async () => {
     const pool = new BuildPool({ concurrency: 1 });
-    const running = assert.rejects(pool.run(garbage), /closed during the build/);
-    const waiting = assert.rejects(pool.run(garbage), /closed/);
+    const running = assert.rejects(pool.run(garbage), (e: unknown) => e instanceof ServiceStoppingError && /stopped during the build/.test(e.message));
+    const waiting = assert.rejects(pool.run(garbage), (e: unknown) => e instanceof ServiceStoppingError && /waiting for a worker/.test(e.message));
     await pool.close();
     await running;
     await waiting;
-    await assert.rejects(pool.run(garbage), /closed/);
+    await assert.rejects(pool.run(garbage), ServiceStoppingError);
+  });
+
+  it('stops: refuses the queue at once, lets running builds finish within the grace period', async () => {
+    const pool = new BuildPool({ concurrency: 1 });
+    try {
+      const elf = objectBytes(FIREWALL_OBJECT);
+      const running = pool.run({ elf, sourceName: 'fw.o', cache: false });
+      const queued = pool.run({ elf, sourceName: 'fw.o', cache: false });
+      const queuedRefused = assert.rejects(queued, (e: unknown) => e instanceof ServiceStoppingError && /waiting for a worker/.test(e.message));
+      pool.stopAccepting();
+      await queuedRefused;
+      await assert.rejects(pool.run(garbage), ServiceStoppingError, 'nothing new is accepted');
+      assert.equal(await pool.drain(60_000), 0);
+      assert.equal((await running).kind, 'built', 'the running build finished');
+    } finally {
+      await pool.close();
+    }
   });
 
   it('gives up on a build that takes too long', async () => {

@@ -30,6 +30,14 @@ export interface BuildPoolOptions {
   readonly timeoutMs?: number;
 }
 
+/** The service is stopping: a build waiting for a worker, or still running when the grace period ended (HTTP 503). */
+export class ServiceStoppingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServiceStoppingError';
+  }
+}
+
 /** Too many builds are waiting: try again later (HTTP 503). */
 export class BuildQueueFullError extends Error {
   constructor(queued: number) {
@@ -61,6 +69,7 @@ export class BuildPool {
   #inProcessRunning = 0;
   #nextId = 1;
   #closed = false;
+  #stopping = false;
 
   constructor(options: BuildPoolOptions = {}) {
     const cpus = Math.max(1, availableParallelism());
@@ -88,7 +97,7 @@ export class BuildPool {
    * @throws {BuildQueueFullError} at once when `maxQueued` builds are already waiting.
    */
   run(input: BuildJobInput): Promise<BuildJobOutcome> {
-    if (this.#closed) return Promise.reject(new Error('the build pool is closed'));
+    if (this.#closed || this.#stopping) return Promise.reject(new ServiceStoppingError('the service is stopping: the build was not started'));
     if (this.running >= this.concurrency && this.#queue.length >= this.maxQueued) return Promise.reject(new BuildQueueFullError(this.#queue.length));
     return new Promise((resolve, reject) => {
       this.#queue.push({ input, resolve, reject });
@@ -96,15 +105,31 @@ export class BuildPool {
     });
   }
 
-  /** Stops the workers; builds waiting or running are rejected (a running build is abandoned, nothing stored). */
+  /**
+   * The first step of a stop: no new build is accepted, and every build waiting for a worker is refused
+   * ({@link ServiceStoppingError}); running builds go on.
+   */
+  stopAccepting(): void {
+    this.#stopping = true;
+    for (const job of this.#queue.splice(0)) job.reject(new ServiceStoppingError('the service is stopping: the build was waiting for a worker and was not started'));
+  }
+
+  /** Resolves when no build runs any more, or after `graceMs`; answers how many still run then. */
+  async drain(graceMs: number): Promise<number> {
+    const deadline = Date.now() + graceMs;
+    while (this.running > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, Math.min(25, Math.max(1, deadline - Date.now()))));
+    return this.running;
+  }
+
+  /** Stops the workers; builds waiting or running are refused (a running build is abandoned, nothing stored). */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const job of this.#queue.splice(0)) job.reject(new Error('the build pool was closed'));
+    this.stopAccepting();
     const workers = this.#workers.splice(0);
     for (const w of workers) {
       if (w.job === undefined) continue;
       clearTimeout(w.job.timer);
-      w.job.reject(new Error('the build pool was closed during the build'));
+      w.job.reject(new ServiceStoppingError('the service stopped during the build (past its grace period): nothing was published'));
     }
     await Promise.all(workers.map((w) => w.worker.terminate()));
   }

@@ -18,7 +18,7 @@ import type { Certificate, SigningIdentity } from '../sign/index.ts';
 import { digestOf, imageNameProblem, MediaType, type BuiltProgram, type Store, type StoredBuild } from '../store/index.ts';
 import { artifactNames, attestBuild } from './attest-build.ts';
 import type { BuildJobOutcome } from './build-job.ts';
-import { BuildQueueFullError, type BuildPool } from './build-pool.ts';
+import { BuildQueueFullError, ServiceStoppingError, type BuildPool } from './build-pool.ts';
 import { ServiceProblem } from './problem.ts';
 
 /** What a {@link BuildService} works with. */
@@ -36,24 +36,58 @@ export interface BuildServiceOptions {
   readonly now?: () => Date;
 }
 
+/** What a publish carries besides the ELF. */
+export interface PublishOptions {
+  /** The name of the token that asked (recorded as the build's `publishedBy`). */
+  readonly publishedBy?: string;
+}
+
 /** Verifies, builds, signs, stores and publishes (see the module comment). */
 export class BuildService {
   readonly #options: BuildServiceOptions;
+  /** Publishes between their start and their answer. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #stopped = false;
 
   constructor(options: BuildServiceOptions) {
     this.#options = options;
+  }
+
+  /** Publishes in progress. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /**
+   * The end of a stop's grace period: a build whose worker answers from now on is refused (503), never published.
+   * Publishes already past their build (signing, storing) finish: see {@link idle}.
+   */
+  stopPublishing(): void {
+    this.#stopped = true;
+  }
+
+  /** Resolves when no publish is in progress. */
+  async idle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
   /**
    * Publishes `elf` as the next version of `name`.
    *
    * @throws {ServiceProblem} 400 (bad name, empty or malformed ELF), 422 (verification failed, not translatable),
-   *   503 (build queue full), 500 (the toolchain or the signer failed).
+   *   503 (build queue full, service stopping, store unavailable), 500 (the toolchain or the signer failed).
    */
-  async publish(name: string, elf: Uint8Array): Promise<StoredBuild> {
+  publish(name: string, elf: Uint8Array, options: PublishOptions = {}): Promise<StoredBuild> {
+    const running = this.#publish(name, elf, options);
+    this.#inFlight.add(running);
+    void running.finally(() => this.#inFlight.delete(running)).catch(() => undefined);
+    return running;
+  }
+
+  async #publish(name: string, elf: Uint8Array, options: PublishOptions): Promise<StoredBuild> {
     const { store, pool, signer } = this.#options;
     const now = this.#options.now ?? (() => new Date());
-    const nameProblem = imageNameProblem(name);
+    const nameProblem = imageNameProblem(name) ?? store.nameProblem(name);
     if (nameProblem !== undefined) throw new ServiceProblem(400, 'NAME_INVALID', `query parameter 'name': ${nameProblem}`);
     if (elf.length === 0) throw new ServiceProblem(400, 'ELF_MISSING', 'expected an ELF object (clang -target bpf -g -O2 -c) as the request body, got an empty body');
     const names = artifactNames(name);
@@ -63,8 +97,10 @@ export class BuildService {
       outcome = await pool.run({ elf, sourceName: names.elf, cache: this.#options.cache, ...(this.#options.cc !== undefined ? { cc: this.#options.cc } : {}) });
     } catch (e) {
       if (e instanceof BuildQueueFullError) throw new ServiceProblem(503, 'BUILD_QUEUE_FULL', e.message);
+      if (e instanceof ServiceStoppingError) throw new ServiceProblem(503, 'SERVICE_STOPPING', e.message);
       throw e;
     }
+    if (this.#stopped) throw new ServiceProblem(503, 'SERVICE_STOPPING', 'the service stopped during the build (past its grace period): nothing was published');
     if (outcome.kind === 'failed') {
       throw new ServiceProblem(500, outcome.code, `the build failed in the toolchain (${outcome.code}), not because of the ELF: the service's log has the details`, { logDetail: outcome.message });
     }
@@ -95,13 +131,15 @@ export class BuildService {
       throw e;
     }
     const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
-    const digests = {
-      elf: (await store.putBlob(elf, MediaType.elf)).digest,
-      generatedC: (await store.putBlob(encode(image.c), MediaType.generatedC)).digest,
-      image: (await store.putBlob(image.so, MediaType.image)).digest,
-      signature: (await store.putBlob(encode(attested.signatureText), MediaType.signature)).digest,
-      buildRecord: (await store.putBlob(encode(attested.recordText), MediaType.buildRecord)).digest,
-    };
+    // The five blobs at once (a registry answers each in a few round trips).
+    const [elfBlob, cBlob, imageBlob, signatureBlob, recordBlob] = await Promise.all([
+      store.putBlob(elf, MediaType.elf),
+      store.putBlob(encode(image.c), MediaType.generatedC),
+      store.putBlob(image.so, MediaType.image),
+      store.putBlob(encode(attested.signatureText), MediaType.signature),
+      store.putBlob(encode(attested.recordText), MediaType.buildRecord),
+    ]);
+    const digests = { elf: elfBlob.digest, generatedC: cBlob.digest, image: imageBlob.digest, signature: signatureBlob.digest, buildRecord: recordBlob.digest };
     const programs: BuiltProgram[] = attested.record.programs.map((p) => {
       const verified = image.programs.find((v) => v.name === p.name && v.section === p.section);
       return { name: p.name, section: p.section, type: verified?.type ?? '', verdict: 'accepted', programInfoHash: p.programInfoHash, insnsProcessed: verified?.insnsProcessed ?? 0 };
@@ -114,6 +152,7 @@ export class BuildService {
       signer: attested.signer,
       toolchain: { verifier: { name: verifier.name, version: verifier.version }, bpf2c: BPF2C_VERSION, compiler: attested.record.compiler },
       createdAt: attested.record.builtAt,
+      ...(options.publishedBy !== undefined ? { publishedBy: options.publishedBy } : {}),
     });
   }
 }

@@ -40,6 +40,7 @@ export function buildView(build: StoredBuild): BuildView {
     programs: build.programs,
     signer: build.signer,
     toolchain: build.toolchain,
+    ...(build.publishedBy !== undefined ? { publishedBy: build.publishedBy } : {}),
     links: { self: `/v1/images/${build.name}/${build.version}`, latest: `/v1/images/${build.name}` },
   };
 }

@@ -7,7 +7,8 @@
  * 2. the image and the signature are downloaded, within size limits, into memory;
  * 3. their SHA-256 must be the digests the build announced (FETCH_DIGEST_MISMATCH);
  * 4. the pair is verified exactly as `bpfship verify-signature` verifies files (sign/verify.ts): the chain to the
- *    trusted roots, the DSSE signature, the in-toto statement, the image's digest as its subject, the verdicts.
+ *    trusted roots, the DSSE signature, the in-toto statement, the image's digest as its subject, the verdicts;
+ *    and the signed subject's name must be `NAME.so` (FETCH_NAME_MISMATCH: another image, validly signed).
  *
  * The service is not trusted: a tampered image, a signature by an unknown key or a lying build record all fail
  * at 3 or 4. The result is plain data; only a fetched, verified pair comes back with `ok: true`.
@@ -32,6 +33,8 @@ export interface FetchSignedImageOptions {
   readonly version?: number;
   readonly trustedRoots: readonly Certificate[];
   readonly revocations?: RevocationList;
+  /** A read token (`Authorization: Bearer`), for a service started with `--read-token-file`. */
+  readonly token?: string;
   /** Per request; default 30 s. */
   readonly timeoutMs?: number;
   readonly maxImageBytes?: number;
@@ -70,8 +73,8 @@ export interface RefusedFetch {
 /** The outcome of {@link fetchSignedImage}. */
 export type FetchOutcome = FetchedImage | RefusedFetch;
 
-/** A fault on the way, turned into a {@link RefusedFetch}. */
-class FetchProblem extends Error {
+/** A fault on the way, turned into a {@link RefusedFetch} (shared with oci-image-client.ts). */
+export class FetchProblem extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);
@@ -109,6 +112,7 @@ async function fetchAndVerify(options: FetchSignedImageOptions): Promise<FetchOu
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new FetchProblem('FETCH_URL_INVALID', `expected an http or https URL, got '${options.serviceUrl}'`);
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const download = (url: URL, limit: number, what: string, ms: number): Promise<Uint8Array> => downloadFrom(url, limit, what, ms, options.token);
 
   // 1. The build.
   const buildUrl = new URL(`v1/images/${options.name}${options.version !== undefined ? `/${options.version}` : ''}`, base);
@@ -133,18 +137,35 @@ async function fetchAndVerify(options: FetchSignedImageOptions): Promise<FetchOu
     ...(options.time !== undefined ? { time: options.time } : {}),
   });
   if (!verification.ok) return { ok: false, code: verification.code, message: verification.message, verification };
+  requireSignedName(verification, options.name);
   return { ok: true, build, image, signature, verification };
 }
 
+/**
+ * The signed statement must name the image `NAME.so` (the build service signs it under that name): what the
+ * service or a registry says about which image this is is not trusted, the signature is. Throws FETCH_NAME_MISMATCH.
+ */
+export function requireSignedName(verification: VerifiedImage, name: string): void {
+  const hex = verification.imageDigest.slice('sha256:'.length);
+  const subject = verification.statement.subject.find((s) => s.digest.sha256 === hex);
+  if (subject?.name !== `${name}.so`) {
+    throw new FetchProblem('FETCH_NAME_MISMATCH', `the signature is for an image named '${subject?.name ?? '?'}', not '${name}.so': a valid image, but not of '${name}'`);
+  }
+}
+
 /** GETs a URL into memory, refusing more than `limit` bytes and any status but 200. */
-async function download(url: URL, limit: number, what: string, timeoutMs: number): Promise<Uint8Array> {
+async function downloadFrom(url: URL, limit: number, what: string, timeoutMs: number, token: string | undefined): Promise<Uint8Array> {
   // Aborting (not cancelling the body) is what makes undici drop the connection at once when a body is refused.
   const abort = new AbortController();
   let response: Response;
   try {
     // Connection: close, because an idle keep-alive connection would keep a short-lived process (`bpfship fetch`)
     // waiting for the server's keep-alive timeout (72 s with fastify) before it can exit.
-    response = await fetch(url, { redirect: 'error', signal: AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]), headers: { connection: 'close' } });
+    response = await fetch(url, {
+      redirect: 'error',
+      signal: AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]),
+      headers: { connection: 'close', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
+    });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new FetchProblem('FETCH_UNREACHABLE', `cannot fetch ${what} from ${url.href}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);

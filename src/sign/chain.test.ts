@@ -54,10 +54,12 @@ describe('validateChain: accepted paths', () => {
     validateChain(signer.certificate, [], { trustedRoots: [root.certificate] });
   });
 
-  it('accepts keyUsage left out (RFC 5280: any use) when every EKU is present', async () => {
+  it('accepts a CA without keyUsage (RFC 5280: any use), but not a signer without one', async () => {
     const root = await makeCa('no-ku root', undefined, { keyUsage: null });
-    const signer = await makeSigner('no-ku signer', root, { keyUsage: null });
+    const signer = await makeSigner('ku signer', root);
     validateChain(signer.certificate, [], { trustedRoots: [root.certificate] });
+    const bare = await makeSigner('no-ku signer', root, { keyUsage: null });
+    assert.match(refused('CERT_KEY_USAGE', bare.certificate, [], { trustedRoots: [root.certificate] }), /has no keyUsage extension; a signing certificate must state digitalSignature/);
   });
 
   it('honours requiredLeafEkus (an organisation EKU instead of ours)', async () => {

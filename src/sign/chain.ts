@@ -18,7 +18,8 @@
  *
  * Choices, documented: the trust anchor's own validity, basicConstraints and pathLenConstraint are enforced too (as
  * OpenSSL does), so a root restricted to `pathlen:0` cannot certify an intermediate. An absent keyUsage extension
- * means "any use" (RFC 5280), but the signer's EKUs are always required. `anyExtendedKeyUsage` satisfies a CA's
+ * means "any use" (RFC 5280) for a CA, but the signing certificate must carry one with digitalSignature (as
+ * docs/production.md promises: a certificate meant to sign code says so), and its EKUs are always required. `anyExtendedKeyUsage` satisfies a CA's
  * EKU restriction but never the signer's. Serials are revoked regardless of issuer (stricter than a CRL; 128-bit
  * random serials make collisions a non-issue).
  *
@@ -150,7 +151,10 @@ function checkIssuer(cert: Certificate, name: string, all: readonly Certificate[
 /** The signing certificate: an end entity allowed to make digital signatures for eBPF program verification. */
 function checkLeaf(cert: Certificate, name: string, requiredEkus: readonly string[]): void {
   if (cert.basicConstraints?.ca === true) throw new SignError('CERT_LEAF_IS_CA', `${name} is a CA certificate (basicConstraints cA is true); a CA may not sign images`);
-  if (cert.keyUsage !== undefined && (cert.keyUsage & KeyUsageBit.digitalSignature) === 0) {
+  if (cert.keyUsage === undefined) {
+    throw new SignError('CERT_KEY_USAGE', `${name} has no keyUsage extension; a signing certificate must state digitalSignature`);
+  }
+  if ((cert.keyUsage & KeyUsageBit.digitalSignature) === 0) {
     throw new SignError('CERT_KEY_USAGE', `${name} has a keyUsage without digitalSignature`);
   }
   const ekus = cert.extendedKeyUsage ?? [];

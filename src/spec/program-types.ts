@@ -179,9 +179,12 @@ function kindOf(d: SectionDef, source: ProgramTypeSource): SectionKind {
  * sectionKind('xdp').programType;            // 'xdp'
  * sectionKind('cgroup/bind4').attachType;    // 'cgroup_inet4_bind'
  * sectionKind('socket1').source;             // 'legacy-prefix'
+ * sectionKind('?raw_tp').programType;        // 'raw_tracepoint' (not loaded by default)
  * ```
  */
 export function sectionKind(sectionName: string): SectionKind {
+  // `SEC("?raw_tp")` is `SEC("raw_tp")` with autoload off (libbpf drops the `?` before matching).
+  if (sectionName.startsWith('?')) sectionName = sectionName.slice(1);
   for (const d of defs) if (matchesStrict(d.pattern, sectionName)) return kindOf(d, 'libbpf');
   // Before libbpf 1.0 a section name only had to start with the type's name (`socket1`, `xdp_prog`,
   // `kprobe/sys_write` matched then as now). The longest prefix wins, as `cgroup/sock_create` must beat `cgroup/sock`.

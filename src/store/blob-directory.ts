@@ -7,8 +7,9 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { BlobBackend } from './blob-backend.ts';
 import { digestOf, requireDigestHex } from './digest.ts';
 import { StoreError } from './errors.ts';
 
@@ -21,7 +22,8 @@ export interface PutBlobResult {
 }
 
 /** The blob files of a store (see the module comment). */
-export class BlobDirectory {
+export class BlobDirectory implements BlobBackend {
+  readonly kind = 'directory';
   /** Where the blobs go. */
   readonly root: string;
   /** A directory on the same file system as `root`, for writes in progress (a rename must not cross devices). */
@@ -30,6 +32,10 @@ export class BlobDirectory {
   constructor(root: string, tmp: string) {
     this.root = root;
     this.tmp = tmp;
+  }
+
+  get location(): string {
+    return this.root;
   }
 
   /** The file a digest is stored in (whether or not it exists). */
@@ -66,6 +72,33 @@ export class BlobDirectory {
       throw new StoreError('STORE_UNAVAILABLE', `cannot write blob ${digest}: ${(e as Error).message}`, { file: path }, { cause: e });
     }
     return { digest, size: bytes.length, written: true };
+  }
+
+  get(digest: string): Promise<Uint8Array | undefined> {
+    return this.readChecked(digest);
+  }
+
+  async exists(digest: string): Promise<boolean> {
+    const path = this.pathOf(digest);
+    try {
+      return (await stat(path)).isFile();
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENOENT') return false;
+      throw new StoreError('STORE_UNAVAILABLE', `cannot look for blob ${digest}: ${(e as Error).message}`, { file: path }, { cause: e });
+    }
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await access(this.root, constants.R_OK | constants.W_OK | constants.X_OK);
+      await access(this.tmp, constants.R_OK | constants.W_OK | constants.X_OK);
+    } catch (e) {
+      throw new StoreError('STORE_UNAVAILABLE', `the blob directory cannot be used: ${(e as Error).message}`, { file: this.root }, { cause: e });
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open.
   }
 
   /**

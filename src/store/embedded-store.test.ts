@@ -98,7 +98,7 @@ describe('builds', () => {
   it('are published only when every artifact is stored', async () => {
     const store = await openEmbeddedStore(join(dir, 'incomplete'));
     const digests = await storeArtifacts(store, 'x');
-    await assert.rejects(store.publishBuild(newBuild('fw', { ...digests, signature: digestOf('never stored') })), (e: unknown) => e instanceof StoreError && e.code === 'BUILD_INCOMPLETE' && /signature sha256:/.test(e.message));
+    await assert.rejects(store.publishBuild(newBuild('fw', { ...digests, signature: digestOf('never stored') })), (e: unknown) => e instanceof StoreError && e.code === 'BUILD_INCOMPLETE' && /signature blob sha256:/.test(e.message));
     assert.equal(await store.latestBuild('fw'), undefined);
     assert.deepEqual(await store.listImages(), []);
     await store.close();
@@ -138,11 +138,41 @@ describe('opening', () => {
     const db = new Database(join(path, 'index.sqlite'));
     db.pragma('user_version = 99');
     db.close();
-    await assert.rejects(openEmbeddedStore(path), (e: unknown) => e instanceof StoreError && e.code === 'STORE_UNAVAILABLE' && /schema version 99, newer than this bpfship's \(1\)/.test(e.message));
+    await assert.rejects(openEmbeddedStore(path), (e: unknown) => e instanceof StoreError && e.code === 'STORE_UNAVAILABLE' && /schema version 99, newer than this bpfship's \(2\)/.test(e.message));
     assert.ok(!existsSync(stale), 'a stale temporary is removed');
     assert.ok(existsSync(fresh), 'a recent one may be a write in progress');
     const file = join(dir, 'a-file');
     writeFileSync(file, '');
     await assert.rejects(openEmbeddedStore(file), (e: unknown) => e instanceof StoreError && e.code === 'STORE_UNAVAILABLE');
+  });
+});
+
+describe('an index made by the first bpfship (schema version 1)', () => {
+  it('is migrated when opened: its builds stay, new builds record who published them', async () => {
+    const path = join(dir, 'v1');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(path, { recursive: true });
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(join(path, 'index.sqlite'));
+    db.exec(`CREATE TABLE blobs (digest TEXT PRIMARY KEY, media_type TEXT NOT NULL, size INTEGER NOT NULL, created_at TEXT NOT NULL);
+      CREATE TABLE builds (id TEXT PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL, created_at TEXT NOT NULL,
+        elf_digest TEXT NOT NULL, generated_c_digest TEXT NOT NULL, image_digest TEXT NOT NULL, signature_digest TEXT NOT NULL,
+        build_record_digest TEXT NOT NULL, signer TEXT NOT NULL, programs TEXT NOT NULL, toolchain TEXT NOT NULL, UNIQUE (name, version));
+      CREATE TABLE images (name TEXT PRIMARY KEY, latest_version INTEGER NOT NULL, updated_at TEXT NOT NULL);
+      CREATE TABLE failed_builds (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, elf_digest TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, diagnostics TEXT NOT NULL);`);
+    const d = digestOf('old');
+    db.prepare('INSERT INTO blobs VALUES (?, ?, 3, ?)').run(d, MediaType.image, '2026-01-01T00:00:00.000Z');
+    db.prepare("INSERT INTO builds VALUES ('old-id', 'fw', 1, '2026-01-01T00:00:00.000Z', ?, ?, ?, ?, ?, 'CN=old', '[]', '{}')").run(d, d, d, d, d);
+    db.prepare("INSERT INTO images VALUES ('fw', 1, '2026-01-01T00:00:00.000Z')").run();
+    db.pragma('user_version = 1');
+    db.close();
+    const store = await openEmbeddedStore(path);
+    const old = await store.build('fw', 1);
+    assert.equal(old?.id, 'old-id');
+    assert.equal(old?.publishedBy, undefined);
+    const next = await store.publishBuild({ ...newBuild('fw', await storeArtifacts(store, 'new')), publishedBy: 'ci' });
+    assert.equal(next.version, 2);
+    assert.equal((await store.latestBuild('fw'))?.publishedBy, 'ci');
+    await store.close();
   });
 });

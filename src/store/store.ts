@@ -1,8 +1,8 @@
 /**
  * The artifact store behind the build service: blobs addressed by their SHA-256, and the builds published under
- * image names. The embedded store (a directory plus SQLite, embedded-store.ts) is the default; the interface is
- * asynchronous and says nothing about files so that an OCI registry for blobs and PostgreSQL for the index can
- * implement it later.
+ * image names. A store is a blob backend (a directory, or an OCI registry) and an index (SQLite, or PostgreSQL)
+ * put together by artifact-store.ts; the embedded store (a directory plus SQLite, embedded-store.ts) is the default.
+ * The interface is asynchronous and says nothing about files.
  *
  * @module
  */
@@ -52,6 +52,8 @@ export interface NewBuild {
   readonly toolchain: Toolchain;
   /** RFC 3339 UTC. */
   readonly createdAt: string;
+  /** The name of the token that published it (`--token-file`), when the service asks for one. */
+  readonly publishedBy?: string;
 }
 
 /** A published build. */
@@ -88,9 +90,44 @@ export interface ImageSummary {
   readonly updatedAt: string;
 }
 
+/** A blob that is not as the index says: gone from the backend, or its bytes no longer hash to its digest. */
+export interface DamagedBlob {
+  readonly digest: string;
+  readonly problem: 'missing' | 'corrupt';
+}
+
+/** What the health check reports of a store. */
+export interface StoreHealth {
+  /** `ok`; `degraded` when some blobs are known to be damaged (the rest is served); `unavailable` when the index or the blob backend does not answer. */
+  readonly status: 'ok' | 'degraded' | 'unavailable';
+  readonly kind: string;
+  readonly index: { readonly kind: string; readonly location: string; readonly ok: boolean; readonly error?: string };
+  readonly blobs: { readonly kind: string; readonly location: string; readonly ok: boolean; readonly error?: string };
+  /** Blobs known to be damaged: found so by reads, or by a scan the store can afford at each check. */
+  readonly damaged: readonly DamagedBlob[];
+}
+
+/** A blob `bpfship store check` found damaged, with the builds that need it. */
+export interface BlobProblem extends DamagedBlob {
+  readonly mediaType: string;
+  readonly detail: string;
+  readonly neededBy: readonly { readonly name: string; readonly version: number; readonly artifact: string }[];
+}
+
+/** What `bpfship store check` found. */
+export interface StoreCheckReport {
+  /** Blobs in the index. */
+  readonly blobs: number;
+  /** Builds in the index. */
+  readonly builds: number;
+  /** Bytes read and hashed. */
+  readonly bytesChecked: number;
+  readonly problems: readonly BlobProblem[];
+}
+
 /** The artifact store (see the module comment). */
 export interface Store {
-  /** What kind of store this is, for the health check and logs (`embedded`). */
+  /** What kind of store this is, for the health check and logs (`embedded`, `oci+postgres`...). */
   readonly kind: string;
   /**
    * Stores a blob unless it is already there (same digest: deduplicated); a blob present but damaged is replaced
@@ -99,6 +136,10 @@ export interface Store {
   putBlob(bytes: Uint8Array, mediaType: string): Promise<BlobDescriptor>;
   /** The blob with this digest, checked against it; undefined when absent. Throws StoreError BLOB_CORRUPT, BLOB_MISSING. */
   getBlob(digest: string): Promise<StoredBlob | undefined>;
+  /** The index's record of a blob, without reading its bytes (for `If-None-Match`); undefined when absent. */
+  describeBlob(digest: string): Promise<BlobDescriptor | undefined>;
+  /** Why this store cannot publish under `name` (beyond the image-name rule every store has), or undefined. */
+  nameProblem(name: string): string | undefined;
   /**
    * Publishes a build as the latest of its name, with the next version of that name. Atomic: either the build is
    * published and is the latest, or nothing changed. Throws BUILD_INCOMPLETE when a digest names no stored blob.
@@ -114,7 +155,11 @@ export interface Store {
   failedBuilds(name: string, limit?: number): Promise<FailedBuild[]>;
   /** Every image name with its latest version, sorted by name. */
   listImages(): Promise<ImageSummary[]>;
-  /** Throws when the store cannot serve (the health check). */
+  /** Throws when the store cannot serve. */
   check(): Promise<void>;
+  /** The store's state for the health check: never throws. */
+  health(): Promise<StoreHealth>;
+  /** Reads and hashes every blob of the index; lists the missing and corrupt ones with the builds that need them. */
+  checkBlobs(progress?: (checked: number, total: number) => void): Promise<StoreCheckReport>;
   close(): Promise<void>;
 }

@@ -129,7 +129,7 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
           if (region === undefined) return fault(`${load ? 'load' : 'store'} of ${size} bytes at 0x${addr.toString(16)} (r${base}${ins.offset >= 0 ? '+' : ''}${ins.offset}) is outside every region`);
           const at = Number(addr) - region.base;
           if (load) {
-            if (region.init !== undefined) for (let i = 0; i < size; i++) if (region.init[at + i] === 0) return fault(`read of stack byte ${at + i - region.bytes.length} never written`);
+            if (region.init !== undefined && input.allowUninitializedStack !== true) for (let i = 0; i < size; i++) if (region.init[at + i] === 0) return fault(`read of stack byte ${at + i - region.bytes.length} never written`);
             let v = 0n;
             for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(region.bytes[at + i] as number);
             if ((ins.opcode & 0xe0) === Mode.MEMSX) v = BigInt.asUintN(64, BigInt.asIntN(size * 8, v));
@@ -213,7 +213,7 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
         const region = find(keyAddr, map.keySize);
         if (region === undefined) return 'the key is outside every region';
         const at = Number(keyAddr) - region.base;
-        if (region.init !== undefined) for (let i = 0; i < map.keySize; i++) if (region.init[at + i] === 0) return 'the key includes stack bytes never written';
+        if (region.init !== undefined && input.allowUninitializedStack !== true) for (let i = 0; i < map.keySize; i++) if (region.init[at + i] === 0) return 'the key includes stack bytes never written';
         let key = 0n;
         for (let i = map.keySize - 1; i >= 0; i--) key = (key << 8n) | BigInt(region.bytes[at + i] as number);
         if (!input.present(m, key)) return 0n;

@@ -23,6 +23,7 @@ export function testMap(fields: Partial<VerifierMap> = {}): VerifierMap {
     frozen: fields.frozen,
     inner: fields.inner,
     isData: fields.isData ?? false,
+    ...(fields.fields !== undefined ? { fields: fields.fields } : {}),
   };
 }
 

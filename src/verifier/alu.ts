@@ -174,10 +174,12 @@ function withTaint(r: Reg, tainted: boolean): Reg {
 
 /**
  * An operation that turns a pointer into a number (as Linux lets a privileged program do): the result is an
- * unknown number marked as derived from an address, so that it can never leave the program.
+ * unknown number. Under the strict rule set it is marked as derived from an address, so that it can never leave
+ * the program; under the linux rule set it is a number like any other, as in Linux.
  */
 function taint(env: Env, dst: number, ptr: Reg, what: string, ptrNo = dst): void {
-  env.setReg(dst, taintedReg(SCALAR_UNKNOWN, { slot: env.slot, what: `${what} of r${ptrNo}, ${describeType(ptr)}${ptr.origin !== undefined ? ` (${ptr.origin.what} at ${env.where(ptr.origin.slot)})` : ''}` }));
+  const origin = { slot: env.slot, what: `${what} of r${ptrNo}, ${describeType(ptr)}${ptr.origin !== undefined ? ` (${ptr.origin.what} at ${env.where(ptr.origin.slot)})` : ''}` };
+  env.setReg(dst, env.allowPointerLeaks ? scalarReg(SCALAR_UNKNOWN, origin) : taintedReg(SCALAR_UNKNOWN, origin));
 }
 
 /** Pointer types that may not move. */
@@ -192,10 +194,15 @@ function pointerPlus(env: Env, ptrNo: number, ptr: Reg, num: Reg, numNo: number,
   if (ptr.maybeNull) {
     env.fail('null-dereference', `pointer arithmetic on r${ptrNo}, which may be NULL${env.originText(ptr)}: compare it with 0 first`, [ptrNo]);
   }
+  const v = num.value;
+  // Linux lets a map pointer take `+= 0` (a known 0, added), and the flow keys move only by constants.
+  if (ptr.type === RegType.CONST_MAP && !sub && isConst(v) && v.varOff.value === 0n) return ptr;
   if (fixedPointer(ptr.type)) {
     env.fail('invalid-pointer-arithmetic', `${verb} r${ptrNo}, ${describeType(ptr)}, is not allowed: it must be used as it is`, [ptrNo]);
   }
-  const v = num.value;
+  if (ptr.type === RegType.FLOW_KEYS && !isConst(v)) {
+    env.fail('invalid-pointer-arithmetic', `${verb} r${ptrNo}, the flow keys pointer, ${numNo >= 0 ? `r${numNo}` : 'the constant'} (${formatScalar(v)}): the flow keys move only by constants`, [ptrNo, numNo].filter((r) => r >= 0));
+  }
   const numName = numNo >= 0 ? `r${numNo}` : 'the constant';
   if (num.tainted) {
     env.fail('pointer-leak', `${verb} r${ptrNo} (${describeType(ptr)}) ${numName}, a number derived from an address${env.originText(num)}`, [ptrNo, numNo].filter((r) => r >= 0));

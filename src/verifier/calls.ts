@@ -26,8 +26,10 @@ import {
 } from './linux-platform.ts';
 import {
   MAX_VAR_OFF,
+  checkArgAligned,
   checkMemAccess,
   checkRegion,
+  specialFieldAccess,
 } from './memory.ts';
 import {
   ArgKind,
@@ -40,9 +42,11 @@ import {
   type Reg,
   REG_NOT_INIT,
   RegType,
+  constReg,
   describeType,
   formatReg,
   isNullScalar,
+  isPacketPointer,
   isPointer,
   makeReg,
   scalarReg,
@@ -108,6 +112,7 @@ function helperMem(env: Env, regno: number, reg: Reg, minSize: bigint, maxSize: 
       if (map === undefined) env.fail('invalid-pointer', `r${regno} points into an unknown map`, [regno]);
       if (write && map.readOnly) env.fail('read-only', `${what} (r${regno}) points into '${map.name}', which is read-only`, [regno]);
       checkRegion(env, regno, reg, 0, size, map.valueSize, `the value of map '${map.name}'`, what);
+      specialFieldAccess(env, regno, reg, 0, size, write, undefined, 'helper');
       return;
     }
     case RegType.MAP_KEY: {
@@ -140,10 +145,14 @@ function sizeArg(env: Env, regno: number, reg: Reg, zeroOk: boolean, name: strin
   return v;
 }
 
-/** Replaces, in every frame, the registers that `match` selects by NOT_INIT with an origin saying why. */
+/**
+ * Replaces, in every frame, the registers that `match` selects by NOT_INIT with an origin saying why (the linux rule
+ * set, as Linux's `mark_reg_invalid` for a privileged program: by an unknown number, the address it was).
+ */
 function invalidate(env: Env, match: (r: Reg) => boolean, origin: Origin): void {
+  const gone: Reg = env.allowPointerLeaks ? scalarReg(SCALAR_UNKNOWN, origin) : { ...REG_NOT_INIT, origin };
   for (const f of env.cur.frames) {
-    for (let i = 0; i < f.regs.length; i++) if (match(f.regs[i] as Reg)) f.regs[i] = { ...REG_NOT_INIT, origin };
+    for (let i = 0; i < f.regs.length; i++) if (match(f.regs[i] as Reg)) f.regs[i] = gone;
     for (let k = 0; k < f.stack.length; k++) {
       const s = f.stack[k];
       if (s?.spill !== undefined && match(s.spill)) f.stack[k] = { bytes: s.bytes.replaceAll('r', 'm'), spill: undefined };
@@ -173,16 +182,22 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
   let releaseRef = 0;
   let castRef = 0;
   let callback: { regno: number; reg: Reg } | undefined;
+  // Whether packet pointers may be memory arguments: the kernel's may_access_direct_pkt_data with the helper's meta.
+  const pktMode = env.ptype.packetHelperArgs;
+  const packetOk = pktMode === undefined || pktMode === 'any' || (pktMode === 'pkt_access' && proto.pktAccess === true);
   for (let i = 0; i < proto.args.length; i++) {
     const arg = proto.args[i] as HelperArg;
     const regno = i + 1;
     const r = env.readReg(regno);
     const what = `argument ${regno} of ${name}`;
-    if (r.tainted) env.fail('pointer-leak', `${what} (r${regno}) is a number derived from an address${env.originText(r)}: passing it would leak the address`, [regno]);
+    if (r.tainted && !env.allowPointerLeaks) env.fail('pointer-leak', `${what} (r${regno}) is a number derived from an address${env.originText(r)}: passing it would leak the address`, [regno]);
     const nullOk = arg.nullable === true && isNullScalar(r);
+    if (arg.kind !== ArgKind.ANYTHING && isPacketPointer(r) && !packetOk) {
+      env.fail('invalid-helper-argument', `${what} (r${regno}) points into the packet, which ${name} may not be given in ${env.ptype.name} programs (Linux: "helper access to the packet is not allowed"): copy the bytes to the stack first`, [regno]);
+    }
     switch (arg.kind) {
       case ArgKind.ANYTHING:
-        if (isPointer(r) && arg.pointerOk !== true) env.fail('pointer-leak', `${what} (r${regno}) holds ${describeType(r)}${env.originText(r)}: passing it would leak an address`, [regno]);
+        if (isPointer(r) && arg.pointerOk !== true && !env.allowPointerLeaks) env.fail('pointer-leak', `${what} (r${regno}) holds ${describeType(r)}${env.originText(r)}: passing it would leak an address`, [regno]);
         break;
       case ArgKind.CONST_MAP_PTR: {
         if (r.type !== RegType.CONST_MAP || r.maybeNull) {
@@ -213,6 +228,7 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
         if (arg.fixedSize !== undefined) {
           if (nullOk) break;
           const n = BigInt(arg.fixedSize);
+          if (arg.aligned === true && isPointer(r)) checkArgAligned(env, regno, r, arg.fixedSize, `buffer passed to ${name}`);
           if (!uninit) helperMem(env, regno, r, n, n, false, `the buffer passed to ${name}`);
           if (uninit || arg.write === true) helperMem(env, regno, r, n, n, true, `the buffer passed to ${name}`);
           break;
@@ -275,6 +291,7 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
         break;
       case ArgKind.LONG:
       case ArgKind.INT:
+        if (isPointer(r)) checkArgAligned(env, regno, r, arg.kind === ArgKind.LONG ? 8 : 4, `result buffer of ${name}`);
         helperMem(env, regno, r, arg.kind === ArgKind.LONG ? 8n : 4n, arg.kind === ArgKind.LONG ? 8n : 4n, true, `the result buffer of ${name}`);
         break;
       case ArgKind.STACK:
@@ -295,12 +312,21 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
         if (r.type !== RegType.BTF_ID || r.maybeNull) env.fail('invalid-helper-argument', `${what} (r${regno}) must be a kernel object pointer, but it holds ${describeType(r)}`, [regno]);
         break;
       case ArgKind.SPIN_LOCK: {
-        // A lock inside a map value: 4 bytes the helper writes, identified by the value (its id, or for global
-        // data its map and offset) so that the unlock must name the same lock.
-        if (r.type !== RegType.MAP_VALUE || r.maybeNull || !isConst(r.value)) {
+        // The bpf_spin_lock of a map value (its place known from the value's BTF), identified by the value (its id,
+        // or for global data its map and offset) so that the unlock must name the same lock (process_spin_lock).
+        if (r.type !== RegType.MAP_VALUE || r.maybeNull) {
           env.fail('invalid-helper-argument', `${what} (r${regno}) must point to a bpf_spin_lock inside a map value, but it holds ${describeType(r)}${env.originText(r)}`, [regno]);
         }
-        helperMem(env, regno, r, 4n, 4n, false, `the spin lock passed to ${name}`);
+        if (!isConst(r.value)) env.fail('invalid-helper-argument', `${what} (r${regno}) has a variable offset (${formatScalar(r.value)}): the bpf_spin_lock must be at a constant offset`, [regno]);
+        const lockMap = env.maps[r.map];
+        const lockField = lockMap?.fields?.find((f) => f.kind === 'spin_lock');
+        if (lockMap === undefined || lockField === undefined) {
+          env.fail('invalid-helper-argument', `${what} (r${regno}) points into map '${lockMap?.name ?? r.map}', whose value has no struct bpf_spin_lock in its BTF (Linux needs the map's BTF to find the lock)`, [regno]);
+        }
+        const lockAt = r.off + Number(r.value.varOff.value);
+        if (lockAt !== lockField.offset) {
+          env.fail('invalid-helper-argument', `${what} (r${regno}) points to offset ${lockAt} of the value of map '${lockMap.name}', but its struct bpf_spin_lock is at offset ${lockField.offset}`, [regno]);
+        }
         const lock = r.id !== 0 ? r.id : 1_000_000 + r.map * 65_536 + r.off + Number(r.value.varOff.value);
         if (proto.name === 'spin_lock') {
           if (env.cur.lockId !== 0) env.fail('unreleased-reference', `bpf_spin_lock while the lock taken at ${env.where(env.cur.lockSlot)} is still held`, [regno]);
@@ -429,7 +455,7 @@ export function checkExternCall(env: Env, name: string): void {
   }
   for (let r = 1; r <= 3; r++) {
     const reg = env.readReg(r);
-    if (reg.tainted) env.fail('pointer-leak', `argument ${r} of ${name} is a number derived from an address${env.originText(reg)}`, [r]);
+    if (reg.tainted && !env.allowPointerLeaks) env.fail('pointer-leak', `argument ${r} of ${name} is a number derived from an address${env.originText(reg)}`, [r]);
   }
   const r3 = env.readReg(3);
   const n = sizeArg(env, 3, r3, true, name);
@@ -437,7 +463,7 @@ export function checkExternCall(env: Env, name: string): void {
   const r1 = env.readReg(1);
   const r2 = env.readReg(2);
   if (name === 'memset') {
-    if (r2.type !== RegType.SCALAR) env.fail('pointer-leak', `the fill byte of memset (r2) holds ${describeType(r2)}`, [2]);
+    if (r2.type !== RegType.SCALAR && !env.allowPointerLeaks) env.fail('pointer-leak', `the fill byte of memset (r2) holds ${describeType(r2)}`, [2]);
     helperMem(env, 1, r1, n.umin, n.umax, true, 'the destination of memset');
   } else {
     if (b.src) helperMem(env, 2, r2, n.umax, n.umax, false, `the source of ${name}`);
@@ -453,6 +479,22 @@ export function checkExternCall(env: Env, name: string): void {
 function findHelper(env: Env, name: string): number | undefined {
   for (let id = 1; id < 256; id++) if (env.platform.helper(id)?.name === name) return id;
   return undefined;
+}
+
+/**
+ * Prepares the hidden exit of a subprogram after an instruction that can leave it without `exit`: r0 is 0 after a
+ * legacy packet load outside the packet (bpf_gen_ld_abs), or the tail-called program's value after a successful
+ * bpf_tail_call, which may have moved the packet (every packet pointer is invalidated, as Linux does).
+ */
+export function prepareHiddenExit(env: Env, kind: 'LD_ABS' | 'tail_call'): void {
+  const frame = env.frame();
+  if (kind === 'LD_ABS') {
+    frame.regs[0] = constReg(0n, { slot: env.slot, what: '0, returned by the function when the legacy packet load fell outside the packet' });
+    return;
+  }
+  invalidate(env, (r) => r.type === RegType.PACKET || r.type === RegType.PACKET_META || r.type === RegType.PACKET_END,
+    { slot: env.slot, what: 'a packet pointer invalidated by a tail call (the other program may have moved the packet)' });
+  frame.regs[0] = scalarReg(SCALAR_UNKNOWN, { slot: env.slot, what: 'the value of the program bpf_tail_call ran' });
 }
 
 /** Enters a BPF-to-BPF call: a new frame with r1-r5 passed; returns the callee's first slot. */
@@ -502,7 +544,13 @@ export function checkExit(env: Env): ExitResult {
   if (r0.type === RegType.NOT_INIT) {
     env.fail('invalid-return', `r0 is not set at the program's exit${r0.origin !== undefined ? ` (${r0.origin.what} at ${env.where(r0.origin.slot)})` : ''}`, [0]);
   }
-  if (r0.type !== RegType.SCALAR || r0.tainted) env.fail('pointer-leak', `the program returns r0, which holds ${describeType(r0)}${env.originText(r0)}: returning it would leak an address`, [0]);
+  if (r0.type !== RegType.SCALAR || r0.tainted) {
+    // Linux lets a privileged program return an address where the program type does not restrict the value.
+    if (env.ptype.retRange !== undefined) {
+      env.fail('invalid-return', `${env.ptype.name} programs must return a number in [${env.ptype.retRange[0]}, ${env.ptype.retRange[1]}], but r0 holds ${describeType(r0)}${env.originText(r0)}`, [0]);
+    }
+    if (!env.allowPointerLeaks) env.fail('pointer-leak', `the program returns r0, which holds ${describeType(r0)}${env.originText(r0)}: returning it would leak an address`, [0]);
+  }
   if (ref !== undefined) env.fail('unreleased-reference', `the reference acquired ${refText(env, ref)} is not released on this path`, []);
   if (env.cur.lockId !== 0) env.fail('unreleased-reference', `the spin lock taken at ${env.where(env.cur.lockSlot)} is not released on this path`, []);
   const rr = env.ptype.retRange;

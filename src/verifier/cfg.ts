@@ -53,6 +53,11 @@ export interface Cfg {
    * again, so these are loop heads of a kind, where states are always remembered.
    */
   readonly callbackSite: Uint8Array;
+  /**
+   * `may_goto` instructions: each iteration of the loop they bound passes one, so states are always remembered
+   * there (see `verify.ts`).
+   */
+  readonly mayGotoSite: Uint8Array;
 }
 
 /** How many arguments a helper reads (for liveness); 5 when unknown. */
@@ -75,7 +80,8 @@ export function buildCfg(
   takesCallback: HelperTakesCallback = () => false,
 ): Cfg | CfgProblem[] {
   const problems: CfgProblem[] = [];
-  for (const e of validateInstructions(instructions)) {
+  // Writes to r10 are refused where a path reaches them (Env.setReg), as Linux does: dead code may hold one.
+  for (const e of validateInstructions(instructions, {}, { frameWrites: 'when-executed' })) {
     problems.push({ slot: e.where.insn ?? 0, message: e.detail });
   }
   if (problems.length > 0) return problems;
@@ -171,10 +177,12 @@ export function buildCfg(
   // Prune points: conditional jumps, jump targets, the instruction after a call into a subprogram, and calls of
   // helpers that call back.
   const callbackSite = new Uint8Array(slotCount);
+  const mayGotoSite = new Uint8Array(slotCount);
   for (let s = 0; s < slotCount; s++) {
     const ins = insns[s];
     if (ins === undefined) continue;
     if (isCondJump(ins)) prunePoint[s] = 1;
+    if (ins.opcode === Opcode.MAY_GOTO) mayGotoSite[s] = 1;
     const t = jumpTargetOf(ins, s);
     if (t !== undefined) prunePoint[t] = 1;
     if (ins.opcode === Opcode.CALL && ins.src === CallSource.LOCAL && !externCalls.has(s) && s + 1 < slotCount) prunePoint[s + 1] = 1;
@@ -185,7 +193,7 @@ export function buildCfg(
   }
 
   const liveIn = computeLiveness(insns, slotCount, helperArgs);
-  return { insns, functions: funcs, funcOf, prunePoint, loopHead, liveIn, callbackSite };
+  return { insns, functions: funcs, funcOf, prunePoint, loopHead, liveIn, callbackSite, mayGotoSite };
 }
 
 function isCondJump(ins: Instruction): boolean {

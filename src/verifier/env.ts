@@ -14,7 +14,9 @@ import type { VerifierMap } from './maps.ts';
 import type { Platform, ProgramTypeInfo } from './platform.ts';
 import { type Reg, RegType, describeType } from './reg.ts';
 import type { DiagnosticCode, SourcePosition } from './report.ts';
+import { DEFAULT_RULES, type RuleSet, ruleSetPolicy } from './rules.ts';
 import { type Frame, type VerifierState, currentFrame } from './state.ts';
+import type { RecordOptions } from './state-recorder.ts';
 
 /** Options of a verification. */
 export interface VerifyOptions {
@@ -30,6 +32,8 @@ export interface VerifyOptions {
   readonly logLevel?: 0 | 1 | 2;
   /** The complexity limit: instructions processed over all paths (Linux's is 1,000,000). */
   readonly maxInsns?: number;
+  /** The rule set: `linux` (the default, Linux's privileged rules) or `strict` (see `rules.ts`). */
+  readonly rules?: RuleSet;
   /** Stop after this many milliseconds (reported as too complex). */
   readonly timeLimitMs?: number;
   /** Lines of state log kept at most (level 2). */
@@ -39,6 +43,11 @@ export interface VerifyOptions {
    * pruning, to test that pruning is sound.
    */
   readonly checkpointEveryPrunePoint?: boolean;
+  /**
+   * Record the state at each instruction on each path, bounded (see `state-recorder.ts`), into
+   * `ProgramReport.recording`.
+   */
+  readonly record?: RecordOptions;
 }
 
 /** A check failed: the path (and the program) is rejected. */
@@ -62,6 +71,12 @@ export class Env {
   readonly platform: Platform;
   readonly ptype: ProgramTypeInfo;
   readonly gpl: boolean;
+  /** The rule set, and what it allows (see `rules.ts`). */
+  rules: RuleSet = DEFAULT_RULES;
+  allowPointerLeaks = ruleSetPolicy(DEFAULT_RULES).allowPointerLeaks;
+  allowUninitStack = ruleSetPolicy(DEFAULT_RULES).allowUninitStack;
+  /** Set when a path read stack bytes never written (allowed under `allowUninitStack`). */
+  readUninitStack = false;
   /** The entry function returns nothing: r0 is not checked at the program's exit. */
   voidReturn = false;
   /** Exits where nothing is checked (see ProgramContext). */
@@ -74,6 +89,12 @@ export class Env {
   slot = 0;
   /** Deepest stack use of each function, in bytes. */
   readonly stackDepth: number[];
+  /**
+   * Per slot, the type of the pointer its load or store went through on the paths explored so far (-1: none yet):
+   * one instruction may not access the context or a socket on one path and other memory on another (Linux: "same
+   * insn cannot be used with different pointers", since such accesses are rewritten per pointer type).
+   */
+  readonly accessPointerType: Int8Array;
   /** Per function, the functions its helper calls called back (their frames stack on its own). */
   readonly callbackCalls: Set<number>[];
   /** Facts about the instruction being checked, for the path's history (see `precision.ts`). */
@@ -96,6 +117,7 @@ export class Env {
     this.ptype = ptype;
     this.gpl = gpl;
     this.stackDepth = new Array<number>(cfg.functions.length).fill(0);
+    this.accessPointerType = new Int8Array(cfg.insns.length).fill(-1);
     this.callbackCalls = cfg.functions.map(() => new Set<number>());
   }
 
@@ -135,9 +157,9 @@ export class Env {
     return r;
   }
 
-  /** Writes a register of the current frame (r10 is read-only). */
+  /** Writes a register of the current frame (r10 is read-only: refused where a path writes it, as in Linux). */
   setReg(i: number, r: Reg): void {
-    if (i >= 10) this.fail('malformed', i === 10 ? 'r10 (the frame pointer) is read-only' : `r${i} does not exist`, []);
+    if (i >= 10) this.fail('malformed', i === 10 ? 'r10 (the frame pointer) is read-only, and this path writes it' : `r${i} does not exist`, []);
     this.frame().regs[i] = r;
   }
 

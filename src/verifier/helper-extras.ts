@@ -59,3 +59,21 @@ export function bpfSockAccess(off: number, size: number): CtxAccess {
   return size === 4 ? SCALAR : deny('fields of struct bpf_sock are read as 4 bytes');
 }
 
+
+/**
+ * `bpf_tcp_sock_is_valid_access`: struct bpf_tcp_sock (112 bytes, up to icsk_retransmits), read through a
+ * PTR_TO_TCP_SOCK. Whole fields only: 8 bytes at bytes_received (80) and bytes_acked (88), 4 bytes anywhere else.
+ */
+export function bpfTcpSockAccess(off: number, size: number): CtxAccess {
+  if (off < 0 || off >= 112) return deny(`offset ${off} is outside struct bpf_tcp_sock (112 bytes)`);
+  if (off % size !== 0) return deny(`a ${size}-byte access at offset ${off} is misaligned`);
+  const wide = off === 80 || off === 88;
+  if (size !== (wide ? 8 : 4)) return deny(`the field at offset ${off} of struct bpf_tcp_sock is read as ${wide ? 8 : 4} bytes`);
+  return SCALAR;
+}
+
+/** `bpf_xdp_sock_is_valid_access`: struct bpf_xdp_sock has one member, the 4-byte queue_id. */
+export function bpfXdpSockAccess(off: number, size: number): CtxAccess {
+  if (off !== 0 || size !== 4) return deny('struct bpf_xdp_sock has one member, queue_id, read as 4 bytes at offset 0');
+  return SCALAR;
+}

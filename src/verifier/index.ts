@@ -18,3 +18,8 @@ export { ArgKind, RetKind, type Platform, type HelperPrototype, type HelperArg, 
 export { renderText, renderJson, renderSarif, type RenderOptions } from './render.ts';
 export { buildCfg, type Cfg, type CfgProblem } from './cfg.ts';
 export { VERIFIER_NAME, VERIFIER_VERSION } from './version.ts';
+export {
+  StateRecorder, recordErrorPathAgain, type RecordOptions, type KeptDecision, type StateRecording, type RecordedState, type RecordedFrame, type RecordedValue,
+  type RecordedScalar, type RecordedStackSlot, type RecordedDecision, type PathLink, type PathEnd,
+} from './state-recorder.ts';
+export { DEFAULT_RULES, RULE_SETS, parseRuleSet, ruleSetPolicy, type RuleSet, type RuleSetPolicy } from './rules.ts';

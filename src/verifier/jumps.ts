@@ -132,7 +132,6 @@ export function checkCondJump(env: Env, ins: Instruction): BranchStates {
   const is32 = (ins.opcode & 0x07) === InstructionClass.JMP32;
   const op = ins.opcode & 0xf0;
   const x = (ins.opcode & 0x08) !== 0;
-  if (op === JumpOp.JCOND) env.fail('unsupported', 'may_goto is not supported', []);
   const dst = env.readReg(ins.dst);
   const src = x ? env.readReg(ins.src) : constReg(is32 ? BigInt(ins.imm >>> 0) : BigInt(ins.imm));
   const cur = env.cur;
@@ -165,16 +164,28 @@ export function checkCondJump(env: Env, ins: Instruction): BranchStates {
     return { fall: okFall ? cur : undefined, jump: okJump ? jump : undefined };
   }
 
-  // A pointer compared with NULL.
-  const ptrVsZero = (p: Reg, z: Reg): boolean => isPointer(p) && isNullScalar(z);
-  if ((op === JumpOp.JEQ || op === JumpOp.JNE) && (ptrVsZero(dst, src) || ptrVsZero(src, dst))) {
-    const p = isPointer(dst) ? dst : src;
-    if (is32) env.fail('pointer-leak', `a 32-bit comparison of ${describeType(p)} with 0: compare the whole pointer`, [ins.dst]);
-    if (!p.maybeNull) return decided(op === JumpOp.JNE) as BranchStates;
+  // A maybe-NULL pointer compared with the immediate 0 (64-bit `==` or `!=`): NULL on one side, valid on the other,
+  // for every copy. Linux learns nothing from other spellings (a register holding 0, a 32-bit comparison).
+  if (!is32 && !x && ins.imm === 0 && (op === JumpOp.JEQ || op === JumpOp.JNE) && isPointer(dst) && dst.maybeNull) {
     const jump = cloneState(cur);
-    markNull(jump, p.id, op === JumpOp.JEQ);
-    markNull(cur, p.id, op !== JumpOp.JEQ);
+    markNull(jump, dst.id, op === JumpOp.JEQ);
+    markNull(cur, dst.id, op !== JumpOp.JEQ);
     return { fall: cur, jump };
+  }
+
+  // A pointer Linux knows is not NULL compared with 0 (an immediate or a register known to hold 0): `!=` always,
+  // `==` never (the kernel's is_branch_taken with reg_not_null). Any other comparison with 0 is explored both ways,
+  // as Linux explores it, even where the pointer cannot be 0 (a stack, context or packet pointer): a branch decided
+  // here but not in Linux would hide instructions Linux checks.
+  const ptr = isPointer(dst) ? ins.dst : ins.src;
+  const pr = isPointer(dst) ? dst : src;
+  if (!is32 && !pr.maybeNull && (isNullScalar(dst) || isNullScalar(src)) && op !== JumpOp.JSET) {
+    if ((op === JumpOp.JEQ || op === JumpOp.JNE) && knownNotNull(pr)) {
+      // A decision resting on a register known to hold 0: that 0 must stay precise.
+      if (x) env.markPrecise([isPointer(dst) ? ins.src : ins.dst]);
+      return decided(op === JumpOp.JNE) as BranchStates;
+    }
+    return { fall: cur, jump: cloneState(cur) };
   }
 
   if (dst.type !== RegType.SCALAR && src.type !== RegType.SCALAR && !is32 && op !== JumpOp.JSET) {
@@ -198,27 +209,55 @@ export function checkCondJump(env: Env, ins: Instruction): BranchStates {
       if (rf !== undefined) markRange(cur, p, rf);
       return { fall: cur, jump };
     }
+    // Two pointers, one maybe NULL and the other not, equal: the first is not NULL either (Linux's "jeq infer not
+    // null", for that register only). Kernel object pointers are left out, as in Linux (they may be NULL unmarked).
+    if ((op === JumpOp.JEQ || op === JumpOp.JNE) && dst.maybeNull !== src.maybeNull && dst.type !== RegType.BTF_ID && src.type !== RegType.BTF_ID &&
+      (env.allowPointerLeaks || sameKind(dst, src))) {
+      const jump = cloneState(cur);
+      const eq = op === JumpOp.JEQ ? jump : cur;
+      const n = dst.maybeNull ? ins.dst : ins.src;
+      const frame = eq.frames[eq.frames.length - 1];
+      if (frame !== undefined) frame.regs[n] = withReg(frame.regs[n] as Reg, { maybeNull: false });
+      return { fall: cur, jump };
+    }
     // Other comparisons of two pointers into one kind of region: allowed, nothing learnt.
-    const kind = (r: Reg): number => (r.type === RegType.PACKET_END || r.type === RegType.PACKET_META ? RegType.PACKET : r.type);
-    if (kind(dst) === kind(src) && !dst.maybeNull && !src.maybeNull) {
+    if (sameKind(dst, src) && !dst.maybeNull && !src.maybeNull) {
       return { fall: cur, jump: cloneState(cur) };
     }
   }
 
-  const ptr = isPointer(dst) ? ins.dst : ins.src;
-  const pr = isPointer(dst) ? dst : src;
-  // Other comparisons of a (non-NULL) pointer with the constant 0 reveal nothing about the address; the unsigned
-  // ones are decided, since a valid pointer is above 0.
-  if (!pr.maybeNull && (isNullScalar(dst) || isNullScalar(src)) && op !== JumpOp.JSET && !is32) {
-    const cond = isPointer(dst) ? op : swapCondition(op);
-    if (cond === JumpOp.JGT || cond === JumpOp.JGE) return decided(true) as BranchStates;
-    if (cond === JumpOp.JLT || cond === JumpOp.JLE) return decided(false) as BranchStates;
-    return { fall: cur, jump: cloneState(cur) };
-  }
+  // Anything else involving a pointer: a privileged Linux program may compare it (nothing is learnt); under the
+  // strict rule set the outcome would reveal an address.
+  if (env.allowPointerLeaks) return { fall: cur, jump: cloneState(cur) };
   if (pr.maybeNull) {
-    env.fail('null-dereference', `r${ptr} may be NULL${env.originText(pr)}: compare it with 0 before any other comparison`, [ptr]);
+    env.fail('null-dereference', `r${ptr} may be NULL${env.originText(pr)}: only a 64-bit comparison with the constant 0 (\`if r${ptr} == 0\`) checks it, and it must come before any other comparison`, [ptr]);
   }
   return env.fail('pointer-leak', `comparing r${ins.dst} (${describeType(dst)}) with ${x ? `r${ins.src} (${describeType(src)})` : `the constant ${ins.imm}`} would reveal an address; pointers may be compared only with 0 or with pointers into the same region`, x ? [ins.dst, ins.src] : [ins.dst]);
+}
+
+/**
+ * Pointers Linux's `reg_not_null` knows are not NULL (once checked): sockets, map values and keys, memory, maps,
+ * kernel objects. It leaves out stack, context and packet pointers, though none of them can be 0.
+ */
+function knownNotNull(r: Reg): boolean {
+  switch (r.type) {
+    case RegType.SOCKET:
+    case RegType.TCP_SOCK:
+    case RegType.SOCK_COMMON:
+    case RegType.MAP_VALUE:
+    case RegType.MAP_KEY:
+    case RegType.MEM:
+    case RegType.CONST_MAP:
+      return !r.maybeNull;
+    default:
+      return false;
+  }
+}
+
+/** Whether two pointers point into one kind of region (the packet's pointers count as one kind). */
+function sameKind(a: Reg, b: Reg): boolean {
+  const kind = (r: Reg): number => (r.type === RegType.PACKET_END || r.type === RegType.PACKET_META ? RegType.PACKET : r.type);
+  return kind(a) === kind(b);
 }
 
 export { JSET_NOT };

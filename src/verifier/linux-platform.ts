@@ -40,7 +40,8 @@ function convert(p: AbiPrototype): HelperPrototype {
     const nullable = flags.has('PTR_MAYBE_NULL');
     if (flags.has('OBJ_RELEASE')) releases = i;
     const fixed = flags.has('MEM_FIXED_SIZE') ? p.argSize?.[(i + 1) as 1 | 2 | 3 | 4 | 5] : undefined;
-    const withFixed = (a: HelperArg): HelperArg => (fixed !== undefined ? { ...a, fixedSize: fixed } : a);
+    const aligned = flags.has('MEM_ALIGNED');
+    const withFixed = (a: HelperArg): HelperArg => ({ ...a, ...(fixed !== undefined ? { fixedSize: fixed } : {}), ...(aligned ? { aligned: true } : {}) });
     switch (d.base) {
       case 'ARG_ANYTHING': {
         args.push(addressArgs.includes(i) ? { kind: ArgKind.ANYTHING, pointerOk: true } : { kind: ArgKind.ANYTHING });
@@ -93,6 +94,7 @@ function convert(p: AbiPrototype): HelperPrototype {
     ret,
     ...(p.gplOnly === true ? { gplOnly: true } : {}),
     ...(def?.changesPacketData === true ? { changesPacketData: true } : {}),
+    ...(p.pktAccess === true ? { pktAccess: true } : {}),
     ...(def?.acquiresReference === true ? { acquires: true } : {}),
     ...(releases !== undefined ? { releases } : {}),
     ...(retRange !== undefined ? { retRange } : {}),
@@ -133,8 +135,8 @@ function typeInfo(name: string, attachType: string | undefined): ProgramTypeInfo
   return {
     name: type,
     ctxSize: info.context === null ? 0 : structLayouts[info.context].size,
-    ctxAccess(off, size, write): CtxAccess {
-      const r = checkContextAccess(type, off, size, write ? 'write' : 'read', program);
+    ctxAccess(off, size, write, signExtend): CtxAccess {
+      const r = checkContextAccess(type, off, size, write ? 'write' : 'read', program, { signExtend: signExtend === true });
       if (!r.allowed) return { ok: false, reason: r.reason };
       if (r.yields === undefined) return { ok: true, kind: 'scalar' };
       // Kernel objects and tracepoint buffers are not modelled: such loads are refused.
@@ -143,6 +145,7 @@ function typeInfo(name: string, attachType: string | undefined): ProgramTypeInfo
     helperAllowed: (id) => helper(id) !== undefined,
     helper,
     packetWrite: info.packet.write,
+    packetHelperArgs: !info.packet.helperArgs ? 'none' : info.packet.anyHelper === true ? 'any' : 'pkt_access',
     legacyPacketLoads: LEGACY_PACKET_LOADS.has(type),
     retRange: range === 'any' ? undefined : [BigInt(range.min), BigInt(range.max)],
   };

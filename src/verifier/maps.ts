@@ -8,6 +8,7 @@
 
 import type { MapSpec, ObjectSpec } from '../spec/index.ts';
 import { MapFlag, MapType, mapTypeName } from '../spec/index.ts';
+import { type MapField, mapValueFields } from './map-fields.ts';
 
 /** One map. */
 export interface VerifierMap {
@@ -27,13 +28,20 @@ export interface VerifierMap {
   readonly inner: number | undefined;
   /** A global data section rather than a declared map. */
   readonly isData: boolean;
+  /**
+   * The special fields of its value (spin locks, timers, kptrs...), from BTF; absent or empty when it has none or
+   * no BTF (then it cannot be used with bpf_spin_lock either, as in Linux).
+   */
+  readonly fields?: readonly MapField[];
 }
 
 /** The map table of an object. */
 export function mapTable(spec: ObjectSpec): VerifierMap[] {
   const out: VerifierMap[] = [];
   const inners: MapSpec[] = [];
+  const fieldsOf = (typeId: number): readonly MapField[] => (spec.btf !== undefined && typeId !== 0 ? mapValueFields(spec.btf, typeId) : []);
   const from = (m: MapSpec, inner: number | undefined): VerifierMap => ({
+    fields: fieldsOf(m.valueTypeId),
     name: m.name,
     type: m.type,
     keySize: m.keySize,
@@ -59,7 +67,9 @@ export function mapTable(spec: ObjectSpec): VerifierMap[] {
     out.push(from(m, inner));
   }
   for (const d of spec.dataSections) {
+    const sec = spec.btf?.datasecByName(d.name);
     out.push({
+      fields: sec !== undefined ? fieldsOf(sec.id) : [],
       name: d.name,
       type: MapType.array,
       keySize: 4,

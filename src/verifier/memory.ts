@@ -17,6 +17,8 @@ import {
 import type { Env } from './env.ts';
 import {
   bpfSockAccess,
+  bpfTcpSockAccess,
+  bpfXdpSockAccess,
 } from './helper-extras.ts';
 import type { CtxAccess } from './platform.ts';
 import {
@@ -26,9 +28,13 @@ import {
   RegType,
   constReg,
   describeType,
+  isNullScalar,
   makeReg,
   scalarReg,
 } from './reg.ts';
+import {
+  fieldsOverlapping,
+} from './map-fields.ts';
 import {
   type Scalar,
   S64_MIN,
@@ -94,6 +100,35 @@ export function checkRegion(env: Env, regno: number, reg: Reg, off: number, size
   }
 }
 
+/**
+ * Refuses a direct access (a load or store) or a helper's access that touches a special field of a map value (a
+ * spin lock, a timer, a list head...: the kernel's check_map_access over the value's btf_record). A `__kptr` field
+ * may be loaded (an untrusted, maybe-NULL kernel object pointer) or cleared by a direct 8-byte access at its exact
+ * offset; the rest is for bpf_kptr_xchg. Returns the register a kptr load gives, undefined otherwise.
+ */
+export function specialFieldAccess(env: Env, regno: number, reg: Reg, off: number, size: number, write: boolean, value: StoreValue | undefined, how: 'direct' | 'helper'): Reg | undefined {
+  const map = env.maps[reg.map];
+  const fields = map?.fields ?? [];
+  if (map === undefined || fields.length === 0) return undefined;
+  const lo = BigInt(reg.off + off) + reg.value.smin;
+  const hi = BigInt(reg.off + off) + reg.value.umax + BigInt(size);
+  const hit = fieldsOverlapping(fields, lo, hi)[0];
+  if (hit === undefined) return undefined;
+  const where = `the ${hit.typeName} at offset ${hit.offset} of the value of map '${map.name}'`;
+  if (hit.kind !== 'kptr' || how === 'helper') {
+    const kernel = hit.kind === 'kptr' ? 'kptr cannot be accessed indirectly by helper' : `${hit.typeName.replace(/^struct /, '')} cannot be accessed directly by load/store`;
+    env.fail('invalid-pointer', `${how === 'helper' ? 'the helper\'s memory argument' : write ? 'a store' : 'a load'} through r${regno} touches ${where}, which only its own helpers may use (Linux: "${kernel}")`, [regno]);
+  }
+  if (!isConst(reg.value) || BigInt(hit.offset) !== BigInt(reg.off + off) + reg.value.varOff.value || size !== 8) {
+    env.fail('invalid-pointer', `an access through r${regno} to ${where} must read or write all 8 bytes at a constant offset`, [regno]);
+  }
+  if (write) {
+    if (value === undefined || !isNullScalar(value.reg)) env.fail('invalid-pointer', `only NULL may be stored directly into ${where}; bpf_kptr_xchg exchanges a kernel object pointer`, [regno]);
+    return REG_NOT_INIT;
+  }
+  return makeReg({ type: RegType.BTF_ID, maybeNull: true, id: env.newId(), value: constReg(0n).value, origin: { slot: env.slot, what: `loaded from ${where}` } });
+}
+
 /** Alignment, required for stack accesses and atomics (the kernel's strict alignment cases). */
 function checkAligned(env: Env, regno: number, reg: Reg, off: number, size: number, what: string): void {
   if (size === 1) return;
@@ -101,6 +136,15 @@ function checkAligned(env: Env, regno: number, reg: Reg, off: number, size: numb
   if (((fixed % size) + size) % size !== 0 || !tnumIsAligned(reg.value.varOff, size)) {
     env.fail('misaligned-access', `misaligned ${what}: ${size} bytes at ${isConst(reg.value) ? `offset ${fixed + constOff(reg.value)}` : `offset ${fixed} plus ${formatScalar(reg.value)}`} through r${regno} (must be a multiple of ${size})`, [regno]);
   }
+}
+
+/**
+ * Strict alignment of a pointer argument to `size` (the kernel's `check_ptr_alignment(..., strict = true)` for a
+ * MEM_ALIGNED helper argument): packet pointers are checked as the kernel does, with NET_IP_ALIGN (2) added.
+ */
+export function checkArgAligned(env: Env, regno: number, reg: Reg, size: number, what: string): void {
+  const ipAlign = reg.type === RegType.PACKET || reg.type === RegType.PACKET_META ? 2 : 0;
+  checkAligned(env, regno, reg, ipAlign, size, what);
 }
 
 /** What a store writes: a register (STX), an immediate (ST), or an unknown number (atomics). */
@@ -140,10 +184,11 @@ export function checkMemAccess(
   if (reg.maybeNull) {
     env.fail('null-dereference', `possible NULL dereference of r${regno}${env.originText(reg)}: compare it with 0 first`, [regno]);
   }
-  if (write && value !== undefined && value.reg.tainted && reg.type !== RegType.STACK) {
+  // Addresses stored outside the stack: allowed by the linux rule set (Linux's allow_ptr_leaks), not by strict.
+  if (write && value !== undefined && value.reg.tainted && reg.type !== RegType.STACK && !env.allowPointerLeaks) {
     env.fail('pointer-leak', `r${value.regno} holds a number derived from an address${env.originText(value.reg)}; storing it outside the stack would leak the address`, [value.regno, regno]);
   }
-  if (write && value !== undefined && value.reg.type !== RegType.SCALAR && reg.type !== RegType.STACK) {
+  if (write && value !== undefined && value.reg.type !== RegType.SCALAR && reg.type !== RegType.STACK && !env.allowPointerLeaks) {
     env.fail('pointer-leak', `r${value.regno} holds ${describeType(value.reg)}; storing it into ${describeType(reg).replace(/^an? /, 'the memory of a ')} would leak an address`, [value.regno, regno]);
   }
   switch (reg.type) {
@@ -157,6 +202,8 @@ export function checkMemAccess(
       const what = `the value of map '${map.name}'`;
       if (write && map.readOnly) env.fail('read-only', `${verb} into ${what} through r${regno}, which is read-only`, [regno]);
       checkRegion(env, regno, reg, off, size, map.valueSize, what, verb);
+      const field = specialFieldAccess(env, regno, reg, off, size, write, value, 'direct');
+      if (field !== undefined) return field;
       if (!write && map.frozen !== undefined && isConst(reg.value)) {
         const at = reg.off + off + constOff(reg.value);
         let v = 0n;
@@ -232,9 +279,9 @@ function ctxAccess(env: Env, regno: number, reg: Reg, off: number, size: number,
   if (reg.off !== 0 || !isConst(reg.value) || reg.value.varOff.value !== 0n) {
     env.fail('invalid-context-access', `${write ? 'a store' : 'a load'} through r${regno}, a context pointer moved by ${isConst(reg.value) ? reg.off + constOff(reg.value) : formatScalar(reg.value)} bytes: the context may only be accessed through its original pointer with a constant offset in the instruction`, [regno]);
   }
-  const r: CtxAccess = env.ptype.ctxAccess(off, size, write);
+  const r: CtxAccess = env.ptype.ctxAccess(off, size, write, signed);
   if (!r.ok) {
-    env.fail('invalid-context-access', `invalid ${write ? 'write to' : 'read from'} the ${env.ptype.name} context: ${size} bytes at offset ${off}: ${r.reason}`, [regno]);
+    env.fail('invalid-context-access', `invalid ${write ? 'write to' : signed ? 'sign-extending read from' : 'read from'} the ${env.ptype.name} context: ${size} bytes at offset ${off}: ${r.reason}`, [regno]);
   }
   const origin = { slot: env.slot, what: `read from the context at offset ${off}` };
   switch (r.kind) {
@@ -280,8 +327,9 @@ function sockAccess(env: Env, regno: number, reg: Reg, off: number, size: number
   const at = reg.off + off;
   let r: CtxAccess;
   if (reg.type === RegType.TCP_SOCK) {
-    // struct bpf_tcp_sock: 4-byte fields and, from bytes_received on (offset 72), 8-byte ones; 112 bytes.
-    r = at < 0 || at + size > 112 || at % size !== 0 ? { ok: false, reason: `offset ${at} is outside struct bpf_tcp_sock or misaligned` } : { ok: true, kind: 'scalar' };
+    r = bpfTcpSockAccess(at, size);
+  } else if (reg.type === RegType.XDP_SOCK) {
+    r = bpfXdpSockAccess(at, size);
   } else if (reg.type === RegType.SOCK_COMMON && at >= 8 && at < 24) {
     r = { ok: false, reason: 'type, protocol, mark and priority need a full socket (bpf_sk_fullsock)' };
   } else {
@@ -291,11 +339,35 @@ function sockAccess(env: Env, regno: number, reg: Reg, off: number, size: number
   return scalarReg(loadedScalar(size, signed), { slot: env.slot, what: 'read from a socket' });
 }
 
+/** Pointer types whose accesses Linux rewrites per type (`reg_type_mismatch_ok` is false for them). */
+function rewrittenAccess(t: number): boolean {
+  return t === RegType.CTX || t === RegType.SOCKET || t === RegType.SOCK_COMMON || t === RegType.TCP_SOCK ||
+    t === RegType.XDP_SOCK || t === RegType.BTF_ID;
+}
+
+/**
+ * Records the type of the pointer this instruction accessed memory through, and refuses an instruction that
+ * accesses the context (or a socket, a kernel object) on one path and other memory on another: Linux rewrites such
+ * accesses per pointer type, so one instruction cannot serve both (`save_aux_ptr_type`).
+ */
+function notePointerType(env: Env, regno: number): void {
+  const t = env.reg(regno).type;
+  const prev = env.accessPointerType[env.slot] as number;
+  if (prev === -1) {
+    env.accessPointerType[env.slot] = t;
+    return;
+  }
+  if (prev !== t && (rewrittenAccess(prev) || rewrittenAccess(t))) {
+    env.fail('invalid-pointer', `this instruction accesses memory through r${regno}, ${describeType(env.reg(regno))}, but on another path through ${describeType(makeReg({ type: prev as RegType }))}: one instruction may not access the context or a socket on one path and other memory on another (Linux: "same insn cannot be used with different pointers")`, [regno]);
+  }
+}
+
 /** LDX: `dst = *(size *)(src + off)`, zero- or sign-extended. */
 export function checkLoad(env: Env, ins: Instruction): void {
   const size = sizeInBytes(ins.opcode & 0x18);
   const signed = (ins.opcode & 0xe0) === Mode.MEMSX;
   const v = checkMemAccess(env, ins.src, ins.offset, size, false, undefined, signed, ins.dst);
+  notePointerType(env, ins.src);
   env.setReg(ins.dst, v);
 }
 
@@ -305,10 +377,12 @@ export function checkStore(env: Env, ins: Instruction): void {
   if ((ins.opcode & 0x07) === InstructionClass.ST) {
     const v = BigInt(ins.imm);
     checkMemAccess(env, ins.dst, ins.offset, size, true, { reg: constReg(v), regno: -1 });
+    notePointerType(env, ins.dst);
     return;
   }
   const src = env.readReg(ins.src);
   checkMemAccess(env, ins.dst, ins.offset, size, true, { reg: src, regno: ins.src });
+  notePointerType(env, ins.dst);
 }
 
 /** Atomic read-modify-write operations (`lock *(u64 *)(r1 + 0) += r2`, fetch variants, xchg, cmpxchg). */
@@ -316,12 +390,12 @@ export function checkAtomic(env: Env, ins: Instruction): void {
   const size = sizeInBytes(ins.opcode & 0x18);
   const src = env.readReg(ins.src);
   const dstReg = env.readReg(ins.dst);
-  if (src.type !== RegType.SCALAR || src.tainted) {
+  if ((src.type !== RegType.SCALAR || src.tainted) && !env.allowPointerLeaks) {
     env.fail('pointer-leak', `the atomic operation stores r${ins.src}, which holds ${describeType(src)}: it would leak an address`, [ins.src]);
   }
   if (ins.imm === AtomicOp.CMPXCHG) {
     const r0 = env.readReg(0);
-    if (r0.type !== RegType.SCALAR) env.fail('pointer-leak', `cmpxchg compares with r0, which holds ${describeType(r0)}`, [0]);
+    if (r0.type !== RegType.SCALAR && !env.allowPointerLeaks) env.fail('pointer-leak', `cmpxchg compares with r0, which holds ${describeType(r0)}`, [0]);
   }
   if (dstReg.type !== RegType.STACK && dstReg.type !== RegType.MAP_VALUE && dstReg.type !== RegType.MEM) {
     if (dstReg.type === RegType.SCALAR || dstReg.maybeNull) checkMemAccess(env, ins.dst, ins.offset, size, true, { reg: src, regno: ins.src });
@@ -340,8 +414,12 @@ export function checkAtomic(env: Env, ins: Instruction): void {
 export function checkLegacyPacketLoad(env: Env, ins: Instruction): void {
   if (!env.ptype.legacyPacketLoads) env.fail('invalid-context-access', `legacy packet loads (LD_ABS, LD_IND) are not allowed in ${env.ptype.name} programs`, []);
   const r6 = env.readReg(6);
-  if (r6.type !== RegType.CTX || r6.off !== 0) env.fail('invalid-pointer', `a legacy packet load needs the context in r6, but r6 holds ${describeType(r6)}`, [6]);
+  if (r6.type !== RegType.CTX || r6.off !== 0 || !isConst(r6.value) || r6.value.varOff.value !== 0n) {
+    env.fail('invalid-pointer', `a legacy packet load needs the context in r6, as the program received it, but r6 holds ${describeType(r6)}${r6.type === RegType.CTX ? ' moved by an offset' : ''}`, [6]);
+  }
+  // Outside the packet the load ends the function: nothing may be held then (Linux's check_resource_leak).
   if (env.cur.refs.length > 0) env.fail('unreleased-reference', 'legacy packet loads cannot be used while a reference is held', []);
+  if (env.cur.lockId !== 0) env.fail('unreleased-reference', `legacy packet loads cannot be used while the spin lock taken at ${env.where(env.cur.lockSlot)} is held`, []);
   if ((ins.opcode & 0xe0) === Mode.IND) {
     const idx = env.readReg(ins.src);
     if (idx.type !== RegType.SCALAR || idx.tainted) env.fail('pointer-leak', `the offset register r${ins.src} of a legacy packet load holds ${describeType(idx)}`, [ins.src]);

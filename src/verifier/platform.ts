@@ -71,6 +71,8 @@ export interface HelperArg {
   readonly write?: boolean;
   /** MEM and UNINIT_MEM arguments of a fixed size (MEM_FIXED_SIZE): no size argument follows. */
   readonly fixedSize?: number;
+  /** The memory must be aligned to its size (MEM_ALIGNED: `bpf_strtol`'s result, `bpf_check_mtu`'s length). */
+  readonly aligned?: boolean;
 }
 
 /** What a helper returns (the kernel's `enum bpf_return_type`). */
@@ -105,6 +107,11 @@ export interface HelperPrototype {
   readonly gplOnly?: boolean;
   /** Invalidates every packet pointer (the packet may move). */
   readonly changesPacketData?: boolean;
+  /**
+   * Its memory arguments may point into the packet (the prototype's `pkt_access`); without it a packet pointer is
+   * refused ("helper access to the packet is not allowed"), except where the program type lets any helper have one.
+   */
+  readonly pktAccess?: boolean;
   /** The returned pointer is a reference the program must release. */
   readonly acquires?: boolean;
   /** The index of the argument whose reference the helper releases. */
@@ -132,14 +139,23 @@ export interface ProgramTypeInfo {
   readonly name: string;
   /** The context's size in bytes. */
   readonly ctxSize: number;
-  /** Whether an access of `size` bytes at `off` in the context is allowed, and what a read gives. */
-  ctxAccess(off: number, size: number, write: boolean): CtxAccess;
+  /**
+   * Whether an access of `size` bytes at `off` in the context is allowed, and what a read gives; `signExtend` for
+   * a sign-extending load (BPF_MEMSX).
+   */
+  ctxAccess(off: number, size: number, write: boolean, signExtend?: boolean): CtxAccess;
   /** Whether the program may call the helper. */
   helperAllowed(id: number): boolean;
   /** The prototype this program type gets for the helper, when it differs by program type (else the platform's). */
   helper?(id: number): HelperPrototype | undefined;
   /** Whether the program may write packet data through packet pointers. */
   readonly packetWrite: boolean;
+  /**
+   * Which helpers may get packet pointers as memory arguments (the kernel's `may_access_direct_pkt_data` with a
+   * helper's `meta`): those whose prototype has `pkt_access`, any helper (cgroup_sockopt's option buffer), or none.
+   * Absent: those with `pkt_access` when the program type reads packets.
+   */
+  readonly packetHelperArgs?: 'pkt_access' | 'any' | 'none';
   /** Whether the program may use the legacy packet loads (LD_ABS, LD_IND). */
   readonly legacyPacketLoads: boolean;
   /** The values the program may return, when restricted. */

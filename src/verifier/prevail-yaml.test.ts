@@ -12,7 +12,7 @@ describe('PREVAIL YAML tests', () => {
     assert.equal(translateLine('assume r1 < 5'), 'if r1 >= 5 goto L___end');
     assert.equal(translateLine('w1 s8= r2'), 'w1 = (s8)w2');
     assert.equal(translateLine('lock *(u64 *)(r1 + 0) += r2 fetch'), 'r2 = atomic_fetch_add((u64 *)(r1 + 0), r2)');
-    assert.equal(translateLine('r0 = map_fd 1'), 'ld_pseudo r0, 1, 0');
+    assert.equal(translateLine('r0 = map_fd 1'), 'ld_pseudo r0, 5, 0');
     assert.equal(translateLine('if r1 == 0 goto <out> ; comment'), 'if r1 == 0 goto L_out');
   });
 

@@ -128,13 +128,13 @@ export function translateLine(raw: string): string {
     return `lock *(${size} *)(${addr}) ${op}= ${reg(src as string)}`;
   }
   // Every map descriptor of PREVAIL's test platform is its one test map.
-  if ((m = /^([rw]\d+)\s*=\s*map_fd\s+(\d+)$/.exec(t)) !== null) return `ld_pseudo ${m[1]}, 1, 0`;
+  if ((m = /^([rw]\d+)\s*=\s*map_fd\s+(\d+)$/.exec(t)) !== null) return `ld_pseudo ${m[1]}, 5, 0`;
   if ((m = /^([rw]\d+)\s*=\s*mva\(map_by_idx\((\d+)\)\)\s*\+\s*(\d+)$/.exec(t)) !== null) {
     return `ld_pseudo ${m[1]}, 6, ${(BigInt(m[3] as string) << 32n) | BigInt(m[2] as string)}`;
   }
   if ((m = /^([rw]\d+)\s*=\s*map_by_idx\((\d+)\)$/.exec(t)) !== null) return `ld_pseudo ${m[1]}, 5, ${m[2]}`;
   if ((m = /^([rw]\d+)\s*=\s*map_val\((\d+)\)\s*\+\s*(\d+)$/.exec(t)) !== null) {
-    return `ld_pseudo ${m[1]}, 2, ${BigInt(m[3] as string) << 32n}`;
+    return `ld_pseudo ${m[1]}, 6, ${BigInt(m[3] as string) << 32n}`;
   }
   if ((m = /^call\s+(-?\d+)$/.exec(t)) !== null) return `call ${m[1]}`;
   return t;
@@ -259,7 +259,7 @@ export function preStates(pre: readonly string[], maps: VerifierMap[]): Verifier
       const e = writeCell(frame, cell.lo, cell.hi, cell.fields, fp);
       if (e !== undefined) return e;
     }
-    states.push({ frames: [frame], refs: [], lockId: 0, lockSlot: -1 });
+    states.push({ frames: [frame], refs: [], lockId: 0, lockSlot: -1, mayGotoDepth: 0 });
   }
   return states;
 }

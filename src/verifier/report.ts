@@ -6,6 +6,9 @@
  * @module
  */
 
+import type { StateRecording } from './state-recorder.ts';
+import type { RuleSet } from './rules.ts';
+
 /** A position in the program's source, from BTF line info. */
 export interface SourcePosition {
   readonly file: string;
@@ -92,6 +95,8 @@ export interface ProgramReport {
   readonly name: string;
   /** The program type it was verified as (`xdp`). */
   readonly type: string;
+  /** The rule set it was verified under (see `rules.ts`). */
+  readonly rules: RuleSet;
   readonly verdict: 'pass' | 'fail';
   /** The program failed the structure checks (bad instructions or control flow) rather than the safety proof. */
   readonly malformed: boolean;
@@ -103,14 +108,23 @@ export interface ProgramReport {
   readonly statesPruned: number;
   /** Stack bytes used by the deepest chain of calls. */
   readonly stackDepth: number;
+  /**
+   * The program may read stack bytes it never wrote (allowed by the `linux` rule set): a runtime must give it
+   * stack frames whose contents are defined (a native image zero-fills them).
+   */
+  readonly readsUninitializedStack: boolean;
   readonly timeMs: number;
   readonly diagnostics: readonly Diagnostic[];
   /** The state log, with `log` level 2 (or the error's state with level 1). */
   readonly log: readonly string[];
+  /** The states at each instruction on each path, with the `record` option. */
+  readonly recording?: StateRecording;
 }
 
 /** The outcome for an object. */
 export interface VerifierReport {
   readonly file: string;
+  /** The rule set the programs were verified under, when they share one. */
+  readonly rules?: RuleSet;
   readonly programs: readonly ProgramReport[];
 }

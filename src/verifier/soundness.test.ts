@@ -30,6 +30,17 @@ describe('soundness: generated programs', () => {
     assert.ok(r.faultsInRejected > 0, 'the generator should make some unsafe programs');
   });
 
+  it('nor under the linux rule set (addresses may leave, never-written stack reads as unknown numbers)', (t) => {
+    const count = Number(process.env['SOUNDNESS_COUNT'] ?? 300);
+    const r = checkSoundness(referenceExecutor, { firstSeed: 5001, count, inputs: 6, runRejected: true, rules: 'linux', callbacks: true });
+    t.diagnostic(`${r.generated} programs, ${r.accepted} accepted, ${r.runs} runs; ${r.faultsInRejected} rejected programs faulted when run`);
+    for (const v of r.violations.slice(0, 3)) t.diagnostic(`VIOLATION seed ${v.seed} (packet ${v.packetSize} bytes): ${JSON.stringify(v.outcome)}\n${v.text}`);
+    for (const v of r.pruningInconsistencies.slice(0, 3)) t.diagnostic(`PRUNING seed ${v.seed}: usual ${v.usual}; eager ${v.eager}\n${v.text}`);
+    assert.equal(r.violations.length, 0);
+    assert.equal(r.pruningInconsistencies.length, 0);
+    assert.ok(r.accepted > count / 10);
+  });
+
   it('nor with callbacks: bpf_loop iterations that count, use and clobber the caller\'s stack', (t) => {
     const count = Number(process.env['SOUNDNESS_COUNT'] ?? 300);
     const r = checkSoundness(referenceExecutor, { firstSeed: 1, count, inputs: 6, runRejected: true, callbacks: true });

@@ -1,8 +1,8 @@
 /**
  * The stack of a frame: which bytes hold numbers, zeros or spilled registers, and which were never written.
- * Reads of never-written bytes are rejected (Linux lets a root user read them as unknown numbers; we prove
- * initialization, as the issue asks). Spilled registers keep their full state, so a pointer or a bounded number
- * saved to the stack comes back intact.
+ * Reads of never-written bytes give unknown numbers under the linux rule set (as Linux lets a root user read them)
+ * and are rejected under strict, which proves initialization. Spilled registers keep their full state, so a
+ * pointer or a bounded number saved to the stack comes back intact.
  *
  * Offsets are relative to the frame pointer: byte `fp+off` for off in [-512, -1]. Slot k covers
  * `fp-8k-8` .. `fp-8k-1`; position p in a slot counts from its lowest address.
@@ -89,9 +89,9 @@ export function stackWriteFixed(env: Env, frame: Frame, off: number, size: numbe
   if (size === 8) env.noteStackWrite(frame.frameNo, k);
   const old = slotOf(frame, k);
   noteDepth(env, frame, off);
-  // Overwriting part of a spilled pointer: its other bytes must not become readable as a number (that would
-  // leak the address), so they become unreadable.
-  const oldSpillIsPointer = old.spill !== undefined && old.spill.type !== RegType.SCALAR;
+  // Overwriting part of a spilled pointer: under strict, its other bytes must not become readable as a number
+  // (that would leak the address), so they become unreadable; under linux they are numbers, as in Linux.
+  const oldSpillIsPointer = old.spill !== undefined && old.spill.type !== RegType.SCALAR && !env.allowPointerLeaks;
   const scrub = (bytes: string): string => bytes.replaceAll(StackByte.SPILL, oldSpillIsPointer ? StackByte.INVALID : StackByte.MISC);
   if (value.type !== RegType.SCALAR) {
     // A pointer spill: the whole slot, aligned.
@@ -157,7 +157,8 @@ export function stackReadFixed(env: Env, frame: Frame, off: number, size: number
       if (isConst(slot.spill.value) && slot.spill.value.varOff.value === 0n) spillZero++;
       if (slot.spill.tainted) tainted = true;
     } else if (b !== StackByte.MISC) {
-      env.fail('uninitialized-stack', `a load through r${regno} reads ${size} bytes at ${fpText(frame, off)}, but byte ${fpText(frame, off + i)} was never written on this path`, [regno, dst].filter((r) => r >= 0));
+      if (!env.allowUninitStack) env.fail('uninitialized-stack', `a load through r${regno} reads ${size} bytes at ${fpText(frame, off)}, but byte ${fpText(frame, off + i)} was never written on this path`, [regno, dst].filter((r) => r >= 0));
+      env.readUninitStack = true;
     }
   }
   if (zeros + spillZero === size && !tainted) return constReg(0n, origin);
@@ -181,7 +182,7 @@ export function stackWriteRange(env: Env, frame: Frame, minOff: number, maxEnd: 
   for (let off = minOff; off < maxEnd; off++) {
     const { k, p } = locate(off);
     const slot = slotOf(frame, k);
-    if (slot.spill !== undefined && slot.spill.type !== RegType.SCALAR && slot.bytes[p] === StackByte.SPILL) {
+    if (slot.spill !== undefined && slot.spill.type !== RegType.SCALAR && slot.bytes[p] === StackByte.SPILL && !env.allowPointerLeaks) {
       env.fail('pointer-leak', `a write through r${regno} may overwrite part of the pointer spilled at ${fpText(frame, off)}`, [regno]);
     }
     const b = slot.bytes[p] as string;
@@ -210,7 +211,7 @@ export function stackHelperWrite(env: Env, frame: Frame, off: number, minSize: n
   for (let o = off; o < off + maxSize; o++) {
     const { k, p } = locate(o);
     const slot = slotOf(frame, k);
-    const pointerSpill = slot.spill !== undefined && slot.spill.type !== RegType.SCALAR;
+    const pointerSpill = slot.spill !== undefined && slot.spill.type !== RegType.SCALAR && !env.allowPointerLeaks;
     let bytes = slot.bytes;
     if (slot.spill !== undefined) bytes = bytes.replaceAll(StackByte.SPILL, pointerSpill ? StackByte.INVALID : StackByte.MISC);
     const b = bytes[p] as string;
@@ -232,10 +233,11 @@ export function stackCheckInitialized(env: Env, frame: Frame, minOff: number, ma
     const b = slot.bytes[p];
     if (b === StackByte.MISC || b === StackByte.ZERO) continue;
     if (b === StackByte.SPILL) {
-      if (slot.spill?.type === RegType.SCALAR && !slot.spill.tainted) continue;
+      if ((slot.spill?.type === RegType.SCALAR && !slot.spill.tainted) || env.allowPointerLeaks) continue;
       env.fail('pointer-leak', `${what} (r${regno}, bytes ${fpText(frame, minOff)} to ${fpText(frame, maxEnd - 1)}) includes ${slot.spill?.type === RegType.SCALAR ? 'a number derived from an address' : 'a pointer'} spilled at ${fpText(frame, off)}: the helper would see an address`, [regno]);
     }
-    env.fail('uninitialized-stack', `${what} (r${regno}, bytes ${fpText(frame, minOff)} to ${fpText(frame, maxEnd - 1)}) includes byte ${fpText(frame, off)}, which was never written on this path`, [regno]);
+    if (!env.allowUninitStack) env.fail('uninitialized-stack', `${what} (r${regno}, bytes ${fpText(frame, minOff)} to ${fpText(frame, maxEnd - 1)}) includes byte ${fpText(frame, off)}, which was never written on this path`, [regno]);
+    env.readUninitStack = true;
   }
 }
 

@@ -101,6 +101,11 @@ export interface VerifierState {
   /** The id of the map value whose spin lock is held (0 when none), and where it was taken. */
   lockId: number;
   lockSlot: number;
+  /**
+   * How many times this path took the fall-through of a `may_goto` (Linux's `may_goto_depth`): two states at one
+   * `may_goto` with different counts are two iterations of a loop the instruction bounds at run time.
+   */
+  mayGotoDepth: number;
 }
 
 /** A fresh frame with every register uninitialized. */
@@ -119,6 +124,7 @@ export function cloneState(s: VerifierState): VerifierState {
     refs: s.refs.slice(),
     lockId: s.lockId,
     lockSlot: s.lockSlot,
+    mayGotoDepth: s.mayGotoDepth,
   };
 }
 
@@ -297,6 +303,9 @@ export function statesEqual(old: VerifierState, cur: VerifierState, live: readon
     if ((old.lockId === 0) !== (cur.lockId === 0)) return false;
   }
   if (old.refs.length !== cur.refs.length) return false;
+  // The same state after more may_goto fall-throughs is the next iteration of a loop the run-time budget ends, not
+  // an endless one.
+  if (exact && old.mayGotoDepth !== cur.mayGotoDepth) return false;
   const ids = new IdMap();
   for (let f = 0; f < old.frames.length; f++) {
     const of = old.frames[f] as Frame;

@@ -38,6 +38,7 @@ import {
   checkExternCall,
   checkHelperCall,
   enterLocalCall,
+  prepareHiddenExit,
 } from './calls.ts';
 import {
   type Cfg,
@@ -76,6 +77,9 @@ import {
   propagateMarks,
 } from './precision.ts';
 import {
+  widenImpreciseScalars,
+} from './widen.ts';
+import {
   type Reg,
   REG_NOT_INIT,
   RegType,
@@ -85,11 +89,13 @@ import {
   makeReg,
 } from './reg.ts';
 import type { Diagnostic, DiagnosticCode, PathStep, ProgramReport, RegisterNote, VerifierReport } from './report.ts';
+import { DEFAULT_RULES, type RuleSet, ruleSetPolicy } from './rules.ts';
 import {
   SCALAR_ZERO,
   isConst,
   scalarConst,
 } from './scalar.ts';
+import { StateRecorder, recordErrorPathAgain } from './state-recorder.ts';
 import {
   type Frame,
   type VerifierState,
@@ -176,6 +182,12 @@ export interface ProgramContext {
   readonly lenientExits?: ReadonlySet<number>;
   /** Check only that r0, when set, holds no address at exit (a test harness's platform without return rules). */
   readonly leakOnlyReturn?: boolean;
+  /**
+   * Per linked function, what its BTF prototype returns (from BTF.ext func_info): `scalar` (an integer or enum),
+   * `other`; undefined for every function when the program has no func_info. Subprograms that can return
+   * abnormally (LD_ABS/LD_IND, bpf_tail_call) must return an integer, and need BTF, as in Linux.
+   */
+  readonly functionReturns?: readonly ('scalar' | 'other')[];
 }
 
 /** Licenses the kernel treats as GPL-compatible (`license_is_gpl_compatible`). */
@@ -194,7 +206,7 @@ export function isGplCompatible(license: string | undefined): boolean {
  */
 export function verifyObject(spec: ObjectSpec, selector: ProgramSelector = {}, options: VerifyOptions = {}): VerifierReport {
   const programs = selectPrograms(spec, selector);
-  return { file: spec.file, programs: programs.map((p) => verifyProgram(spec, p, options)) };
+  return { file: spec.file, rules: options.rules ?? DEFAULT_RULES, programs: programs.map((p) => verifyProgram(spec, p, options)) };
 }
 
 /** Verifies one program of an object (linking its subprograms first). */
@@ -206,7 +218,7 @@ export function verifyProgram(spec: ObjectSpec, program: ProgramSpec, options: V
     linked = linkProgram(spec, program);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    return failedReport(program.sectionName, program.name, type, 'malformed', `the program cannot be linked: ${message}`, t0);
+    return failedReport(program.sectionName, program.name, type, options.rules ?? DEFAULT_RULES, 'malformed', `the program cannot be linked: ${message}`, t0);
   }
   const attach = options.attachType ?? program.kind.attachType;
   // A function of .text verified on its own (as Linux verifies global functions): its BTF prototype says whether it
@@ -217,16 +229,41 @@ export function verifyProgram(spec: ObjectSpec, program: ProgramSpec, options: V
     const proto = fn !== undefined ? spec.btf.typeById(fn.type) : undefined;
     voidReturn = proto !== undefined && proto.kind === 'FUNC_PROTO' && proto.returnType === 0;
   }
-  return verifyLinked(linked, mapTable(spec), { programType: type, attachType: attach, gpl: isGplCompatible(options.license ?? spec.license), voidReturn }, options);
+  const functionReturns = functionReturnKinds(spec, linked);
+  return verifyLinked(linked, mapTable(spec), {
+    programType: type, attachType: attach, gpl: isGplCompatible(options.license ?? spec.license), voidReturn,
+    ...(functionReturns !== undefined ? { functionReturns } : {}),
+  }, options);
+}
+
+/** What each linked function's BTF prototype returns (see {@link ProgramContext.functionReturns}). */
+function functionReturnKinds(spec: ObjectSpec, linked: LinkedProgram): ('scalar' | 'other')[] | undefined {
+  const btf = spec.btf;
+  if (btf === undefined || linked.funcInfo.length === 0) return undefined;
+  return linked.functions.map((f) => {
+    const info = linked.funcInfo.find((i) => i.slot === f.start);
+    if (info === undefined) return 'other';
+    try {
+      const fn = btf.typeById(info.typeId);
+      const proto = fn.kind === 'FUNC' ? btf.typeById(fn.type) : undefined;
+      if (proto === undefined || proto.kind !== 'FUNC_PROTO' || proto.returnType === 0) return 'other';
+      const ret = btf.resolve(proto.returnType);
+      // btf_type_is_small_int || btf_is_any_enum
+      return (ret.kind === 'INT' && ret.size <= 8) || ret.kind === 'ENUM' || ret.kind === 'ENUM64' ? 'scalar' : 'other';
+    } catch {
+      return 'other';
+    }
+  });
 }
 
 function now(): number {
   return globalThis.performance !== undefined ? globalThis.performance.now() : Date.now();
 }
 
-function failedReport(section: string, name: string, type: string, code: DiagnosticCode, message: string, t0: number, slot = 0): ProgramReport {
+function failedReport(section: string, name: string, type: string, rules: RuleSet, code: DiagnosticCode, message: string, t0: number, slot = 0): ProgramReport {
   return {
-    section, name, type, verdict: 'fail', malformed: code === 'malformed', insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0,
+    section, name, type, rules, verdict: 'fail', malformed: code === 'malformed', insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0,
+    readsUninitializedStack: false,
     timeMs: now() - t0,
     diagnostics: [{ severity: 'error', code, message, slot, function: name, instruction: '', path: [], registers: [] }],
     log: [],
@@ -243,7 +280,7 @@ export function verifyLinked(linked: LinkedProgram, maps: readonly VerifierMap[]
   const platform: Platform = options.platform ?? linuxPlatform;
   const ptype = platform.programType(context.programType, context.attachType);
   if (ptype === undefined) {
-    return failedReport(program.sectionName, program.name, context.programType, 'unsupported', `programs of type '${context.programType}' are not supported by the verifier`, t0);
+    return failedReport(program.sectionName, program.name, context.programType, options.rules ?? DEFAULT_RULES, 'unsupported', `programs of type '${context.programType}' are not supported by the verifier`, t0);
   }
   const externCalls = new Set(linked.references.filter((r) => r.kind === 'kfunc').map((r) => r.slot));
   const cfgOrProblems = buildCfg(
@@ -261,12 +298,57 @@ export function verifyLinked(linked: LinkedProgram, maps: readonly VerifierMap[]
       } as Diagnostic;
     });
     return {
-      section: program.sectionName, name: program.name, type: ptype.name, verdict: 'fail', malformed: true,
-      insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, timeMs: now() - t0, diagnostics, log: [],
+      section: program.sectionName, name: program.name, type: ptype.name, rules: options.rules ?? DEFAULT_RULES, verdict: 'fail', malformed: true,
+      insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, readsUninitializedStack: false, timeMs: now() - t0, diagnostics, log: [],
+    };
+  }
+  const abnormal = abnormalReturnProblem(cfgOrProblems, context);
+  if (abnormal !== undefined) {
+    const ins = cfgOrProblems.insns[abnormal.slot];
+    const source = sourceOf(linked, abnormal.slot);
+    return {
+      section: program.sectionName, name: program.name, type: ptype.name, rules: options.rules ?? DEFAULT_RULES, verdict: 'fail', malformed: false,
+      insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, readsUninitializedStack: false, timeMs: now() - t0, log: [],
+      diagnostics: [{
+        severity: 'error', code: 'invalid-return', message: abnormal.message, slot: abnormal.slot, function: cfgOrProblems.functions[cfgOrProblems.funcOf[abnormal.slot] ?? 0]?.name ?? program.name,
+        instruction: ins === undefined ? '' : formatInstruction(ins), path: [], registers: [], ...(source !== undefined ? { source } : {}),
+      }],
     };
   }
   const runner = new Runner(linked, cfgOrProblems, maps, platform, ptype, context, options);
-  return runner.run(t0);
+  const report = runner.run(t0);
+  // With `record`, a refused program's path to the error is known only at its end: a second run keeps its states.
+  const again = options.record !== undefined ? recordErrorPathAgain(report.recording, options.record) : undefined;
+  return again === undefined ? report : new Runner(linked, cfgOrProblems, maps, platform, ptype, context, { ...options, record: again }).run(t0);
+}
+
+/** Whether `ins` can leave its function without an exit: LD_ABS/LD_IND (outside the packet), bpf_tail_call. */
+function abnormalReturnKind(ins: Instruction | undefined): 'LD_ABS' | 'tail_call' | undefined {
+  if (ins === undefined) return undefined;
+  if ((ins.opcode & 0x07) === InstructionClass.LD && ((ins.opcode & 0xe0) === Mode.ABS || (ins.opcode & 0xe0) === Mode.IND)) return 'LD_ABS';
+  if (ins.opcode === Opcode.CALL && ins.src === CallSource.HELPER && ins.imm === 12) return 'tail_call';
+  return undefined;
+}
+
+/**
+ * Linux's rules for subprograms that can return abnormally (`check_abnormal_return`, `check_btf_func`): they need
+ * BTF, and must return an integer, since the caller gets 0 (LD_ABS) or the tail-called program's value in r0.
+ */
+function abnormalReturnProblem(cfg: Cfg, context: ProgramContext): { slot: number; message: string } | undefined {
+  for (let s = 0; s < cfg.insns.length; s++) {
+    const f = cfg.funcOf[s] as number;
+    if (f <= 0) continue;
+    const kind = abnormalReturnKind(cfg.insns[s]);
+    if (kind === undefined) continue;
+    const name = cfg.functions[f]?.name ?? `function ${f}`;
+    if (context.functionReturns === undefined) {
+      return { slot: s, message: `${kind === 'LD_ABS' ? 'a legacy packet load (LD_ABS/LD_IND)' : 'bpf_tail_call'} in the subprogram ${name}, which has no BTF function info: Linux allows it only in subprograms whose BTF says they return an integer` };
+    }
+    if (context.functionReturns[f] !== 'scalar') {
+      return { slot: s, message: `${kind === 'LD_ABS' ? 'a legacy packet load (LD_ABS/LD_IND)' : 'bpf_tail_call'} in ${name}, which does not return an integer: ${kind === 'LD_ABS' ? 'outside the packet the load returns 0 from the function' : 'a tail call returns the other program\'s value from the function'}, so only functions returning 'int' may use it (as in Linux)` };
+    }
+  }
+  return undefined;
 }
 
 function sourceOf(linked: LinkedProgram, slot: number): Diagnostic['source'] {
@@ -300,9 +382,17 @@ class Runner {
   /** The current path's newest checkpoint. */
   private parentCp: Checkpoint | undefined;
   private readonly initialState: VerifierState | undefined;
+  /** At a `may_goto` just visited: the previous iteration's state there, still being explored (for widening). */
+  private mayGotoPrevious: Checkpoint | undefined;
+  /** Observes the exploration when the `record` option asks for the states (see `state-recorder.ts`). */
+  private readonly recorder: StateRecorder | undefined;
 
   constructor(linked: LinkedProgram, cfg: Cfg, maps: readonly VerifierMap[], platform: Platform, ptype: Env['ptype'], context: ProgramContext, options: VerifyOptions) {
     this.env = new Env(linked, cfg, maps, platform, ptype, context.gpl);
+    this.env.rules = options.rules ?? DEFAULT_RULES;
+    const policy = ruleSetPolicy(this.env.rules);
+    this.env.allowPointerLeaks = policy.allowPointerLeaks;
+    this.env.allowUninitStack = policy.allowUninitStack;
     this.env.voidReturn = context.voidReturn === true;
     this.initialState = context.initialState;
     this.env.lenientExits = context.lenientExits ?? new Set();
@@ -316,6 +406,7 @@ class Runner {
       if (!hasBit(this.written, f, k)) markRead(this.parentCp, f, k);
     };
     this.env.noteStackWrite = (f, k) => setBit(this.written, f, k);
+    this.recorder = options.record === undefined ? undefined : new StateRecorder(cfg.insns, (m) => this.env.mapName(m), options.record);
   }
 
   run(t0: number): ProgramReport {
@@ -325,7 +416,7 @@ class Runner {
     if (this.initialState !== undefined) {
       initial = cloneState(this.initialState);
     } else {
-      initial = { frames: [newFrame(-1, 0, 0)], refs: [], lockId: 0, lockSlot: -1 };
+      initial = { frames: [newFrame(-1, 0, 0)], refs: [], lockId: 0, lockSlot: -1, mayGotoDepth: 0 };
       const f0 = initial.frames[0] as (typeof initial.frames)[number];
       f0.regs[1] = makeReg({ type: RegType.CTX, value: SCALAR_ZERO, origin: { slot: 0, what: 'the context argument' } });
       f0.regs[10] = makeReg({ type: RegType.STACK, value: SCALAR_ZERO });
@@ -350,6 +441,7 @@ class Runner {
             const v = this.visit(slot, parent);
             if (v === 'prune') {
               this.pruned++;
+              this.recorder?.pathEnd('pruned', slot, path);
               this.finishPath(parent);
               continue outer;
             }
@@ -360,9 +452,12 @@ class Runner {
           const executed = slot;
           let entered = false;
           let callbackReturn = false;
+          // LD_ABS/LD_IND and bpf_tail_call in a subprogram can also leave it (see hiddenExit).
+          let hidden: 'LD_ABS' | 'tail_call' | undefined;
           env.lastFill = 0;
           env.lastSpill = 0;
           env.lastLink = undefined;
+          this.recorder?.instruction(slot, env.cur, path);
           if (++this.processed > this.maxInsns) {
             env.fail('too-complex', `the program is too complex: ${this.maxInsns.toLocaleString('en-US')} instructions were processed without covering every path (bounded loops must exit within the limit)`, []);
           }
@@ -398,6 +493,7 @@ class Runner {
               } else {
                 checkLegacyPacketLoad(env, ins);
                 slot += 1;
+                if (env.cur.frames.length > 1) hidden = 'LD_ABS';
               }
               break;
             default: {
@@ -435,12 +531,14 @@ class Runner {
                   const callback = checkHelperCall(env, ins);
                   if (callback !== undefined) this.pushCallback(stack, callback, slot, depth, parent, path);
                   slot += 1;
+                  if (ins.imm === 12 && env.cur.frames.length > 1) hidden = 'tail_call';
                 }
                 break;
               }
               if (op === JumpOp.EXIT) {
                 const r = checkExit(env);
                 if (r.done) {
+                  this.recorder?.pathEnd('exit', slot, path);
                   this.finishPath(parent);
                   continue outer;
                 }
@@ -451,6 +549,21 @@ class Runner {
               }
               this.jumps++;
               const target = slot + 1 + ins.offset;
+              if (ins.opcode === Opcode.MAY_GOTO) {
+                // The run-time budget decides: the jump (budget used up) is explored on, the fall-through (another
+                // iteration) queued with one more may_goto taken, and widened against the previous iteration.
+                const next = cloneState(env.cur);
+                next.mayGotoDepth++;
+                const prev = this.mayGotoPrevious;
+                if (prev !== undefined) widenImpreciseScalars(prev.state, next, prev.precise);
+                this.pushHistory(executed, depth, false);
+                if (stack.length >= MAX_PENDING) env.fail('too-complex', `the program is too complex: more than ${MAX_PENDING} branches are pending`, []);
+                if (parent !== undefined) parent.pending++;
+                stack.push({ state: next, slot: slot + 1, parent, path: { kind: 'branch', slot, taken: false, prev: path }, history: this.history, written: this.written.slice() });
+                path = { kind: 'branch', slot, taken: true, prev: path };
+                slot = target;
+                continue;
+              }
               const { fall, jump } = checkCondJump(env, ins);
               this.pushHistory(executed, depth, false);
               if (fall !== undefined && jump !== undefined) {
@@ -465,17 +578,38 @@ class Runner {
               } else if (fall !== undefined) {
                 slot += 1;
               } else {
+                this.recorder?.pathEnd('dead', slot, path);
                 this.finishPath(parent);
                 continue outer;
               }
               continue;
             }
           }
+          if (hidden !== undefined) {
+            // The instruction's other outcome leaves the function (Linux's hidden exit: bpf_gen_ld_abs returns 0
+            // outside the packet; a successful tail call returns the other program's value): the path where it
+            // completes goes on at the next instruction later, this one returns to the caller now.
+            this.pushHistory(executed, depth, false);
+            if (stack.length >= MAX_PENDING) env.fail('too-complex', `the program is too complex: more than ${MAX_PENDING} branches are pending`, []);
+            if (parent !== undefined) parent.pending++;
+            stack.push({ state: cloneState(env.cur), slot, parent, path: { kind: 'branch', slot: executed, taken: false, prev: path }, history: this.history, written: this.written.slice() });
+            path = { kind: 'branch', slot: executed, taken: true, prev: path };
+            prepareHiddenExit(env, hidden);
+            const r = checkExit(env);
+            if (r.done) {
+              this.finishPath(parent);
+              continue outer;
+            }
+            path = { kind: 'return', slot: executed, taken: true, prev: path };
+            slot = r.slot;
+            continue;
+          }
           this.pushHistory(executed, depth, entered, callbackReturn);
         }
       } catch (e) {
         if (!(e instanceof VerifyFailure)) throw e;
         failure = { error: e, slot: env.slot, path };
+        this.recorder?.pathEnd('error', env.slot, path);
         break;
       }
     }
@@ -492,15 +626,18 @@ class Runner {
       section: linked.program.sectionName,
       name: linked.program.name,
       type: env.ptype.name,
+      rules: env.rules,
       verdict: failure === undefined ? 'pass' : 'fail',
       malformed: false,
       insnsProcessed: this.processed,
       statesStored: this.stored,
       statesPruned: this.pruned,
       stackDepth: this.combinedStack().total,
+      readsUninitializedStack: env.readUninitStack,
       timeMs: now() - t0,
       diagnostics,
       log: this.log,
+      ...(this.recorder !== undefined ? { recording: this.recorder.finish() } : {}),
     };
   }
 
@@ -580,10 +717,12 @@ class Runner {
     const list = this.explored.get(slot);
     const loopHead = this.cfg.loopHead[slot] === 1;
     const callbackSite = this.cfg.callbackSite[slot] === 1;
+    const mayGotoSite = this.cfg.mayGotoSite[slot] === 1;
+    this.mayGotoPrevious = undefined;
     const top = cur.frames[cur.frames.length - 1] as Frame;
     // One execution of a helper call that calls back gets a tag, which the states of its iterations keep.
     if (callbackSite && top.loopTag === 0) top.loopTag = this.env.newId();
-    const add = loopHead || callbackSite || this.options.checkpointEveryPrunePoint === true ||
+    const add = loopHead || callbackSite || mayGotoSite || this.options.checkpointEveryPrunePoint === true ||
       (this.jumps - this.lastCheckpointJumps >= 2 && this.processed - this.lastCheckpointInsns >= 8);
     let previousIteration: Checkpoint | undefined;
     if (list !== undefined && list.length > 0) {
@@ -612,6 +751,20 @@ class Runner {
             return 'prune';
           }
           previousIteration = cp;
+        } else if (mayGotoSite && !usable(cp) && sameCallsites(cp.state, cur)) {
+          // An earlier iteration of a loop through this may_goto (Linux's `may_goto_depth` differs), still being
+          // explored: if this state is included in it (compared fully, its marks are not final), this iteration
+          // does nothing that one does not, and the run-time budget ends the loop.
+          if (cp.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(cp.state, cur, live, false)) {
+            cp.hits++;
+            if (evicted) this.explored.set(slot, list.filter((c) => c !== undefined));
+            this.loopBack(cp, slot, parent, false);
+            return 'prune';
+          }
+          if (loopHead && cp.pending > 0 && statesEqual(cp.state, cur, live, true)) {
+            this.env.fail('infinite-loop', 'infinite loop: the program comes back to this instruction in the same state, so the loop never ends', []);
+          }
+          this.mayGotoPrevious = cp;
         } else if (loopHead && cp.pending > 0 && statesEqual(cp.state, cur, live, true)) {
           this.env.fail('infinite-loop', 'infinite loop: the program comes back to this instruction in the same state, so the loop never ends', []);
         }
@@ -653,10 +806,12 @@ class Runner {
    * the marks it has now go back along this path, and the ones it will get, once the execution's root is fully
    * explored ({@link settle}). Until then the states on this path have no final marks and prune nothing.
    */
-  private loopBack(target: Checkpoint, slot: number, parent: Checkpoint | undefined): void {
+  private loopBack(target: Checkpoint, slot: number, parent: Checkpoint | undefined, sameCall = true): void {
     const cur = this.env.cur;
     let root = target;
-    for (let c = parent; c !== undefined; c = c.parent) if (c.slot === slot && sameExecution(c.state, cur)) root = c;
+    // The iterations of one execution of a helper call share the first one as their root; a may_goto loop's
+    // iteration settles with the state it was pruned against.
+    if (sameCall) for (let c = parent; c !== undefined; c = c.parent) if (c.slot === slot && sameExecution(c.state, cur)) root = c;
     while (root.blockedBy !== undefined && !settled(root.blockedBy)) root = root.blockedBy;
     (root.loopbacks ??= []).push({ target, history: this.history, parent, written: this.written.slice() });
     for (let c = parent; c !== undefined && c !== root; c = c.parent) c.blockedBy = root;
@@ -676,16 +831,21 @@ class Runner {
       case LoadImm64Source.IMM64:
         env.setReg(ins.dst, constReg(imm64, origin));
         return;
-      case LoadImm64Source.MAP_IDX:
-      case LoadImm64Source.MAP_FD: {
+      case LoadImm64Source.MAP_FD:
+      case LoadImm64Source.MAP_VALUE:
+        // The linker turns every map reference with a relocation into a map index (src 5 or 6). Without one, the
+        // immediate is a file descriptor the loader never filled in (Linux: "fd 0 is not pointing to valid bpf_map").
+        return env.fail('invalid-pointer', `lddw of a map by file descriptor (src ${ins.src}, fd ${ins.imm}) without a relocation naming the map: no map is loaded here`, []);
+      case LoadImm64Source.MAP_IDX: {
         if (env.maps[ins.imm] === undefined) env.fail('invalid-pointer', `lddw refers to map #${ins.imm}, which does not exist`, []);
+        checkMapProgramCompatible(env, ins.imm);
         env.setReg(ins.dst, makeReg({ type: RegType.CONST_MAP, map: ins.imm, value: SCALAR_ZERO, origin: { slot: env.slot, what: `the map '${env.mapName(ins.imm)}'` } }));
         return;
       }
-      case LoadImm64Source.MAP_IDX_VALUE:
-      case LoadImm64Source.MAP_VALUE: {
+      case LoadImm64Source.MAP_IDX_VALUE: {
         const m = env.maps[ins.imm];
         if (m === undefined) env.fail('invalid-pointer', `lddw refers to map #${ins.imm}, which does not exist`, []);
+        checkMapProgramCompatible(env, ins.imm);
         const off = Number(BigInt.asIntN(32, imm64 >> 32n));
         env.setReg(ins.dst, makeReg({ type: RegType.MAP_VALUE, map: ins.imm, off, readOnly: m.readOnly, value: SCALAR_ZERO, origin: { slot: env.slot, what: `the address of '${m.name}'+${off}` } }));
         return;
@@ -782,6 +942,34 @@ class Runner {
     const max = this.options.maxLogLines ?? 100_000;
     if (this.log.length >= max) return;
     this.log.push(`${slot}: ${formatInstruction(ins)}  ; ${formatState(this.env)}`);
+  }
+}
+
+/** Whether two states run in the same chain of calls (the same call sites in every frame). */
+function sameCallsites(a: VerifierState, b: VerifierState): boolean {
+  if (a.frames.length !== b.frames.length) return false;
+  for (let i = 0; i < a.frames.length; i++) if ((a.frames[i] as Frame).callsite !== (b.frames[i] as Frame).callsite) return false;
+  return true;
+}
+
+/** Tracing program types (the kernel's is_tracing_prog_type). */
+const TRACING_TYPES = new Set(['kprobe', 'tracepoint', 'perf_event', 'raw_tracepoint', 'raw_tracepoint_writable']);
+
+/**
+ * Maps whose values hold a spin lock or a timer are refused to program types that cannot use them (the kernel's
+ * check_map_prog_compatibility: socket filters and tracing programs may not take a bpf_spin_lock; tracing programs
+ * may not use a bpf_timer or bpf_wq).
+ */
+function checkMapProgramCompatible(env: Env, index: number): void {
+  const m = env.maps[index];
+  const kinds = new Set((m?.fields ?? []).map((f) => f.kind));
+  if (m === undefined || kinds.size === 0) return;
+  const type = env.ptype.name;
+  if (kinds.has('spin_lock') && (type === 'socket_filter' || TRACING_TYPES.has(type))) {
+    env.fail('helper-not-allowed', `map '${m.name}' holds a struct bpf_spin_lock, which ${type} programs cannot use (as in Linux)`, []);
+  }
+  if ((kinds.has('timer') || kinds.has('workqueue')) && TRACING_TYPES.has(type)) {
+    env.fail('helper-not-allowed', `map '${m.name}' holds a ${kinds.has('timer') ? 'struct bpf_timer' : 'struct bpf_wq'}, which ${type} programs cannot use (as in Linux)`, []);
   }
 }
 

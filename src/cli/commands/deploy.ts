@@ -14,7 +14,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { basename } from 'node:path';
 import { toJson } from '../json.ts';
-import { readInput, UsageError } from '../io.ts';
+import { UsageError } from '../io.ts';
 import type { Io } from '../main.ts';
 import type { AllowedLoad } from '../../policy/index.ts';
 import { DEFAULT_AUDIT_LOG, makePolicy, parseHex } from './run.ts';
@@ -63,11 +63,19 @@ export function registerDeployCommand(program: Command, io: Io, setExit: (code: 
       if (opts.attach === undefined) throw new UsageError("deploy needs --attach KIND:TARGET (e.g. --attach xdp:eth0); or use 'deploy list', 'deploy remove NAME', 'deploy maps NAME'");
       if (!(TC_MODES as readonly string[]).includes(opts.tcMode)) throw new UsageError(`--tc-mode must be ${TC_MODES.join(', ')}, not '${opts.tcMode}'`);
       const entries = mapEntries(opts.map);
-      const object = readInput(file);
+      // The object and its signature, each read once as a regular file within its size limit (bounded-file.ts).
+      const { BoundedFileError, MAX_NATIVE_IMAGE_BYTES, readBoundedFile, readSignatureFileAt } = await import('../../runtime/bounded-file.ts');
+      let object: Uint8Array;
+      try {
+        object = readBoundedFile(file, MAX_NATIVE_IMAGE_BYTES, 'eBPF object');
+      } catch (e) {
+        if (e instanceof BoundedFileError) throw new UsageError(e.message);
+        throw e;
+      }
       const sigPath = opts.sig ?? `${file}.sig`;
-      const { readOptional } = await import('../../runtime/open-native-image.ts');
-      const signature = readOptional(sigPath);
-      if (opts.sig !== undefined && signature === undefined) throw new UsageError(`${opts.sig}: no such file`);
+      const sig = readSignatureFileAt(sigPath);
+      const signature = sig.bytes;
+      if (opts.sig !== undefined && signature === undefined && sig.unreadable === undefined) throw new UsageError(`${opts.sig}: no such file`);
       const d = await loadDeploy();
       const { policy, auditPath, close } = await makePolicy(opts);
       const objectName = basename(file);
@@ -88,6 +96,7 @@ export function registerDeployCommand(program: Command, io: Io, setExit: (code: 
           objectName,
           signature,
           signatureSource: { file: sigPath },
+          ...(sig.unreadable !== undefined ? { signatureUnreadable: sig.unreadable } : {}),
           policy,
           name: opts.name ?? opts.program ?? (await soleProgramName(object, objectName)),
           ...(opts.program !== undefined ? { program: opts.program } : {}),

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -106,6 +106,16 @@ describe('serve, fetch, run', () => {
     assert.match(run.out, /^program xdp_firewall \(xdp, native\)\nreturn value: 2 \(XDP_PASS\)/);
     assert.match(run.err, /allowed by the production policy: fw\.so/);
     assert.equal(bpfship(['verify-signature', out, '--trust', pki.keys.rootCertificate]).code, 0);
+
+    // A .sig that is a link to /dev/zero is refused at once, with an audit line, not read until memory runs out.
+    const linked = join(pki.dir, 'linked.so');
+    writeFileSync(linked, readFileSync(out));
+    symlinkSync('/dev/zero', `${linked}.sig`);
+    const audit = join(pki.dir, 'audit-zero.log');
+    const zero = bpfship(['run', linked, '--mode', 'native', '--policy', 'production', '--trust', pki.keys.rootCertificate, '--data', packet, '--audit-log', audit]);
+    assert.equal(zero.code, 1, zero.err);
+    assert.match(zero.err, /refused by the production policy: SIGNATURE_UNREADABLE: the signature file cannot be read: the signature file is not a regular file \(a character device\)/);
+    assert.equal((JSON.parse(readFileSync(audit, 'utf8').trim().split('\n').at(-1) ?? '{}') as { code?: string }).code, 'SIGNATURE_UNREADABLE');
   });
 
   it('refuses a signer from an untrusted root, writing nothing', async () => {

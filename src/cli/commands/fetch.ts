@@ -1,9 +1,13 @@
 /**
  * `bpfship fetch URL NAME -o OUT.so --trust ROOT.pem... [--version V] [--revocations FILE]`: download a native image
  * and its signature from a build service (`bpfship serve`), check them in memory exactly as `verify-signature`
- * checks files (service/image-client.ts), and only then write `OUT.so` and `OUT.so.sig`. Exit status 0 when
- * both were written; 1 when anything does not match or cannot be fetched, with nothing written; 2 for wrong
- * arguments.
+ * checks files (service/image-client.ts), and only then write `OUT.so` and `OUT.so.sig`.
+ *
+ * `bpfship fetch oci://HOST:PORT/REPOSITORY:NAME-VERSION -o OUT.so --trust ROOT.pem`: the same from an OCI registry
+ * the service publishes to (service/oci-image-client.ts), without the service.
+ *
+ * Exit status 0 when both files were written; 1 when anything does not match or cannot be fetched, with nothing
+ * written; 2 for wrong arguments.
  *
  * @module
  */
@@ -13,6 +17,7 @@ import { basename, dirname, join } from 'node:path';
 import { readInput, UsageError } from '../io.ts';
 import { toJson } from '../json.ts';
 import type { Io } from '../main.ts';
+import { registryCredentials } from './serve.ts';
 
 /**
  * Writes several files so that each is either untouched or complete: every temporary file is written and flushed
@@ -40,46 +45,75 @@ function writeFilesAtomic(files: readonly { readonly path: string; readonly data
   }
 }
 
+/** The token of a token file: its one `TOKEN` or `NAME TOKEN` line (comments and blank lines ignored). */
+function readClientToken(file: string): string {
+  const lines = new TextDecoder()
+    .decode(readInput(file))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const fields = lines[0]?.split(/\s+/) ?? [];
+  if (lines.length !== 1 || fields.length < 1 || fields.length > 2) throw new UsageError(`${file}: expected one line, TOKEN or NAME TOKEN`);
+  return fields[fields.length - 1] as string;
+}
+
 /** Registers `fetch`. */
 export function registerFetchCommand(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('fetch')
-    .description('download a signed native image from a build service (bpfship serve), verify it against trusted roots, then write IMAGE and IMAGE.sig')
-    .argument('<url>', "the service's address, e.g. http://127.0.0.1:8470")
-    .argument('<name>', 'the image name it was published under')
+    .description('download a signed native image from a build service (bpfship serve) or its OCI registry, verify it against trusted roots, then write IMAGE and IMAGE.sig')
+    .argument('<source>', "the service's address (http://127.0.0.1:8470), or oci://HOST:PORT/REPOSITORY:NAME-VERSION")
+    .argument('[name]', 'the image name it was published under (not with oci://)')
     .requiredOption('-o, --output <file>', 'the native image to write (.so); its signature goes to OUT.so.sig')
     .requiredOption('--trust <root.pem...>', 'trusted root certificates (PEM)')
-    .option('--version <n>', 'a given version (default: the latest)')
+    .option('--version <n>', 'a given version (default: the latest; not with oci://, whose tag says it)')
     .option('--revocations <file>', 'a revocation list (JSON: revokedSerials, revokedImageDigests)')
+    .option('--token-file <file>', "a read token for a service started with --read-token-file (one line: TOKEN, or NAME TOKEN)")
+    .option('--registry-auth <auth.json>', 'registry credentials for oci:// (containers auth.json / Docker config.json format)')
+    .option('--plain-http', 'reach an oci:// registry over plain HTTP even off loopback')
     .option('--timeout <seconds>', 'per request', '30')
     .option('--json', 'print the verification result as JSON')
-    .action(async (url, name, opts) => {
+    .action(async (source, name, opts) => {
+      const oci = source.startsWith('oci://');
       let version: number | undefined;
       if (opts.version !== undefined) {
+        if (oci) throw new UsageError('--version does not go with oci:// (the tag says which version: REPOSITORY:NAME-VERSION)');
         if (!/^[1-9][0-9]{0,8}$/.test(opts.version)) throw new UsageError(`--version must be a version number (1, 2, ...), not '${opts.version}'`);
         version = Number(opts.version);
       }
       const timeout = Number(opts.timeout);
       if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a positive number of seconds, not '${opts.timeout}'`);
-      const { imageNameProblem } = await import('../../store/index.ts');
-      const nameProblem = imageNameProblem(name);
-      if (nameProblem !== undefined) throw new UsageError(`image name: ${nameProblem}`);
-      if (!/^https?:\/\//.test(url)) throw new UsageError(`expected the service's URL (http://HOST:PORT), got '${url}'`);
+      const storeLayer = await import('../../store/index.ts');
+      let credentials;
+      if (oci) {
+        if (name !== undefined) throw new UsageError(`with oci:// the tag names the image (oci://HOST:PORT/REPOSITORY:${name}-VERSION), not a second argument '${name}'`);
+        try {
+          const ref = storeLayer.parseOciArtifactReference(source);
+          if (opts.registryAuth !== undefined) credentials = registryCredentials(opts.registryAuth, ref.host);
+        } catch (e) {
+          if (e instanceof TypeError) throw new UsageError(e.message);
+          throw e;
+        }
+      } else {
+        if (name === undefined) throw new UsageError("missing the image name: bpfship fetch URL NAME (or an oci:// reference)");
+        const nameProblem = storeLayer.imageNameProblem(name);
+        if (nameProblem !== undefined) throw new UsageError(`image name: ${nameProblem}`);
+        if (!/^https?:\/\//.test(source)) throw new UsageError(`expected the service's URL (http://HOST:PORT) or oci://HOST:PORT/REPOSITORY:TAG, got '${source}'`);
+        if (opts.registryAuth !== undefined || opts.plainHttp === true) throw new UsageError('--registry-auth and --plain-http go with oci://');
+      }
+      const token = opts.tokenFile !== undefined ? readClientToken(opts.tokenFile) : undefined;
       const sign = await import('../../sign/index.ts');
       const trustedRoots = opts.trust.flatMap((p) => sign.parseCertificates(new TextDecoder().decode(readInput(p)), { where: { file: p } }));
       const revocations = opts.revocations !== undefined ? sign.parseRevocationList(new TextDecoder().decode(readInput(opts.revocations)), { file: opts.revocations }) : undefined;
-      const { fetchSignedImage } = await import('../../service/index.ts');
-      const result = await fetchSignedImage({
-        serviceUrl: url,
-        name,
-        trustedRoots,
-        timeoutMs: timeout * 1000,
-        ...(version !== undefined ? { version } : {}),
-        ...(revocations !== undefined ? { revocations } : {}),
-      });
+      const service = await import('../../service/index.ts');
+      const common = { trustedRoots, timeoutMs: timeout * 1000, ...(revocations !== undefined ? { revocations } : {}) };
+      const result = oci
+        ? await service.fetchSignedOciImage({ reference: source, ...common, ...(credentials !== undefined ? { credentials } : {}), ...(opts.plainHttp === true ? { plainHttp: true } : {}) })
+        : await service.fetchSignedImage({ serviceUrl: source, name: name as string, ...common, ...(version !== undefined ? { version } : {}), ...(token !== undefined ? { token } : {}) });
+      const what = oci ? source : `${name as string}${version !== undefined ? ` version ${version}` : ''} from ${source}`;
       if (!result.ok) {
         if (opts.json === true) io.stdout(toJson(result) + '\n');
-        io.stderr(`bpfship: refusing ${name}${version !== undefined ? ` version ${version}` : ''} from ${url}: ${result.code}: ${result.message}\nnothing was written\n`);
+        io.stderr(`bpfship: refusing ${what}: ${result.code}: ${result.message}\nnothing was written\n`);
         setExit(1);
         return;
       }
@@ -92,7 +126,7 @@ export function registerFetchCommand(program: Command, io: Io, setExit: (code: n
       else {
         const v = result.verification;
         io.stdout(
-          `${opts.output}: ${name} version ${result.build.version}, ${v.imageDigest}\n` +
+          `${opts.output}: ${result.build.name} version ${result.build.version}, ${v.imageDigest}\n` +
             `  signer    ${v.signer.subject}\n` +
             `  root      ${v.trustRoot.subject}\n` +
             `  programs  ${v.statement.predicate.programs.map((p) => `${p.name} (${p.section}) ${p.verdict}`).join(', ')}\n` +

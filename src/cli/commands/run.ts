@@ -34,6 +34,17 @@ import type { LoadPolicy } from '../../policy/index.ts';
 import type { NativeObject } from '../../runtime/native/native-object.ts';
 import { formatTracePipe, formatTraceJson, type TraceEvent } from '../../runtime/trace.ts';
 import { readInput, UsageError } from '../io.ts';
+
+/** The input of `run` (an ELF object or a native image): a regular file of at most MAX_NATIVE_IMAGE_BYTES. */
+async function readRunInput(file: string): Promise<Uint8Array> {
+  const { BoundedFileError, MAX_NATIVE_IMAGE_BYTES, readBoundedFile } = await import('../../runtime/bounded-file.ts');
+  try {
+    return readBoundedFile(file, MAX_NATIVE_IMAGE_BYTES, 'input');
+  } catch (e) {
+    if (e instanceof BoundedFileError) throw new UsageError(e.message);
+    throw e;
+  }
+}
 import type { Io } from '../main.ts';
 import { UNVERIFIED_WARNING, type VerifierWiring } from './bpf2c.ts';
 
@@ -250,7 +261,8 @@ export function registerRunCommand(program: Command, io: Io, setExit: (code: num
       if (cpu >= ncpus) throw new UsageError(`--cpu ${cpu} needs --ncpus ${cpu + 1} or more`);
 
       // 1. The input, read once; what it is; the policy's decision (audited) before anything is loaded.
-      const bytes = readInput(file);
+      // A regular file within the image limit, checked before reading (a link to /dev/zero is refused at once).
+      const bytes = await readRunInput(file);
       const { policy, auditPath, close } = await makePolicy(opts);
       const decideLoadAndRun = async (): Promise<void> => {
         // Under production a file that is not even an ELF file is decided on (and audited) as the native image it
@@ -271,11 +283,21 @@ export function registerRunCommand(program: Command, io: Io, setExit: (code: num
         let prog: Runnable;
         try {
           if (kind === 'native-image' && mode === 'native') {
-            const { openNativeImage, readOptional } = await import('../../runtime/open-native-image.ts');
+            const { openNativeImage } = await import('../../runtime/open-native-image.ts');
+            const { readSignatureFileAt } = await import('../../runtime/bounded-file.ts');
             const sigPath = opts.sig ?? `${file}.sig`;
-            const signature = readOptional(sigPath);
-            if (opts.sig !== undefined && signature === undefined) throw new UsageError(`${opts.sig}: no such file`);
-            const { object, decision } = openNativeImage(bytes, { policy, name, signature, signatureSource: { file: sigPath }, ncpus, cpu });
+            // A regular file within its limit, checked before reading; one that is there but unreadable is refused (audited).
+            const signature = readSignatureFileAt(sigPath);
+            if (opts.sig !== undefined && signature.bytes === undefined && signature.unreadable === undefined) throw new UsageError(`${opts.sig}: no such file`);
+            const { object, decision } = openNativeImage(bytes, {
+              policy,
+              name,
+              signature: signature.bytes,
+              signatureSource: { file: sigPath },
+              ...(signature.unreadable !== undefined ? { signatureUnreadable: signature.unreadable } : {}),
+              ncpus,
+              cpu,
+            });
             if (policy.name === 'production') {
               const v = decision.verification;
               io.stderr(`bpfship: allowed by the production policy: ${name} (${decision.imageDigest})${v !== undefined ? `, signed by ${v.signer.subject}, root ${v.trustRoot.subject}` : ''} (audit: ${auditPath})\n`);

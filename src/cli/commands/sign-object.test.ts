@@ -23,13 +23,14 @@ describe('bpfship sign-object', () => {
     const out = join(tmp.dir, 'fw.o.sig');
     const r = await cli(['sign-object', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--sign-key', keys.signerKey, '--sign-cert', keys.signerCert, '--chain', keys.intermediatePem, '--trust', keys.rootPem, '-o', out]);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /fw\.o\.sig: signed .*xdp_firewall\.o \(sha256:[0-9a-f]{64}\) by CN=deploy signer, O=bpfship tests; verified xdp_firewall \(bpfship-verifier [0-9.]+, Linux 6\.18 ABI\)/);
+    assert.match(r.out, /fw\.o\.sig: signed .*xdp_firewall\.o \(sha256:[0-9a-f]{64}\) by CN=deploy signer, O=bpfship tests; verified xdp_firewall \(bpfship-verifier [0-9.]+, linux rules, Linux 6\.18 ABI\)/);
     const object = new Uint8Array(readFileSync(join(PROGRAMS_OBJ, 'xdp_firewall.o')));
     const file = parseSignatureFile(readFileSync(out));
     const statement = parseKernelObjectStatement(Buffer.from(file.envelope.payload, 'base64'));
     assert.deepEqual(statement.subject, [{ name: 'xdp_firewall.o', digest: { sha256: sha256Hex(object) } }]);
     assert.deepEqual(statement.predicate.target, { kernel: 'linux', abi: '6.18' });
     assert.deepEqual(statement.predicate.programs.map((p) => [p.name, p.section, p.verdict]), [['xdp_firewall', 'xdp', 'accepted']]);
+    assert.equal(statement.predicate.verifier.options['rules'], 'linux');
     assert.equal(verifyKernelObject({ image: object, signature: readFileSync(out), trustedRoots: readTrustedRoots([keys.rootPem]) }).ok, true);
     // verify-signature tells an object from a native image and checks it as one signed for the kernel.
     const v = await cli(['verify-signature', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--sig', out, '--trust', keys.rootPem]);
@@ -38,6 +39,17 @@ describe('bpfship sign-object', () => {
     const other = await cli(['verify-signature', join(PROGRAMS_OBJ, 'flow_counter.o'), '--sig', out, '--trust', keys.rootPem]);
     assert.equal(other.code, 1);
     assert.match(other.out, /refused: IMAGE_DIGEST_MISMATCH: the object's SHA-256/);
+  });
+
+  it('records the strict rule set when asked, and names a rule set it does not know (status 2)', async () => {
+    const out = join(tmp.dir, 'strict.sig');
+    const r = await cli(['sign-object', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--sign-key', keys.signerKey, '--sign-cert', keys.signerCert, '--rules', 'strict', '-o', out]);
+    assert.equal(r.code, 0, r.err);
+    const statement = parseKernelObjectStatement(Buffer.from(parseSignatureFile(readFileSync(out)).envelope.payload, 'base64'));
+    assert.equal(statement.predicate.verifier.options['rules'], 'strict');
+    const bad = await cli(['sign-object', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--sign-key', keys.signerKey, '--sign-cert', keys.signerCert, '--rules', 'lax']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--rules: Expected a rule set \(linux, strict\), got 'lax'/);
   });
 
   it('refuses an object the verifier rejects, with its diagnostics, and writes nothing', async () => {

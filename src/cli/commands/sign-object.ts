@@ -1,5 +1,5 @@
 /**
- * `bpfship sign-object OBJECT.o --sign-key KEY --sign-cert CERT [--chain PEM...] [--trust ROOT.pem...] [-o FILE]`:
+ * `bpfship sign-object OBJECT.o --sign-key KEY --sign-cert CERT [--chain PEM...] [--trust ROOT.pem...] [--rules linux|strict] [-o FILE]`:
  * verifies every program of an eBPF object with bpfship's verifier and, when all are proven safe, signs the object
  * for the kernel: `OBJECT.o.sig` (src/deploy/sign-object.ts), what `bpfship deploy --policy production` checks.
  *
@@ -11,7 +11,7 @@
  */
 import type { Command } from '@commander-js/extra-typings';
 import { basename } from 'node:path';
-import { readInput, writeOutputAtomic } from '../io.ts';
+import { readInput, UsageError, writeOutputAtomic } from '../io.ts';
 import type { Io } from '../main.ts';
 
 /** Registers `sign-object`. */
@@ -25,7 +25,15 @@ export function registerSignObjectCommand(program: Command, io: Io, setExit: (co
     .option('--chain <pem...>', 'intermediate CA certificates (PEM), written into the signature file')
     .option('--trust <root.pem...>', 'check the signer chains to one of these roots before signing')
     .option('-o, --output <file>', 'the signature file to write (default OBJECT.sig)')
+    .option('--rules <set>', "the verifier's rule set, recorded in the attestation: linux (Linux's privileged rules) or strict (no address leaves the program, no uninitialized stack read)", 'linux')
     .action(async (file, opts) => {
+      const { parseRuleSet } = await import('../../verifier/index.ts');
+      let rules;
+      try {
+        rules = parseRuleSet(opts.rules);
+      } catch (e) {
+        throw new UsageError(`--rules: ${(e as Error).message}`);
+      }
       const object = readInput(file);
       const sign = await import('../../sign/index.ts');
       const { ObjectNotVerifiedError, signObjectForKernel } = await import('../../deploy/sign-object.ts');
@@ -35,7 +43,7 @@ export function registerSignObjectCommand(program: Command, io: Io, setExit: (co
       const objectName = basename(file);
       let signed;
       try {
-        signed = signObjectForKernel({ object, objectName, signer, ...(trustedRoots !== undefined ? { trustedRoots } : {}) });
+        signed = signObjectForKernel({ object, objectName, signer, verifyOptions: { rules }, ...(trustedRoots !== undefined ? { trustedRoots } : {}) });
       } catch (e) {
         if (e instanceof ObjectNotVerifiedError) {
           io.stderr(e.diagnostics.endsWith('\n') ? e.diagnostics : `${e.diagnostics}\n`);
@@ -53,7 +61,7 @@ export function registerSignObjectCommand(program: Command, io: Io, setExit: (co
       const output = opts.output ?? sign.signatureFilePath(file);
       writeOutputAtomic(output, sign.formatSignatureFile(signed.signature));
       const programs = signed.reports.map((r) => r.name).join(', ');
-      io.stdout(`${output}: signed ${file} (sha256:${sign.sha256Hex(object)}) by ${signer.certificate.summary().subject}; verified ${programs} (${signed.predicate.verifier.name} ${signed.predicate.verifier.version}, Linux ${signed.predicate.target.abi} ABI)\n`);
+      io.stdout(`${output}: signed ${file} (sha256:${sign.sha256Hex(object)}) by ${signer.certificate.summary().subject}; verified ${programs} (${signed.predicate.verifier.name} ${signed.predicate.verifier.version}, ${rules} rules, Linux ${signed.predicate.target.abi} ABI)\n`);
       setExit(0);
     });
 }

@@ -50,6 +50,8 @@ export function nativeImageLoadCount(): number {
 export interface NativeRunners {
   /** bpfship_native_run(program, run_ctx): r1 = run_ctx->ctx as the caller set it up. */
   run(program: number, runCtx: bigint): bigint;
+  /** The address of bpfship_native_run, for loops in C that call it (bpfship_test_run_repeat). */
+  readonly runAddress: bigint;
   /** bpfship_native_run_xdp(program, run_ctx, buffer, headroom, length, buffer_size). */
   runXdp(program: number, runCtx: bigint, buffer: bigint, headroom: number, length: number, bufferSize: number): bigint;
   /** bpfship_native_run_xdp_batch(...): returns the number of frames run. */
@@ -311,6 +313,7 @@ function decodeImage(lib: ReturnType<typeof koffi.load>, name: string, sha256: s
     programFunctions,
     runners: {
       run: (program, runCtx) => BigInt(run(program, runCtx) as number | bigint),
+      runAddress: BigInt(koffi.address(lib.symbol('bpfship_native_run'))),
       runXdp: (program, runCtx, buffer, headroom, length, size) => BigInt(runXdp(program, runCtx, buffer, headroom, length, size) as number | bigint),
       runXdpBatch: (program, runCtx, frames, stride, headroom, lengths, count, results) => runBatch(program, runCtx, frames, stride, headroom, lengths, count, results) as number,
     },

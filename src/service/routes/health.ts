@@ -1,22 +1,33 @@
 /**
- * `GET /healthz`: 200 `{status: "ok", store, builds: {running, queued, concurrency}}` when the store answers,
- * 503 otherwise (for load balancers and supervisors).
+ * `GET /healthz`, for load balancers and supervisors (no token needed):
+ *
+ * - 200 `{"status": "ok", ...}`: the index and the blob backend answer, no blob is known to be damaged;
+ * - 200 `{"status": "degraded", ...}`: the store answers but some blobs are missing or corrupt (listed in
+ *   `store.damaged`, found by reads, by `bpfship store check`, or, for a local directory, by looking for every blob
+ *   at each check); the rest is served;
+ * - 503 `{"status": "unavailable", ...}` when the index or the blob backend does not answer, or `"stopping"` once a
+ *   stop began (a load balancer then sends requests elsewhere).
+ *
+ * ```json
+ * {"status": "ok", "store": {"status": "ok", "kind": "embedded", "index": {"kind": "sqlite", "location": "…", "ok": true},
+ *  "blobs": {"kind": "directory", "location": "…", "ok": true}, "damaged": []}, "builds": {"running": 0, "queued": 0, "concurrency": 2}}
+ * ```
  *
  * @module
  */
 import type { FastifyInstance } from 'fastify';
-import type { Store } from '../../store/index.ts';
-import type { BuildPool } from '../build-pool.ts';
-import { ServiceProblem } from '../problem.ts';
+import type { ServiceContext } from './index.ts';
 
 /** Registers the health check. */
-export function registerHealthRoute(app: FastifyInstance, store: Store, pool: BuildPool): void {
-  app.get('/healthz', async () => {
-    try {
-      await store.check();
-    } catch (e) {
-      throw new ServiceProblem(503, 'STORE_UNAVAILABLE', 'the store does not answer', { logDetail: (e as Error).message });
-    }
-    return { status: 'ok', store: store.kind, builds: { running: pool.running, queued: pool.queued, concurrency: pool.concurrency } };
+export function registerHealthRoute(app: FastifyInstance, { store, pool, isStopping }: ServiceContext): void {
+  app.get('/healthz', { config: { access: 'open' } }, async (_request, reply) => {
+    const health = await store.health();
+    const status = isStopping() ? 'stopping' : health.status;
+    void reply.header('cache-control', 'no-store');
+    return reply.code(status === 'unavailable' || status === 'stopping' ? 503 : 200).send({
+      status,
+      store: health,
+      builds: { running: pool.running, queued: pool.queued, concurrency: pool.concurrency },
+    });
   });
 }
