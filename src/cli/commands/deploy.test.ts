@@ -190,7 +190,7 @@ describe('bpfship deploy: refusals load nothing', () => {
       [[file, '--attach', `tc-ingress:${fx.hostIf}`, '--tc-mode', 'sideways'], /--tc-mode must be auto, tcx, clsact/],
       [[file, '--attach', `tc-ingress:${fx.hostIf}`, '--map', 'tc_counts:00'], /--map wants NAME:KEY:VALUE/],
       [[file, '--attach', `tc-ingress:${fx.hostIf}`, '--policy', 'production'], /the production policy needs trusted roots/],
-      [[join(fx.dir, 'nope.o'), '--attach', `tc-ingress:${fx.hostIf}`], /nope\.o: no such file/],
+      [[join(fx.dir, 'nope.o'), '--attach', `tc-ingress:${fx.hostIf}`], /nope\.o: no such eBPF object\n/],
     ] as const;
     for (const [args, pattern] of usage) {
       const u = await deployCli(args);

@@ -69,7 +69,7 @@ export function registerDeployCommand(program: Command, io: Io, setExit: (code: 
       try {
         object = readBoundedFile(file, MAX_NATIVE_IMAGE_BYTES, 'eBPF object');
       } catch (e) {
-        if (e instanceof BoundedFileError) throw new UsageError(e.message);
+        if (e instanceof BoundedFileError) throw new UsageError(`${file}: ${e.reason}`);
         throw e;
       }
       const sigPath = opts.sig ?? `${file}.sig`;
