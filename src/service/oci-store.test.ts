@@ -93,6 +93,8 @@ describe('publishing to a registry', () => {
     const att = parseManifest((await client.getManifest(attestation?.digest ?? '', [OciMediaType.imageManifest]))?.bytes ?? new Uint8Array());
     assert.equal(att.subject?.digest, manifest.digest);
     assert.equal(att.layers[0]?.digest, first.digests.signature);
+    // The ELF object's signature for the kernel is the attestation's second layer.
+    assert.deepEqual([att.layers[1]?.digest, att.layers[1]?.annotations?.[OciAnnotation.title]], [first.digests.objectSignature, 'xdp-firewall.o.sig']);
   });
 
   it('is read by skopeo (inspect, and copy to an OCI layout) as registries and their tools expect', () => {
@@ -136,6 +138,11 @@ describe('fetch oci://', () => {
     const byDigest = await fetchSignedOciImage({ reference: `${repo}@${manifest?.digest}`, trustedRoots: pki.roots });
     assert.ok(byDigest.ok);
     assert.equal(byDigest.build.version, 1);
+    // The ELF object and its signature for the kernel, from the same build.
+    const object = await fetchSignedOciImage({ reference: `${repo}:xdp-firewall-1`, trustedRoots: pki.roots, artifact: 'object' });
+    assert.ok(object.ok, object.ok ? '' : `${object.code}: ${object.message}`);
+    assert.equal(object.verification.imageDigest, first.digests.elf);
+    assert.equal(object.verification.statement.subject[0]?.name, 'xdp-firewall.o');
   });
 
   it('refuses an untrusted root, a missing tag, and a tag moved to another build', async () => {

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { StoreError } from './errors.ts';
 import type { BeforeCommit, IndexBackend } from './index-backend.ts';
-import { ARTIFACT_KINDS, type ArtifactKind } from './media-types.ts';
+import { ARTIFACT_KINDS, buildArtifacts, type ArtifactKind, type BuildDigests } from './media-types.ts';
 import { ADVISORY_LOCK_NAMESPACE, POSTGRES_MIGRATIONS, type Migration } from './postgres-migrations.ts';
 import type { BlobDescriptor, BuiltProgram, FailedBuild, ImageSummary, NewBuild, NewFailedBuild, StoredBuild, Toolchain } from './store.ts';
 
@@ -37,6 +37,7 @@ interface BuildRow {
   image_digest: string;
   signature_digest: string;
   build_record_digest: string;
+  object_signature_digest: string | null;
   signer: string;
   programs: BuiltProgram[];
   toolchain: Toolchain;
@@ -87,18 +88,19 @@ export class PostgresIndex implements IndexBackend {
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ADVISORY_LOCK_NAMESPACE, build.name]);
-      const present = await client.query<{ digest: string }>('SELECT digest FROM blobs WHERE digest = ANY($1::text[])', [ARTIFACT_KINDS.map((k) => build.digests[k])]);
+      const artifacts = buildArtifacts(build.digests);
+      const present = await client.query<{ digest: string }>('SELECT digest FROM blobs WHERE digest = ANY($1::text[])', [artifacts.map(([, d]) => d)]);
       const have = new Set(present.rows.map((r) => r.digest));
-      for (const kind of ARTIFACT_KINDS) {
-        if (!have.has(build.digests[kind])) throw new StoreError('BUILD_INCOMPLETE', `build of '${build.name}' names ${kind} blob ${build.digests[kind]}, which is not in the store`);
+      for (const [kind, digest] of artifacts) {
+        if (!have.has(digest)) throw new StoreError('BUILD_INCOMPLETE', `build of '${build.name}' names ${kind} blob ${digest}, which is not in the store`);
       }
       const last = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM builds WHERE name = $1', [build.name]);
       const version = (last.rows[0]?.v ?? 0) + 1;
       const id = randomUUID();
       await client.query(
-        `INSERT INTO builds (id, name, version, created_at, ${ARTIFACT_KINDS.map((k) => DIGEST_COLUMN[k]).join(', ')}, signer, programs, toolchain, published_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-        [id, build.name, version, build.createdAt, ...ARTIFACT_KINDS.map((k) => build.digests[k]), build.signer, JSON.stringify(build.programs), JSON.stringify(build.toolchain), build.publishedBy ?? null],
+        `INSERT INTO builds (id, name, version, created_at, ${ARTIFACT_KINDS.map((k) => DIGEST_COLUMN[k]).join(', ')}, object_signature_digest, signer, programs, toolchain, published_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        [id, build.name, version, build.createdAt, ...ARTIFACT_KINDS.map((k) => build.digests[k]), build.digests.objectSignature ?? null, build.signer, JSON.stringify(build.programs), JSON.stringify(build.toolchain), build.publishedBy ?? null],
       );
       await client.query(
         'INSERT INTO images (name, latest_version, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET latest_version = excluded.latest_version, updated_at = excluded.updated_at',
@@ -189,7 +191,8 @@ function unavailable(what: string, e: unknown, location: string): StoreError {
 }
 
 function buildFromRow(row: BuildRow): StoredBuild {
-  const digests = Object.fromEntries(ARTIFACT_KINDS.map((k) => [k, row[DIGEST_COLUMN[k] as keyof BuildRow] as string])) as Record<ArtifactKind, string>;
+  const required = Object.fromEntries(ARTIFACT_KINDS.map((k) => [k, row[DIGEST_COLUMN[k] as keyof BuildRow] as string])) as Record<ArtifactKind, string>;
+  const digests: BuildDigests = row.object_signature_digest !== null ? { ...required, objectSignature: row.object_signature_digest } : required;
   return {
     id: row.id,
     name: row.name,

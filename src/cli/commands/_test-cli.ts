@@ -16,6 +16,7 @@ import { registerSignImageCommand } from './sign-image.ts';
 import { verifierWiring } from '../verifier-wiring.ts';
 import { registerSignObjectCommand } from './sign-object.ts';
 import { registerDeployCommand } from './deploy.ts';
+import { registerFetchCommand } from './fetch.ts';
 
 /** What a command printed and its exit status. */
 export interface CliResult {
@@ -47,6 +48,7 @@ export async function cli(args: readonly string[], verifier: VerifierWiring = ve
   registerBuildCommand(program, io, setExit, verifier);
   registerSignObjectCommand(program, io, setExit);
   registerDeployCommand(program, io, setExit);
+  registerFetchCommand(program, io, setExit);
   try {
     await program.parseAsync(['node', 'bpfship', ...args]);
   } catch (e) {

@@ -106,6 +106,33 @@ describe('bpfship deploy: the signed xdp_firewall under production', () => {
   });
 });
 
+describe('bpfship deploy: the fleet workflow', () => {
+  it('publishes to the build service, fetches the object with --object, and deploys it under production', async () => {
+    const { testPki, testService, postElf } = await import('../../service/_support.test.ts');
+    const pki = await testPki('deploy-fleet-');
+    const service = await testService(pki, 'data');
+    try {
+      const published = await postElf(service.app, 'xdp-firewall', exampleObject('xdp_firewall.o'));
+      assert.equal(published.statusCode, 201, published.body);
+      await service.app.listen({ host: '127.0.0.1', port: 0 });
+      const url = `http://127.0.0.1:${(service.app.server.address() as { port: number }).port}`;
+      const file = join(fx.dir, 'fleet', 'xdp_firewall.o');
+      run('mkdir', ['-p', join(fx.dir, 'fleet')]);
+      const fetched = await cli(['fetch', url, 'xdp-firewall', '--object', '-o', file, '--trust', pki.keys.rootCertificate]);
+      assert.equal(fetched.code, 0, fetched.err);
+      const name = `fleet-${pid}`;
+      const r = await deployCli([file, '--name', name, '--attach', `xdpgeneric:${fx.hostIf}`, '--policy', 'production', '--trust', pki.keys.rootCertificate]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err, /allowed by the production policy: xdp_firewall\.o .*signed by CN=bpfship development signer/);
+      assert.match(run('ip', ['link', 'show', fx.hostIf]), /xdpgeneric/);
+      assert.equal((await cli(['deploy', 'remove', name, '--state-dir', fx.stateDir])).code, 0);
+    } finally {
+      await service.close();
+      pki.remove();
+    }
+  });
+});
+
 describe('bpfship deploy: refusals load nothing', () => {
   const fwName = 'xdp_firewall';
   const refusal = async (file: string, extra: readonly string[], code: string): Promise<void> => {
