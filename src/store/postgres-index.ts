@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import { KeyedMutex } from './_mutex.ts';
 import { StoreError } from './errors.ts';
 import type { BeforeCommit, IndexBackend } from './index-backend.ts';
 import { ARTIFACT_KINDS, type ArtifactKind } from './media-types.ts';
@@ -59,6 +60,8 @@ export class PostgresIndex implements IndexBackend {
   readonly kind = 'postgres';
   readonly location: string;
   readonly #pool: Pool;
+  /** Publishes of one name in this process take turns before they take a connection (see publish). */
+  readonly #publishing = new KeyedMutex();
 
   /** Use {@link openPostgresIndex}. */
   constructor(pool: Pool, location: string) {
@@ -81,7 +84,13 @@ export class PostgresIndex implements IndexBackend {
     return rows.map((r) => ({ digest: r.digest, mediaType: r.media_type, size: Number(r.size) }));
   }
 
-  async publish(build: NewBuild, beforeCommit?: BeforeCommit): Promise<StoredBuild> {
+  publish(build: NewBuild, beforeCommit?: BeforeCommit): Promise<StoredBuild> {
+    // Publishers of one name take turns anyway (the advisory lock); within this process they queue here, so that a
+    // burst of one name holds one connection, not the whole pool, while it waits.
+    return this.#publishing.run(build.name, () => this.#publishNow(build, beforeCommit));
+  }
+
+  async #publishNow(build: NewBuild, beforeCommit: BeforeCommit | undefined): Promise<StoredBuild> {
     const client = await this.#connect();
     let broken = false;
     try {
