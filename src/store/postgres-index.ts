@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import { DIGEST_COLUMN, type BuildRow as BuildRowOf } from './_build-columns.ts';
 import { KeyedMutex } from './_mutex.ts';
 import { StoreError } from './errors.ts';
 import type { BeforeCommit, IndexBackend } from './index-backend.ts';
@@ -20,29 +21,7 @@ import { ARTIFACT_KINDS, type ArtifactKind } from './media-types.ts';
 import { ADVISORY_LOCK_NAMESPACE, POSTGRES_MIGRATIONS, type Migration } from './postgres-migrations.ts';
 import type { BlobDescriptor, BuiltProgram, FailedBuild, ImageSummary, NewBuild, NewFailedBuild, StoredBuild, Toolchain } from './store.ts';
 
-const DIGEST_COLUMN: Readonly<Record<ArtifactKind, string>> = {
-  elf: 'elf_digest',
-  generatedC: 'generated_c_digest',
-  image: 'image_digest',
-  signature: 'signature_digest',
-  buildRecord: 'build_record_digest',
-};
-
-interface BuildRow {
-  id: string;
-  name: string;
-  version: number;
-  created_at: Date;
-  elf_digest: string;
-  generated_c_digest: string;
-  image_digest: string;
-  signature_digest: string;
-  build_record_digest: string;
-  signer: string;
-  programs: BuiltProgram[];
-  toolchain: Toolchain;
-  published_by: string | null;
-}
+type BuildRow = BuildRowOf<Date, BuiltProgram[], Toolchain>;
 
 /** `postgres://user@host:port/db` without the password, for messages. */
 export function redactPostgresUrl(url: string): string {

@@ -17,6 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
+import { DIGEST_COLUMN, type BuildRow as BuildRowOf } from './_build-columns.ts';
 import { Mutex } from './_mutex.ts';
 import { StoreError } from './errors.ts';
 import type { BeforeCommit, IndexBackend } from './index-backend.ts';
@@ -68,29 +69,7 @@ CREATE INDEX IF NOT EXISTS failed_builds_by_name ON failed_builds (name, created
 /** Each schema version's step from the one before (index 0: from nothing to version 1). */
 const MIGRATIONS: readonly string[] = [SCHEMA_V1, 'ALTER TABLE builds ADD COLUMN published_by TEXT;'];
 
-const DIGEST_COLUMN: Readonly<Record<ArtifactKind, string>> = {
-  elf: 'elf_digest',
-  generatedC: 'generated_c_digest',
-  image: 'image_digest',
-  signature: 'signature_digest',
-  buildRecord: 'build_record_digest',
-};
-
-interface BuildRow {
-  id: string;
-  name: string;
-  version: number;
-  created_at: string;
-  elf_digest: string;
-  generated_c_digest: string;
-  image_digest: string;
-  signature_digest: string;
-  build_record_digest: string;
-  signer: string;
-  programs: string;
-  toolchain: string;
-  published_by: string | null;
-}
+type BuildRow = BuildRowOf<string, string, string>;
 
 interface FailedRow {
   id: string;
