@@ -24,10 +24,10 @@ if (!existsSync(join(DIST, 'cli', 'main.js'))) {
   process.exit(1);
 }
 // The hot paths come from dist/, as a user's install runs them.
-const { Runtime } = (await import(join(DIST, 'runtime', 'index.js'))) as typeof import('../dist/runtime/index.js');
-const { buildNative } = (await import(join(DIST, 'native', 'index.js'))) as typeof import('../dist/native/index.js');
-const { openNativeObject } = (await import(join(DIST, 'runtime', 'native', 'native-object.js'))) as typeof import('../dist/runtime/native/native-object.js');
-const { testFrames, primesInput } = (await import(join(DIST, 'packet', 'index.js'))) as typeof import('../dist/packet/index.js');
+const { Runtime } = (await import(join(DIST, 'runtime', 'index.js'))) as typeof import('../src/runtime/index.ts');
+const { buildNative } = (await import(join(DIST, 'native', 'index.js'))) as typeof import('../src/native/index.ts');
+const { openNativeObject } = (await import(join(DIST, 'runtime', 'native', 'native-object.js'))) as typeof import('../src/runtime/native/native-object.ts');
+const { testFrames, primesInput } = (await import(join(DIST, 'packet', 'index.js'))) as typeof import('../src/packet/index.ts');
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, 'skip-build-time': { type: 'boolean', default: false }, only: { type: 'string' } } });
 const rounds = Number(values.rounds);

@@ -5,7 +5,9 @@ import { join, relative, resolve, dirname } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..', 'src');
 // Lower index = lower layer. A layer may import itself, `internal`, and any layer listed before it.
-const order = ['internal', 'abi', 'elf', 'btf', 'asm', 'spec', 'packet', 'verifier', 'interp', 'jit', 'bpf2c', 'native', 'core', 'sign', 'policy', 'runtime', 'deploy', 'store', 'service', 'web', 'cli'];
+// `web` (the explorer's document and page: pure, it runs in a browser) sits above the analysis layers it shows and
+// below the service and the CLI that serve it.
+const order = ['internal', 'abi', 'elf', 'btf', 'asm', 'spec', 'packet', 'verifier', 'interp', 'jit', 'bpf2c', 'web', 'native', 'core', 'sign', 'policy', 'runtime', 'deploy', 'store', 'service', 'cli'];
 const pure = new Set(['internal', 'abi', 'elf', 'btf', 'asm', 'spec', 'packet', 'verifier', 'interp', 'jit', 'bpf2c', 'web']);
 
 const problems = [];

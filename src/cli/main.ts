@@ -23,6 +23,7 @@ import { registerSignImageCommand } from './commands/sign-image.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerFetchCommand } from './commands/fetch.ts';
 import { registerStoreCommands } from './commands/store.ts';
+import { registerExploreCommand } from './commands/explore.ts';
 
 /** Exit statuses. */
 export const ExitCode = { ok: 0, rejected: 1, badInput: 2, internal: 70 } as const;
@@ -85,6 +86,7 @@ function buildProgram(io: Io, state: { code: number }): Command {
   registerServeCommand(program, io, setExit);
   registerFetchCommand(program, io, setExit);
   registerStoreCommands(program, io, setExit);
+  registerExploreCommand(program, io, setExit);
   return program;
 }
 

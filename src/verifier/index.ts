@@ -19,6 +19,6 @@ export { renderText, renderJson, renderSarif, type RenderOptions } from './rende
 export { buildCfg, type Cfg, type CfgProblem } from './cfg.ts';
 export { VERIFIER_NAME, VERIFIER_VERSION } from './version.ts';
 export {
-  StateRecorder, type RecordOptions, type StateRecording, type RecordedState, type RecordedFrame, type RecordedValue,
+  StateRecorder, recordErrorPathAgain, type RecordOptions, type KeptDecision, type StateRecording, type RecordedState, type RecordedFrame, type RecordedValue,
   type RecordedScalar, type RecordedStackSlot, type RecordedDecision, type PathLink, type PathEnd,
 } from './state-recorder.ts';

@@ -13,7 +13,10 @@
  * - the state after a kept state (the next instruction on the same path) is kept too, so every kept state can show
  *   what its instruction changed;
  * - the states on the path to an error are always kept, from the program's start to the failing instruction (at
- *   most `maxPathStates` per stretch of path between two decisions: a loop without forks keeps its last ones);
+ *   most `maxPathStates` per stretch of path between two decisions: a loop without forks keeps its last ones). That
+ *   path is known only when verification fails, so a refused program is verified a second time (the same
+ *   exploration: verification is deterministic) with `keepPath` set to its decisions, keeping every state on it
+ *   ({@link recordErrorPathAgain}); a program that passes pays nothing for this;
  * - everything together stays under `maxBytes` (default 16 MiB, estimated as JSON): past it, only the path to the
  *   error is still added, and `truncated` says so;
  * - register values are stored once (`values`) and referred to by index; paths are a tree of decisions (`paths`).
@@ -36,6 +39,18 @@ export interface RecordOptions {
   readonly maxBytes?: number;
   /** States kept on each stretch of the path to an error between two decisions; default 4096. */
   readonly maxPathStates?: number;
+  /**
+   * The decisions of a path whose every state to keep, oldest first (the verifier's second run of a refused
+   * program sets it to the path to the error: see {@link recordErrorPathAgain}).
+   */
+  readonly keepPath?: readonly KeptDecision[];
+}
+
+/** A decision of {@link RecordOptions.keepPath}. */
+export interface KeptDecision {
+  readonly kind: 'branch' | 'call' | 'return';
+  readonly slot: number;
+  readonly taken?: boolean;
 }
 
 /** A decision on a path: paths form a tree, each node naming its parent (-1: the program's start). */
@@ -155,6 +170,8 @@ export interface StateRecording {
   readonly fallthrough: readonly number[];
   /** The states from the program's start to the failing instruction, in order (indexes into `states`). */
   readonly errorPath?: readonly number[];
+  /** Where the verification failed: the instruction and the newest decision of its path (index into `paths`). */
+  readonly errorAt?: { readonly slot: number; readonly path: number };
   /** Arrivals whose state was not kept (over the per-instruction cap or the budget). */
   readonly omitted: number;
   /** The byte budget ran out. */
@@ -174,12 +191,17 @@ export interface PathLink {
 /** How a path ended. */
 export type PathEnd = 'exit' | 'pruned' | 'dead' | 'error';
 
-interface FrameSnap {
+/** What the recorder follows of a frame from one instruction to the next: its registers and where they changed. */
+interface FrameTrack {
   readonly callsite: number;
   readonly funcStart: number;
   readonly frameNo: number;
   readonly regs: readonly Reg[];
   readonly written: Int32Array;
+}
+
+/** A frame of a kept state. */
+interface FrameSnap extends FrameTrack {
   readonly stack: readonly StackSlot[];
 }
 
@@ -205,9 +227,11 @@ interface Snap {
 /** What the recorder remembers of a stretch of path between two decisions. */
 interface Segment {
   lastSlot: number;
-  frames: readonly FrameSnap[];
-  /** The newest states of the stretch, for the path to an error. */
-  trail: Snap[];
+  frames: readonly FrameTrack[];
+  /** Decisions from the program's start to this stretch. */
+  readonly depth: number;
+  /** On the stretches of `keepPath`: their newest states (at most twice `maxPathStates`). */
+  readonly trail: Snap[] | undefined;
   /** The last state seen, waiting for its successor (to link `next`), when it was kept. */
   pending: Snap | undefined;
 }
@@ -239,7 +263,9 @@ export class StateRecorder {
   #omitted = 0;
   #truncated = false;
   #errorPath: Snap[] | undefined;
+  #errorAt: { slot: number; path: number } | undefined;
   #errorPathCut = false;
+  readonly #keepPath: readonly KeptDecision[] | undefined;
 
   constructor(insns: readonly (Instruction | undefined)[], mapName: (index: number) => string, options: RecordOptions = {}) {
     this.#insns = insns;
@@ -254,6 +280,7 @@ export class StateRecorder {
       maxBytes: positive(options.maxBytes, DEFAULTS.maxBytes, 'maxBytes'),
       maxPathStates: positive(options.maxPathStates, DEFAULTS.maxPathStates, 'maxPathStates'),
     };
+    this.#keepPath = options.keepPath;
     const n = insns.length;
     this.#bySlot = Array.from({ length: n }, () => []);
     this.#visits = new Int32Array(n);
@@ -265,25 +292,21 @@ export class StateRecorder {
   /** The verifier is about to check the instruction at `slot`, in `state`, on the path whose newest decision is `path`. */
   instruction(slot: number, state: VerifierState, path: PathLink | undefined): void {
     const { segment, previous } = this.#arrive(slot, path);
-    const frames = this.#frames(state, previous, segment.frames);
-    const snap: Snap = {
-      slot, node: path, path: -1, frames, refs: state.refs.slice(), lockId: state.lockId, lockSlot: state.lockSlot,
-      visits: 1, index: -1, next: undefined, wantsNext: false, errorPath: false,
-    };
+    const frames = this.#track(state, previous, segment.frames);
     const before = previous.pending;
     previous.pending = undefined;
-    // Keep it when there is room at this instruction, or when it is the state after a kept one.
+    // Keep it when there is room at this instruction, or when it is the state after a kept one. (Once an
+    // instruction's list is full, arrivals are only counted: comparing each with every kept state would cost more
+    // than the verification.)
     let kept: Snap | undefined;
     const list = this.#bySlot[slot] as Snap[];
     const room = (list.length < this.#limits.maxStatesPerInsn || before !== undefined) && !this.#truncated;
-    // (Once an instruction's list is full, arrivals are only counted: comparing each with every kept state would
-    // cost more than the verification.)
-    const same = room ? list.find((k) => sameState(k, snap)) : undefined;
+    const same = room ? list.find((k) => sameState(k, state)) : undefined;
     if (same !== undefined) {
       same.visits++;
       kept = same;
     } else if (room) {
-      kept = this.#keep(snap);
+      kept = this.#keep(this.#snap(slot, path, frames, state));
       // A state kept only as the one after another does not pull in its own successor (or the whole path would).
       kept.wantsNext = list.length <= this.#limits.maxStatesPerInsn;
     } else {
@@ -293,8 +316,11 @@ export class StateRecorder {
     segment.pending = kept !== undefined && kept.wantsNext && kept.next === undefined ? kept : undefined;
     segment.frames = frames;
     segment.lastSlot = slot;
-    segment.trail.push(kept ?? snap);
-    if (segment.trail.length > 2 * this.#limits.maxPathStates) segment.trail.splice(0, segment.trail.length - this.#limits.maxPathStates);
+    const trail = segment.trail;
+    if (trail !== undefined) {
+      trail.push(kept ?? this.#snap(slot, path, frames, state));
+      if (trail.length > 2 * this.#limits.maxPathStates) trail.splice(0, trail.length - this.#limits.maxPathStates);
+    }
   }
 
   /** A path ended at `slot`: at an exit, pruned, on a branch no value can take, or at an error. */
@@ -305,6 +331,8 @@ export class StateRecorder {
       return;
     }
     if (kind !== 'error') return;
+    this.#errorAt = { slot, path: this.#decision(path) };
+    if (this.#keepPath === undefined) return;
     // The states of the path to the error: the trails of its stretches, oldest first.
     const chain: object[] = [];
     for (let p = path; p !== undefined; p = p.prev) chain.push(p);
@@ -313,7 +341,7 @@ export class StateRecorder {
     const states: Snap[] = [];
     for (const key of chain) {
       const seg = this.#segments.get(key) ?? (key === this.#currentKey ? this.#current : undefined);
-      if (seg === undefined) continue;
+      if (seg?.trail === undefined) continue;
       if (seg.trail.length > this.#limits.maxPathStates) {
         seg.trail.splice(0, seg.trail.length - this.#limits.maxPathStates);
         this.#errorPathCut = true;
@@ -352,7 +380,12 @@ export class StateRecorder {
     };
     const stackSlots: RecordedStackSlot[] = [];
     const slotIndex = new Map<string, number>();
+    // Stack slot objects are shared between states too: each (object, offset) is looked up by its text once.
+    const slotSeen = new Map<StackSlot, Map<number, number>>();
     const stackSlot = (slot: StackSlot, k: number): number => {
+      let byOffset = slotSeen.get(slot);
+      const seen = byOffset?.get(k);
+      if (seen !== undefined) return seen;
       const v: RecordedStackSlot = { offset: -8 * (k + 1), bytes: slot.bytes, ...(slot.spill !== undefined ? { value: value(slot.spill) } : {}) };
       const key = `${v.offset}|${v.bytes}|${v.value ?? ''}`;
       let i = slotIndex.get(key);
@@ -361,6 +394,8 @@ export class StateRecorder {
         stackSlots.push(v);
         slotIndex.set(key, i);
       }
+      if (byOffset === undefined) slotSeen.set(slot, (byOffset = new Map()));
+      byOffset.set(k, i);
       return i;
     };
     const states: RecordedState[] = this.#kept.map((s) => ({
@@ -390,6 +425,7 @@ export class StateRecorder {
       taken: Array.from(this.#taken),
       fallthrough: Array.from(this.#fallthrough),
       ...(this.#errorPath !== undefined ? { errorPath: this.#errorPath.map((s) => s.index) } : {}),
+      ...(this.#errorAt !== undefined ? { errorAt: this.#errorAt } : {}),
       omitted: this.#omitted,
       truncated: this.#truncated,
       errorPathCut: this.#errorPathCut,
@@ -411,7 +447,7 @@ export class StateRecorder {
       if (this.#current !== undefined && this.#currentKey !== undefined) this.#segments.set(this.#currentKey, this.#current);
       const parent = path === undefined ? undefined : this.#segments.get(path.prev ?? ROOT);
       const known = this.#segments.get(key);
-      segment = known ?? { lastSlot: path?.slot ?? -1, frames: parent?.frames ?? [], trail: [], pending: undefined };
+      segment = known ?? this.#segment(path, parent);
       this.#current = segment;
       this.#currentKey = key;
       previous = known ?? parent ?? segment;
@@ -425,8 +461,29 @@ export class StateRecorder {
     return { segment, previous };
   }
 
-  /** Snapshots the frames, working out which instruction last changed each register. */
-  #frames(state: VerifierState, previous: Segment, before: readonly FrameSnap[]): FrameSnap[] {
+  /** A new stretch of path after decision `path`, following `parent`'s. */
+  #segment(path: PathLink | undefined, parent: Segment | undefined): Segment {
+    const depth = path === undefined ? 0 : (parent?.depth ?? chainLength(path.prev)) + 1;
+    const keep = this.#keepPath;
+    let onPath = keep !== undefined;
+    if (keep !== undefined && path !== undefined) {
+      const d = keep[depth - 1];
+      onPath = parent?.trail !== undefined && d !== undefined && d.kind === path.kind && d.slot === path.slot && (d.kind !== 'branch' || d.taken === path.taken);
+    }
+    return { lastSlot: path?.slot ?? -1, frames: parent?.frames ?? [], depth, trail: onPath ? [] : undefined, pending: undefined };
+  }
+
+  /** A kept state: the frames followed, with copies of their stacks. */
+  #snap(slot: number, path: PathLink | undefined, frames: readonly FrameTrack[], state: VerifierState): Snap {
+    return {
+      slot, node: path, path: -1, frames: frames.map((f, i) => ({ ...f, stack: (state.frames[i]?.stack ?? []).slice() })),
+      refs: state.refs.slice(), lockId: state.lockId, lockSlot: state.lockSlot,
+      visits: 1, index: -1, next: undefined, wantsNext: false, errorPath: false,
+    };
+  }
+
+  /** Follows the frames' registers, working out which instruction last changed each. */
+  #track(state: VerifierState, previous: Segment, before: readonly FrameTrack[]): FrameTrack[] {
     const at = previous.lastSlot;
     return state.frames.map((f, i) => {
       const old = before[i];
@@ -445,7 +502,9 @@ export class StateRecorder {
           written[r] = reg.type === RegType.NOT_INIT && !sameFrame ? -1 : at;
         }
       }
-      return { callsite: f.callsite, funcStart: f.funcStart, frameNo: f.frameNo, regs: f.regs.slice(), written: written ?? new Int32Array(11).fill(-1), stack: f.stack.slice() };
+      // Unchanged registers: the same copy as before.
+      const regs = sameFrame && written === old.written ? old.regs : f.regs.slice();
+      return { callsite: f.callsite, funcStart: f.funcStart, frameNo: f.frameNo, regs, written: written ?? new Int32Array(11).fill(-1) };
     });
   }
 
@@ -512,18 +571,42 @@ function isConditionalJump(ins: Instruction): boolean {
   return op !== JumpOp.CALL && op !== JumpOp.EXIT && ins.opcode !== Opcode.JA && ins.opcode !== Opcode.JA32;
 }
 
-/** The same state: the same register, stack and reference objects (the verifier shares unchanged ones). */
-function sameState(a: Snap, b: Snap): boolean {
+/** Whether a kept state is the live one: the same register, stack and reference objects (the verifier shares them). */
+function sameState(a: Snap, b: VerifierState): boolean {
   if (a.frames.length !== b.frames.length || a.refs.length !== b.refs.length || a.lockId !== b.lockId) return false;
   for (let i = 0; i < a.frames.length; i++) {
     const fa = a.frames[i] as FrameSnap;
-    const fb = b.frames[i] as FrameSnap;
+    const fb = b.frames[i] as VerifierState['frames'][number];
     if (fa.callsite !== fb.callsite || fa.stack.length !== fb.stack.length) return false;
     for (let r = 0; r < 11; r++) if (fa.regs[r] !== fb.regs[r]) return false;
     for (let k = 0; k < fa.stack.length; k++) if (fa.stack[k] !== fb.stack[k]) return false;
   }
   for (let i = 0; i < a.refs.length; i++) if (a.refs[i] !== b.refs[i]) return false;
   return true;
+}
+
+/** Decisions in a path. */
+function chainLength(p: PathLink | undefined): number {
+  let n = 0;
+  for (let q = p; q !== undefined; q = q.prev) n++;
+  return n;
+}
+
+/**
+ * For a program refused without its path to the error kept (the first run: the path was not known yet), the record
+ * options of a second run that keeps it; undefined when there is nothing to do. The verifier calls it after a run
+ * with `record`.
+ */
+export function recordErrorPathAgain(recording: StateRecording | undefined, options: RecordOptions): RecordOptions | undefined {
+  if (recording?.errorAt === undefined || recording.errorPath !== undefined || options.keepPath !== undefined) return undefined;
+  const keepPath: KeptDecision[] = [];
+  for (let p = recording.errorAt.path; p >= 0;) {
+    const d = recording.paths[p];
+    if (d === undefined) break;
+    keepPath.push({ kind: d.kind, slot: d.slot, ...(d.taken !== undefined ? { taken: d.taken } : {}) });
+    p = d.parent;
+  }
+  return { ...options, keepPath: keepPath.reverse() };
 }
 
 function scalarView(s: Scalar): RecordedScalar {

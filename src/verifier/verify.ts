@@ -95,7 +95,7 @@ import {
   isConst,
   scalarConst,
 } from './scalar.ts';
-import { StateRecorder } from './state-recorder.ts';
+import { StateRecorder, recordErrorPathAgain } from './state-recorder.ts';
 import {
   type Frame,
   type VerifierState,
@@ -316,7 +316,10 @@ export function verifyLinked(linked: LinkedProgram, maps: readonly VerifierMap[]
     };
   }
   const runner = new Runner(linked, cfgOrProblems, maps, platform, ptype, context, options);
-  return runner.run(t0);
+  const report = runner.run(t0);
+  // With `record`, a refused program's path to the error is known only at its end: a second run keeps its states.
+  const again = options.record !== undefined ? recordErrorPathAgain(report.recording, options.record) : undefined;
+  return again === undefined ? report : new Runner(linked, cfgOrProblems, maps, platform, ptype, context, { ...options, record: again }).run(t0);
 }
 
 /** Whether `ins` can leave its function without an exit: LD_ABS/LD_IND (outside the packet), bpf_tail_call. */

@@ -10,6 +10,7 @@ import type { BuildPool } from '../build-pool.ts';
 import type { BuildService } from '../build-service.ts';
 import { registerBlobRoutes } from './blobs.ts';
 import { registerBuildRoutes } from './builds.ts';
+import { registerExplorer } from './explorer.ts';
 import { registerHealthRoute } from './health.ts';
 import { registerImageRoutes } from './images.ts';
 
@@ -26,4 +27,4 @@ export interface ServiceContext {
 export type RouteModule = (app: FastifyInstance, context: ServiceContext) => void;
 
 /** The route modules, in registration order. */
-export const ROUTE_MODULES: readonly RouteModule[] = [registerBuildRoutes, registerImageRoutes, registerBlobRoutes, registerHealthRoute];
+export const ROUTE_MODULES: readonly RouteModule[] = [registerBuildRoutes, registerImageRoutes, registerBlobRoutes, registerHealthRoute, registerExplorer];
