@@ -1,4 +1,4 @@
-// The interpreter's benchmark: time per run of each ../shared/programs/bench program through the runtime's run API
+// The interpreter's benchmark (on the built package, dist/: run npm run build first): time per run of each ../shared/programs/bench program through the runtime's run API
 // (BPF_PROG_TEST_RUN semantics, helpers in the WebAssembly core), instructions executed per run, nanoseconds per
 // executed instruction; and the whole bpf_conformance suite's time. Inputs as ../shared/programs/README.md says:
 // the seeded sample frames (64-1500 bytes) for the XDP programs, a limit of 1000 for primes (in the first 4 bytes of
@@ -16,13 +16,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodeInstructions, makeInstruction, parseConformanceData, type Instruction } from '../src/asm/index.ts';
-import { ConformanceHost, Interpreter, checkConformanceTest } from '../src/interp/index.ts';
-import { linkProgram, readObject } from '../src/spec/index.ts';
-import { u32 } from '../src/core/index.ts';
-import type { LoadedObject, LoadedProgram } from '../src/runtime/loaded-object.ts';
-import { Runtime } from '../src/runtime/runtime.ts';
-import { sampleFrames } from '../src/packet/index.ts';
+import { encodeInstructions, makeInstruction, parseConformanceData, type Instruction } from '../dist/asm/index.js';
+import { ConformanceHost, Interpreter, checkConformanceTest } from '../dist/interp/index.js';
+import { linkProgram, readObject } from '../dist/spec/index.js';
+import { u32 } from '../dist/core/index.js';
+import type { LoadedObject, LoadedProgram } from '../dist/runtime/loaded-object.js';
+import { Runtime } from '../dist/runtime/runtime.js';
+import { sampleFrames } from '../dist/packet/index.js';
 
 /**
  * uBPF side: load the bytecode, run it `iters` times on {data, data_end} in uBPF's interpreter, then in its x86-64

@@ -1,4 +1,4 @@
-// Native mode benchmarks, each figure beside its anchor in one run:
+// Native mode benchmarks, on the built package (dist/: run npm run build first), each figure beside its anchor in one run:
 //   1. time per run of each benchmark program (../shared/programs/bench) as a native image, next to the same program
 //      compiled directly as C against the runtime core (src/runtime/native/direct-c): goal at most 1.1x;
 //   2. the cost of calling a native program from TypeScript, one call per packet and batched: goals under 100 ns
@@ -10,15 +10,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dsl } from '../src/asm/index.ts';
-import { translateRaw } from '../src/bpf2c/index.ts';
+import { dsl } from '../dist/asm/index.js';
+import { translateRaw } from '../dist/bpf2c/index.js';
 import { SHARED } from '../src/internal/test-files.ts';
-import { buildNative, compileC, findCompiler, optimizationFlags } from '../src/native/index.ts';
-import { coreLibraryPath } from '../src/core/index.ts';
-import { koffi } from '../src/core/index.ts';
-import { openNativeObject, type NativeObject } from '../src/runtime/native/native-object.ts';
-import { readObject } from '../src/spec/index.ts';
-import { primesInput, testFrames } from '../src/packet/index.ts';
+import { buildNative, compileC, findCompiler, optimizationFlags } from '../dist/native/index.js';
+import { coreLibraryPath } from '../dist/core/index.js';
+import { koffi } from '../dist/core/index.js';
+import { openNativeObject, type NativeObject } from '../dist/runtime/native/native-object.js';
+import { readObject } from '../dist/spec/index.js';
+import { primesInput, testFrames } from '../dist/packet/index.js';
 
 const { values } = parseArgs({ options: { cc: { type: 'string' }, rounds: { type: 'string', default: '9' }, frames: { type: 'string', default: '1024' }, json: { type: 'boolean', default: false } } });
 const rounds = Number(values.rounds);

@@ -75,8 +75,22 @@ export function address(base: string, off: number): string {
 
 /** A C string literal holding `text` (printable ASCII kept, everything else escaped in octal). */
 export function cString(text: string): string {
+  // The same few source file names come back in every #line directive: quote each once.
+  let quoted = quotedStrings.get(text);
+  if (quoted === undefined) {
+    quoted = quote(text);
+    if (quotedStrings.size >= 4096) quotedStrings.clear();
+    quotedStrings.set(text, quoted);
+  }
+  return quoted;
+}
+
+const quotedStrings = new Map<string, string>();
+const utf8 = new TextEncoder();
+
+function quote(text: string): string {
   let out = '"';
-  for (const b of new TextEncoder().encode(text)) {
+  for (const b of utf8.encode(text)) {
     if (b === 0x22 || b === 0x5c) out += '\\' + String.fromCharCode(b);
     else if (b >= 0x20 && b < 0x7f && b !== 0x3f) out += String.fromCharCode(b); // '?' avoids trigraphs
     else out += '\\' + b.toString(8).padStart(3, '0');

@@ -46,7 +46,8 @@ const MAP_TYPE_NAMES: Record<number, string> = {
 class Lines {
   readonly lines: string[] = [];
   push(text: string): void {
-    for (const l of text.split('\n')) this.lines.push(l);
+    if (text.indexOf('\n') < 0) this.lines.push(text);
+    else for (const l of text.split('\n')) this.lines.push(l);
   }
   /** The line number the next pushed line will have (1-based). */
   get next(): number {
@@ -140,8 +141,9 @@ function emitFunction(out: Lines, f: UnitFunction, byKey: ReadonlyMap<string, Un
   out.push(`/* ${kind}: ${f.fn.slotCount} instruction slots */`);
   // The prologue (and the declarations) belong to the function's first source line, so that gdb and perf show
   // the eBPF source for all of the function's code, not only for its statements.
-  const lineAt = lineLookup(f.code.lineInfo, start, end);
-  const first = lineDirectives ? firstRecord(f.code.lineInfo, start, end) : undefined;
+  const records = lineRecords(f.code.lineInfo, start, end);
+  const lineAt = lineLookup(records);
+  const first = lineDirectives ? records[0] : undefined;
   if (first !== undefined) out.push(`#line ${first.line} ${cString(first.fileName)}`);
   out.push(`static uint64_t ${f.cName}(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, bpfship_run_ctx *run_ctx)`);
   out.push('{');
@@ -172,7 +174,7 @@ function emitFunction(out: Lines, f: UnitFunction, byKey: ReadonlyMap<string, Un
   // The epilogue belongs to the function's last source line (where its exit is); what follows is the generated
   // file's own.
   out.push('  return r0;');
-  const last = lineDirectives ? lastRecord(f.code.lineInfo, start, end) : undefined;
+  const last = lineDirectives ? records[records.length - 1] : undefined;
   if (last !== undefined) out.push(`#line ${last.line} ${cString(last.fileName)}`);
   out.push('}');
   if (emittedLine) out.push(`#line ${out.next + 1} ${cString(outputName)}`);
@@ -191,27 +193,46 @@ function disassembly(ins: Instruction): string {
   return formatInstruction(ins);
 }
 
-/** The function's first line info record with a usable line. */
-function firstRecord(lineInfo: readonly CodeLineInfo[], start: number, end: number): CodeLineInfo | undefined {
-  return lineInfo.find((l) => l.slot >= start && l.slot < end && l.line > 0);
+/** Line info sorted by slot, per program (a WeakMap, so each program's records are sorted once). */
+const sortedLineInfo = new WeakMap<readonly CodeLineInfo[], readonly CodeLineInfo[]>();
+
+/**
+ * The records with a usable line inside [start, end), in slot order (stable: records of one slot keep their order),
+ * found by binary search rather than a scan of the whole program's records for each function.
+ */
+function lineRecords(lineInfo: readonly CodeLineInfo[], start: number, end: number): readonly CodeLineInfo[] {
+  let sorted = sortedLineInfo.get(lineInfo);
+  if (sorted === undefined) {
+    let inOrder = true;
+    for (let i = 1; i < lineInfo.length && inOrder; i++) if ((lineInfo[i] as CodeLineInfo).slot < (lineInfo[i - 1] as CodeLineInfo).slot) inOrder = false;
+    sorted = inOrder ? lineInfo : lineInfo.map((l, i) => ({ l, i })).sort((a, b) => a.l.slot - b.l.slot || a.i - b.i).map((x) => x.l);
+    sortedLineInfo.set(lineInfo, sorted);
+  }
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as CodeLineInfo).slot < start) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: CodeLineInfo[] = [];
+  for (let i = lo; i < sorted.length; i++) {
+    const l = sorted[i] as CodeLineInfo;
+    if (l.slot >= end) break;
+    if (l.line > 0) out.push(l);
+  }
+  return out;
 }
 
-/** The function's last line info record with a usable line. */
-function lastRecord(lineInfo: readonly CodeLineInfo[], start: number, end: number): CodeLineInfo | undefined {
+/**
+ * The record covering a slot (the last at or before it), for slots asked in ascending order (as the body is
+ * emitted): a cursor that only moves forward, so a function costs its size, not its size times its records.
+ */
+function lineLookup(records: readonly CodeLineInfo[]): (slot: number) => CodeLineInfo | undefined {
+  let next = 0;
   let found: CodeLineInfo | undefined;
-  for (const l of lineInfo) if (l.slot >= start && l.slot < end && l.line > 0) found = l;
-  return found;
-}
-
-/** The line info record covering `slot` (the last at or before it) inside [start, end), with a usable line. */
-function lineLookup(lineInfo: readonly CodeLineInfo[], start: number, end: number): (slot: number) => CodeLineInfo | undefined {
-  const records = lineInfo.filter((l) => l.slot >= start && l.slot < end && l.line > 0);
   return (slot) => {
-    let found: CodeLineInfo | undefined;
-    for (const r of records) {
-      if (r.slot > slot) break;
-      found = r;
-    }
+    while (next < records.length && (records[next] as CodeLineInfo).slot <= slot) found = records[next++];
     return found;
   };
 }

@@ -30,6 +30,7 @@
  *
  * @module
  */
+import { PROGRAM_INFO_VERSION } from './version.ts';
 import {
   helperById,
   helperPrototypeFor,
@@ -44,8 +45,7 @@ import { packetPointerFields } from './context-access.ts';
 import { helperName } from './helper-names.ts';
 import { sha256, toHex } from './sha256.ts';
 
-/** The version of the canonical text (the first line); a new layout of the text is a new version. */
-export const PROGRAM_INFO_VERSION = 2;
+export { PROGRAM_INFO_VERSION } from './version.ts';
 
 /**
  * The facts the hash describes. bpf2c and the runtime use {@link builtinProgramInfo}, read from the ABI tables
@@ -164,6 +164,17 @@ export function programInfoText(programType: string, programTypeId: number, help
  * ```
  */
 export function programInfoHash(programType: string, programTypeId: number, helpers: readonly number[], source: ProgramInfoSource = builtinProgramInfo): string {
-  return toHex(sha256(programInfoText(programType, programTypeId, helpers, source)));
+  const text = programInfoText(programType, programTypeId, helpers, source);
+  // Objects with hundreds of programs share a handful of descriptions: hash each text once.
+  let hash = infoHashes.get(text);
+  if (hash === undefined) {
+    hash = toHex(sha256(text));
+    if (infoHashes.size >= 1024) infoHashes.clear();
+    infoHashes.set(text, hash);
+  }
+  return hash;
 }
+
+/** programInfoHash's memory: description text to hash (bounded). */
+const infoHashes = new Map<string, string>();
 

@@ -49,6 +49,11 @@ export interface TranslateOptions {
   readonly programInfo?: ProgramInfoSource;
   /** Emit `#line` directives to the eBPF source (default true). */
   readonly lineDirectives?: boolean;
+  /**
+   * The hex SHA-256 of the ELF bytes, when the caller has it already (a build hashes the ELF for its cache key
+   * with the platform's SHA-256): saves hashing it again here. Default: computed from the bytes.
+   */
+  readonly elfSha256?: string;
 }
 
 /** bpf2c's result. */
@@ -75,7 +80,7 @@ export interface Bpf2cOutput {
 export function translateObject(elf: Uint8Array, options: TranslateOptions = {}): Bpf2cOutput {
   const sourceName = options.sourceName ?? 'object.o';
   const spec = readObject(elf, { name: sourceName });
-  return translateSpec(spec, toHex(sha256(elf)), { ...options, sourceName });
+  return translateSpec(spec, options.elfSha256 ?? toHex(sha256(elf)), { ...options, sourceName });
 }
 
 /** Translates an object already read; `elfSha256` is the hex SHA-256 of its bytes. */

@@ -7,3 +7,9 @@
 
 /** bpf2c's version. */
 export const BPF2C_VERSION = '0.1.0';
+
+/**
+ * The version of the program-info description (programInfoText) the info hashes are taken over: bumped whenever
+ * what it says, or how, changes.
+ */
+export const PROGRAM_INFO_VERSION = 2;

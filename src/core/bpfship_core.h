@@ -458,8 +458,9 @@ typedef uint64_t (*bpfship_program_runner)(uint32_t program, bpfship_run_ctx *ct
  * Native library only. BPF_PROG_TEST_RUN's repeat loop (Linux's bpf_test_run): calls run(program, ctx) `repeat`
  * times (0 counts as 1) over the input the caller set up once, with nothing restored between runs (the packet,
  * context and maps carry over from one run to the next, as in the kernel); the runner itself clears only the
- * per-run results (tail calls, redirect, trace count). Stores the monotonic time the loop took, in nanoseconds, in
- * *elapsed_ns (the kernel's duration is that divided by the count) and returns the last run's r0.
+ * per-run results (tail calls, redirect, trace count). Stores the CPU time the loop took on this thread, in
+ * nanoseconds, in *elapsed_ns (the kernel's duration is that divided by the count: it too leaves out the time its
+ * loop spends scheduled out) and returns the last run's r0.
  */
 BPFSHIP_API uint64_t bpfship_test_run_repeat(bpfship_program_runner run, uint32_t program, bpfship_run_ctx *ctx,
                                              uint32_t repeat, uint64_t *elapsed_ns);

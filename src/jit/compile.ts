@@ -12,8 +12,13 @@
  *                                                      runs the target of a tail call the core recorded; its r0
  *            env.memory                                the address space every eBPF pointer is an offset into
  *            env.table                                 the runtime core's function table (its helpers)
+ *            env.programs                              (runtime only) the runtime's JIT'd programs by id: tail
+ *                                                      calls to them stay in WebAssembly
  *   export   run(r1..r5 i64, r10 i64, frames i32, low i64, span i64, fuel i32, run_ctx i32, depth0 i32,
  *                entry i32) -> i64
+ *            repeat(...), run_xdp_batch(...)           (runtime only) BPF_PROG_TEST_RUN's repeat loop and a
+ *                                                      loop over XDP frames, see JitRepeatFunction and
+ *                                                      JitXdpBatchFunction
  * ```
  *
  * With {@link JitRuntimeBinding} (the runtime's jit mode) a helper call with a constant id is a `call_indirect`

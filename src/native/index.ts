@@ -4,9 +4,10 @@
  *
  * @module
  */
-export { findCompiler, CompilerNotFoundError, type CompilerInfo } from './compiler.ts';
+export { findCompiler, CompilerNotFoundError, type CompilerInfo, type FindCompilerOptions } from './compiler.ts';
 export { compileC, optimizationFlags, reproducibleFlags, CompileError, type CompileOptions, type CompileResult, type OptimizationLevel } from './compile.ts';
 export { buildNative, compileCached, cFileName, type CachedCompileResult, type NativeBuildOptions, type NativeBuildResult, type BuildTimings } from './build.ts';
 export { defaultCacheRoot, cacheKey, readCache, writeCache, type CacheEntry } from './build-cache.ts';
+export { lookupNativeBuild, nativeBuildKey, type NativeBuildKey } from './build-key.ts';
 export { nativeHeaders, type HeaderFile } from './headers.ts';
 export { readImageMetadata, NativeImageError, NATIVE_ABI_VERSION, NATIVE_MAGIC } from './image-metadata.ts';

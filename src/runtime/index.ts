@@ -24,7 +24,8 @@
  */
 export { Runtime, type RuntimeOptions } from './runtime.ts';
 export { LoadedObject, LoadedProgram, type LoadOptions } from './loaded-object.ts';
-export { type RunInput, type RunResult, type RedirectResult } from './program-run.ts';
+export { FrameBatch } from './frame-batch.ts';
+export { MAX_REPEAT, type RunInput, type RunResult, type RedirectResult } from './program-run.ts';
 export {
   defineProgramType,
   linuxProgramType,

@@ -14,6 +14,9 @@ import { ensureBpffs, PROGRAMS_OBJ, runTool } from '../internal/test-files.ts';
 import { ipv4Frame, TESTDATA, testRuntime } from './_support.test.ts';
 import type { LoadedObject } from './loaded-object.ts';
 import type { Runtime } from './runtime.ts';
+import { buildNative } from '../native/index.ts';
+import { openNativeObject } from './native/native-object.ts';
+import { runNativeProgram } from './native/native-test-run.ts';
 import { sampleFrames } from '../packet/sample-frames.ts';
 
 const PIN_ROOT = `/sys/fs/bpf/bpfship-oracle-${process.pid}`;
@@ -147,4 +150,67 @@ describe('the interpreter agrees with Linux (BPF_PROG_TEST_RUN through bpftool)'
     compare(t, join(PROGRAMS_OBJ, 'xdp_firewall.o'), 'fw', frames.map((data) => ({ program: 'xdp_firewall', data })));
     compare(t, join(PROGRAMS_OBJ, 'flow_counter.o'), 'flows', frames.map((data) => ({ program: 'flow_counter', data })));
   });
+
+  it('on repeated runs (repeat 5): packet bytes and bounds, context, maps, tail calls carry over as in Linux, in all three modes', (t) => {
+    const object = join(TESTDATA, 'repeat_cases.o');
+    const elf = new Uint8Array(readFileSync(object));
+    const frame = ipv4Frame(6, 80, { len: 64 });
+    const repeat = 5;
+    const built = buildNative(elf, { sourceName: 'repeat_cases.o', cache: false }).so;
+    const programs = ['bump_byte', 'shrink_head', 'count_runs', 'mark_runs', 'tail_self', 'print_run'];
+    let agree = 0;
+    for (const program of programs) {
+      // A fresh kernel load per program (fresh maps and globals), the prog array filled as libbpf's initial values say.
+      const tag = `repeat-${program}`;
+      const dir = join(PIN_ROOT, tag);
+      const maps = `${dir}-maps`;
+      const noBpffs = ensureBpffs();
+      if (noBpffs !== undefined) {
+        t.skip(noBpffs);
+        return;
+      }
+      mkdirSync(PIN_ROOT, { recursive: true });
+      const load = runTool('bpftool', ['prog', 'loadall', object, dir, 'pinmaps', maps]);
+      if (load.status !== 0) {
+        t.skip(`the kernel refused ${object}: ${load.stderr.slice(0, 200)}`);
+        return;
+      }
+      assert.equal(runTool('bpftool', ['map', 'update', 'pinned', join(maps, 'self'), 'key', '0', '0', '0', '0', 'value', 'pinned', join(dir, 'tail_self')]).status, 0);
+      const input = join(scratch, 'in.bin');
+      const output = join(scratch, 'out.bin');
+      const ctxIn = join(scratch, 'ctx.bin');
+      const ctxOut = join(scratch, 'ctx-out.bin');
+      writeFileSync(input, frame);
+      writeFileSync(ctxIn, new Uint8Array(192));
+      const skb = program === 'mark_runs';
+      const r = runTool('bpftool', ['-j', 'prog', 'run', 'pinned', join(dir, program), 'data_in', input, 'data_out', output, ...(skb ? ['ctx_in', ctxIn, 'ctx_out', ctxOut] : []), 'repeat', String(repeat)]);
+      assert.equal(r.status, 0, `bpftool prog run ${program}: ${r.stderr}`);
+      const kernel = { retval: (JSON.parse(r.stdout) as { retval: number }).retval >>> 0, data: new Uint8Array(readFileSync(output)), ctx: skb ? new Uint8Array(readFileSync(ctxOut)) : undefined };
+      const input5 = { data: frame, repeat, ...(skb ? { ctx: new Uint8Array(192) } : {}) };
+      for (const mode of ['interpret', 'jit', 'native'] as const) {
+        let ours: { retval: number; data: Uint8Array | undefined; ctx: Uint8Array };
+        if (mode === 'native') {
+          const obj = openNativeObject(built, { name: 'repeat_cases.so' });
+          try {
+            ours = runNativeProgram(obj, program, input5);
+          } finally {
+            obj.close();
+          }
+        } else {
+          const obj = rt.load(elf, { name: 'repeat_cases.o', mode });
+          try {
+            ours = obj.program(program).run(input5);
+          } finally {
+            obj.close();
+          }
+        }
+        assert.equal(ours.retval, kernel.retval, `${program} (${mode}): return value after ${repeat} runs`);
+        assert.deepEqual(ours.data, kernel.data, `${program} (${mode}): packet after ${repeat} runs`);
+        if (kernel.ctx !== undefined) assert.equal(new DataView(ours.ctx.buffer, ours.ctx.byteOffset).getUint32(8, true), new DataView(kernel.ctx.buffer).getUint32(8, true), `${program} (${mode}): __sk_buff.mark`);
+        agree++;
+      }
+    }
+    t.diagnostic(`${agree} of ${programs.length * 3} repeated runs agree with the kernel`);
+  });
 });
+

@@ -17,6 +17,7 @@ import type { RunInput, RunResult } from './program-run.ts';
 import type { ExecutionMode, LoadPolicy } from '../policy/index.ts';
 import type { JitProgram } from './jit-program.ts';
 import type { ProgramTypeProfile } from './program-type-profiles.ts';
+import type { FrameBatch } from './frame-batch.ts';
 import type { Runtime } from './runtime.ts';
 
 /**
@@ -93,6 +94,17 @@ export class LoadedProgram {
    */
   run(input: RunInput = {}): RunResult {
     return this.runtime.run(this, input);
+  }
+
+  /**
+   * Runs this XDP program once on every frame of `batch` (made by {@link Runtime.frameBatch}), in one call into
+   * the generated code (jit mode); returns r0 per frame, a view valid until the next run or allocation. The
+   * frames are changed in place as the program writes them; trace lines go to the runtime's trace listeners.
+   *
+   * @throws {RunInputError} unless the program is XDP and loaded in jit mode; {@link ExecutionError} when a run faults.
+   */
+  runXdpBatch(batch: FrameBatch): BigUint64Array {
+    return this.runtime.runXdpBatch(this, batch);
   }
 }
 

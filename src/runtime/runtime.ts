@@ -26,7 +26,8 @@ import { hostPlatform } from './host-platform.ts';
 import { JitProgram, type JitServices } from './jit-program.ts';
 import { wasm } from '../jit/index.ts';
 import { dataSectionFlags, type LoadedObject, LoadedProgram, loadObject, type LoadOptions } from './loaded-object.ts';
-import { RunArena, runProgram, type RunInput, type RunResult } from './program-run.ts';
+import { RunArena, runProgram, runXdpBatch, type RunInput, type RunResult } from './program-run.ts';
+import { FrameBatch } from './frame-batch.ts';
 import { linuxProgramType, type ProgramTypeProfile, RUNNABLE_LINUX_TYPES } from './program-type-profiles.ts';
 import { stripTraceNewline, type TraceEvent } from './trace.ts';
 
@@ -197,6 +198,35 @@ export class Runtime {
     arena.busy = true;
     try {
       return runProgram(this.core, this.host, arena, program, input, traces);
+    } finally {
+      arena.busy = false;
+      arena.traces = undefined;
+    }
+  }
+
+  /**
+   * A batch of `capacity` XDP frames of up to `maxFrame` bytes in the core's memory, for
+   * {@link LoadedProgram.runXdpBatch}: fill it once, run programs over it with one call per batch.
+   *
+   * @example
+   * ```ts
+   * const batch = rt.frameBatch(frames.length);
+   * frames.forEach((f, i) => batch.set(i, f));
+   * obj.program('xdp_firewall').runXdpBatch(batch); // r0 per frame
+   * ```
+   */
+  frameBatch(capacity: number, maxFrame = 1536): FrameBatch {
+    return new FrameBatch(this.core, capacity, maxFrame);
+  }
+
+  /** @internal LoadedProgram.runXdpBatch. */
+  runXdpBatch(program: LoadedProgram, batch: FrameBatch): BigUint64Array {
+    const arena = this.takeArena();
+    const traces: TraceEvent[] = [];
+    arena.traces = traces;
+    arena.busy = true;
+    try {
+      return runXdpBatch(this.core, arena, program, batch, BigInt(Math.floor(Math.random() * 2 ** 52)));
     } finally {
       arena.busy = false;
       arena.traces = undefined;

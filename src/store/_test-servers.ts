@@ -99,11 +99,19 @@ function stopper(child: ChildProcess, dir: string, signal: NodeJS.Signals): () =
  * await registry.stop();
  * ```
  */
-export async function startRegistry(): Promise<TestRegistry> {
+export async function startRegistry(options: { readonly basicAuth?: { readonly username: string; readonly password: string } } = {}): Promise<TestRegistry> {
   requireProgram(REGISTRY_BIN, 'docker-registry');
   const dir = mkdtempSync(join(tmpdir(), 'bpfship-registry-'));
   const storage = join(dir, 'storage');
   mkdirSync(storage);
+  const auth: string[] = [];
+  if (options.basicAuth !== undefined) {
+    // The registry's htpasswd file takes bcrypt hashes only; python3's crypt module makes them.
+    const hash = spawnSync('python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))', options.basicAuth.password], { encoding: 'utf8' });
+    if (hash.status !== 0 || !hash.stdout.startsWith('$2')) throw new Error(`cannot make a bcrypt hash with python3: ${hash.stderr}`);
+    writeFileSync(join(dir, 'htpasswd'), `${options.basicAuth.username}:${hash.stdout.trim()}\n`);
+    auth.push('auth:', '  htpasswd:', '    realm: bpfship-test', `    path: ${join(dir, 'htpasswd')}`);
+  }
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const config = join(dir, 'config.yml');
@@ -123,6 +131,7 @@ export async function startRegistry(): Promise<TestRegistry> {
         'http:',
         `  addr: 127.0.0.1:${port}`,
         `  secret: ${Math.random().toString(36).slice(2)}`,
+        ...auth,
         '',
       ].join('\n'),
     );
@@ -132,7 +141,7 @@ export async function startRegistry(): Promise<TestRegistry> {
     child.stdout?.setEncoding('utf8').on('data', (t: string) => void (log += t));
     child.stderr?.setEncoding('utf8').on('data', (t: string) => void (log += t));
     try {
-      await waitFor('docker-registry', () => log, () => child.exitCode, async () => (await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(2000) })).status === 200);
+      await waitFor('docker-registry', () => log, () => child.exitCode, async () => [200, 401].includes((await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(2000) })).status));
     } catch (e) {
       running.delete(child);
       if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import type { Command } from '@commander-js/extra-typings';
 import { Bpf2cVerificationError, defaultOutputName, translateObject, type VerifyHook } from '../../bpf2c/index.ts';
 import { readInput, writeOutputAtomic } from '../io.ts';
@@ -50,6 +51,7 @@ export function registerBpf2cCommand(program: Command, io: Io, setExit: (code: n
           sourceName,
           outputName,
           lineDirectives: opts.line,
+          elfSha256: createHash('sha256').update(elf).digest('hex'),
           ...(verifier.verify !== undefined ? { verify: verifier.verify } : {}),
         });
       } catch (e) {

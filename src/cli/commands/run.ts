@@ -28,7 +28,7 @@ import { readPcap, LinkType } from '../../packet/index.ts';
 import { Runtime } from '../../runtime/runtime.ts';
 import { VerificationRefusedError } from '../../runtime/errors.ts';
 import type { LoadedObject } from '../../runtime/loaded-object.ts';
-import type { RedirectResult, RunInput } from '../../runtime/program-run.ts';
+import { MAX_REPEAT, type RedirectResult, type RunInput } from '../../runtime/program-run.ts';
 import type { PacketModel } from '../../runtime/program-type-profiles.ts';
 import type { LoadPolicy } from '../../policy/index.ts';
 import type { NativeObject } from '../../runtime/native/native-object.ts';
@@ -237,7 +237,7 @@ export function registerRunCommand(program: Command, io: Io, setExit: (code: num
     .option('--data <file>', 'the packet (raw bytes, an Ethernet frame for xdp and tc)')
     .option('--pcap <file>', 'run every frame of a pcap or pcapng capture and summarise the return values')
     .option('--ctx <file>', 'the context struct as raw bytes (BPF_PROG_TEST_RUN ctx_in)')
-    .option('--repeat <n>', 'run N times and report the mean time per run', '1')
+    .option('--repeat <n>', 'run N times in a loop inside the engine, as BPF_PROG_TEST_RUN does (nothing restored between runs), and report the mean time per run', '1')
     .option('--cpu <n>', 'the CPU to run on', '0')
     .option('--ncpus <n>', 'possible CPUs (slots of per-CPU maps)', '1')
     .option('--map <name:key:value...>', 'set map entries before running (key and value in hex, little-endian as stored)')
@@ -255,6 +255,7 @@ export function registerRunCommand(program: Command, io: Io, setExit: (code: num
       if (opts.traceFormat !== 'trace_pipe' && opts.traceFormat !== 'json') throw new UsageError(`--trace-format must be trace_pipe or json, not '${opts.traceFormat}'`);
       const traceLine = opts.traceFormat === 'json' ? formatTraceJson : formatTracePipe;
       const repeat = positiveInt(opts.repeat, '--repeat', 1);
+      if (repeat > MAX_REPEAT) throw new UsageError(`--repeat must be at most ${MAX_REPEAT} (BPF_PROG_TEST_RUN's u32), not ${repeat}`);
       const cpu = positiveInt(opts.cpu, '--cpu', 0);
       const ncpus = positiveInt(opts.ncpus, '--ncpus', 1);
       if (cpu >= ncpus) throw new UsageError(`--cpu ${cpu} needs --ncpus ${cpu + 1} or more`);

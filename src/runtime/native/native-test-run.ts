@@ -36,7 +36,7 @@ export interface NativeRunResult {
   readonly trace: readonly TraceEvent[];
   /** Tunnel metadata after the run (as RunResult.tunnel). */
   readonly tunnel: TunnelResult | undefined;
-  /** Mean time of one run, nanoseconds: the loop's time over the count, as the kernel's `duration`. */
+  /** Mean time of one run, nanoseconds: the loop's CPU time on its thread over the count, as the kernel's `duration` (which leaves out time scheduled out). */
   readonly durationNs: number;
   readonly repeat: number;
 }
