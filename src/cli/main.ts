@@ -24,6 +24,8 @@ import { registerServeCommand } from './commands/serve.ts';
 import { registerFetchCommand } from './commands/fetch.ts';
 import { registerStoreCommands } from './commands/store.ts';
 import { registerExploreCommand } from './commands/explore.ts';
+import { registerSignObjectCommand } from './commands/sign-object.ts';
+import { registerDeployCommand } from './commands/deploy.ts';
 
 /** Exit statuses. */
 export const ExitCode = { ok: 0, rejected: 1, badInput: 2, internal: 70 } as const;
@@ -87,6 +89,8 @@ function buildProgram(io: Io, state: { code: number }): Command {
   registerFetchCommand(program, io, setExit);
   registerStoreCommands(program, io, setExit);
   registerExploreCommand(program, io, setExit);
+  registerSignObjectCommand(program, io, setExit);
+  registerDeployCommand(program, io, setExit);
   return program;
 }
 

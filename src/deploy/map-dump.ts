@@ -18,9 +18,13 @@ import type { Libbpf } from './libbpf.ts';
 /** The per-CPU map types (a lookup returns one value per possible CPU, each rounded up to 8 bytes). */
 const PER_CPU = new Set(['percpu_hash', 'percpu_array', 'lru_percpu_hash', 'percpu_cgroup_storage']);
 
-/** `bytes` as bpftool's fprint_hex writes them: two hex digits each, separated by spaces. */
+/** `bytes` as bpftool's fprint_hex writes them: two hex digits each, a space between, two every 8 bytes, a new line every 16. */
 function hex(bytes: Uint8Array): string {
-  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+  let out = '';
+  bytes.forEach((b, i) => {
+    out += (i === 0 ? '' : i % 16 === 0 ? '\n' : i % 8 === 0 ? '  ' : ' ') + b.toString(16).padStart(2, '0');
+  });
+  return out;
 }
 
 /** One entry as bpftool's print_entry_plain writes it. */

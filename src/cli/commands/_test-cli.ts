@@ -14,6 +14,8 @@ import { registerRunCommand } from './run.ts';
 import { registerSignCommands } from './sign.ts';
 import { registerSignImageCommand } from './sign-image.ts';
 import { verifierWiring } from '../verifier-wiring.ts';
+import { registerSignObjectCommand } from './sign-object.ts';
+import { registerDeployCommand } from './deploy.ts';
 
 /** What a command printed and its exit status. */
 export interface CliResult {
@@ -38,11 +40,13 @@ export async function cli(args: readonly string[], verifier: VerifierWiring = ve
   const setExit = (c: number): void => {
     state.code = c;
   };
-  const program = new Command().name('bpfship').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  const program = new Command().name('bpfship').exitOverride().enablePositionalOptions().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerSignCommands(program, io, setExit);
   registerSignImageCommand(program, io, setExit);
   registerRunCommand(program, io, setExit, verifier);
   registerBuildCommand(program, io, setExit, verifier);
+  registerSignObjectCommand(program, io, setExit);
+  registerDeployCommand(program, io, setExit);
   try {
     await program.parseAsync(['node', 'bpfship', ...args]);
   } catch (e) {

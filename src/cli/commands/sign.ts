@@ -40,8 +40,8 @@ export function registerSignCommands(program: Command, io: Io, setExit: (code: n
 
   program
     .command('verify-signature')
-    .description('check a native image against its signature (IMAGE.sig) and trusted roots, offline')
-    .argument('<image>', 'a native image (.so) built by bpfship build')
+    .description('check a native image, or an eBPF object signed with sign-object, against its signature (FILE.sig) and trusted roots, offline')
+    .argument('<image>', 'a native image (.so) built by bpfship build, or an eBPF object (.o) signed by bpfship sign-object')
     .requiredOption('--trust <root.pem...>', 'trusted root certificates (PEM)')
     .option('--sig <file>', 'the signature file (default IMAGE.sig)')
     .option('--revocations <file>', 'a revocation list (JSON: revokedSerials, revokedImageDigests)')
