@@ -125,6 +125,26 @@ describe('publishing to a registry', () => {
   });
 });
 
+describe('an OCI registry with the SQLite index (one machine)', () => {
+  it('numbers concurrent publishes and tags each in the registry', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'oci-sqlite-'));
+    const local = await openStore({ data, blobs: registry.repository('bpf/local') });
+    const service = await createService({ store: local, signer: pki.signer, trustedRoots: pki.roots, cache: join(pki.dir, 'cache'), log: false });
+    try {
+      assert.equal(local.kind, 'oci+sqlite');
+      const answers = await Promise.all([1, 2, 3, 4].map(() => postElf(service, 'fw', firewall)));
+      assert.deepEqual(answers.map((a) => a.statusCode), [201, 201, 201, 201]);
+      assert.deepEqual(answers.map((a) => a.json<BuildView>().version).sort(), [1, 2, 3, 4]);
+      const latest = await fetchSignedOciImage({ reference: `${registry.repository('bpf/local')}:fw`, trustedRoots: pki.roots });
+      assert.ok(latest.ok && latest.build.version === 4);
+    } finally {
+      await service.close();
+      await local.close();
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('fetch oci://', () => {
   it('fetches and verifies a build by tag, by digest, and the latest by name', async () => {
     for (const reference of [`${repo}:xdp-firewall-1`, `${repo}:xdp-firewall`]) {

@@ -17,10 +17,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
+import { DIGEST_COLUMN, type BuildRow as BuildRowOf } from './_build-columns.ts';
 import { Mutex } from './_mutex.ts';
 import { StoreError } from './errors.ts';
 import type { BeforeCommit, IndexBackend } from './index-backend.ts';
-import { ARTIFACT_KINDS, buildArtifacts, type ArtifactKind, type BuildDigests, type OptionalArtifactKind } from './media-types.ts';
+import { ARTIFACT_KINDS, buildArtifacts, type ArtifactKind, type BuildDigests } from './media-types.ts';
 import type { BlobDescriptor, BuiltProgram, FailedBuild, ImageSummary, NewBuild, NewFailedBuild, StoredBuild, Toolchain } from './store.ts';
 
 /** The schema this code writes; an index made by a newer bpfship is refused rather than misread. */
@@ -73,31 +74,7 @@ const MIGRATIONS: readonly string[] = [
   'ALTER TABLE builds ADD COLUMN object_signature_digest TEXT REFERENCES blobs (digest);',
 ];
 
-const DIGEST_COLUMN: Readonly<Record<ArtifactKind | OptionalArtifactKind, string>> = {
-  elf: 'elf_digest',
-  generatedC: 'generated_c_digest',
-  image: 'image_digest',
-  signature: 'signature_digest',
-  buildRecord: 'build_record_digest',
-  objectSignature: 'object_signature_digest',
-};
-
-interface BuildRow {
-  id: string;
-  name: string;
-  version: number;
-  created_at: string;
-  elf_digest: string;
-  generated_c_digest: string;
-  image_digest: string;
-  signature_digest: string;
-  build_record_digest: string;
-  object_signature_digest: string | null;
-  signer: string;
-  programs: string;
-  toolchain: string;
-  published_by: string | null;
-}
+type BuildRow = BuildRowOf<string, string, string>;
 
 interface FailedRow {
   id: string;
@@ -154,7 +131,7 @@ export class SqliteIndex implements IndexBackend {
         const version = (last.v ?? 0) + 1;
         const id = randomUUID();
         db.prepare(
-          `INSERT INTO builds (id, name, version, created_at, ${ARTIFACT_KINDS.map((k) => DIGEST_COLUMN[k]).join(', ')}, object_signature_digest, signer, programs, toolchain, published_by)
+          `INSERT INTO builds (id, name, version, created_at, ${ARTIFACT_KINDS.map((k) => DIGEST_COLUMN[k]).join(', ')}, ${DIGEST_COLUMN.objectSignature}, signer, programs, toolchain, published_by)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(id, build.name, version, build.createdAt, ...ARTIFACT_KINDS.map((k) => build.digests[k]), build.digests.objectSignature ?? null, build.signer, JSON.stringify(build.programs), JSON.stringify(build.toolchain), build.publishedBy ?? null);
         db.prepare('INSERT INTO images (name, latest_version, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET latest_version = excluded.latest_version, updated_at = excluded.updated_at').run(
