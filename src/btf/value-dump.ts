@@ -7,8 +7,8 @@
  *
  * Plain text (bpftool map dump) and JSON (bpftool -j map dump's "formatted") differ where bpftool's do: a
  * non-printable char is `0x1f` / `"\u001f"`, a pointer `0x...` or `(nil)` / its decimal value, a bitfield or
- * 128-bit integer `0x3` / `"0x3"`. A bool is read as an int, as bpftool reads it. Checked against bpftool 7.1 on the
- * kernel's own maps by test/map-dump.test.ts.
+ * 128-bit integer `0x3` / `"0x3"`. Checked against bpftool 7.1 on the kernel's own maps by test/map-dump.test.ts and
+ * src/deploy/deploy.test.ts.
  *
  * The result is a tree for {@link writeJson}; tokens bpftool writes unquoted and non-JSON (`0x1f`) are JsonRaw.
  *
@@ -157,8 +157,8 @@ function dumpInt(bits: number, intOffset: number, encoding: number, bitOffset: n
       return new JsonRaw(b.plain ? `0x${c.toString(16)}` : `"\\u00${c.toString(16).padStart(2, '0')}"`);
     }
     case 4:
-      // bpftool reads a bool as an int (jsonw_bool(*(int *)data)), whatever its size.
-      return readUnsigned(b, at, 4) !== 0n;
+      // Its own byte only: bpftool 7.1 prints "seen": false for a zero bool followed by non-zero bytes.
+      return (b.data[at] ?? 0) !== 0;
     default:
       return new JsonRaw('(unsupported-kind)');
   }

@@ -106,9 +106,15 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/sign-image.ts')).configureSign,
   },
   {
+    name: 'sign-object',
+    usage: '<object>',
+    summary: "verify an eBPF object's programs and sign it for the kernel: writes OBJECT.o.sig (deployed by bpfship deploy)",
+    load: async () => (await import('./commands/sign-object.ts')).configureSignObject,
+  },
+  {
     name: 'verify-signature',
     usage: '<image>',
-    summary: 'check a native image against its signature (IMAGE.sig) and trusted roots, offline',
+    summary: 'check a native image, or an eBPF object signed with sign-object, against its signature (FILE.sig) and trusted roots, offline',
     load: async () => (await import('./commands/sign.ts')).configureVerifySignature,
   },
   {
@@ -116,6 +122,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     usage: '<file>',
     summary: 'load an object or a native image under a policy and run one program like BPF_PROG_TEST_RUN: return value, packet, maps, trace, time',
     load: async () => (await import('./commands/run.ts')).configureRun,
+  },
+  {
+    name: 'deploy',
+    usage: '<object> | list | remove <name> | maps <name>',
+    summary: 'load a verified, signed eBPF program into the Linux kernel and attach it (see docs/deploy.md); deploy list|remove|maps manage deployments',
+    load: async () => (await import('./commands/deploy.ts')).configureDeploy,
   },
   {
     name: 'conformance',

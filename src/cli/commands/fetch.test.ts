@@ -102,6 +102,17 @@ describe('serve, fetch, run', () => {
     assert.equal((JSON.parse(readFileSync(audit, 'utf8').trim().split('\n').at(-1) ?? '{}') as { code?: string }).code, 'SIGNATURE_UNREADABLE');
   });
 
+  it('fetches the ELF object and its signature for the kernel with --object, as deploy takes them', async () => {
+    const out = join(pki.dir, 'xdp_firewall.o');
+    const r = await fetchCli([url, 'xdp-firewall', '--object', '-o', out, '--trust', pki.keys.rootCertificate]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(readFileSync(out), Buffer.from(objectBytes(FIREWALL_OBJECT)));
+    assert.match(r.out, /programs {2}xdp_firewall \(xdp\) accepted/);
+    const v = bpfship(['verify-signature', out, '--trust', pki.keys.rootCertificate]);
+    assert.equal(v.code, 0, v.out + v.err);
+    assert.match(v.out, /target {4}linux 6\.18 \(an eBPF object signed for the kernel\)/);
+  });
+
   it('refuses a signer from an untrusted root, writing nothing', async () => {
     const out = join(pki.dir, 'untrusted.so');
     const r = await fetchCli([url, 'xdp-firewall', '-o', out, '--trust', other.keys.rootCertificate]);

@@ -74,7 +74,8 @@ export function hexDump(bytes: Uint8Array, indent = '  '): string {
   return out;
 }
 
-function parseHex(text: string, what: string): Uint8Array {
+/** Hex bytes (`1600`, `0x16 00`, `16:00`) as given to --map. */
+export function parseHex(text: string, what: string): Uint8Array {
   const clean = text.replace(/^0x/i, '').replace(/[\s_:]/g, '');
   if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new UsageError(`${what}: expected hex bytes (e.g. 1600 for the u16 22 little-endian), found '${text}'`);
   const out = new Uint8Array(clean.length / 2);
@@ -235,8 +236,11 @@ async function native(obj: NativeObject, file: string, name: string | undefined,
   };
 }
 
-/** The policy the options ask for, with its trust roots, revocations and audit log (see the module comment). */
-async function makePolicy(opts: { policy: string; trust?: string[] | undefined; revocations?: string | undefined; auditLog?: string | undefined }): Promise<{ policy: LoadPolicy; auditPath: string | undefined; close: () => void }> {
+/**
+ * The policy the options ask for, with its trust roots, revocations and audit log (run and deploy; see the module
+ * comment: production always audits, development only when asked, then `auditPath` is undefined).
+ */
+export async function makePolicy(opts: { policy: string; trust?: string[] | undefined; revocations?: string | undefined; auditLog?: string | undefined }): Promise<{ policy: LoadPolicy; auditPath: string | undefined; close: () => void }> {
   if (!(POLICIES as readonly string[]).includes(opts.policy)) throw new UsageError(`unknown policy '${opts.policy}' (expected ${POLICIES.join(' or ')})`);
   const production = opts.policy === 'production';
   if (production && (opts.trust === undefined || opts.trust.length === 0)) throw new UsageError('the production policy needs trusted roots: give --trust ROOT.pem');

@@ -86,6 +86,47 @@ export function registryCredentials(file: string, host: string): { username: str
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+/** The store options `serve` and `store check` share. */
+export interface StoreOptions {
+  readonly data?: string | undefined;
+  readonly store?: string | undefined;
+  readonly index?: string | undefined;
+  readonly registryAuth?: string | undefined;
+  readonly plainHttp?: boolean | undefined;
+}
+
+/** Opens the store the options name; every fault is a UsageError naming it (exit status 2). */
+export async function openStoreFromOptions(opts: StoreOptions): Promise<import('../../store/index.ts').ArtifactStore> {
+  const layer = await import('../../store/index.ts');
+  if (opts.data === undefined && (opts.store === undefined || opts.index === undefined)) {
+    throw new UsageError('--data DIR is needed unless both --store oci://... and --index postgres://... are given');
+  }
+  let credentials;
+  if (opts.registryAuth !== undefined) {
+    if (opts.store === undefined) throw new UsageError('--registry-auth goes with --store oci://...');
+    let host: string;
+    try {
+      host = layer.parseOciRepository(opts.store).host;
+    } catch (e) {
+      throw new UsageError(`--store: ${(e as Error).message}`);
+    }
+    credentials = registryCredentials(opts.registryAuth, host);
+  }
+  try {
+    return await layer.openStore({
+      ...(opts.data !== undefined ? { data: opts.data } : {}),
+      ...(opts.store !== undefined ? { blobs: opts.store } : {}),
+      ...(opts.index !== undefined ? { index: opts.index } : {}),
+      ...(opts.plainHttp === true ? { plainHttp: true } : {}),
+      ...(credentials !== undefined ? { registryCredentials: credentials } : {}),
+    });
+  } catch (e) {
+    if (e instanceof TypeError) throw new UsageError(e.message);
+    if (e instanceof layer.StoreError) throw new UsageError(`cannot open the store: ${e.message}`);
+    throw e;
+  }
+}
+
 /** Resolves with the signal each time the process is asked to stop. */
 function onStopSignal(handler: (signal: string) => void): () => void {
   process.on('SIGINT', handler);
@@ -174,32 +215,7 @@ export function configureServe(command: Command, { io, setExit }: CommandContext
         }
       }
 
-      const storeLayer = await import('../../store/index.ts');
-      let credentials;
-      if (opts.registryAuth !== undefined) {
-        if (opts.store === undefined) throw new UsageError('--registry-auth goes with --store oci://...');
-        let host: string;
-        try {
-          host = storeLayer.parseOciRepository(opts.store).host;
-        } catch (e) {
-          throw new UsageError(`--store: ${(e as Error).message}`);
-        }
-        credentials = registryCredentials(opts.registryAuth, host);
-      }
-      let store;
-      try {
-        store = await storeLayer.openStore({
-          ...(opts.data !== undefined ? { data: opts.data } : {}),
-          ...(opts.store !== undefined ? { blobs: opts.store } : {}),
-          ...(opts.index !== undefined ? { index: opts.index } : {}),
-          ...(opts.plainHttp === true ? { plainHttp: true } : {}),
-          ...(credentials !== undefined ? { registryCredentials: credentials } : {}),
-        });
-      } catch (e) {
-        if (e instanceof TypeError) throw new UsageError(e.message);
-        if (e instanceof storeLayer.StoreError) throw new UsageError(`cannot open the store: ${e.message}`);
-        throw e;
-      }
+      const store = await openStoreFromOptions(opts);
       let app;
       try {
         app = await service.createService({

@@ -42,7 +42,7 @@ export function configureKeys(keys: Command, { io }: CommandContext): void {
 /** Configures `verify-signature`. */
 export function configureVerifySignature(command: Command, { io, setExit }: CommandContext): void {
   command
-    .argument('<image>', 'a native image (.so) built by bpfship build')
+    .argument('<image>', 'a native image (.so) built by bpfship build, or an eBPF object (.o) signed by bpfship sign-object')
     .requiredOption('--trust <root.pem...>', 'trusted root certificates (PEM)')
     .option('--sig <file>', 'the signature file (default IMAGE.sig)')
     .option('--revocations <file>', 'a revocation list (JSON: revokedSerials, revokedImageDigests)')
