@@ -144,6 +144,20 @@ describe('the packed package, installed outside the checkout', () => {
     // The service built, signed and published it; fetch checked it before writing.
     assert.match(run.stdout, /"name":"xdp-firewall","version":1/);
     assert.match(run.stdout, /fetched\.so: xdp-firewall version 1, sha256:[0-9a-f]{64}\n\s+signer\s+CN=bpfship development signer/);
+    // The library, as `import ... from 'bpfship'` in the app: an object read, a program run in the interpreter (the
+    // WebAssembly core found inside the package).
+    const library = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      import { readFileSync } from 'node:fs';
+      import { readObject } from 'bpfship';
+      import { Runtime } from 'bpfship/runtime';
+      const bytes = readFileSync(${JSON.stringify(join(five, 'xdp_firewall.o'))});
+      const spec = readObject(bytes, { name: 'xdp_firewall.o' });
+      const rt = Runtime.createSync();
+      const r = rt.load(spec).program('xdp_firewall').run({ data: readFileSync(${JSON.stringify(join(five, 'packets', 'udp_dns.bin'))}) });
+      console.log(spec.programs.map((p) => p.name).join(','), r.returnName);
+    `], { cwd: app, encoding: 'utf8', env });
+    assert.equal(library.status, 0, library.stderr);
+    assert.equal(library.stdout, 'xdp_firewall XDP_PASS\n');
     // The native core was compiled from the package's own sources, into the fresh cache.
     const core = readdirSync(join(dir, 'cache', 'bpfship', 'core'));
     assert.equal(core.length, 1);
