@@ -68,8 +68,8 @@ describe('bpfship conformance-plugin', () => {
     assert.match(bad.err, /stdin: expected hex bytes/);
   });
 
-  it('decodes the protocol\'s encoding', () => {
+  it('decodes the protocol\'s encoding', async () => {
     assert.deepEqual(decodeHexBytes('bf  20  00  \n', 'x'), Uint8Array.of(0xbf, 0x20, 0));
-    assert.equal(runPlugin(hex([0xb7, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x95, 0, 0, 0, 0, 0, 0, 0]), undefined, { mode: 'interpret', elf: false, xdp: false }), 0xffffffffffffffffn);
+    assert.equal(await runPlugin(hex([0xb7, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x95, 0, 0, 0, 0, 0, 0, 0]), undefined, { mode: 'interpret', elf: false, xdp: false }), 0xffffffffffffffffn);
   });
 });

@@ -18,8 +18,6 @@ import { ConformanceHost, Interpreter, conformanceInstructions, prepareConforman
 import { readElf } from '../../elf/index.ts';
 import { BpfshipError } from '../../internal/errors.ts';
 import { linkProgram, readObject, selectPrograms } from '../../spec/index.ts';
-import { nativeConformanceExecutor } from '../../runtime/native/conformance-native.ts';
-import { jitConformanceExecutor } from '../../jit/index.ts';
 import { readInput, UsageError } from '../io.ts';
 import type { Io, CommandContext } from '../context.ts';
 
@@ -48,15 +46,19 @@ export function interpretExecutor(): ConformanceExecutor {
   };
 }
 
-/** Execution modes: a factory per mode, undefined for the modes not built yet. Other layers add theirs here. */
-export const conformanceExecutors: Record<string, (() => ConformanceExecutor) | undefined> = {
-  interpret: interpretExecutor,
-  jit: jitConformanceExecutor,
-  native: nativeConformanceExecutor,
+/**
+ * Execution modes: a factory per mode, undefined for the modes not built yet. Other layers add theirs here. The jit
+ * and native executors are loaded when asked for: the suite's runner starts the plugin once per test, and native
+ * mode's executor loads the core library through koffi, which the interpreter does not need.
+ */
+export const conformanceExecutors: Record<string, (() => Promise<ConformanceExecutor>) | undefined> = {
+  interpret: () => Promise.resolve(interpretExecutor()),
+  jit: async () => (await import('../../jit/index.ts')).jitConformanceExecutor(),
+  native: async () => (await import('../../runtime/native/conformance-native.ts')).nativeConformanceExecutor(),
 };
 
 /** The executor for `--mode`, or a UsageError naming the modes. */
-export function executorFor(mode: string): ConformanceExecutor {
+export async function executorFor(mode: string): Promise<ConformanceExecutor> {
   if (!Object.hasOwn(conformanceExecutors, mode)) {
     throw new UsageError(`unknown mode '${mode}' (expected ${Object.keys(conformanceExecutors).join(', ')})`);
   }
@@ -93,8 +95,8 @@ export interface ConformanceSummary {
  * `N passed, M failed`. Files the suite's runner skips (no `-- result` or `-- error`, unknown directives) are
  * counted as skipped and said so.
  */
-export function runConformanceFiles(files: readonly string[], mode: string, io: Io, verbose = false): ConformanceSummary {
-  const executor = executorFor(mode);
+export async function runConformanceFiles(files: readonly string[], mode: string, io: Io, verbose = false): Promise<ConformanceSummary> {
+  const executor = await executorFor(mode);
   const summary: ConformanceSummary = { passed: 0, failed: 0, skipped: 0, ms: 0 };
   const t0 = performance.now();
   // 1. Read every test, so that a mode that compiles can build all programs at once.
@@ -164,10 +166,10 @@ function judge(executor: ConformanceExecutor, test: ReturnType<typeof parseConfo
  * The plugin's work: decode stdin (raw instructions or, with `elf`, an object whose `main` function, or first
  * program, is run) and the memory argument, run, and return r0.
  */
-export function runPlugin(stdinText: string, memArg: string | undefined, options: { mode: string; elf: boolean; xdp: boolean }): bigint {
+export async function runPlugin(stdinText: string, memArg: string | undefined, options: { mode: string; elf: boolean; xdp: boolean }): Promise<bigint> {
   const code = decodeHexBytes(stdinText, 'stdin');
   const mem = memArg === undefined ? new Uint8Array(0) : decodeHexBytes(memArg, 'memory argument');
-  const executor = executorFor(options.mode);
+  const executor = await executorFor(options.mode);
   let instructions: readonly Instruction[];
   let xdp = options.xdp;
   if (options.elf) {
@@ -205,8 +207,8 @@ export function configureConformance(command: Command, { io, setExit }: CommandC
     .option('--mode <mode>', 'execution mode: interpret, jit (eBPF to WebAssembly) or native (bpf2c image)', 'interpret')
     .option('-v, --verbose', 'also list the tests that pass')
     .option('--time', 'print the time the runs took')
-    .action((files, opts) => {
-      const s = runConformanceFiles(files, opts.mode, io, opts.verbose === true);
+    .action(async (files, opts) => {
+      const s = await runConformanceFiles(files, opts.mode, io, opts.verbose === true);
       if (s.skipped > 0) io.stdout(`${s.skipped} skipped\n`);
       if (opts.time === true) io.stdout(`time: ${s.ms.toFixed(1)} ms for ${s.passed + s.failed} tests\n`);
       io.stdout(`${s.passed} passed, ${s.failed} failed\n`);
@@ -222,9 +224,9 @@ export function configureConformancePlugin(command: Command, { io, setExit, read
     .option('--mode <mode>', 'execution mode: interpret, jit (eBPF to WebAssembly) or native (bpf2c image)', 'interpret')
     .option('--elf', 'stdin holds an ELF object rather than raw instructions')
     .option('--xdp', 'r1 is an xdp_md over the memory (for the runner\'s --xdp_prolog; implied by an ELF section named xdp)')
-    .action((memory, opts) => {
+    .action(async (memory, opts) => {
       try {
-        const r0 = runPlugin(readStdin(), memory, { mode: opts.mode, elf: opts.elf === true, xdp: opts.xdp === true });
+        const r0 = await runPlugin(readStdin(), memory, { mode: opts.mode, elf: opts.elf === true, xdp: opts.xdp === true });
         io.stdout(`0x${r0.toString(16)}\n`);
         setExit(0);
       } catch (e) {
