@@ -125,7 +125,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'deploy',
-    usage: '<object> | list | remove <name> | maps <name>',
+    usage: '<object>',
     summary: 'load a verified, signed eBPF program into the Linux kernel and attach it (see docs/deploy.md); deploy list|remove|maps manage deployments',
     load: async () => (await import('./commands/deploy.ts')).configureDeploy,
   },

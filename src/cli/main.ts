@@ -73,7 +73,8 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     const commands = options.commands ?? COMMANDS;
     const chosen = namedCommand(args, commands);
     const configure = chosen === undefined ? undefined : await chosen.load();
-    for (const entry of commands) {
+    // A named command is all commander needs to parse; the whole list only for help and unknown commands.
+    for (const entry of chosen !== undefined ? [chosen] : commands) {
       const command = program.command(entry.name).description(entry.summary);
       if (entry === chosen) configure?.(command, ctx);
     }
