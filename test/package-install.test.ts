@@ -44,14 +44,14 @@ function portFree(port: number): Promise<boolean> {
 
 /** Packs the checkout (as built: `npm run build` made dist/) and returns the tarball's path. */
 function pack(): string {
-  for (const built of ['dist/bundle/bpfship.js', 'dist/index.js', 'build/core/bpfship_core.wasm']) {
+  for (const built of ['dist/bundle/main.cjs', 'dist/cli/code-cache.js', 'dist/index.js', 'build/core/bpfship_core.wasm']) {
     assert.ok(existsSync(join(ROOT, built)), `${built} is missing: run npm run build`);
   }
   const out = execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir, '--json'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const [info] = JSON.parse(out) as { filename: string; files: { path: string }[] }[];
   assert.ok(info !== undefined);
   const files = new Set(info.files.map((f) => f.path));
-  for (const needed of ['bin/bpfship.js', 'dist/bundle/bpfship.js', 'build/core/bpfship_core.wasm', 'src/core/core.c', 'src/core/bpfship_core.h', 'src/bpf2c/bpfship_native.h', 'examples/xdp_firewall.c', 'examples/xdp_firewall.o', 'examples/packets/sample.pcap']) {
+  for (const needed of ['bin/bpfship.js', 'dist/bundle/main.cjs', 'dist/bundle/cmd-run.cjs', 'build/core/bpfship_core.wasm', 'src/core/core.c', 'src/core/bpfship_core.h', 'src/bpf2c/bpfship_native.h', 'examples/xdp_firewall.c', 'examples/xdp_firewall.o', 'examples/packets/sample.pcap']) {
     assert.ok(files.has(needed), `the package lacks ${needed}`);
   }
   assert.ok(![...files].some((f) => f.endsWith('.test.ts')), 'the package ships tests');

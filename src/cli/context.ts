@@ -34,8 +34,13 @@ export interface CommandContext {
   readonly io: Io;
   /** The exit status the outcome calls for (see exit-code.ts); errors thrown out of an action set their own. */
   setExit(code: ExitCodeValue): void;
-  /** The verifier bpf2c, build and run use; its code is loaded only when a program must be verified. */
-  readonly verifier: VerifierSource;
+  /**
+   * The verifier bpf2c, build and run use when it is not bpfship's own (tests: `{}` for none); commands take it
+   * through verifierFor(ctx) (verifier-wiring.ts), which falls back to bpfship's verifier. (main.ts does not name the
+   * default: the installed command bundles each command with its own copy of the layers it uses, and the verifier
+   * must be the copy of the command that runs it.)
+   */
+  readonly verifier?: VerifierSource;
   /** Standard input, read whole (the conformance plugin's protocol). */
   readStdin(): string;
 }

@@ -2,13 +2,13 @@
  * The exit statuses, the same for every command and mode (docs/cli.md has the table), and which status an error
  * that leaves a command calls for.
  *
- * Refusals and faults are told apart by their `name`, not `instanceof`: those classes live in layers a command may
+ * Errors are told apart by their `name` and shape, not `instanceof`: their classes live in layers a command may
  * never have loaded (the runtime, the policy, bpf2c), and importing them here only to test membership would load
- * them all at start-up.
+ * them all at start-up. (The installed command also bundles each command on its own, with its own copy of the
+ * layers it uses: an error's class there is not the class main.ts would import.)
  *
  * @module
  */
-import { BpfshipError } from '../internal/errors.ts';
 
 /** Exit statuses. */
 export const ExitCode = {
@@ -42,8 +42,14 @@ export function exitCodeFor(error: unknown): ExitCodeValue {
   if (!(error instanceof Error)) return ExitCode.internal;
   if (REFUSED.has(error.name)) return ExitCode.refused;
   if (FAULTED.has(error.name)) return ExitCode.faulted;
-  if (USAGE.has(error.name) || error instanceof BpfshipError) return ExitCode.usage;
+  if (USAGE.has(error.name) || isBpfshipError(error)) return ExitCode.usage;
   return ExitCode.internal;
+}
+
+/** A BpfshipError of any layer (internal/errors.ts): a string `code`, a `where` location, a `detail`, `withLocation`. */
+export function isBpfshipError(e: Error): boolean {
+  const x = e as Error & { code?: unknown; where?: unknown; detail?: unknown; withLocation?: unknown };
+  return typeof x.code === 'string' && typeof x.where === 'object' && x.where !== null && typeof x.detail === 'string' && typeof x.withLocation === 'function';
 }
 
 /**

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { COMMANDS, type CommandEntry } from './command-table.ts';
 import { processIo, type CommandContext, type Io } from './context.ts';
 import { ExitCode, exitCodeFor, type ExitCodeValue } from './exit-code.ts';
-import { builtinVerifier, fixedVerifier, type VerifierWiring } from './verifier-wiring.ts';
+import { fixedVerifier, type VerifierWiring } from './verifier-wiring.ts';
 import { packageVersion } from './version.ts';
 
 export { ExitCode } from './exit-code.ts';
@@ -48,14 +48,14 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     io.stdout(`${packageVersion()}\n`);
     return ExitCode.ok;
   }
-  const { Command, CommanderError } = await import('@commander-js/extra-typings');
+  const { Command } = await import('@commander-js/extra-typings');
   let code: ExitCodeValue = ExitCode.ok;
   const ctx: CommandContext = {
     io,
     setExit: (c) => {
       code = c;
     },
-    verifier: options.verifier !== undefined ? fixedVerifier(options.verifier) : builtinVerifier,
+    ...(options.verifier !== undefined ? { verifier: fixedVerifier(options.verifier) } : {}),
     readStdin: options.readStdin ?? (() => readFileSync(0, 'utf8')),
   };
   const program = new Command()
@@ -82,9 +82,18 @@ export async function main(argv: readonly string[], io: Io = processIo, options:
     return code;
   } catch (e) {
     // Help and version are "errors" to commander, with status 0; its other errors are usage errors it printed.
-    if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    if (isCommanderError(e)) return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     return reportError(e, io);
   }
+}
+
+/**
+ * A commander error (help, version, unknown option...) by its shape: a command bundled on its own carries its own
+ * copy of commander, whose error class is not this one's.
+ */
+function isCommanderError(e: unknown): e is { exitCode: number; code: string } {
+  const x = e as { exitCode?: unknown; code?: unknown } | null;
+  return typeof x === 'object' && x !== null && typeof x.exitCode === 'number' && typeof x.code === 'string' && x.code.startsWith('commander.');
 }
 
 /** Prints an error that left a command, as its exit status calls for, and returns that status. */
@@ -104,7 +113,10 @@ function reportError(e: unknown, io: Io): ExitCodeValue {
   return status;
 }
 
-// Run when executed directly (tsx src/cli/main.ts ...), not when imported.
+// Run when executed directly (tsx src/cli/main.ts ...), not when imported. (No top-level await: the installed
+// command bundles this module as CommonJS.)
 if (process.argv[1] !== undefined && import.meta.filename === process.argv[1]) {
-  process.exitCode = await main(process.argv);
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -56,6 +56,11 @@ export const builtinVerifier: VerifierSource = {
   },
 };
 
+/** The verifier a command uses: the one main was given (tests), else bpfship's own. */
+export function verifierFor(ctx: { readonly verifier?: VerifierSource }): VerifierSource {
+  return ctx.verifier ?? builtinVerifier;
+}
+
 /** A wiring given whole (tests; `{}` is "no verifier"). */
 export function fixedVerifier(wiring: VerifierWiring): VerifierSource {
   const described: VerifierWiring = {

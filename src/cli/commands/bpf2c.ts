@@ -10,6 +10,7 @@ import type { Bpf2cVerificationError } from '../../bpf2c/index.ts';
 import type { CommandContext, Io } from '../context.ts';
 import { readInput, writeOutputAtomic } from '../io.ts';
 import { reportingVerifyHook, startProgress } from '../progress.ts';
+import { verifierFor } from '../verifier-wiring.ts';
 
 export type { VerifierWiring } from '../verifier-wiring.ts';
 
@@ -35,7 +36,7 @@ export function configureBpf2c(command: Command, ctx: CommandContext): void {
     .action(async (file, opts) => {
       const elf = readInput(file);
       const { Bpf2cVerificationError, defaultOutputName, translateObject } = await import('../../bpf2c/index.ts');
-      const verifier = await ctx.verifier.load();
+      const verifier = await verifierFor(ctx).load();
       const sourceName = file.slice(file.lastIndexOf('/') + 1);
       const outputName = opts.output === undefined ? defaultOutputName(sourceName) : opts.output.slice(opts.output.lastIndexOf('/') + 1);
       let out;

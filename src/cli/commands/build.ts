@@ -16,7 +16,7 @@ import { RefusedError } from '../exit-code.ts';
 import { readInput, UsageError, writeOutputAtomic } from '../io.ts';
 import { buildThroughCache } from '../native-build.ts';
 import { startProgress } from '../progress.ts';
-import type { VerifierWiring } from '../verifier-wiring.ts';
+import { verifierFor, type VerifierWiring } from '../verifier-wiring.ts';
 import { metadataJson, reportVerificationFailure, UNVERIFIED_WARNING } from './bpf2c.ts';
 import { buildRecordFor, buildRecordPath, formatBuildRecord, type BuildRecord } from './build-record.ts';
 import { addCompileOptions, compileSource } from './compile.ts';
@@ -55,7 +55,7 @@ export function configureBuild(command: Command, ctx: CommandContext): void {
       const signing = opts.signKey !== undefined || opts.signCert !== undefined;
       if (signing && (opts.signKey === undefined || opts.signCert === undefined)) throw new UsageError('signing needs both --sign-key and --sign-cert');
       if (!signing && (opts.chain !== undefined || opts.trust !== undefined)) throw new UsageError('--chain and --trust go with --sign-key and --sign-cert');
-      if (signing && !ctx.verifier.present) {
+      if (signing && !verifierFor(ctx).present) {
         throw new RefusedError('refusing to sign: no verifier is wired into this build of bpfship, and only verified images are signed');
       }
       let elf: Uint8Array;
@@ -81,7 +81,7 @@ export function configureBuild(command: Command, ctx: CommandContext): void {
           optimization: `O${opts.optimization}` as OptimizationLevel,
           ...(opts.cc !== undefined ? { cc: opts.cc } : {}),
           ...(opts.cache ? {} : { cache: false as const }),
-        }, ctx.verifier, progress));
+        }, verifierFor(ctx), progress));
       } catch (e) {
         progress.done();
         if (e instanceof Error && e.name === 'Bpf2cVerificationError') {

@@ -43,6 +43,7 @@ import { RefusedError } from '../exit-code.ts';
 import { readInput, UsageError } from '../io.ts';
 import { formatMapsReport, mapsReportJson, runMap, type RunMap } from '../map-report.ts';
 import { buildThroughCache } from '../native-build.ts';
+import { verifierFor } from '../verifier-wiring.ts';
 import { silentProgress } from '../progress.ts';
 import { UNVERIFIED_WARNING } from './bpf2c.ts';
 
@@ -363,7 +364,7 @@ export function configureRun(command: Command, ctx: CommandContext): void {
             if (mode === 'native') {
               // Development only (production refused the object above): build the image, then load those bytes.
               const { openNativeObject } = await import('../../runtime/native/native-object.ts');
-              const { result: built } = await buildThroughCache(bytes, { sourceName: name }, ctx.verifier, silentProgress);
+              const { result: built } = await buildThroughCache(bytes, { sourceName: name }, verifierFor(ctx), silentProgress);
               if (!built.verified) io.stderr(UNVERIFIED_WARNING);
               const spec = opts.showMaps === true ? (await import('../../spec/index.ts')).readObject(bytes, { name: file }) : undefined;
               prog = await native(openNativeObject(built.so, { name: name.replace(/\.o$/, '') + '.so', expectedSha256: built.soSha256, ncpus, cpu }), file, opts.program, spec);
