@@ -322,6 +322,12 @@ BPFSHIP_API void *bpfship_map_value_addr(bpfship_map *map, uint32_t index, uint3
  * maps, NULL when absent. Marks LRU elements as referenced. */
 BPFSHIP_API void *bpfship_map_lookup_elem(bpfship_map *map, const void *key, bpfship_run_ctx *ctx);
 
+/* The address of the map type's own lookup, void *lookup(bpfship_map *map, const void *key, uint32_t cpu, bool
+ * mark), which bpfship_map_lookup_elem calls as lookup(map, key, ctx->cpu, true): for an executor that calls it
+ * directly for a map it knows (in WebAssembly the address is an index in the function table); 0 when the type
+ * has none. */
+BPFSHIP_API uintptr_t bpfship_map_lookup_op(const bpfship_map *map);
+
 /* ---------------------------------------------------------------------------------------------------------------
  * Ring buffer consumer (user space side of BPF_MAP_TYPE_RINGBUF)
  *

@@ -223,6 +223,7 @@ export interface CoreExports {
   bpfship_map_delete_batch(map: number, keys: number, count: number): number;
   bpfship_map_value_addr(map: number, index: number, cpu: number): number;
   bpfship_map_lookup_elem(map: number, key: number, runCtx: number): number;
+  bpfship_map_lookup_op(map: number): number;
   bpfship_ringbuf_peek(map: number, sampleOut: number): bigint;
   bpfship_ringbuf_advance(map: number): number;
   bpfship_ringbuf_query(map: number, flags: bigint): bigint;
@@ -355,7 +356,8 @@ export function coreWasmPath(): string {
 }
 
 const MAP_ATTR_SIZE = 56;
-const MAP_INFO_SIZE = 48;
+/** sizeof(struct bpfship_map_info). */
+export const MAP_INFO_SIZE = 48;
 const TAI_OFFSET_NS = 37n * 1_000_000_000n;
 const textDecoder = new TextDecoder();
 const textEncoder = new TextEncoder();

@@ -64,6 +64,11 @@ export interface JitRuntimeBinding {
   /** Whether helper `id` calls a function of the program back while it runs (the host then needs the frame depth). */
   callsBack(id: number): boolean;
   /**
+   * How `bpf_map_lookup_elem` on the map at `address` (what a `lddw` of the map loads) can run without the
+   * helper, or undefined to call the helper.
+   */
+  mapLookup?(address: number): JitMapLookup | undefined;
+  /**
    * Byte offsets in the run context: the tail-call fields and the other per-run results a run starts by clearing
    * (u32), and the packet's pointers (u64).
    */
@@ -73,6 +78,8 @@ export interface JitRuntimeBinding {
     readonly tailCallCount: number;
     readonly redirectKind: number;
     readonly traceCount: number;
+    /** The CPU the run is on (u32). */
+    readonly cpu: number;
     readonly data: number;
     readonly dataEnd: number;
     readonly dataMeta: number;
@@ -80,6 +87,16 @@ export interface JitRuntimeBinding {
     readonly dataHardEnd: number;
   };
 }
+
+/**
+ * A map lookup without the helper: an array map read in place, value `index` (for per-CPU arrays: for the run's
+ * CPU) at `values + index * stride + cpu * cpuStride`, NULL for an index of `maxEntries` or more (what Linux's
+ * verifier writes inline for array maps, array_map_gen_lookup); or any other map through its type's lookup
+ * function, at index `tableIndex` of the core's function table.
+ */
+export type JitMapLookup =
+  | { readonly kind: 'array'; readonly values: number; readonly stride: number; readonly cpuStride: number; readonly maxEntries: number }
+  | { readonly kind: 'call'; readonly tableIndex: number };
 
 /** Options of {@link compileProgram}. */
 export interface JitCompileOptions {

@@ -150,14 +150,16 @@ export function dispatcherFunction(prog: PreparedProgram, runtime: JitRuntimeBin
     if (blockOf[s] !== -1) {
       cur = blockOf[s] as number;
       b.byte(Op.end); // the block whose end is this leader's start
-      tr.known.fill(0); // entered from the dispatcher: nothing is known
+      tr.facts.clear(); // entered from the dispatcher: nothing is known
     }
     if (ins === undefined) continue;
     const { opcode, offset } = ins;
     const cls = opcode & 7;
     const op = opcode & 0xf0;
     if ((cls !== 5 && cls !== 6) || opcode === 0x85 || opcode === 0x8d) {
-      tr.instruction(s, ins);
+      const following = s + 1 < n && blockOf[s + 1] === -1 ? insAt(s + 1) : undefined;
+      if (following !== undefined && tr.extensionPair(ins, following)) s++;
+      else tr.instruction(s, ins);
       continue;
     }
     if (op === 0x00) { jump(s + 1 + (cls === 6 ? ins.imm | 0 : offset)); continue; }

@@ -85,6 +85,8 @@ export const T_XDP_BATCH = 6;
 export const T_FUNCTION = 7;
 /** The structured shape's callx dispatcher: (slot, r1-r5, r10, depth, run context) -> r0. */
 export const T_CALL_SLOT = 8;
+/** A map type's own lookup in the core: (map, key, cpu, mark) -> value address or 0. */
+export const T_MAP_LOOKUP = 9;
 
 const I64 = ValType.i64;
 const I32 = ValType.i32;
@@ -100,6 +102,7 @@ export const MODULE_TYPES: readonly FuncType[] = [
   /* T_XDP_BATCH */ { params: [I32, I64, I32, I32, I32, I32, I32, I32, I32, I32, I32], results: [I32] },
   /* T_FUNCTION */ { params: [I64, I64, I64, I64, I64, I64, I32, I32], results: [I64] },
   /* T_CALL_SLOT */ { params: [I32, I64, I64, I64, I64, I64, I64, I32, I32], results: [I64] },
+  /* T_MAP_LOOKUP */ { params: [I32, I32, I32, I32], results: [I32] },
 ];
 
 /** Table indices: the core's function table (its helpers), then (with a runtime binding) the runtime's programs by id. */

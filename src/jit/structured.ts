@@ -24,7 +24,7 @@ import { MAX_CALL_FRAMES, STACK_FRAME_SIZE } from '../interp/index.ts';
 import type { JitRuntimeBinding } from './compile.ts';
 import { BlockEnd, type FunctionGraph } from './control-flow.ts';
 import { F_FAULT, G_FRAMES, G_FUEL, G_LOW, G_SPAN, JitFault, MAY_GOTO_BUDGET, T_CALL_SLOT, T_FUNCTION, T_RUN } from './module-layout.ts';
-import { InstructionTranslator, type TranslationContext } from './translate-instruction.ts';
+import { InstructionTranslator, type RegisterFacts, type TranslationContext } from './translate-instruction.ts';
 import { BlockType, ByteWriter, type FuncDef, Op, ValType } from './wasm-encoder.ts';
 
 const FOUR_GIB = 1n << 32n;
@@ -37,10 +37,10 @@ export const MIN_ENTRY_R10 = MAX_CALL_FRAMES * STACK_FRAME_SIZE;
 // Locals of an eBPF function: the parameters (r1-r5, r10, depth, run context), then r0 and r6-r9, then scratch.
 const P_R1 = 0, P_R10 = 5, P_DEPTH = 6, P_RUNCTX = 7;
 const L_R0 = 8, L_R6 = 9;
-const L_A = 13, L_S32 = 14, L_D32 = 15, L_BUDGET = 16, L_FRAME_BASE = 17, L_T0 = 18, L_T1 = 19;
+const L_A = 13, L_S32 = 14, L_D32 = 15, L_BUDGET = 16, L_FRAME_BASE = 17, L_FUEL = 18, L_T0 = 19, L_T1 = 20;
 const FUNCTION_LOCALS: ValType[] = [
   ValType.i64, ValType.i64, ValType.i64, ValType.i64, ValType.i64, // r0, r6-r9
-  ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.i32, // a, s32, d32, budget, frame base
+  ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.i32, ValType.i32, // a, s32, d32, budget, frame base, fuel
   ValType.i64, ValType.i64, // t0, t1
 ];
 const REG_LOCAL = [L_R0, P_R1, P_R1 + 1, P_R1 + 2, P_R1 + 3, P_R1 + 4, L_R6, L_R6 + 1, L_R6 + 2, L_R6 + 3, P_R10];
@@ -134,6 +134,14 @@ function functionBody(prog: PreparedProgram, g: FunctionGraph, runtime: JitRunti
   const b = new ByteWriter();
   const lget = (l: number): void => void b.byte(Op.local_get).u32(l);
   const i32c = (v: number): void => void b.byte(Op.i32_const).s32(v);
+  // A function with loops counts its fuel in a local, and hands the count back through the run's global where
+  // another function may spend it: around its BPF-to-BPF calls and when it returns. (A helper that calls back
+  // re-enters `run`, which gives the callback fuel of its own and puts the global back afterwards.)
+  const hasLoops = g.loopHeader.includes(1);
+  const spillFuel = (): void => { if (hasLoops) { lget(L_FUEL); b.byte(Op.global_set).u32(G_FUEL); } };
+  const reloadFuel = (): void => { if (hasLoops) { b.byte(Op.global_get).u32(G_FUEL); b.byte(Op.local_set).u32(L_FUEL); } };
+  const pushFuel = (): void => { if (hasLoops) lget(L_FUEL); else b.byte(Op.global_get).u32(G_FUEL); };
+  const leave = (): void => { spillFuel(); lget(L_R0); b.byte(Op.return); };
   const fault = (kind: number, slot: number): void => {
     i32c(kind); i32c(slot); b.byte(Op.call).u32(F_FAULT); b.byte(Op.unreachable);
   };
@@ -156,28 +164,29 @@ function functionBody(prog: PreparedProgram, g: FunctionGraph, runtime: JitRunti
     pushTailCallFrame: () => {
       b.byte(Op.global_get).u32(G_FRAMES);
       b.byte(Op.i64_const).s64(0n); b.byte(Op.i64_const).s64(FOUR_GIB);
-      b.byte(Op.global_get).u32(G_FUEL); lget(P_RUNCTX); lget(P_DEPTH);
+      pushFuel(); lget(P_RUNCTX); lget(P_DEPTH);
     },
     pushWindowLow: () => void b.byte(Op.global_get).u32(G_LOW),
     pushWindowSpan: () => void b.byte(Op.global_get).u32(G_SPAN),
-    exitFunction: () => { lget(L_R0); b.byte(Op.return); },
+    exitFunction: leave,
     localCall: (slot, target) => {
       const index = indexOfEntry.get(target);
       if (index === undefined) throw new Error(`internal: no function starts at slot ${target}`);
       calleeArguments(slot);
-      b.byte(Op.call).u32(index); tr.set(0);
+      spillFuel(); b.byte(Op.call).u32(index); tr.set(0); reloadFuel();
     },
     callCodeAddress: (slot, reg) => {
       // Arguments of the dispatcher: the slot (the address's low half), then what a call passes.
       tr.get(reg); b.byte(Op.i32_wrap_i64);
       calleeArguments(slot);
-      b.byte(Op.call).u32(callSlotIndex); tr.set(0);
+      spillFuel(); b.byte(Op.call).u32(callSlotIndex); tr.set(0); reloadFuel();
     },
   };
   const tr = new InstructionTranslator(b, prog, runtime, context);
 
   // Prologue: the may_goto budget of this call, and the frame's lowest address for unchecked stack accesses.
   i32c(MAY_GOTO_BUDGET); b.byte(Op.local_set).u32(L_BUDGET);
+  reloadFuel();
   if (runtime !== undefined) {
     lget(P_R10); b.byte(Op.i32_wrap_i64); i32c(STACK_FRAME_SIZE); b.byte(Op.i32_sub); b.byte(Op.local_set).u32(L_FRAME_BASE);
   }
@@ -208,13 +217,13 @@ function functionBody(prog: PreparedProgram, g: FunctionGraph, runtime: JitRunti
   const goTo = (from: number, to: number): void => {
     if (isBr(from, to)) brTo(from, to);
     else {
-      const known = tr.known.slice();
+      const known = tr.facts.copy();
       next(() => tree(to, known));
     }
   };
 
   /** The code of block `x` and of the blocks it dominates. `known` is undefined where other paths join. */
-  const tree = (x: number, known: Int32Array | undefined): void => {
+  const tree = (x: number, known: RegisterFacts | undefined): void => {
     const joins = (g.children[x] as readonly number[]).filter((c) => g.merge[c] === 1);
     if (g.loopHeader[x] === 1) {
       next(
@@ -222,8 +231,7 @@ function functionBody(prog: PreparedProgram, g: FunctionGraph, runtime: JitRunti
           b.byte(Op.loop).byte(BlockType.empty);
           labels.push({ kind: 'loop', node: x });
           // One unit of fuel per pass.
-          b.byte(Op.global_get).u32(G_FUEL); i32c(1); b.byte(Op.i32_sub); b.byte(Op.local_tee).u32(L_A); b.byte(Op.global_set).u32(G_FUEL);
-          lget(L_A); b.byte(Op.i32_eqz);
+          lget(L_FUEL); i32c(1); b.byte(Op.i32_sub); b.byte(Op.local_tee).u32(L_FUEL); b.byte(Op.i32_eqz);
           b.byte(Op.if).byte(BlockType.empty); fault(JitFault.FUEL, (g.blocks[x] as { start: number }).start); b.byte(Op.end);
         },
         () => nodeWithin(x, joins, joins.length, undefined), // back edges bring other values
@@ -234,7 +242,7 @@ function functionBody(prog: PreparedProgram, g: FunctionGraph, runtime: JitRunti
     }
   };
   /** Block `x`'s code inside one `block` per join it dominates (the first `count` of `joins`), each join after it. */
-  const nodeWithin = (x: number, joins: readonly number[], count: number, known: Int32Array | undefined): void => {
+  const nodeWithin = (x: number, joins: readonly number[], count: number, known: RegisterFacts | undefined): void => {
     if (count === 0) {
       blockCode(x, known);
       return;
@@ -248,21 +256,24 @@ function functionBody(prog: PreparedProgram, g: FunctionGraph, runtime: JitRunti
     );
   };
   /** Block `x`'s instructions, then where it goes. */
-  const blockCode = (x: number, known: Int32Array | undefined): void => {
+  const blockCode = (x: number, known: RegisterFacts | undefined): void => {
     const block = g.blocks[x] as (typeof g.blocks)[number];
-    if (known === undefined) tr.known.fill(0); else tr.known.set(known);
+    if (known === undefined) tr.facts.clear(); else tr.facts.assign(known);
     let last = block.end - 1;
     while (last > block.start && prog.bySlot[last] === undefined) last--;
     const stop = block.kind === BlockEnd.FALL ? block.end : last;
     for (let s = block.start; s < stop; s++) {
       const ins = prog.bySlot[s];
-      if (ins !== undefined) tr.instruction(s, ins);
+      if (ins === undefined) continue;
+      const following = s + 1 < stop ? prog.bySlot[s + 1] : undefined;
+      if (following !== undefined && tr.extensionPair(ins, following)) s++;
+      else tr.instruction(s, ins);
     }
     const ins = prog.bySlot[last];
     const [first, second] = block.succ;
     switch (block.kind) {
       case BlockEnd.EXIT:
-        lget(L_R0); b.byte(Op.return);
+        leave();
         return;
       case BlockEnd.FALL:
       case BlockEnd.JUMP:
@@ -301,11 +312,11 @@ function functionBody(prog: PreparedProgram, g: FunctionGraph, runtime: JitRunti
   };
   /** `if` (the condition is on the stack) with `then` and `otherwise` as its arms, each from the same knowledge. */
   const ifElse = (then: () => void, otherwise: () => void): void => {
-    const known = tr.known.slice();
+    const known = tr.facts.copy();
     next(
       () => { b.byte(Op.if).byte(BlockType.empty); labels.push({ kind: 'if' }); },
       then,
-      () => { b.byte(Op.else); tr.known.set(known); },
+      () => { b.byte(Op.else); tr.facts.assign(known); },
       otherwise,
       () => { labels.pop(); b.byte(Op.end); },
     );

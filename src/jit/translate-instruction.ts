@@ -10,7 +10,7 @@
  * been verified, and an access only has to stay below 4 GiB (a 64-bit address would wrap in the 32-bit memory;
  * anything below that the engine bounds-checks itself): the check is one compare of the base register against a
  * constant, and is left out when the same register, unchanged since, was checked for at least as many bytes
- * earlier on every path to the access ({@link InstructionTranslator.known}), or for an access inside the
+ * earlier on every path to the access ({@link RegisterFacts}), or for an access inside the
  * current 512-byte stack frame through r10 (which the generated code never writes).
  *
  * @module
@@ -19,12 +19,14 @@
 import { writesFramePointer, type Instruction } from '../asm/index.ts';
 import { BpfshipError } from '../internal/errors.ts';
 import { CODE_ADDRESS_TAG, STACK_FRAME_SIZE, type PreparedProgram } from '../interp/index.ts';
-import type { JitRuntimeBinding } from './compile.ts';
-import { JitFault, JIT_CALLBACK_DEPTH_OFFSET, T_CORE_HELPER, T_RUN, F_FAULT, F_HELPER, F_TAIL, CORE_TABLE, PROGRAM_TABLE } from './module-layout.ts';
+import type { JitMapLookup, JitRuntimeBinding } from './compile.ts';
+import { JitFault, JIT_CALLBACK_DEPTH_OFFSET, T_CORE_HELPER, T_MAP_LOOKUP, T_RUN, F_FAULT, F_HELPER, F_TAIL, CORE_TABLE, PROGRAM_TABLE } from './module-layout.ts';
 import { BlockType, ByteWriter, Op, TABLE_SIZE_SUBOP } from './wasm-encoder.ts';
 
 /** bpf_tail_call's helper id. */
 const TAIL_CALL_HELPER = 12;
+/** bpf_map_lookup_elem's helper id. */
+const MAP_LOOKUP_HELPER = 1;
 const FOUR_GIB = 1n << 32n;
 
 /** Where one generated function keeps its state, and what only its shape knows how to do. */
@@ -72,6 +74,48 @@ const ALU64: Record<number, number> = { 0x00: Op.i64_add, 0x10: Op.i64_sub, 0x20
 const ALU32: Record<number, number> = { 0x00: Op.i32_add, 0x10: Op.i32_sub, 0x20: Op.i32_mul, 0x40: Op.i32_or, 0x50: Op.i32_and, 0x60: Op.i32_shl, 0x70: Op.i32_shr_u, 0xa0: Op.i32_xor, 0xc0: Op.i32_shr_s };
 const CMP64: Record<number, number> = { 0x10: Op.i64_eq, 0x20: Op.i64_gt_u, 0x30: Op.i64_ge_u, 0x50: Op.i64_ne, 0x60: Op.i64_gt_s, 0x70: Op.i64_ge_s, 0xa0: Op.i64_lt_u, 0xb0: Op.i64_le_u, 0xc0: Op.i64_lt_s, 0xd0: Op.i64_le_s };
 
+/**
+ * What the generated code knows about each register at one point of a function: facts that hold on every path
+ * to it, forgotten when the register is written. The structured shape carries them from a block into the blocks
+ * only it leads to; where paths join, or in the dispatcher, a block starts knowing nothing.
+ */
+export class RegisterFacts {
+  /** The largest `offset + size` an access through the register was checked for (0: none): reg + that stays below 4 GiB. */
+  readonly bound = new Int32Array(11);
+  /** 1 where the register's upper 32 bits are known to be zero. */
+  readonly zext = new Uint8Array(11);
+  /** The address of the map the register holds (what a `lddw` of a map loaded into it), -1 for none. */
+  readonly map = new Float64Array(11).fill(-1);
+
+  /** A copy. */
+  copy(): RegisterFacts {
+    const f = new RegisterFacts();
+    f.assign(this);
+    return f;
+  }
+
+  /** Takes the facts of `other`. */
+  assign(other: RegisterFacts): void {
+    this.bound.set(other.bound);
+    this.zext.set(other.zext);
+    this.map.set(other.map);
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.bound.fill(0);
+    this.zext.fill(0);
+    this.map.fill(-1);
+  }
+
+  /** Forgets what was known about register `r` (it is being written). */
+  forget(r: number): void {
+    this.bound[r] = 0;
+    this.zext[r] = 0;
+    this.map[r] = -1;
+  }
+}
+
 /** The size in bytes of a load or store opcode. */
 export function accessSize(opcode: number): number {
   return [4, 2, 1, 8][(opcode >> 3) & 3] as number;
@@ -83,11 +127,8 @@ export class InstructionTranslator {
   private readonly prog: PreparedProgram;
   private readonly runtime: JitRuntimeBinding | undefined;
   private ctx: TranslationContext;
-  /**
-   * With a runtime binding: for each register, the largest `offset + size` an access through it was checked for
-   * since it was last written (0: none), so that reg + that many bytes is known to stay below 4 GiB.
-   */
-  readonly known = new Int32Array(11);
+  /** What is known about the registers where the code being written runs. */
+  readonly facts = new RegisterFacts();
 
   constructor(b: ByteWriter, prog: PreparedProgram, runtime: JitRuntimeBinding | undefined, ctx: TranslationContext) {
     this.b = b;
@@ -99,7 +140,7 @@ export class InstructionTranslator {
   /** Switches to another function's context (the structured shape translates function by function). */
   useContext(ctx: TranslationContext): void {
     this.ctx = ctx;
-    this.known.fill(0);
+    this.facts.clear();
   }
 
   /** Pushes register `r` (i64). */
@@ -110,7 +151,13 @@ export class InstructionTranslator {
   /** Pops an i64 into register `r`, forgetting what was known about it. */
   set(r: number): void {
     this.b.byte(Op.local_set).u32(this.ctx.reg[r] as number);
-    this.known[r] = 0;
+    this.facts.forget(r);
+  }
+
+  /** Pops an i64 whose upper 32 bits are zero into register `r`. */
+  private setZext(r: number): void {
+    this.set(r);
+    this.facts.zext[r] = 1;
   }
 
   private lget(l: number): void {
@@ -163,10 +210,10 @@ export class InstructionTranslator {
     if (off >= 0) {
       // reg + off + size <= 4 GiB, i.e. reg <= 4 GiB - off - size; the engine checks the rest.
       const need = off + size;
-      if ((this.known[reg] as number) < need) {
+      if ((this.facts.bound[reg] as number) < need) {
         this.get(reg); this.i64c(FOUR_GIB - BigInt(need)); b.byte(Op.i64_gt_u);
         b.byte(Op.if).byte(BlockType.empty); this.fault(JitFault.MEMORY, slot); b.byte(Op.end);
-        this.known[reg] = need;
+        this.facts.bound[reg] = need;
       }
       this.get(reg); b.byte(Op.i32_wrap_i64);
       return off;
@@ -210,6 +257,21 @@ export class InstructionTranslator {
   }
 
   /**
+   * The pair clang writes to widen the low half of a register, `rX <<= 32; rX >>= 32` (zero) or `rX s>>= 32`
+   * (sign), as one extension, when `ins` and `following` are that pair; returns whether it did. (The engine keeps
+   * two shifts as two shifts.) The caller knows the two run together: no jump lands on the second.
+   */
+  extensionPair(ins: Instruction, following: Instruction): boolean {
+    if (ins.opcode !== 0x67 || ins.imm !== 32 || following.dst !== ins.dst || following.imm !== 32) return false;
+    if (following.opcode !== 0x77 && following.opcode !== 0xc7) return false;
+    if (ins.dst === 10) return false; // a write to r10: left to fault
+    this.get(ins.dst); this.b.byte(Op.i32_wrap_i64);
+    if (following.opcode === 0x77) { this.b.byte(Op.i64_extend_i32_u); this.setZext(ins.dst); }
+    else { this.b.byte(Op.i64_extend_i32_s); this.set(ins.dst); }
+    return true;
+  }
+
+  /**
    * Translates the instruction at `slot`, which is no jump and no `exit` (those belong to the shape of the code).
    *
    * @throws {BpfshipError} code `JIT_UNSUPPORTED` for an instruction the JIT cannot translate.
@@ -229,7 +291,9 @@ export class InstructionTranslator {
         if (opcode !== 0x18) { if (!this.packetLoad(opcode, src, imm)) this.fault(JitFault.UNSUPPORTED, slot); return; }
         const lo = BigInt((this.prog.code[2 * slot + 1] as number) >>> 0);
         const hi = BigInt((this.prog.code[2 * slot + 3] as number) >>> 0);
-        this.i64c((hi << 32n) | lo); this.set(dst);
+        this.i64c((hi << 32n) | lo);
+        if (hi === 0n) this.setZext(dst); else this.set(dst);
+        if (src === 5) this.facts.map[dst] = Number(lo); // a map, by index (resolved to its address)
         return;
       }
       case 1: { // LDX
@@ -239,7 +303,7 @@ export class InstructionTranslator {
         if (load === undefined) throw jitError(`unknown load mode 0x${mode.toString(16)}`, this.prog, slot);
         const at = this.address(src, offset, size, slot);
         this.mem(load, Math.log2(size), at);
-        this.set(dst);
+        if (mode === 0x60 && size <= 4) this.setZext(dst); else this.set(dst);
         return;
       }
       case 2:
@@ -266,7 +330,6 @@ export class InstructionTranslator {
           b.byte(Op.if).byte(BlockType.empty); this.fault(JitFault.BAD_CALL, slot); b.byte(Op.end);
           this.dynamicHelperCall(dst, 1);
           b.byte(Op.end);
-          this.known.fill(0, 0, 6);
           return;
         }
         throw jitError(`instruction 0x${opcode.toString(16)} is a jump; the code's shape translates it`, this.prog, slot);
@@ -298,19 +361,24 @@ export class InstructionTranslator {
     const arith = ATOMIC_ARITH[imm & ~1];
     if (arith !== undefined) {
       this.lget(a); this.lget(t0); this.get(src); b.byte(arith); this.mem(store, align, at);
-      if (fetch) { this.lget(t0); this.set(src); }
+      if (fetch) { this.lget(t0); this.setOld(src, size); }
     } else if (imm === 0xe1) { // xchg
       this.lget(a); this.get(src); this.mem(store, align, at);
-      this.lget(t0); this.set(src);
+      this.lget(t0); this.setOld(src, size);
     } else if (imm === 0xf1) { // cmpxchg
       this.lget(t0); this.get(0);
       if (size === 4) { this.i64c(0xffffffffn); b.byte(Op.i64_and); }
       b.byte(Op.i64_eq);
       b.byte(Op.if).byte(BlockType.empty); this.lget(a); this.get(src); this.mem(store, align, at); b.byte(Op.end);
-      this.lget(t0); this.set(0);
+      this.lget(t0); this.setOld(0, size);
     } else {
       throw jitError(`unknown atomic operation 0x${imm.toString(16)}`, this.prog, slot);
     }
+  }
+
+  /** Pops the old value an atomic operation of `size` bytes read into register `r` (zero-extended from 32 bits). */
+  private setOld(r: number, size: number): void {
+    if (size === 4) this.setZext(r); else this.set(r);
   }
 
   /** A byte swap of the i64 on the stack; the result is zero-extended from `width` bits. */
@@ -345,8 +413,27 @@ export class InstructionTranslator {
     const x = (opcode & 8) !== 0;
     const ins = { opcode, src, imm };
     if (w64) {
+      const facts = this.facts;
+      // Whether the source operand's upper 32 bits are zero (an immediate is sign-extended).
+      const srcZext = x ? facts.zext[src] === 1 : imm >= 0;
       const simple = ALU64[op];
-      if (simple !== undefined) { this.get(dst); this.src64(ins); b.byte(simple); this.set(dst); return; }
+      if (simple !== undefined) {
+        // Results whose upper half stays zero: and/or/xor of such operands (and with one: always), a right shift
+        // of one, a right shift by 32 or more.
+        const dstZext = facts.zext[dst] === 1;
+        const zext = (op === 0x50 && (dstZext || srcZext)) || ((op === 0x40 || op === 0xa0) && dstZext && srcZext) ||
+          (op === 0x70 && (dstZext || (!x && (imm & 63) >= 32)));
+        this.get(dst); this.src64(ins); b.byte(simple);
+        if (zext) this.setZext(dst); else this.set(dst);
+        return;
+      }
+      if ((op === 0x30 || op === 0x90) && offset === 0 && facts.zext[dst] === 1 && srcZext) {
+        // Unsigned division of two values below 2^32: the 32-bit instruction gives the same result (division by
+        // zero included), and it is the one a C compiler picks for such operands (far cheaper than a 64-bit
+        // divide on x86).
+        this.divMod32(op, dst, ins, 0);
+        return;
+      }
       switch (op) {
         case 0x30: case 0x90: { // div, mod (offset 1: signed)
           const t1 = this.ctx.t1;
@@ -371,52 +458,66 @@ export class InstructionTranslator {
           if (x && offset !== 0) {
             this.get(src);
             b.byte(({ 8: Op.i64_extend8_s, 16: Op.i64_extend16_s, 32: Op.i64_extend32_s } as Record<number, number>)[offset] ?? Op.unreachable);
-          } else this.src64(ins);
-          this.set(dst);
+            this.set(dst);
+          } else {
+            const map = x ? (facts.map[src] as number) : -1;
+            this.src64(ins);
+            if (srcZext) this.setZext(dst); else this.set(dst);
+            facts.map[dst] = map;
+          }
           return;
         case 0xd0: this.get(dst); this.bswap(imm); this.set(dst); return; // ALU64 END: unconditional bswap
         default: throw jitError(`unknown ALU64 opcode 0x${opcode.toString(16)}`, this.prog, slot);
       }
     }
+    // ALU32: every result is zero-extended.
     const simple = ALU32[op];
     const dst32 = (): void => { this.get(dst); b.byte(Op.i32_wrap_i64); };
-    if (simple !== undefined) { dst32(); this.src32(ins); b.byte(simple); b.byte(Op.i64_extend_i32_u); this.set(dst); return; }
+    if (simple !== undefined) { dst32(); this.src32(ins); b.byte(simple); b.byte(Op.i64_extend_i32_u); this.setZext(dst); return; }
     switch (op) {
-      case 0x30: case 0x90: {
-        const s32 = this.ctx.s32;
-        this.src32(ins); this.lset(s32);
-        this.lget(s32); b.byte(Op.i32_eqz);
-        b.byte(Op.if).byte(BlockType.i32);
-        if (op === 0x30) this.i32c(0); else dst32();
-        b.byte(Op.else);
-        if (offset === 1) {
-          this.lget(s32); this.i32c(-1); b.byte(Op.i32_eq);
-          b.byte(Op.if).byte(BlockType.i32);
-          if (op === 0x30) { this.i32c(0); dst32(); b.byte(Op.i32_sub); } else this.i32c(0);
-          b.byte(Op.else); dst32(); this.lget(s32); b.byte(op === 0x30 ? Op.i32_div_s : Op.i32_rem_s); b.byte(Op.end);
-        } else {
-          dst32(); this.lget(s32); b.byte(op === 0x30 ? Op.i32_div_u : Op.i32_rem_u);
-        }
-        b.byte(Op.end); b.byte(Op.i64_extend_i32_u); this.set(dst);
+      case 0x30: case 0x90:
+        this.divMod32(op, dst, ins, offset);
         return;
-      }
-      case 0x80: this.i32c(0); dst32(); b.byte(Op.i32_sub); b.byte(Op.i64_extend_i32_u); this.set(dst); return;
+      case 0x80: this.i32c(0); dst32(); b.byte(Op.i32_sub); b.byte(Op.i64_extend_i32_u); this.setZext(dst); return;
       case 0xb0:
         if (x && offset !== 0) {
           this.get(src); b.byte(Op.i32_wrap_i64);
           b.byte(({ 8: Op.i32_extend8_s, 16: Op.i32_extend16_s } as Record<number, number>)[offset] ?? Op.nop_);
         } else this.src32(ins);
-        b.byte(Op.i64_extend_i32_u); this.set(dst);
+        b.byte(Op.i64_extend_i32_u); this.setZext(dst);
         return;
-      case 0xd0:
+      case 0xd0: {
         this.get(dst);
-        if ((opcode & 8) !== 0) this.bswap(imm); // be: swap on this little-endian machine
+        const be = (opcode & 8) !== 0;
+        if (be) this.bswap(imm); // be: swap on this little-endian machine
         else if (imm === 16) { this.i64c(0xffffn); b.byte(Op.i64_and); }
         else if (imm === 32) { this.i64c(0xffffffffn); b.byte(Op.i64_and); }
-        this.set(dst);
+        if (imm === 16 || imm === 32) this.setZext(dst); else this.set(dst);
         return;
+      }
       default: throw jitError(`unknown ALU opcode 0x${opcode.toString(16)}`, this.prog, slot);
     }
+  }
+
+  /** 32-bit div or mod (`offset` 1: signed), eBPF's way: x / 0 = 0, x % 0 = x, INT_MIN / -1 = INT_MIN. */
+  private divMod32(op: number, dst: number, ins: { opcode: number; src: number; imm: number }, offset: number): void {
+    const b = this.b;
+    const s32 = this.ctx.s32;
+    const dst32 = (): void => { this.get(dst); b.byte(Op.i32_wrap_i64); };
+    this.src32(ins); this.lset(s32);
+    this.lget(s32); b.byte(Op.i32_eqz);
+    b.byte(Op.if).byte(BlockType.i32);
+    if (op === 0x30) this.i32c(0); else dst32();
+    b.byte(Op.else);
+    if (offset === 1) {
+      this.lget(s32); this.i32c(-1); b.byte(Op.i32_eq);
+      b.byte(Op.if).byte(BlockType.i32);
+      if (op === 0x30) { this.i32c(0); dst32(); b.byte(Op.i32_sub); } else this.i32c(0);
+      b.byte(Op.else); dst32(); this.lget(s32); b.byte(op === 0x30 ? Op.i32_div_s : Op.i32_rem_s); b.byte(Op.end);
+    } else {
+      dst32(); this.lget(s32); b.byte(op === 0x30 ? Op.i32_div_u : Op.i32_rem_u);
+    }
+    b.byte(Op.end); b.byte(Op.i64_extend_i32_u); this.setZext(dst);
   }
 
   /**
@@ -454,6 +555,14 @@ export class InstructionTranslator {
   private helperCall(id: number, slot: number): void {
     const runtime = this.runtime;
     const b = this.b;
+    const map = this.facts.map[1] as number;
+    if (id === MAP_LOOKUP_HELPER && map >= 0 && runtime?.mapLookup !== undefined) {
+      const lookup = runtime.mapLookup(map);
+      if (lookup !== undefined) {
+        this.mapLookup(map, lookup, slot);
+        return;
+      }
+    }
     const index = runtime?.helperTableIndex(id);
     if (runtime !== undefined && index === undefined) throw jitError(`helper #${id} is not in the runtime core`, this.prog, slot);
     if (runtime?.callsBack(id) === true) { this.ctx.pushFrames(); this.ctx.pushDepth(); this.mem(Op.i32_store, 2, JIT_CALLBACK_DEPTH_OFFSET); }
@@ -467,6 +576,34 @@ export class InstructionTranslator {
     // The helper may have changed r1-r5 as far as the program knows (it may not read them again), never the
     // locals: what was checked about them still holds.
     if (id === TAIL_CALL_HELPER) this.afterTailCall(0);
+  }
+
+  /**
+   * bpf_map_lookup_elem(r1 = the map at `map`, r2 = key) without the helper: an array's value found in place
+   * (the key's u32 checked against max_entries), or the map type's lookup called directly.
+   */
+  private mapLookup(map: number, lookup: JitMapLookup, slot: number): void {
+    const b = this.b;
+    const runtime = this.runtime as JitRuntimeBinding;
+    const cpu = (): void => { this.ctx.pushRunCtx(); this.mem(Op.i32_load, 2, runtime.runCtx.cpu); };
+    if (lookup.kind === 'call') {
+      this.i32c(map); this.get(2); b.byte(Op.i32_wrap_i64); cpu(); this.i32c(1);
+      this.i32c(lookup.tableIndex); b.byte(Op.call_indirect).u32(T_MAP_LOOKUP).u32(CORE_TABLE);
+      b.byte(Op.i64_extend_i32_u); this.setZext(0);
+      return;
+    }
+    const index = this.ctx.s32;
+    const at = this.address(2, 0, 4, slot);
+    this.mem(Op.i32_load, 2, at); this.lset(index);
+    this.lget(index); this.i32c(lookup.maxEntries); b.byte(Op.i32_lt_u);
+    b.byte(Op.if).byte(BlockType.i64);
+    // In range, the value's address is inside the map's allocation: 32-bit arithmetic cannot overflow.
+    this.lget(index); this.i32c(lookup.stride); b.byte(Op.i32_mul);
+    if (lookup.cpuStride !== 0) { cpu(); this.i32c(lookup.cpuStride); b.byte(Op.i32_mul); b.byte(Op.i32_add); }
+    this.i32c(lookup.values); b.byte(Op.i32_add); b.byte(Op.i64_extend_i32_u);
+    b.byte(Op.else); this.i64c(0n);
+    b.byte(Op.end);
+    this.setZext(0);
   }
 
   /** callx on a helper number in `reg`; `extra` counts the blocks open around it. */
