@@ -328,6 +328,12 @@ BPFSHIP_API void *bpfship_map_lookup_elem(bpfship_map *map, const void *key, bpf
  * has none. */
 BPFSHIP_API uintptr_t bpfship_map_lookup_op(const bpfship_map *map);
 
+/* A program array's slots, for an executor that makes bpf_tail_call itself: max_entries u64 words, each 0 for an
+ * empty slot or BPFSHIP_PROG_SLOT_PRESENT | the program's id. NULL for any other map type. The helper's order of
+ * checks (index, then the tail-call count, counted, then the slot) is what such an executor must keep. */
+#define BPFSHIP_PROG_SLOT_PRESENT (1ull << 32)
+BPFSHIP_API const uint64_t *bpfship_prog_array_slots(const bpfship_map *map);
+
 /* ---------------------------------------------------------------------------------------------------------------
  * Ring buffer consumer (user space side of BPF_MAP_TYPE_RINGBUF)
  *

@@ -224,6 +224,7 @@ export interface CoreExports {
   bpfship_map_value_addr(map: number, index: number, cpu: number): number;
   bpfship_map_lookup_elem(map: number, key: number, runCtx: number): number;
   bpfship_map_lookup_op(map: number): number;
+  bpfship_prog_array_slots(map: number): number;
   bpfship_ringbuf_peek(map: number, sampleOut: number): bigint;
   bpfship_ringbuf_advance(map: number): number;
   bpfship_ringbuf_query(map: number, flags: bigint): bigint;

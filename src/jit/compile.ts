@@ -69,6 +69,19 @@ export interface JitRuntimeBinding {
    */
   mapLookup?(address: number): JitMapLookup | undefined;
   /**
+   * Where the runtime marks the program ids its program table holds a JIT'd program for: one byte per id below
+   * `limit`, non-zero for such an id. With it, a tail call tests one byte before its `call_indirect` (instead of
+   * fetching the table entry to see whether it is null, which is a call into the engine); ids from `limit` up go
+   * the slow way.
+   */
+  readonly jitPrograms?: { readonly address: number; readonly limit: number };
+  /**
+   * The slots of the program array at `address` (what a `lddw` of the map loads), for bpf_tail_call made in the
+   * generated code: `maxEntries` u64 words at `slots`, each 0 or (1 << 32) | a program id; undefined for any other
+   * map.
+   */
+  progArray?(address: number): { readonly slots: number; readonly maxEntries: number } | undefined;
+  /**
    * Byte offsets in the run context: the tail-call fields and the other per-run results a run starts by clearing
    * (u32), and the packet's pointers (u64).
    */

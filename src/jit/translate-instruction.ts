@@ -27,6 +27,12 @@ import { BlockType, ByteWriter, Op, TABLE_SIZE_SUBOP } from './wasm-encoder.ts';
 const TAIL_CALL_HELPER = 12;
 /** bpf_map_lookup_elem's helper id. */
 const MAP_LOOKUP_HELPER = 1;
+/** What bpf_tail_call returns when it does not jump: -E2BIG (index past the array), -EBUSY (33 tail calls made), -ENOENT (empty slot). */
+const TAIL_CALL_E2BIG = -7n, TAIL_CALL_EBUSY = -16n, TAIL_CALL_ENOENT = -2n;
+/** Linux's MAX_TAIL_CALL_CNT. */
+const MAX_TAIL_CALLS = 33;
+/** The bit of a program array slot that says it holds a program. */
+const PROG_SLOT_PRESENT = 1n << 32n;
 const FOUR_GIB = 1n << 32n;
 
 /** Where one generated function keeps its state, and what only its shape knows how to do. */
@@ -536,10 +542,19 @@ export class InstructionTranslator {
     this.ctx.pushRunCtx(); this.mem(Op.i32_load, 2, rc.tailCallPending);
     b.byte(Op.if).byte(BlockType.empty);
     this.ctx.pushRunCtx(); this.mem(Op.i32_load, 2, rc.tailCallTarget); b.byte(Op.local_tee).u32(a);
-    b.byte(Op.prefix_fc).u32(TABLE_SIZE_SUBOP).u32(PROGRAM_TABLE); b.byte(Op.i32_lt_u);
-    b.byte(Op.if).byte(BlockType.i32);
-    this.lget(a); b.byte(Op.table_get).u32(PROGRAM_TABLE); b.byte(Op.ref_is_null); b.byte(Op.i32_eqz);
-    b.byte(Op.else); this.i32c(0); b.byte(Op.end);
+    const marks = runtime.jitPrograms;
+    if (marks !== undefined) {
+      // The runtime's byte for the id: set only while the table holds a JIT'd program there.
+      this.i32c(marks.limit); b.byte(Op.i32_lt_u);
+      b.byte(Op.if).byte(BlockType.i32);
+      this.lget(a); this.mem(Op.i32_load8_u, 0, marks.address);
+      b.byte(Op.else); this.i32c(0); b.byte(Op.end);
+    } else {
+      b.byte(Op.prefix_fc).u32(TABLE_SIZE_SUBOP).u32(PROGRAM_TABLE); b.byte(Op.i32_lt_u);
+      b.byte(Op.if).byte(BlockType.i32);
+      this.lget(a); b.byte(Op.table_get).u32(PROGRAM_TABLE); b.byte(Op.ref_is_null); b.byte(Op.i32_eqz);
+      b.byte(Op.else); this.i32c(0); b.byte(Op.end);
+    }
     b.byte(Op.if).byte(BlockType.empty);
     this.ctx.pushRunCtx(); this.i32c(0); this.mem(Op.i32_store, 2, rc.tailCallPending);
     this.get(1); for (let r = 2; r <= 5; r++) this.i64c(0n);
@@ -560,6 +575,14 @@ export class InstructionTranslator {
       const lookup = runtime.mapLookup(map);
       if (lookup !== undefined) {
         this.mapLookup(map, lookup, slot);
+        return;
+      }
+    }
+    const progArray = this.facts.map[2] as number;
+    if (id === TAIL_CALL_HELPER && progArray >= 0 && runtime?.jitPrograms !== undefined) {
+      const slots = runtime.progArray?.(progArray);
+      if (slots !== undefined) {
+        this.tailCall(slots, runtime.jitPrograms);
         return;
       }
     }
@@ -604,6 +627,48 @@ export class InstructionTranslator {
     b.byte(Op.else); this.i64c(0n);
     b.byte(Op.end);
     this.setZext(0);
+  }
+
+  /**
+   * bpf_tail_call(r1, r2 = the program array at `slots`, r3 = index) made here, the helper's checks in its order:
+   * an index past the array (-E2BIG), the 33rd tail call of the run (-EBUSY; the count goes up before the slot
+   * is read), an empty slot (-ENOENT) leave r0 at that error and go on; otherwise the target runs (straight
+   * through the program table when it is a JIT'd program, else through env.tail_call, which says why it cannot)
+   * and its r0 leaves this function.
+   */
+  private tailCall(array: { readonly slots: number; readonly maxEntries: number }, marks: { readonly address: number; readonly limit: number }): void {
+    const b = this.b;
+    const runtime = this.runtime as JitRuntimeBinding;
+    const rc = runtime.runCtx;
+    const { a, s32, t0 } = this.ctx;
+    this.get(3); b.byte(Op.i32_wrap_i64); this.lset(s32);
+    b.byte(Op.block).byte(BlockType.empty);
+    this.i64c(TAIL_CALL_E2BIG); this.set(0);
+    this.lget(s32); this.i32c(array.maxEntries); b.byte(Op.i32_ge_u); b.byte(Op.br_if).u32(0);
+    this.i64c(TAIL_CALL_EBUSY); this.set(0);
+    this.ctx.pushRunCtx(); this.mem(Op.i32_load, 2, rc.tailCallCount); this.i32c(MAX_TAIL_CALLS); b.byte(Op.i32_ge_u); b.byte(Op.br_if).u32(0);
+    this.ctx.pushRunCtx(); this.ctx.pushRunCtx(); this.mem(Op.i32_load, 2, rc.tailCallCount); this.i32c(1); b.byte(Op.i32_add); this.mem(Op.i32_store, 2, rc.tailCallCount);
+    this.i64c(TAIL_CALL_ENOENT); this.set(0);
+    this.lget(s32); this.i32c(3); b.byte(Op.i32_shl); this.mem(Op.i64_load, 3, array.slots); b.byte(Op.local_tee).u32(t0);
+    this.i64c(PROG_SLOT_PRESENT); b.byte(Op.i64_and); b.byte(Op.i64_eqz); b.byte(Op.br_if).u32(0);
+    // Taken: the target's id, and whether the program table holds it.
+    this.lget(t0); b.byte(Op.i32_wrap_i64); b.byte(Op.local_tee).u32(a);
+    this.i32c(marks.limit); b.byte(Op.i32_lt_u);
+    b.byte(Op.if).byte(BlockType.i32);
+    this.lget(a); this.mem(Op.i32_load8_u, 0, marks.address);
+    b.byte(Op.else); this.i32c(0); b.byte(Op.end);
+    b.byte(Op.if).byte(BlockType.empty);
+    this.get(1); for (let r = 2; r <= 5; r++) this.i64c(0n);
+    this.get(10); this.ctx.pushTailCallFrame(); this.i32c(0); this.lget(a);
+    b.byte(Op.call_indirect).u32(T_RUN).u32(PROGRAM_TABLE); this.set(0);
+    b.byte(Op.else);
+    // The slow way reads the target as the helper leaves it.
+    this.ctx.pushRunCtx(); this.lget(a); this.mem(Op.i32_store, 2, rc.tailCallTarget);
+    this.ctx.pushRunCtx(); this.i32c(1); this.mem(Op.i32_store, 2, rc.tailCallPending);
+    this.get(1); this.get(10); this.ctx.pushDepth(); this.ctx.pushRunCtx(); this.ctx.pushFrames(); b.byte(Op.call).u32(F_TAIL); this.set(0);
+    b.byte(Op.end);
+    this.ctx.exitFunction(1);
+    b.byte(Op.end);
   }
 
   /** callx on a helper number in `reg`; `extra` counts the blocks open around it. */

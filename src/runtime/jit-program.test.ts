@@ -141,7 +141,7 @@ describe('jit mode gives the interpreter\'s results', () => {
     const spec = objectAt(join(TESTDATA, 'jit_cases.o'));
     // Keys 0-7 for the array (max_entries 4), 0-4 for the per-CPU array (3) and the LRU map (2 elements: lookups
     // decide what it evicts), on both CPUs, twice over so that values and elements found are used.
-    const inputs = [];
+    const inputs: RunInput[] = [];
     for (let round = 0; round < 2; round++) {
       for (let k = 0; k < 8; k++) {
         inputs.push({ data: Uint8Array.from({ length: 64 }, (_, i) => (i === 14 ? k : i === 15 ? (k * 3 + round) % 5 : 0)), cpu: (k + round) % 2 });

@@ -30,6 +30,8 @@ export interface JitServices {
   readonly programTable: WasmTable;
   /** The JIT'd program with runtime id `id`, or why a tail call may not enter it. */
   jitProgramById(id: number): JitProgram | string;
+  /** One byte per program id below `limit` in core memory, set while `programTable` holds a JIT'd program there. */
+  readonly jitPrograms?: { readonly address: number; readonly limit: number };
 }
 
 /** The addresses one run gives the generated code. */
@@ -56,12 +58,25 @@ const FAULT_KIND: Record<number, FaultKind> = {
   [JitFault.UNSUPPORTED]: FaultKind.MEMORY,
 };
 
-/** How the generated code finds the core's helpers, maps and run-context fields. */
-export function jitBinding(core: CoreWasm): JitRuntimeBinding {
+/** How the generated code finds the core's helpers, maps, run-context fields and the runtime's JIT'd programs. */
+export function jitBinding(services: JitServices): JitRuntimeBinding {
+  const core = services.core;
   return {
+    ...(services.jitPrograms === undefined ? {} : { jitPrograms: services.jitPrograms }),
     helperTableIndex: (id) => (core.helperImplemented(id) ? core.exports.bpfship_helper_fn_of(id) : undefined),
     callsBack: (id) => (core.helperFlags(id) & HelperFlags.Callback) !== 0,
     mapLookup: (address) => jitMapLookup(core, address),
+    progArray: (address) => {
+      const slots = core.exports.bpfship_prog_array_slots(address);
+      if (slots === 0) return undefined;
+      const info = core.alloc(MAP_INFO_SIZE);
+      try {
+        if (core.exports.bpfship_map_get_info(address, info) !== 0) return undefined;
+        return { slots, maxEntries: core.view().getUint32(info + 16, true) };
+      } finally {
+        core.free(info);
+      }
+    },
     runCtx: {
       cpu: RunCtxLayout.cpu,
       tailCallPending: RunCtxLayout.tailCallPending,
@@ -133,7 +148,7 @@ export class JitProgram {
     this.prepared = prepared;
     this.fuel = Math.min(fuel, 0x7fffffff);
     const core = services.core;
-    const compiled = compileProgram(prepared, { runtime: jitBinding(core) });
+    const compiled = compileProgram(prepared, { runtime: jitBinding(services) });
     const module: WasmModule = new wasm.Module(compiled.bytes);
     const instance = new wasm.Instance(module, {
       env: {
