@@ -449,14 +449,21 @@ export class CoreWasm {
 
   /** The whole memory as bytes (re-taken when the memory has grown). */
   bytes(): Uint8Array {
-    if (this.u8cache.buffer !== this.memory.buffer) this.u8cache = new Uint8Array(this.memory.buffer);
+    // Growing the memory detaches its old buffer, which empties every view of it: a cheaper test than reading
+    // memory.buffer (a call into the engine) on every use.
+    if (this.u8cache.length === 0) this.refreshViews();
     return this.u8cache;
   }
 
   /** The whole memory as a little-endian DataView (re-taken when the memory has grown). */
   view(): DataView {
-    if (this.dvcache.buffer !== this.memory.buffer) this.dvcache = new DataView(this.memory.buffer);
+    if (this.u8cache.length === 0) this.refreshViews();
     return this.dvcache;
+  }
+
+  private refreshViews(): void {
+    this.u8cache = new Uint8Array(this.memory.buffer);
+    this.dvcache = new DataView(this.memory.buffer);
   }
 
   /** Allocates `size` zeroed bytes (16-aligned) in the core's memory; throws when memory is exhausted. */

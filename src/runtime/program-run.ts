@@ -109,6 +109,9 @@ export class RunArena {
   private readonly core: CoreWasm;
   private readonly regionsByProfile = new Map<ProgramTypeProfile, readonly MemoryRegion[]>();
   private readonly image = new Uint8Array(4096);
+  private imageView = this.image.subarray(0, 0);
+  private ctxView: Uint8Array = new Uint8Array(0);
+  private rng = ((Math.random() * 0xffffffff) >>> 0) | 1;
   /** Set while a run uses the arena (a nested run takes another). */
   busy = false;
   /** The trace lines of the run in progress. */
@@ -149,9 +152,28 @@ export class RunArena {
 
   /** A zeroed scratch buffer for building a context of `size` bytes (reused by every run). */
   contextImage(size: number): Uint8Array {
-    const image = this.image.subarray(0, size);
-    image.fill(0);
-    return image;
+    if (this.imageView.length !== size) this.imageView = this.image.subarray(0, size);
+    this.imageView.fill(0);
+    return this.imageView;
+  }
+
+  /** The first `size` bytes of the arena's context struct in core memory (a view kept while the memory does not grow). */
+  contextMemory(size: number): Uint8Array {
+    // Growing the memory detaches the buffer, which empties the view.
+    const v = this.ctxView;
+    if (v.length === size && size !== 0) return v;
+    this.ctxView = new Uint8Array(this.core.bytes().buffer, this.ctx, size);
+    return this.ctxView;
+  }
+
+  /** Four random 32-bit words for a run's bpf_get_prandom_u32 state (xorshift32: cheap, and runs differ). */
+  randomWord(): number {
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x >>> 0;
+    return this.rng;
   }
 
   /** A packet buffer of at least `size` bytes. */
@@ -216,7 +238,9 @@ export function runProgram(
   //    under tsx every function expression costs an Object.defineProperty each time it is created.)
   const interp = arena.interp;
   const layout = data !== undefined && profile.packet !== 'none' ? placePacket(arena, profile, data.length, metaLen) : undefined;
-  const ctxImage = arena.contextImage(profile.contextSize);
+  // The context is built where the program reads it.
+  const ctxImage = arena.contextMemory(profile.contextSize);
+  ctxImage.fill(0);
   profile.fillContext(ctxImage, ctxIn, data);
   if (layout !== undefined) {
     if (offData !== NO_FIELD) putU32(ctxImage, offData, layout.data);
@@ -224,19 +248,18 @@ export function runProgram(
     if (offMeta !== NO_FIELD) putU32(ctxImage, offMeta, layout.meta);
   }
   const jit = program.jit;
-  const seed = input.seed ?? BigInt(Math.floor(Math.random() * 2 ** 52));
   const rc = arena.runCtx;
-  const err = core.exports.bpfship_run_ctx_init(rc, profile.coreProgType, cpu, seed);
+  const err = core.exports.bpfship_run_ctx_init(rc, profile.coreProgType, cpu, input.seed ?? 0n);
   if (err !== 0) throw new RunInputError(`the core refused a run context for CPU ${cpu} (${err})`);
   const mem = core.bytes();
   const dv = core.view();
+  if (input.seed === undefined) randomPrandomState(dv, rc, arena);
   // The core takes an skb program type to mean a __sk_buff context; a host type's context is its own struct.
   if (profile.hostDefined === true) dv.setUint8(rc + RunCtxLayout.ctxKind, 0);
   dv.setUint32(rc + RunCtxLayout.progId, program.prepared.id, true);
   if (input.tunnel !== undefined) setTunnel(core, rc, arena.scratch, encodeTunnelInfo(input.tunnel));
   dv.setUint32(rc + RunCtxLayout.ctx, arena.ctx, true);
   dv.setUint32(rc + RunCtxLayout.ctx + 4, 0, true);
-  mem.set(ctxImage, arena.ctx);
   if (layout !== undefined && data !== undefined) {
     if (profile.packet === 'xdp') mem.fill(0, layout.hardStart, layout.meta);
     mem.set(data, layout.copyAt);
@@ -259,7 +282,8 @@ export function runProgram(
   let r0: bigint;
   let t0: number;
   let t1: number;
-  const cpu0 = process.cpuUsage();
+  // The process's CPU time costs a system call each way (more than a short run itself): repeated runs only.
+  const cpu0 = repeat > 1 ? process.cpuUsage() : undefined;
   if (jit !== undefined) {
     const jitFrame = arena.jitRunFrame();
     arena.jitServices = jit.services;
@@ -291,7 +315,7 @@ export function runProgram(
     lastInstructions = interp.instructions;
     r0 = (BigInt(hi[0] as number >>> 0) << 32n) | BigInt(lo[0] as number >>> 0);
   }
-  const durationNs = loopNs((t1 - t0) * 1e6, process.cpuUsage(cpu0)) / repeat;
+  const durationNs = (cpu0 === undefined ? (t1 - t0) * 1e6 : loopNs((t1 - t0) * 1e6, process.cpuUsage(cpu0))) / repeat;
 
   // 3. Results: the last run's, as the kernel reports them.
   const retval = Number(r0 & 0xffffffffn);
@@ -308,7 +332,8 @@ export function runProgram(
       dataOut.set(core.read(start, end - start), ETH_HLEN);
     } else dataOut = core.read(start, end - start);
   }
-  const ctxOut = profile.contextOut(core.read(arena.ctx, profile.contextSize), ctxIn);
+  // contextOut copies what it gives back: a view of the memory is enough here.
+  const ctxOut = profile.contextOut(arena.contextMemory(profile.contextSize), ctxIn);
   const kind = out.getUint32(arena.runCtx + RunCtxLayout.redirectKind, true);
   let redirect: RedirectResult | undefined;
   if (kind === RedirectKind.Ifindex) {
@@ -421,6 +446,20 @@ export function checkRepeat(repeat: number | undefined): number {
 function loopNs(wallNs: number, cpu: { user: number; system: number }): number {
   const cpuNs = (cpu.user + cpu.system) * 1000;
   return wallNs >= 1e6 && cpuNs > 0 && cpuNs < wallNs ? cpuNs : wallNs;
+}
+
+/**
+ * Gives bpf_get_prandom_u32 a random xorshift128+ state (any state but all zeros will do): what a random seed
+ * gives, without making a BigInt of one on every run.
+ */
+function randomPrandomState(dv: DataView, rc: number, arena: RunArena): void {
+  let any = 0;
+  for (let i = 0; i < 4; i++) {
+    const word = arena.randomWord();
+    any |= word;
+    dv.setUint32(rc + RunCtxLayout.prandomState + 4 * i, word, true);
+  }
+  if (any === 0) dv.setUint32(rc + RunCtxLayout.prandomState, 1, true);
 }
 
 /** Clears the run context's per-run results, as every run starts without them (the JIT does the same in WebAssembly). */
