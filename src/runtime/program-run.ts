@@ -14,7 +14,7 @@
 
 import { Interpreter, type MemoryRegion, type RunSetup, STACK_SIZE } from '../interp/index.ts';
 import type { CoreInterpreterHost } from './core-interpreter-host.ts';
-import { type CoreWasm, RedirectKind, RunCtxLayout } from '../core/index.ts';
+import { type CoreWasm, loadLibc, RedirectKind, RunCtxLayout } from '../core/index.ts';
 import { RunInputError } from './errors.ts';
 import { contextRegions, type ProgramTypeProfile } from './program-type-profiles.ts';
 import type { TraceEvent } from './trace.ts';
@@ -70,8 +70,8 @@ export interface RunResult {
   /**
    * Mean time of one run, nanoseconds: the time around the loop of `repeat` runs divided by the count, as the
    * kernel's `duration` (setting up the input and reading the results are outside the loop, as there; and as
-   * there, time the loop spent scheduled out is left out: a loop of a millisecond or more counts the process's CPU
-   * time when that is less than the wall time).
+   * there, time the loop spent scheduled out is left out: repeated runs are timed on the thread's CPU clock, as
+   * native mode's loop is; a single run on the wall clock).
    */
   readonly durationNs: number;
   /** Instructions the last run executed (tail calls and callbacks included); undefined in jit mode, which does not count. */
@@ -282,15 +282,16 @@ export function runProgram(
   let r0: bigint;
   let t0: number;
   let t1: number;
-  // The process's CPU time costs a system call each way (more than a short run itself): repeated runs only.
-  const cpu0 = repeat > 1 ? process.cpuUsage() : undefined;
+  // Repeated runs are timed on the thread's CPU clock, as native mode's loop in C times them (and as the kernel
+  // leaves out the time its loop is scheduled out); a single run on the wall clock, which costs less to read.
+  const clock = repeat > 1 ? threadCpuClock() : undefined;
   if (jit !== undefined) {
     const jitFrame = arena.jitRunFrame();
     arena.jitServices = jit.services;
     try {
-      t0 = performance.now();
+      t0 = clock === undefined ? performance.now() * 1e6 : clock();
       r0 = jit.executeRepeat(arena.ctx, jitFrame, repeat);
-      t1 = performance.now();
+      t1 = clock === undefined ? performance.now() * 1e6 : clock();
     } finally {
       arena.jitServices = undefined;
     }
@@ -299,7 +300,7 @@ export function runProgram(
     const { setup, packetIndex } = interpreterMemory(arena, profile, layout, program);
     const lo = interp.lo;
     const hi = interp.hi;
-    t0 = performance.now();
+    t0 = clock === undefined ? performance.now() * 1e6 : clock();
     for (let i = 0; i < repeat; i++) {
       if (i > 0) clearRunResults(core.view(), rc);
       host.beginRun(interp, rc, setup, packetIndex, profile.packetWritable);
@@ -311,11 +312,11 @@ export function runProgram(
         host.endRun();
       }
     }
-    t1 = performance.now();
+    t1 = clock === undefined ? performance.now() * 1e6 : clock();
     lastInstructions = interp.instructions;
     r0 = (BigInt(hi[0] as number >>> 0) << 32n) | BigInt(lo[0] as number >>> 0);
   }
-  const durationNs = (cpu0 === undefined ? (t1 - t0) * 1e6 : loopNs((t1 - t0) * 1e6, process.cpuUsage(cpu0))) / repeat;
+  const durationNs = (t1 - t0) / repeat;
 
   // 3. Results: the last run's, as the kernel reports them.
   const retval = Number(r0 & 0xffffffffn);
@@ -437,15 +438,23 @@ export function checkRepeat(repeat: number | undefined): number {
   return r;
 }
 
+let cpuClock: (() => number) | undefined | null = null;
+
 /**
- * The time of a repeat loop as the kernel counts it: its figure leaves out the time the loop spends scheduled out
- * (bpf_test_timer_continue stops the clock around cond_resched). The process's CPU time does too; it is
- * microsecond-grained and counts every thread, so it is used only for loops of a millisecond or more, and only
- * when below the wall time (a loop that was scheduled out, not one the engine's other threads outran).
+ * The calling thread's CPU time in nanoseconds, read through libc (koffi), or undefined where it cannot be loaded.
+ * It leaves out the time the loop spends scheduled out, as the kernel's figure does (bpf_test_timer_continue
+ * stops the clock around cond_resched), and the engine's own threads (its compilers and garbage collector), which
+ * process.cpuUsage would count.
  */
-function loopNs(wallNs: number, cpu: { user: number; system: number }): number {
-  const cpuNs = (cpu.user + cpu.system) * 1000;
-  return wallNs >= 1e6 && cpuNs > 0 && cpuNs < wallNs ? cpuNs : wallNs;
+function threadCpuClock(): (() => number) | undefined {
+  if (cpuClock === null) {
+    try {
+      cpuClock = loadLibc().threadCpuNs;
+    } catch {
+      cpuClock = undefined;
+    }
+  }
+  return cpuClock;
 }
 
 /**
