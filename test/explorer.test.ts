@@ -182,6 +182,12 @@ describe('bpfship serve page in Chromium', () => {
       await page.waitForSelector('[data-testid=cfg] svg g.node');
       assert.match(await page.textContent('[data-testid=diagnostic-location]') ?? '', /bind_monitor\.c:33:16/);
       await screenshot(page, 'serve-refused-explore');
+
+      // The refused build is on record, with its diagnostics.
+      await page.goto(`${base}/#/images/bind-monitor/failures`);
+      await page.waitForSelector('[data-testid=failures] .msg');
+      assert.match(await page.textContent('[data-testid=failures]') ?? '', /VERIFICATION_FAILED.*bind_monitor\.c:33:16: error: possible NULL dereference of r7/s);
+      await screenshot(page, 'serve-failures');
     } finally {
       await page.close();
     }

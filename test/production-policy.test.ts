@@ -362,8 +362,8 @@ describe('the installed bpfship command', () => {
     const npx = (...args: string[]): string => execFileSync('npx', ['--no-install', 'bpfship', ...args], { cwd: rootDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
     const help = npx('--help');
     // The set-up command builds dist/, which the installed command runs.
-    assert.match(help, /^\s+sign \[options\]/m, 'the installed bpfship lacks the sign command: run npm run build');
-    assert.match(help, /^\s+run \[options\]/m, 'the installed bpfship lacks the run command: run npm run build');
+    assert.match(help, /^\s+sign <image>/m, 'the installed bpfship lacks the sign command: run npm run build');
+    assert.match(help, /^\s+run <file>/m, 'the installed bpfship lacks the run command: run npm run build');
     const out = npx('run', image, '--program', 'xdp_firewall', '--mode', 'native', '--policy', 'production', '--trust', root, '--data', pkt22);
     assert.match(out, /return value: 2 \(XDP_PASS\)/);
   });

@@ -1,33 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Command } from '@commander-js/extra-typings';
-import { registerVerifyCommand } from '../src/cli/commands/verify.ts';
+import { cli } from '../src/cli/commands/_test-cli.ts';
 import { PROGRAMS_OBJ } from '../src/internal/test-files.ts';
-import { BpfshipError } from '../src/internal/errors.ts';
-import { UsageError } from '../src/cli/io.ts';
 
-/** Runs `bpfship verify ...args` through the command's registration, as main.ts would, and captures the outcome. */
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  let code = 0;
-  const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t) };
-  const program = new Command().name('bpfship').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerVerifyCommand(program, io, (c) => (code = c));
-  try {
-    await program.parseAsync(['node', 'bpfship', 'verify', ...args]);
-  } catch (e) {
-    if (e instanceof BpfshipError || e instanceof UsageError) {
-      err += `bpfship: error: ${e.message}\n`;
-      code = 2;
-    } else if ((e as { exitCode?: number }).exitCode !== undefined) {
-      code = 2;
-    } else {
-      throw e;
-    }
-  }
-  return { code, out, err };
+/** Runs `bpfship verify ...args` through main(), and captures the outcome. */
+function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return cli(['verify', ...args]);
 }
 
 describe('bpfship verify', () => {

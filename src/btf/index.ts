@@ -34,4 +34,5 @@ export type {
 } from './types.ts';
 export { describeCoreRelocation } from './core-relo-text.ts';
 export { writeJson, JsonMembers, JsonRaw, type JsonValue } from './json-writer.ts';
-export { btfValue } from './value-dump.ts';
+export { btfValue, type BtfValueOptions } from './value-dump.ts';
+export { formatMapDump, mapDumpJson, hexBytes, isPerCpuMapType, perCpuStride, type MapDumpEntry, type MapDumpInfo } from './map-dump.ts';

@@ -1,9 +1,14 @@
 /**
- * Values laid out by their BTF type as bpftool's "btf dumper" prints map entries in plain-text mode (`bpftool map
- * dump` on a map with BTF): integers in decimal, bitfields and 128-bit integers in hex, printable chars quoted,
- * char arrays holding a C string as strings, structs and unions as objects of their members, enums by enumerator
- * name, variables and data sections (`.rodata`, `.bss`) as objects naming them. What cannot be a map key or value
- * prints bpftool's markers (`(fwd-kind-invalid)`, `(unsupported-kind)`).
+ * Values laid out by their BTF type as bpftool's "btf dumper" prints map entries (`bpftool map dump` on a map with
+ * BTF): integers in decimal, bitfields and 128-bit integers in hex, printable chars quoted, char arrays holding a C
+ * string as strings, structs and unions as objects of their members, enums by enumerator name, variables and data
+ * sections (`.rodata`, `.bss`) as objects naming them. What cannot be a map key or value prints bpftool's markers
+ * (`(fwd-kind-invalid)`, `(unsupported-kind)`).
+ *
+ * Plain text (bpftool map dump) and JSON (bpftool -j map dump's "formatted") differ where bpftool's do: a
+ * non-printable char is `0x1f` / `"\u001f"`, a pointer `0x...` or `(nil)` / its decimal value, a bitfield or
+ * 128-bit integer `0x3` / `"0x3"`. Checked against bpftool 7.1 on the kernel's own maps by test/map-dump.test.ts and
+ * src/deploy/deploy.test.ts.
  *
  * The result is a tree for {@link writeJson}; tokens bpftool writes unquoted and non-JSON (`0x1f`) are JsonRaw.
  *
@@ -13,22 +18,31 @@ import type { Btf } from './btf.ts';
 import { JsonMembers, JsonRaw, type JsonValue } from './json-writer.ts';
 import type { BtfArray, BtfType } from './types.ts';
 
-/** A little-endian view of the bytes being dumped. */
+/** A little-endian view of the bytes being dumped, and the layout asked for. */
 interface Bytes {
   readonly data: Uint8Array;
   readonly view: DataView;
+  /** bpftool's plain-text forms (map dump), else its JSON forms (-j map dump). */
+  readonly plain: boolean;
+}
+
+/** Options of {@link btfValue}. */
+export interface BtfValueOptions {
+  /** bpftool's JSON forms (`bpftool -j map dump`'s "formatted") instead of its plain-text ones. Default false. */
+  readonly json?: boolean;
 }
 
 /**
- * The value of type `typeId` held at `offset` of `data`, as bpftool's btf dumper prints it in plain text.
+ * The value of type `typeId` held at `offset` of `data`, as bpftool's btf dumper prints it (in plain text unless
+ * `options.json`). Bytes past the end of `data` read as zero.
  *
  * @example
  * ```ts
  * writeJson([{ key: btfValue(btf, keyTypeId, key), value: btfValue(btf, valueTypeId, value) }], true);
  * ```
  */
-export function btfValue(btf: Btf, typeId: number, data: Uint8Array, offset = 0): JsonValue {
-  const bytes: Bytes = { data, view: new DataView(data.buffer, data.byteOffset, data.byteLength) };
+export function btfValue(btf: Btf, typeId: number, data: Uint8Array, offset = 0, options: BtfValueOptions = {}): JsonValue {
+  const bytes: Bytes = { data, view: new DataView(data.buffer, data.byteOffset, data.byteLength), plain: options.json !== true };
   return dumpType(btf, typeId, 0, bytes, offset);
 }
 
@@ -58,13 +72,15 @@ function dumpType(btf: Btf, id: number, bitOffset: number, b: Bytes, at: number)
       return match !== undefined ? match.name : new JsonRaw(raw.toString());
     }
     case 'ENUM64': {
-      const value = b.view.getBigUint64(at, true);
+      const value = readUnsigned(b, at, 8);
       const match = t.values.find((v) => BigInt.asUintN(64, v.value) === value);
       return match !== undefined ? match.name : new JsonRaw(BigInt.asIntN(64, value).toString());
     }
     case 'PTR': {
-      const value = b.view.getBigUint64(at, true);
-      return new JsonRaw(value === 0n ? '"(nil)"' : `"0x${value.toString(16)}"`);
+      // printf's %p in plain text (glibc: (nil) for NULL), %lu in JSON.
+      const value = readUnsigned(b, at, 8);
+      if (!b.plain) return new JsonRaw(value.toString());
+      return new JsonRaw(value === 0n ? '(nil)' : `0x${value.toString(16)}`);
     }
     case 'FWD':
       return new JsonRaw('(fwd-kind-invalid)');
@@ -96,18 +112,8 @@ function resolveId(btf: Btf, t: BtfType): number {
 
 /** A 1-, 2-, 4- or 8-byte signed integer, as bigint. */
 function readSigned(b: Bytes, at: number, size: number): bigint | undefined {
-  switch (size) {
-    case 1:
-      return BigInt(b.view.getInt8(at));
-    case 2:
-      return BigInt(b.view.getInt16(at, true));
-    case 4:
-      return BigInt(b.view.getInt32(at, true));
-    case 8:
-      return b.view.getBigInt64(at, true);
-    default:
-      return undefined;
-  }
+  if (size !== 1 && size !== 2 && size !== 4 && size !== 8) return undefined;
+  return BigInt.asIntN(size * 8, readUnsigned(b, at, size));
 }
 
 /** The little-endian unsigned integer of `n` bytes at `at`, up to 16. */
@@ -121,7 +127,12 @@ function readUnsigned(b: Bytes, at: number, n: number): bigint {
 function bitfield(nrBits: number, bitOffset: number, b: Bytes, at: number): JsonRaw {
   const bytes = (bitOffset + nrBits + 7) >> 3;
   const value = (readUnsigned(b, at, bytes) >> BigInt(bitOffset)) & ((1n << BigInt(nrBits)) - 1n);
-  return new JsonRaw(`0x${value.toString(16)}`);
+  return hex128(value, b);
+}
+
+/** bpftool's 128-bit print: hex, quoted in JSON. */
+function hex128(value: bigint, b: Bytes): JsonRaw {
+  return new JsonRaw(b.plain ? `0x${value.toString(16)}` : `"0x${value.toString(16)}"`);
 }
 
 function dumpInt(bits: number, intOffset: number, encoding: number, bitOffset: number, b: Bytes, at: number): JsonValue {
@@ -129,7 +140,7 @@ function dumpInt(bits: number, intOffset: number, encoding: number, bitOffset: n
     const total = bitOffset + intOffset;
     return bitfield(bits, total & 7, b, at + (total >> 3));
   }
-  if (bits === 128) return new JsonRaw(`0x${readUnsigned(b, at, 16).toString(16)}`);
+  if (bits === 128) return hex128(readUnsigned(b, at, 16), b);
   const sizes = [8, 16, 32, 64];
   switch (encoding) {
     case 0:
@@ -141,10 +152,12 @@ function dumpInt(bits: number, intOffset: number, encoding: number, bitOffset: n
     }
     case 2: {
       const c = b.data[at] ?? 0;
+      // Printed as bpftool's "%c" does, unescaped (a '"' char breaks its JSON too).
       if (c >= 0x20 && c < 0x7f) return new JsonRaw(`"${String.fromCharCode(c)}"`);
-      return new JsonRaw(`0x${c.toString(16)}`);
+      return new JsonRaw(b.plain ? `0x${c.toString(16)}` : `"\\u00${c.toString(16).padStart(2, '0')}"`);
     }
     case 4:
+      // Its own byte only: bpftool 7.1 prints "seen": false for a zero bool followed by non-zero bytes.
       return (b.data[at] ?? 0) !== 0;
     default:
       return new JsonRaw('(unsupported-kind)');

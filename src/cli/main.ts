@@ -1,93 +1,37 @@
 /**
- * The `bpfship` command line. The only module that prints or chooses an exit status: 0 success, 1 a negative
- * verdict (later: verification failed), 2 malformed input or wrong arguments, 70 an internal fault (a bug).
+ * The `bpfship` command line: the only module that chooses an exit status (exit-code.ts has the table). It loads
+ * only what the command being run needs: the command tree is made from command-table.ts (names and summaries),
+ * and only the named command's module is loaded and configured; `--version` loads nothing at all.
  *
  * @module
  */
-import { Command, CommanderError } from '@commander-js/extra-typings';
-import { BpfshipError } from '../internal/errors.ts';
-import { formatBtfDump, formatBtfJson } from '../btf/index.ts';
-import { readObject } from '../spec/index.ts';
-import { formatInspect, inspectReport } from './commands/inspect.ts';
-import { readInput, UsageError } from './io.ts';
-import { toJson } from './json.ts';
-import { registerAsmCommands } from './commands/asm.ts';
-import { registerSignCommands } from './commands/sign.ts';
-import { registerRunCommand } from './commands/run.ts';
-import { registerConformanceCommands } from './commands/conformance.ts';
-import { registerBpf2cCommand } from './commands/bpf2c.ts';
-import { registerBuildCommand } from './commands/build.ts';
-import { registerVerifyCommand } from './commands/verify.ts';
-import { verifierWiring } from './verifier-wiring.ts';
-import { registerSignImageCommand } from './commands/sign-image.ts';
-import { registerServeCommand } from './commands/serve.ts';
-import { registerFetchCommand } from './commands/fetch.ts';
-import { registerStoreCommands } from './commands/store.ts';
-import { registerExploreCommand } from './commands/explore.ts';
+import { readFileSync } from 'node:fs';
+import { COMMANDS, type CommandEntry } from './command-table.ts';
+import { processIo, type CommandContext, type Io } from './context.ts';
+import { ExitCode, exitCodeFor, type ExitCodeValue } from './exit-code.ts';
+import { builtinVerifier, fixedVerifier, type VerifierWiring } from './verifier-wiring.ts';
+import { packageVersion } from './version.ts';
 
-/** Exit statuses. */
-export const ExitCode = { ok: 0, rejected: 1, badInput: 2, internal: 70 } as const;
+export { ExitCode } from './exit-code.ts';
+export type { Io } from './context.ts';
 
-/** Where a command writes; tests pass buffers. */
-export interface Io {
-  stdout(text: string): void;
-  stderr(text: string): void;
+/** What tests and embedders may replace. */
+export interface MainOptions {
+  /** The verifier wired into bpf2c, build and run (default: src/verifier, loaded when needed; `{}`: none). */
+  readonly verifier?: VerifierWiring;
+  /** Standard input (default: the process's, read when a command asks). */
+  readonly readStdin?: () => string;
+  /** The commands (default: command-table.ts's); tests add one to see how main reports what a command throws. */
+  readonly commands?: readonly CommandEntry[];
 }
 
-const processIo: Io = {
-  stdout: (t) => void process.stdout.write(t),
-  stderr: (t) => void process.stderr.write(t),
-};
-
-/** Builds the command tree; each action sets `state.code`. */
-function buildProgram(io: Io, state: { code: number }): Command {
-  const program = new Command()
-    .name('bpfship')
-    .description('Verify, translate, build, sign and run eBPF programs compiled by clang -target bpf')
-    .version('0.1.0')
-    .showHelpAfterError()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    // The program's own options (--version, --help) only before a command, so that `fetch --version N` is fetch's.
-    .enablePositionalOptions()
-    .exitOverride();
-
-  program
-    .command('inspect')
-    .description('list the programs, maps, global data, license and BTF of an eBPF object')
-    .argument('<file>', 'an eBPF ELF object (clang -target bpf -c)')
-    .option('--json', 'print JSON instead of text')
-    .action((file, opts) => {
-      const spec = readObject(readInput(file), { name: file });
-      io.stdout(opts.json === true ? toJson(inspectReport(spec)) + '\n' : formatInspect(spec));
-    });
-
-  program
-    .command('btf')
-    .description('print the BTF types of an object, as `bpftool btf dump file` does')
-    .argument('<file>', 'an eBPF ELF object')
-    .option('--json', 'print JSON, as `bpftool -j btf dump file` does')
-    .action((file, opts) => {
-      const spec = readObject(readInput(file), { name: file });
-      if (spec.btf === undefined) throw new UsageError(`${file}: the object has no .BTF section (compile with clang -g)`);
-      io.stdout(opts.json === true ? formatBtfJson(spec.btf) : formatBtfDump(spec.btf));
-    });
-
-  registerAsmCommands(program, io);
-  const setExit = (code: number): void => {
-    state.code = code;
-  };
-  registerSignCommands(program, io, setExit);
-  registerRunCommand(program, io, setExit, verifierWiring);
-  registerSignImageCommand(program, io, setExit);
-  registerConformanceCommands(program, io, setExit);
-  registerVerifyCommand(program, io, setExit);
-  registerBpf2cCommand(program, io, setExit, verifierWiring);
-  registerBuildCommand(program, io, setExit, verifierWiring);
-  registerServeCommand(program, io, setExit);
-  registerFetchCommand(program, io, setExit);
-  registerStoreCommands(program, io, setExit);
-  registerExploreCommand(program, io, setExit);
-  return program;
+/** The command `args` (the arguments after node and the script) names: the first word, or the word after `help`. */
+function namedCommand(args: readonly string[], commands: readonly CommandEntry[]): CommandEntry | undefined {
+  // The program's own options (--help, --version) come before the command (positional options), so the first
+  // word that is not an option is the command.
+  const words = args.filter((a) => !a.startsWith('-'));
+  const name = words[0] === 'help' ? words[1] : words[0];
+  return commands.find((c) => c.name === name);
 }
 
 /**
@@ -98,24 +42,65 @@ function buildProgram(io: Io, state: { code: number }): Command {
  * process.exitCode = await main(process.argv);
  * ```
  */
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
-  const state = { code: ExitCode.ok as number };
-  const program = buildProgram(io, state);
-  try {
-    await program.parseAsync([...argv]);
-    return state.code;
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      // Help and version are "errors" to commander; their exit code is 0.
-      return e.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
-    }
-    if (e instanceof BpfshipError || e instanceof UsageError) {
-      io.stderr(`bpfship: error: ${e.message}\n`);
-      return ExitCode.badInput;
-    }
-    io.stderr(`bpfship: internal error (please report it): ${(e as Error).stack ?? String(e)}\n`);
-    return ExitCode.internal;
+export async function main(argv: readonly string[], io: Io = processIo, options: MainOptions = {}): Promise<number> {
+  const args = argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    io.stdout(`${packageVersion()}\n`);
+    return ExitCode.ok;
   }
+  const { Command, CommanderError } = await import('@commander-js/extra-typings');
+  let code: ExitCodeValue = ExitCode.ok;
+  const ctx: CommandContext = {
+    io,
+    setExit: (c) => {
+      code = c;
+    },
+    verifier: options.verifier !== undefined ? fixedVerifier(options.verifier) : builtinVerifier,
+    readStdin: options.readStdin ?? (() => readFileSync(0, 'utf8')),
+  };
+  const program = new Command()
+    .name('bpfship')
+    .description('Verify, translate, build, sign and run eBPF programs compiled by clang -target bpf')
+    .version(packageVersion())
+    .showHelpAfterError()
+    // The commands' arguments come from the table: only the command being run is configured.
+    .configureHelp({ subcommandTerm: (c) => `${c.name()} ${(options.commands ?? COMMANDS).find((e) => e.name === c.name())?.usage ?? '[command]'}`.trimEnd() })
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    // The program's own options (--version, --help) only before a command, so that `fetch --version N` is fetch's.
+    .enablePositionalOptions()
+    .exitOverride();
+  try {
+    const commands = options.commands ?? COMMANDS;
+    const chosen = namedCommand(args, commands);
+    const configure = chosen === undefined ? undefined : await chosen.load();
+    for (const entry of commands) {
+      const command = program.command(entry.name).description(entry.summary);
+      if (entry === chosen) configure?.(command, ctx);
+    }
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (e) {
+    // Help and version are "errors" to commander, with status 0; its other errors are usage errors it printed.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    return reportError(e, io);
+  }
+}
+
+/** Prints an error that left a command, as its exit status calls for, and returns that status. */
+function reportError(e: unknown, io: Io): ExitCodeValue {
+  const status = exitCodeFor(e);
+  const message = e instanceof Error ? e.message : String(e);
+  switch (status) {
+    case ExitCode.internal:
+      io.stderr(`bpfship: internal error (please report it): ${e instanceof Error ? (e.stack ?? message) : message}\n`);
+      break;
+    case ExitCode.refused:
+      io.stderr(`bpfship: ${message.endsWith('\n') ? message : message + '\n'}`);
+      break;
+    default:
+      io.stderr(`bpfship: error: ${message}${message.endsWith('\n') ? '' : '\n'}`);
+  }
+  return status;
 }
 
 // Run when executed directly (tsx src/cli/main.ts ...), not when imported.

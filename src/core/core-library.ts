@@ -1,6 +1,6 @@
 /**
- * The runtime core's native library (build/core/libbpfship_core.so, built by scripts/build-core.sh) as seen from
- * Node through koffi: the functions native mode needs to create maps, fill an image's helper table and set up run
+ * The runtime core's native library (libbpfship_core.so, compiled from the package's C sources on first use, see
+ * core-build.ts) as seen from Node through koffi: the functions native mode needs to create maps, fill an image's helper table and set up run
  * contexts. Native images never link against the core; the loader hands them the core's function and map
  * addresses, so the maps a program uses are the same objects TypeScript reads through this binding.
  *
@@ -9,21 +9,12 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { BpfshipError } from '../internal/errors.ts';
+import { ensureCoreLibrary } from './core-build.ts';
+import { CoreError } from './core-error.ts';
 import { koffi } from './ffi.ts';
 import { Fib } from './fib.ts';
 
-/** The core library is missing or refuses an operation. */
-export class CoreError extends BpfshipError {
-  readonly errno: number;
-  constructor(detail: string, errno = 0) {
-    super('NATIVE_CORE', detail);
-    this.name = 'CoreError';
-    this.errno = errno;
-  }
-}
+export { CoreError } from './core-error.ts';
 
 /** The ABI version this binding was written for (bpfship_core.h BPFSHIP_CORE_ABI_VERSION). */
 export const CORE_ABI_VERSION = 1;
@@ -104,18 +95,22 @@ export interface CoreHostHooks {
 
 let loaded: CoreLibrary | undefined;
 
-/** Where the core library is: `$BPFSHIP_CORE_LIB`, else build/core/libbpfship_core.so of this checkout. */
+/**
+ * Where the core library is: `$BPFSHIP_CORE_LIB`, else the library built from the package's C sources in the
+ * per-user cache (compiled now if it is not there yet; see core-build.ts).
+ *
+ * @throws {CoreError} when it must be built and cannot be (no C compiler, an unwritable cache).
+ */
 export function coreLibraryPath(): string {
   const env = process.env.BPFSHIP_CORE_LIB;
   if (env !== undefined && env !== '') return env;
-  // From src/core/ (tsx) and from dist/core/ (compiled) alike, the checkout's root is two levels up.
-  return resolve(dirname(fileURLToPath(import.meta.url)), '../..', 'build/core/libbpfship_core.so');
+  return ensureCoreLibrary().path;
 }
 
 /**
  * Loads the core library once (and initialises it for `ncpus` possible CPUs, 1 by default).
  *
- * @throws {CoreError} when the library is missing (run scripts/build-core.sh) or its ABI version differs.
+ * @throws {CoreError} when the library is missing and cannot be built, or its ABI version differs.
  */
 export function loadCoreLibrary(ncpus = 1): CoreLibrary {
   if (loaded !== undefined) {
@@ -123,7 +118,7 @@ export function loadCoreLibrary(ncpus = 1): CoreLibrary {
     return loaded;
   }
   const path = coreLibraryPath();
-  if (!existsSync(path)) throw new CoreError(`the runtime core library ${path} does not exist: build it with scripts/build-core.sh`);
+  if (!existsSync(path)) throw new CoreError(`the runtime core library ${path} does not exist (BPFSHIP_CORE_LIB names it; unset it to build the library from the package's sources)`);
   const lib = koffi.load(path);
   const f = {
     init: lib.func('int bpfship_core_init(uint32_t ncpus)'),

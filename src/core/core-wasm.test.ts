@@ -486,3 +486,15 @@ describe('core-wasm', () => {
     assert.ok(m instanceof CoreMap);
   });
 });
+
+describe('a missing WebAssembly module', () => {
+  it('is a CoreUsageError naming the file, never a raw ENOENT', async () => {
+    const check = (e: unknown): boolean => {
+      assert.ok(e instanceof CoreUsageError, String(e));
+      assert.match(e.message, /the runtime core's WebAssembly module \/nonexistent\/bpfship_core\.wasm cannot be read \(ENOENT\)/);
+      return true;
+    };
+    assert.throws(() => CoreWasm.loadSync({ wasmPath: '/nonexistent/bpfship_core.wasm' }), check);
+    await assert.rejects(CoreWasm.load({ wasmPath: '/nonexistent/bpfship_core.wasm' }), check);
+  });
+});

@@ -349,11 +349,26 @@ export interface BatchResult {
   readonly done: boolean;
 }
 
+// Every module of the package runs two directories below its root (src/<layer>/ under tsx, dist/<layer>/ compiled,
+// dist/bundle/ for the command line); the package ships the module at build/core/ (package.json "files").
 const defaultWasmPath = fileURLToPath(new URL('../../build/core/bpfship_core.wasm', import.meta.url));
 
-/** Where {@link CoreWasm.load} looks for the module by default (built by scripts/build-core.sh). */
+/** Where {@link CoreWasm.load} looks for the module by default (built by scripts/build-core.sh, shipped in the package). */
 export function coreWasmPath(): string {
   return defaultWasmPath;
+}
+
+/** The module's bytes, or a CoreUsageError that says what is missing and what to do. */
+function readWasmModule(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const remedy = path === defaultWasmPath
+      ? 'the package is incomplete (reinstall bpfship; in a checkout of its sources: npm run build)'
+      : 'check the wasmPath given';
+    throw new CoreUsageError(`the runtime core's WebAssembly module ${path} cannot be read (${code ?? (e as Error).message}): ${remedy}`);
+  }
 }
 
 const MAP_ATTR_SIZE = 56;
@@ -396,14 +411,14 @@ export class CoreWasm {
 
   /** Reads (or takes) the module and instantiates it with this process's host hooks. */
   static async load(options: CoreLoadOptions = {}): Promise<CoreWasm> {
-    const bytes = options.wasmBytes ?? readFileSync(options.wasmPath ?? defaultWasmPath);
+    const bytes = options.wasmBytes ?? readWasmModule(options.wasmPath ?? defaultWasmPath);
     const module = await wasmApi.compile(bytes);
     return CoreWasm.instantiate(module, options);
   }
 
   /** Synchronous {@link CoreWasm.load} (compiles on this thread). */
   static loadSync(options: CoreLoadOptions = {}): CoreWasm {
-    const bytes = options.wasmBytes ?? readFileSync(options.wasmPath ?? defaultWasmPath);
+    const bytes = options.wasmBytes ?? readWasmModule(options.wasmPath ?? defaultWasmPath);
     return CoreWasm.instantiate(new wasmApi.Module(bytes), options);
   }
 

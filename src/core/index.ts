@@ -12,3 +12,4 @@ export { CORE_ABI_VERSION, CoreError, RUN_CTX_SIZE, coreLibraryPath, loadCoreLib
 export { errnoText, koffi, loadLibc, type Libc } from './ffi.ts';
 export { Fib, FibError, wasmFibBackend, type FibBackend, type FibDevice, type FibNeighbour, type FibRoute, type FibRouteType } from './fib.ts';
 export { AF_INET, AF_INET6, formatAddress, parseAddress } from './ip-address.ts';
+export { CORE_LIBRARY_NAME, coreCacheRoot, coreLibraryKey, coreSourceDir, ensureCoreLibrary, type CoreBuildOptions, type CoreLibraryBuild } from './core-build.ts';

@@ -86,13 +86,22 @@ export function makeBpffsDirectories(dir: string): string[] {
   if (!onBpffs(at)) throw new DeployError(`${at} is not on a BPF filesystem: cannot create ${target} there`);
   const created: string[] = [];
   for (const d of missing) {
-    try {
-      mkdirSync(d, { mode: 0o700 });
-    } catch (e) {
-      if ((e as { code?: string }).code === 'EEXIST') continue; // made by a concurrent deployment meanwhile
-      throw new DeployError(`cannot create the pin directory ${d}: ${(e as Error).message}`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        mkdirSync(d, { mode: 0o700 });
+        created.push(d);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === 'EEXIST') break; // made by a concurrent deployment meanwhile
+        // A concurrent removal took an empty parent away between our steps: make it again, once.
+        if (code === 'ENOENT' && attempt === 0 && created.length === 0) {
+          created.push(...makeBpffsDirectories(dirname(d)));
+          continue;
+        }
+        throw new DeployError(`cannot create the pin directory ${d}: ${(e as Error).message}`);
+      }
+      break;
     }
-    created.push(d);
   }
   return created;
 }

@@ -32,6 +32,8 @@ import {
   createRecord,
   DEPLOYMENT_RECORD_FORMAT,
   deleteRecord,
+  readRecord,
+  recordPath,
   stateDirectory,
   writeRecord,
   type AttachmentRecord,
@@ -64,6 +66,8 @@ export interface DeployOptions {
   /** The signature file's content (`prog.o.sig`), undefined when there is none. */
   readonly signature?: Uint8Array | string | undefined;
   readonly signatureSource?: Location;
+  /** Why a signature file that exists could not be read (a refusal the policy audits), when that is so. */
+  readonly signatureUnreadable?: string;
   readonly policy: LoadPolicy;
   /** The deployment's name: its pin directory and record. */
   readonly name: string;
@@ -118,6 +122,9 @@ export function deploy(options: DeployOptions): Deployment {
   const stateDir = stateDirectory(options.stateDir);
   const pinRoot = resolve(options.pinRoot ?? DEFAULT_BPFFS);
   const pinDir = resolve(options.pinDir ?? join(DEFAULT_PIN_BASE, options.name));
+  if (readRecord(stateDir, options.name) !== undefined) {
+    throw new DeployError(`a deployment named '${options.name}' exists already (${recordPath(stateDir, options.name)}): remove it first (bpfship deploy remove ${options.name}) or choose another name`);
+  }
   if (existsSync(pinDir)) throw new DeployError(`the pin directory ${pinDir} exists already: remove what is pinned there, or deploy under another name`);
 
   // The object is read here for the program and its attach points; a malformed object is the policy's to judge
@@ -162,6 +169,7 @@ export function deploy(options: DeployOptions): Deployment {
       mode: 'kernel',
       signature: options.signature,
       ...(options.signatureSource !== undefined ? { signatureSource: options.signatureSource } : {}),
+      ...(options.signatureUnreadable !== undefined ? { signatureUnreadable: options.signatureUnreadable } : {}),
       deployment: { name: options.name, program: program?.name ?? options.program ?? '(unreadable object)', attach: points.map((p) => p.text) },
     });
   } catch (e) {
@@ -212,7 +220,14 @@ function loadAndAttach(w: Work): void {
   if (w.spec.maps.some((m) => m.pinning !== 0)) ensureBpffsFor(w.pinRoot);
 
   // 3. libbpf opens the checked buffer itself.
-  const obj = lib.openMem(options.object, libbpfObjectName(options.objectName), w.pinRoot);
+  let obj: ObjectHandle;
+  try {
+    obj = lib.openMem(options.object, libbpfObjectName(options.objectName), w.pinRoot);
+  } catch (e) {
+    if (!(e instanceof LibbpfError)) throw e;
+    const said = e.libbpfLog.length > 0 ? `; libbpf said: ${e.libbpfLog.join(' / ')}` : '';
+    throw new DeployError(`${options.objectName}: libbpf ${lib.version} cannot open the object: ${e.errnoName} (${e.errno})${said}`, { cause: e });
+  }
   undo.push('close the object', () => lib.close(obj));
   let prog;
   for (const p of lib.programs(obj)) {
@@ -262,7 +277,7 @@ function loadAndAttach(w: Work): void {
     for (const d of [...dirs].reverse()) removeEmptyDirectory(d);
   });
   const info = programInfo(lib, progFd);
-  const progPin = join(w.pinDir, `prog_${program.name}`);
+  const progPin = join(w.pinDir, `prog_${pinName(program.name)}`);
   pinOrUndo(lib, progFd, progPin, undo);
   record.program = { name: program.name, section: program.sectionName, type: program.kind.programType, id: info.id, tag: info.tag, pin: progPin };
   record.maps = [...byName];
@@ -270,7 +285,7 @@ function loadAndAttach(w: Work): void {
     if (byName.some((b) => b.name === lib.mapName(m))) continue;
     const fd = lib.mapFd(m);
     if (fd < 0) continue; // not created (a map only other programs used, or .kconfig without values)
-    const pin = join(w.pinDir, `map_${lib.mapName(m)}`);
+    const pin = join(w.pinDir, `map_${pinName(lib.mapName(m))}`);
     pinOrUndo(lib, fd, pin, undo);
     record.maps = [...record.maps, { name: lib.mapName(m), id: mapInfo(lib, fd).id, pin, pinnedByName: false, created: true }];
   }
@@ -414,6 +429,11 @@ function chooseProgram(spec: ObjectSpec, name: string | undefined, objectName: s
   const only = spec.programs[0];
   if (spec.programs.length !== 1 || only === undefined) throw new DeployError(`${objectName} has ${spec.programs.length} programs (${names || 'none'}): choose one with --program`);
   return only;
+}
+
+/** A name bpffs takes: it refuses names with a dot (`.rodata`), which it keeps for itself. */
+function pinName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
 /** libbpf names internal maps after the object (`xdp_fire.rodata`): the file's base name without `.o`. */

@@ -90,12 +90,12 @@ export interface DeploymentRecord {
   readonly attachments: readonly AttachmentRecord[];
 }
 
-/** A deployment name: what the pin directory and the record file are called. */
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+/** A deployment name: what the pin directory and the record file are called (bpffs refuses names with a dot). */
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/;
 
 /** Checks a deployment name. @throws {DeployError} */
 export function checkDeploymentName(name: string): void {
-  if (!NAME.test(name)) throw new DeployError(`'${name}' is not a deployment name: 1 to 64 letters, digits, '_', '.' or '-', not starting with '.' or '-'`);
+  if (!NAME.test(name)) throw new DeployError(`'${name}' is not a deployment name: 1 to 64 letters, digits, '_' or '-', not starting with '-' (bpffs takes no dots)`);
 }
 
 /** The state directory: the option, else `$BPFSHIP_STATE_DIR`, else {@link DEFAULT_STATE_DIR}. */

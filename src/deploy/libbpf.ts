@@ -128,11 +128,11 @@ export interface Captured<T> {
 let bound: Libbpf | undefined;
 /** Lines libbpf prints are appended here while a capture runs; otherwise dropped (debug) or kept for errors. */
 let sink: string[] | undefined;
-const LIBBPF_WARN = 0;
+/** `enum libbpf_print_level`: LIBBPF_WARN 0, LIBBPF_INFO 1, LIBBPF_DEBUG 2 (debug lines are dropped). */
 const LIBBPF_INFO = 1;
 
 /**
- * Runs `fn` collecting what libbpf prints (warnings and info; debug lines only with `debug`). libbpf is not
+ * Runs `fn` collecting what libbpf prints (warnings and info; not its debug lines). libbpf is not
  * reentrant in this respect (one print callback per process), and nothing here is asynchronous, so captures do
  * not interleave.
  */
@@ -236,7 +236,6 @@ export function loadLibbpf(): Libbpf {
     return 0;
   }, koffi.pointer(PrintFn));
   f.set_print(printer);
-  void LIBBPF_WARN;
 
   const errnoOf = (ret: number): number => (ret < 0 ? -ret : koffi.errno() || 22);
   /** Calls `fn` under capture, throwing a LibbpfError when `failed` says so. */

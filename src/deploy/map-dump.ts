@@ -7,52 +7,14 @@
  * - without BTF: `key: 00 01  value: 02 03` lines (split over lines for long keys or values, one `value (CPU NN):`
  *   line per CPU for per-CPU maps) and a final `Found N elements`.
  *
- * The BTF comes from the kernel (the object's BTF as libbpf loaded it), read by id.
+ * The layout itself is src/btf/map-dump.ts's (shared with `bpfship run --show-maps`); this reads the entries and
+ * the BTF from the kernel (the object's BTF as libbpf loaded it, by id).
  *
  * @module
  */
-import { btfValue, JsonMembers, parseBtf, writeJson, type Btf, type JsonValue } from '../btf/index.ts';
+import { formatMapDump, parseBtf, perCpuStride, isPerCpuMapType, type MapDumpEntry } from '../btf/index.ts';
 import type { MapInfo } from './kernel-objects.ts';
 import type { Libbpf } from './libbpf.ts';
-
-/** The per-CPU map types (a lookup returns one value per possible CPU, each rounded up to 8 bytes). */
-const PER_CPU = new Set(['percpu_hash', 'percpu_array', 'lru_percpu_hash', 'percpu_cgroup_storage']);
-
-/** `bytes` as bpftool's fprint_hex writes them: two hex digits each, separated by spaces. */
-function hex(bytes: Uint8Array): string {
-  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-}
-
-/** One entry as bpftool's print_entry_plain writes it. */
-function plainEntry(info: MapInfo, key: Uint8Array, value: Uint8Array, cpus: number): string {
-  if (!PER_CPU.has(info.type)) {
-    const breakNames = info.keySize > 16 || info.valueSize > 16;
-    const singleLine = info.keySize + info.valueSize <= 24 && !breakNames;
-    const sep = breakNames ? '\n' : ' ';
-    return `key:${sep}${hex(key)}${singleLine ? '  ' : '\n'}value:${sep}${hex(value)}\n`;
-  }
-  let out = `key:\n${hex(key)}\n`;
-  for (let i = 0; i < cpus; i++) {
-    out += `value (CPU ${String(i).padStart(2, '0')}):${info.valueSize > 16 ? '\n' : ' '}${hex(value.subarray(i * info.valueSize, (i + 1) * info.valueSize))}\n`;
-  }
-  return out;
-}
-
-/** One entry as bpftool's do_dump_btf lays it out. */
-function btfEntry(btf: Btf, info: MapInfo, key: Uint8Array, value: Uint8Array, cpus: number): JsonValue {
-  const members: [string, JsonValue][] = [];
-  if (info.btfKeyTypeId !== 0) members.push(['key', btfValue(btf, info.btfKeyTypeId, key)]);
-  const valueType = info.btfVmlinuxValueTypeId || info.btfValueTypeId;
-  if (!PER_CPU.has(info.type)) {
-    members.push(['value', btfValue(btf, valueType, value)]);
-  } else {
-    const step = Math.ceil(info.valueSize / 8) * 8;
-    const values: JsonValue[] = [];
-    for (let i = 0; i < cpus; i++) values.push(new JsonMembers([['cpu', i], ['value', btfValue(btf, valueType, value.subarray(i * step, i * step + info.valueSize))]]));
-    members.push(['values', values]);
-  }
-  return new JsonMembers(members);
-}
 
 /**
  * Dumps the map `fd` (described by `info`) as `bpftool map dump` prints it.
@@ -64,13 +26,12 @@ function btfEntry(btf: Btf, info: MapInfo, key: Uint8Array, value: Uint8Array, c
  * @throws {LibbpfError} when the map cannot be walked (a map type without keys, such as a ring buffer).
  */
 export function dumpMap(lib: Libbpf, fd: number, info: MapInfo): string {
-  const cpus = PER_CPU.has(info.type) ? lib.possibleCpus() : 1;
-  const valueBytes = PER_CPU.has(info.type) ? Math.ceil(info.valueSize / 8) * 8 * cpus : info.valueSize;
+  const perCpu = isPerCpuMapType(info.typeId);
+  const cpus = perCpu ? lib.possibleCpus() : 1;
+  const valueBytes = perCpu ? perCpuStride(info.valueSize) * cpus : info.valueSize;
   // bpftool uses BTF when the map has a value type in it (struct_ops maps' vmlinux types are not read here).
   const btf = info.btfId !== 0 && info.btfValueTypeId !== 0 && info.btfVmlinuxValueTypeId === 0 ? parseBtf(lib.btfRaw(info.btfId), { file: `BTF ${info.btfId}` }) : undefined;
-  const entries: JsonValue[] = [];
-  let plain = '';
-  let count = 0;
+  const entries: MapDumpEntry[] = [];
   let prev: Uint8Array | null = null;
   for (;;) {
     const key = new Uint8Array(info.keySize);
@@ -78,10 +39,8 @@ export function dumpMap(lib: Libbpf, fd: number, info: MapInfo): string {
     prev = key;
     const value = new Uint8Array(valueBytes);
     if (!lib.mapLookup(fd, key, value)) continue; // deleted meanwhile
-    count++;
-    if (btf !== undefined) entries.push(btfEntry(btf, info, key, value, cpus));
-    else plain += plainEntry(info, key, value, cpus);
+    entries.push({ key, value });
   }
-  if (btf !== undefined) return writeJson(entries, true);
-  return `${plain}Found ${count} element${count === 1 ? '' : 's'}\n`;
+  // The kernel's BTF has the data sections' variables at their real offsets already (libbpf fixed them up).
+  return formatMapDump(entries, { type: info.typeId, keySize: info.keySize, valueSize: info.valueSize, keyTypeId: info.btfKeyTypeId, valueTypeId: info.btfValueTypeId }, btf, cpus);
 }

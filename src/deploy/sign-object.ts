@@ -11,7 +11,7 @@ import { LINUX_ABI_VERSION } from '../abi/index.ts';
 import { objectPrograms } from '../policy/index.ts';
 import { buildKernelObjectPredicate, signKernelObject, type Certificate, type KernelObjectPredicate, type SignatureFile, type SigningIdentity, type VerifierIdentity } from '../sign/index.ts';
 import { readObject } from '../spec/index.ts';
-import { renderText, verifyProgram, VERIFIER_NAME, VERIFIER_VERSION, type ProgramReport, type VerifyOptions } from '../verifier/index.ts';
+import { DEFAULT_RULES, renderText, verifyProgram, VERIFIER_NAME, VERIFIER_VERSION, type ProgramReport, type VerifyOptions } from '../verifier/index.ts';
 
 /** What {@link signObjectForKernel} needs. */
 export interface SignObjectOptions {
@@ -22,7 +22,10 @@ export interface SignObjectOptions {
   readonly signer: SigningIdentity;
   /** Roots to validate the signer's chain against before signing (what a deployment would refuse, refused now). */
   readonly trustedRoots?: readonly Certificate[];
-  /** The verifier's options, and how the attestation names the verifier (default bpfship's, with no options). */
+  /**
+   * The verifier's options (`rules`: `linux`, the default, or `strict`), and how the attestation names the verifier
+   * (default bpfship's, with the rule set it applied as its `rules` option).
+   */
   readonly verifyOptions?: VerifyOptions;
   readonly verifier?: VerifierIdentity;
   /** When the attestation says it was made (default now). */
@@ -72,7 +75,7 @@ export function signObjectForKernel(options: SignObjectOptions): SignedObject {
   }
   const hashes = new Map(objectPrograms(spec).map((p) => [p.name, p.infoHash]));
   const predicate = buildKernelObjectPredicate({
-    verifier: options.verifier ?? { name: VERIFIER_NAME, version: VERIFIER_VERSION, options: {} },
+    verifier: options.verifier ?? { name: VERIFIER_NAME, version: VERIFIER_VERSION, options: { rules: options.verifyOptions?.rules ?? DEFAULT_RULES } },
     programs: spec.programs.map((p) => ({ name: p.name, section: p.sectionName, verdict: 'accepted' as const, programInfoHash: hashes.get(p.name) as string })),
     target: { kernel: 'linux', abi: LINUX_ABI_VERSION },
     ...(options.attestedAt !== undefined ? { attestedAt: options.attestedAt } : {}),

@@ -5,7 +5,9 @@
  * nothing holds them), the directories the deployment created removed when empty, and the record deleted.
  *
  * A map pinned by name (`LIBBPF_PIN_BY_NAME`) is shared by design: it is unpinned only when this deployment
- * created it and no other deployment's record names the same pin. A clsact qdisc bpfship created is left in place
+ * created it and no other deployment's record names the same pin; while another still uses it, that one becomes its
+ * owner (its record says it created the pin) and unpins it when it goes. A pin that existed before any deployment
+ * is never removed. A clsact qdisc bpfship created is left in place
  * (it holds no BPF object once the filter is gone, and other tools may have added filters to it).
  *
  * Removal goes on past a failing step and reports every failure; the record is kept until all steps succeed, so
@@ -14,9 +16,10 @@
  * @module
  */
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { removeEmptyDirectory, unpin } from './bpffs.ts';
 import { deleteRecord, readRecord, readRecords, stateDirectory, writeRecord, type DeploymentRecord } from './deployment-record.ts';
-import { detachPinnedLink } from './deploy.ts';
+import { DEFAULT_PIN_BASE, detachPinnedLink } from './deploy.ts';
 import { DeployError } from './errors.ts';
 import { linkInfo } from './kernel-objects.ts';
 import { LibbpfError, loadLibbpf, TcAttachPoint, type Libbpf } from './libbpf.ts';
@@ -79,6 +82,12 @@ export function undeploy(options: UndeployOptions): Undeployed {
   for (const m of [...record.maps].reverse()) {
     if (m.pinnedByName) {
       const user = others.find((r) => r.maps.some((o) => o.pin === m.pin));
+      if (user !== undefined && m.created) {
+        // The map is still used: whoever uses it now owns the pin, and unpins it when it goes.
+        step(`handed ${m.pin} over to deployment '${user.name}'`, () => writeRecord(stateDir, { ...user, maps: user.maps.map((o) => (o.pin === m.pin ? { ...o, created: true } : o)) }));
+        kept.push(`${m.pin} (also used by deployment '${user.name}')`);
+        continue;
+      }
       if (!m.created || user !== undefined) {
         kept.push(`${m.pin} (${m.created ? `also used by deployment '${user?.name ?? '?'}'` : 'it existed before this deployment'})`);
         continue;
@@ -95,8 +104,11 @@ export function undeploy(options: UndeployOptions): Undeployed {
     if (!removeEmptyDirectory(record.pinDir)) throw new Error(`${record.pinDir} is not empty: something else was pinned there`);
     return true;
   });
-  for (const d of [...record.createdDirectories].reverse()) {
-    if (d !== record.pinDir && existsSync(d)) removeEmptyDirectory(d);
+  // The directories this deployment made, and bpfship's own directory of deployments once it is empty.
+  const parents = new Set([...record.createdDirectories].reverse().filter((d) => d !== record.pinDir));
+  if (dirname(record.pinDir) === DEFAULT_PIN_BASE) parents.add(DEFAULT_PIN_BASE);
+  for (const d of parents) {
+    if (existsSync(d)) step(`removed ${d}`, () => removeEmptyDirectory(d));
   }
   if (failures.length > 0) {
     writeRecord(stateDir, record);

@@ -36,6 +36,8 @@ export interface NativeBuildOptions {
   readonly compileTimeoutMs?: number;
   /** The cache root, or false for no cache. Default: {@link defaultCacheRoot}. */
   readonly cache?: string | false;
+  /** Told when a stage of a build that missed the cache begins (the CLI's progress line). */
+  readonly onStage?: (stage: 'bpf2c' | 'compile', detail: string) => void;
 }
 
 /** Time spent, in milliseconds (zero for the parts a cache hit skipped). */

@@ -37,6 +37,7 @@ export function buildNative(elf: Uint8Array, options: NativeBuildOptions): Nativ
   const sha = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
 
   const t0 = performance.now();
+  options.onStage?.('bpf2c', `translating ${options.sourceName} to C`);
   const out = translateObject(elf, {
     sourceName: options.sourceName,
     outputName: fileName,
@@ -45,6 +46,7 @@ export function buildNative(elf: Uint8Array, options: NativeBuildOptions): Nativ
     ...(options.programInfo !== undefined ? { programInfo: options.programInfo } : {}),
   });
   const bpf2cMs = performance.now() - t0;
+  options.onStage?.('compile', `compiling ${fileName} (${Math.round(out.c.length / 1024)} KiB of C)`);
   const compiled = compileC(out.c, {
     fileName,
     ...(options.cc !== undefined ? { cc: options.cc } : {}),

@@ -11,3 +11,4 @@ export { defaultCacheRoot, cacheKey, readCache, writeCache, type CacheEntry } fr
 export { lookupNativeBuild, nativeBuildKey, type NativeBuildKey } from './build-key.ts';
 export { nativeHeaders, type HeaderFile } from './headers.ts';
 export { readImageMetadata, NativeImageError, NATIVE_ABI_VERSION, NATIVE_MAGIC } from './image-metadata.ts';
+export { compileBpf, bpfCompileFlags, findClang, multiarchIncludeDir, BpfCompileError, type BpfCompileOptions, type BpfCompileResult } from './bpf-compile.ts';

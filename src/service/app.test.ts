@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { filesBelow, CORPUS } from '../internal/test-files.ts';
-import { verifyImage } from '../sign/index.ts';
+import { verifyImage, verifyKernelObject } from '../sign/index.ts';
+import { objectProgramsOf } from '../policy/index.ts';
 import { ARTIFACT_KINDS, digestOf, MediaType, type StoreHealth } from '../store/index.ts';
 import { BIND_MONITOR_OBJECT, FIREWALL_OBJECT, objectBytes, postElf, testPki, testService, type TestPki, type TestService } from './_support.test.ts';
 import { DEFAULT_BODY_LIMIT } from './app.ts';
@@ -69,7 +70,15 @@ describe('POST /v1/builds', () => {
     // The build record is the one `bpfship build` writes.
     const record = (await service.app.inject({ method: 'GET', url: first.artifacts.buildRecord })).json<{ image: { sha256: string }; verifier: { name: string } }>();
     assert.equal(`sha256:${record.image.sha256}`, first.digests.image);
-    assert.equal(blobFiles().length, 5);
+    // The ELF object, signed for the kernel as sign-object signs it: what `bpfship deploy` checks.
+    assert.equal(first.artifacts.objectSignature, `/v1/blobs/${first.digests.objectSignature?.slice(7)}`);
+    const objectSignature = await service.app.inject({ method: 'GET', url: first.artifacts.objectSignature as string });
+    assert.equal(objectSignature.headers['content-type'], MediaType.objectSignature);
+    const objectVerified = verifyKernelObject({ image: firewall, signature: objectSignature.rawPayload, trustedRoots: pki.roots, expectedProgramInfo: new Map(objectProgramsOf(firewall, 'xdp-firewall.o').map((p) => [p.name, p.infoHash])) });
+    assert.ok(objectVerified.ok, objectVerified.ok ? '' : objectVerified.message);
+    assert.equal(objectVerified.statement.subject[0]?.name, 'xdp-firewall.o');
+    assert.deepEqual(objectVerified.statement.predicate.target, { kernel: 'linux', abi: '6.18' });
+    assert.equal(blobFiles().length, 6);
   });
 
   it('gives the same ELF the same image digest, as version 2, storing identical blobs once', async () => {
@@ -81,7 +90,7 @@ describe('POST /v1/builds', () => {
     assert.equal(second.digests.elf, first.digests.elf);
     assert.equal(second.digests.generatedC, first.digests.generatedC);
     assert.notEqual(second.digests.signature, first.digests.signature, 'a new signature (a new attestation time)');
-    assert.equal(blobFiles().length, 7, 'only the new signature and build record were added');
+    assert.equal(blobFiles().length, 9, 'only the new signatures (image and object) and build record were added');
     const latest = await service.app.inject({ method: 'GET', url: '/v1/images/xdp-firewall' });
     assert.equal(latest.json<BuildView>().version, 2);
     const v1 = await service.app.inject({ method: 'GET', url: '/v1/images/xdp-firewall/1' });

@@ -4,8 +4,8 @@
  * 1. the name is checked (store/image-name.ts) and the ELF is not empty;
  * 2. a build worker verifies every program, runs bpf2c and compiles the image (build-job.ts, build-pool.ts);
  *    a refusal stops here, with only a failed-build record (no blob) for a verification failure;
- * 3. the service's thread makes the build record and signs the image (attest-build.ts);
- * 4. the ELF, the C, the image, the signature and the record are stored as blobs (identical bytes once);
+ * 3. the service's thread makes the build record and signs the image, and the ELF for the kernel (attest-build.ts);
+ * 4. the ELF, the C, the image, both signatures and the record are stored as blobs (identical bytes once);
  * 5. the build is published as the name's next version and its latest, in one index transaction.
  *
  * A failure anywhere before 5 publishes nothing: blobs stored by then are unreferenced, never half-written.
@@ -125,21 +125,22 @@ export class BuildService {
     const image = outcome.image;
     let attested;
     try {
-      attested = attestBuild(image, name, signer, { now: now(), ...(this.#options.trustedRoots !== undefined ? { trustedRoots: this.#options.trustedRoots } : {}) });
+      attested = attestBuild(image, elf, name, signer, { now: now(), ...(this.#options.trustedRoots !== undefined ? { trustedRoots: this.#options.trustedRoots } : {}) });
     } catch (e) {
       if (e instanceof BpfshipError) throw new ServiceProblem(500, 'SIGNING_FAILED', `the service could not sign the image (${e.code}): the service's log has the details`, { logDetail: e.message });
       throw e;
     }
     const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
-    // The five blobs at once (a registry answers each in a few round trips).
-    const [elfBlob, cBlob, imageBlob, signatureBlob, recordBlob] = await Promise.all([
+    // The six blobs at once (a registry answers each in a few round trips).
+    const [elfBlob, cBlob, imageBlob, signatureBlob, recordBlob, objectSignatureBlob] = await Promise.all([
       store.putBlob(elf, MediaType.elf),
       store.putBlob(encode(image.c), MediaType.generatedC),
       store.putBlob(image.so, MediaType.image),
       store.putBlob(encode(attested.signatureText), MediaType.signature),
       store.putBlob(encode(attested.recordText), MediaType.buildRecord),
+      store.putBlob(encode(attested.objectSignatureText), MediaType.objectSignature),
     ]);
-    const digests = { elf: elfBlob.digest, generatedC: cBlob.digest, image: imageBlob.digest, signature: signatureBlob.digest, buildRecord: recordBlob.digest };
+    const digests = { elf: elfBlob.digest, generatedC: cBlob.digest, image: imageBlob.digest, signature: signatureBlob.digest, buildRecord: recordBlob.digest, objectSignature: objectSignatureBlob.digest };
     const programs: BuiltProgram[] = attested.record.programs.map((p) => {
       const verified = image.programs.find((v) => v.name === p.name && v.section === p.section);
       return { name: p.name, section: p.section, type: verified?.type ?? '', verdict: 'accepted', programInfoHash: p.programInfoHash, insnsProcessed: verified?.insnsProcessed ?? 0 };

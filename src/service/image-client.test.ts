@@ -72,6 +72,15 @@ describe('fetchSignedImage', () => {
     assert.equal(r.build.imageUrl, `${url}${build.artifacts.image}`);
   });
 
+  it('fetches the ELF object and its signature for the kernel, verified as an object', async () => {
+    const r = await fetchSignedImage({ serviceUrl: url, name: 'fw', trustedRoots: pki.roots, artifact: 'object' });
+    assert.ok(r.ok, r.ok ? '' : `${r.code}: ${r.message}`);
+    assert.equal(digestOf(r.image), build.digests.elf);
+    assert.equal(r.build.imageUrl, `${url}${build.artifacts.elf}`);
+    assert.equal(r.verification.statement.predicateType, 'https://bpfship.dev/attestation/kernel-object/v1');
+    assert.equal(r.verification.statement.subject[0]?.name, 'fw.o');
+  });
+
   it('fetches a given version, and says when there is none', async () => {
     const one = await fetchSignedImage({ serviceUrl: url + '/', name: 'fw', version: 1, trustedRoots: pki.roots });
     assert.ok(one.ok && one.build.version === 1);

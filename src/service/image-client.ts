@@ -13,9 +13,24 @@
  * The service is not trusted: a tampered image, a signature by an unknown key or a lying build record all fail
  * at 3 or 4. The result is plain data; only a fetched, verified pair comes back with `ok: true`.
  *
+ * With `artifact: 'object'`, the same for the ELF object and its signature for the kernel (`NAME.o`, `NAME.o.sig`,
+ * what `bpfship deploy` loads): verified as `verify-signature` verifies an object (the kernel-object statement),
+ * and the signed subject must be named `NAME.o`. A build published before the service signed objects has none
+ * (FETCH_NOT_FOUND).
+ *
  * @module
  */
-import { MAX_SIGNATURE_FILE_BYTES, verifyImage, type Certificate, type ImageVerification, type RevocationList, type VerifiedImage } from '../sign/index.ts';
+import {
+  MAX_SIGNATURE_FILE_BYTES,
+  verifyImage,
+  verifyKernelObject,
+  type Certificate,
+  type KernelObjectStatement,
+  type RevocationList,
+  type SignatureVerification,
+  type Verified,
+  type VerifiedImage,
+} from '../sign/index.ts';
 import { digestOf, imageNameProblem, isDigest } from '../store/index.ts';
 
 /** The largest image fetched by default: 64 MiB. */
@@ -40,12 +55,15 @@ export interface FetchSignedImageOptions {
   readonly maxImageBytes?: number;
   /** Verification time; default now. */
   readonly time?: Date;
+  /** What to fetch: the native image and its signature (the default), or the ELF object and its signature for the kernel. */
+  readonly artifact?: 'image' | 'object';
 }
 
 /** The build as the service described it (the fields the client relies on). */
 export interface FetchedBuild {
   readonly name: string;
   readonly version: number;
+  /** The digests of what was fetched: the image (or, for `artifact: 'object'`, the ELF object) and its signature. */
   readonly digests: { readonly image: string; readonly signature: string };
   /** Absolute URLs the artifacts were fetched from. */
   readonly imageUrl: string;
@@ -56,9 +74,10 @@ export interface FetchedBuild {
 export interface FetchedImage {
   readonly ok: true;
   readonly build: FetchedBuild;
+  /** The image's bytes (or the object's, for `artifact: 'object'`). */
   readonly image: Uint8Array;
   readonly signature: Uint8Array;
-  readonly verification: VerifiedImage;
+  readonly verification: VerifiedImage | Verified<KernelObjectStatement>;
 }
 
 /** A refused fetch: why, by code (FETCH_* or a verification code such as CHAIN_UNTRUSTED_ROOT) and message. */
@@ -67,7 +86,7 @@ export interface RefusedFetch {
   readonly code: string;
   readonly message: string;
   /** The signature check's result, when the fetch got that far. */
-  readonly verification?: ImageVerification;
+  readonly verification?: SignatureVerification;
 }
 
 /** The outcome of {@link fetchSignedImage}. */
@@ -120,36 +139,41 @@ async function fetchAndVerify(options: FetchSignedImageOptions): Promise<FetchOu
   const build = parseBuild(buildBytes, buildUrl, options);
 
   // 2. The artifacts, 3. checked against what the build announced.
-  const image = await download(new URL(build.imageUrl), options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES, 'the image', timeoutMs);
+  const object = options.artifact === 'object';
+  const subject = object ? 'object' : 'image';
+  const image = await download(new URL(build.imageUrl), options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES, `the ${subject}`, timeoutMs);
   const signature = await download(new URL(build.signatureUrl), MAX_SIGNATURE_FILE_BYTES, 'the signature', timeoutMs);
-  for (const [what, bytes, announced] of [['image', image, build.digests.image], ['signature', signature, build.digests.signature]] as const) {
+  for (const [what, bytes, announced] of [[subject, image, build.digests.image], ['signature', signature, build.digests.signature]] as const) {
     const actual = digestOf(bytes);
-    if (actual !== announced) throw new FetchProblem('FETCH_DIGEST_MISMATCH', `the ${what} downloaded from ${what === 'image' ? build.imageUrl : build.signatureUrl} has digest ${actual}, but the build announced ${announced}`);
+    if (actual !== announced) throw new FetchProblem('FETCH_DIGEST_MISMATCH', `the ${what} downloaded from ${what === 'signature' ? build.signatureUrl : build.imageUrl} has digest ${actual}, but the build announced ${announced}`);
   }
 
   // 4. The signature, as verify-signature checks it.
-  const verification = verifyImage({
+  const input = {
     image,
     signature,
     signatureSource: { file: build.signatureUrl },
     trustedRoots: options.trustedRoots,
     ...(options.revocations !== undefined ? { revocations: options.revocations } : {}),
     ...(options.time !== undefined ? { time: options.time } : {}),
-  });
+  };
+  const verification = object ? verifyKernelObject(input) : verifyImage(input);
   if (!verification.ok) return { ok: false, code: verification.code, message: verification.message, verification };
-  requireSignedName(verification, options.name);
+  requireSignedName(verification, options.name, object ? '.o' : '.so');
   return { ok: true, build, image, signature, verification };
 }
 
 /**
- * The signed statement must name the image `NAME.so` (the build service signs it under that name): what the
- * service or a registry says about which image this is is not trusted, the signature is. Throws FETCH_NAME_MISMATCH.
+ * The signed statement must name the image `NAME.so` (the build service signs it under that name; the object
+ * `NAME.o`): what the service or a registry says about which image this is is not trusted, the signature is.
+ * Throws FETCH_NAME_MISMATCH.
  */
-export function requireSignedName(verification: VerifiedImage, name: string): void {
+export function requireSignedName(verification: VerifiedImage | Verified<KernelObjectStatement>, name: string, extension: '.so' | '.o' = '.so'): void {
   const hex = verification.imageDigest.slice('sha256:'.length);
   const subject = verification.statement.subject.find((s) => s.digest.sha256 === hex);
-  if (subject?.name !== `${name}.so`) {
-    throw new FetchProblem('FETCH_NAME_MISMATCH', `the signature is for an image named '${subject?.name ?? '?'}', not '${name}.so': a valid image, but not of '${name}'`);
+  const what = extension === '.so' ? 'an image' : 'an object';
+  if (subject?.name !== `${name}${extension}`) {
+    throw new FetchProblem('FETCH_NAME_MISMATCH', `the signature is for ${what} named '${subject?.name ?? '?'}', not '${name}${extension}': valid, but not of '${name}'`);
   }
 }
 
@@ -250,6 +274,18 @@ function parseBuild(bytes: Uint8Array, url: URL, options: FetchSignedImageOption
     if (target.origin !== url.origin) throw bad(`${what} points to another origin (${target.origin})`);
     return target.href;
   };
+  if (options.artifact === 'object') {
+    if (digests['objectSignature'] === undefined) {
+      throw new FetchProblem('FETCH_NOT_FOUND', `version ${version} of '${options.name}' has no object signed for the kernel (it was published before the service signed objects): publish it again`);
+    }
+    return {
+      name: options.name,
+      version,
+      digests: { image: digest(digests['elf'], 'digests.elf'), signature: digest(digests['objectSignature'], 'digests.objectSignature') },
+      imageUrl: sameOrigin(artifacts['elf'], 'artifacts.elf'),
+      signatureUrl: sameOrigin(artifacts['objectSignature'], 'artifacts.objectSignature'),
+    };
+  }
   return {
     name: options.name,
     version,

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { MAX_SIGNATURE_FILE_BYTES, verifyImage, type Certificate, type RevocationList } from '../sign/index.ts';
+import { MAX_SIGNATURE_FILE_BYTES, verifyImage, verifyKernelObject, type Certificate, type RevocationList } from '../sign/index.ts';
 import {
   buildTag,
   digestOf,
@@ -56,6 +56,8 @@ export interface FetchSignedOciImageOptions {
   readonly maxImageBytes?: number;
   /** Verification time; default now. */
   readonly time?: Date;
+  /** What to fetch: the native image (the default), or the ELF object and its signature for the kernel (`NAME.o.sig`). */
+  readonly artifact?: 'image' | 'object';
 }
 
 /**
@@ -117,11 +119,13 @@ async function fetchAndVerify(options: FetchSignedOciImageOptions): Promise<Fetc
     throw new FetchProblem('FETCH_PROTOCOL', `${where}:${tag} holds the build of ${name} version ${version} (tag ${buildTag(name, version)}), not what the tag says`);
   }
 
-  // 2. The image.
-  const imageLayers = manifest.layers.filter((l) => l.mediaType === OciMediaType.nativeImage);
-  if (imageLayers.length !== 1) throw new FetchProblem('FETCH_PROTOCOL', `${where}@${fetched.digest} has ${imageLayers.length} native image layers, expected 1`);
+  // 2. The image (or the ELF object).
+  const object = options.artifact === 'object';
+  const layerType = object ? OciMediaType.elf : OciMediaType.nativeImage;
+  const imageLayers = manifest.layers.filter((l) => l.mediaType === layerType);
+  if (imageLayers.length !== 1) throw new FetchProblem('FETCH_PROTOCOL', `${where}@${fetched.digest} has ${imageLayers.length} ${object ? 'ELF object' : 'native image'} layers, expected 1`);
   const imageLayer = imageLayers[0] as OciDescriptor;
-  const image = await downloadBlob(registry, imageLayer, options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES, 'the image', where);
+  const image = await downloadBlob(registry, imageLayer, options.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES, object ? 'the object' : 'the image', where);
 
   // 3. The attestations, 4. verified.
   const candidates = (await attestationsOf(registry, fetched.digest)).slice(0, MAX_ATTESTATIONS);
@@ -139,25 +143,33 @@ async function fetchAndVerify(options: FetchSignedOciImageOptions): Promise<Fetc
       refusal = { ok: false, code: 'FETCH_PROTOCOL', message: `attestation ${candidate.digest}: ${(e as Error).message}` };
       continue;
     }
-    const layer = parsed.layers.find((l) => l.mediaType === OciMediaType.signature);
+    // The image's signature is the first signature layer; the object's (builds that have one) is titled NAME.o.sig.
+    const layer = object
+      ? parsed.layers.find((l) => l.mediaType === OciMediaType.signature && l.annotations?.[OciAnnotation.title] === `${name}.o.sig`)
+      : parsed.layers.find((l) => l.mediaType === OciMediaType.signature);
+    if (object && layer === undefined && parsed.subject?.digest === fetched.digest) {
+      refusal = { ok: false, code: 'FETCH_SIGNATURE_MISSING', message: `${where}@${fetched.digest} (${name} version ${version}) has no object signed for the kernel (published before the service signed objects): publish it again` };
+      continue;
+    }
     if (parsed.subject?.digest !== fetched.digest || layer === undefined) {
       refusal = { ok: false, code: 'FETCH_PROTOCOL', message: `attestation ${candidate.digest} is not a bpfship signature of ${fetched.digest}` };
       continue;
     }
     const signature = await downloadBlob(registry, layer, MAX_SIGNATURE_FILE_BYTES, 'the signature', where);
-    const verification = verifyImage({
+    const input = {
       image,
       signature,
       signatureSource: { file: `${where}@${layer.digest}` },
       trustedRoots: options.trustedRoots,
       ...(options.revocations !== undefined ? { revocations: options.revocations } : {}),
       ...(options.time !== undefined ? { time: options.time } : {}),
-    });
+    };
+    const verification = object ? verifyKernelObject(input) : verifyImage(input);
     if (!verification.ok) {
       refusal = { ok: false, code: verification.code, message: verification.message, verification };
       continue;
     }
-    requireSignedName(verification, name);
+    requireSignedName(verification, name, object ? '.o' : '.so');
     return {
       ok: true,
       build: {

@@ -93,6 +93,8 @@ describe('publishing to a registry', () => {
     const att = parseManifest((await client.getManifest(attestation?.digest ?? '', [OciMediaType.imageManifest]))?.bytes ?? new Uint8Array());
     assert.equal(att.subject?.digest, manifest.digest);
     assert.equal(att.layers[0]?.digest, first.digests.signature);
+    // The ELF object's signature for the kernel is the attestation's second layer.
+    assert.deepEqual([att.layers[1]?.digest, att.layers[1]?.annotations?.[OciAnnotation.title]], [first.digests.objectSignature, 'xdp-firewall.o.sig']);
   });
 
   it('is read by skopeo (inspect, and copy to an OCI layout) as registries and their tools expect', () => {
@@ -123,6 +125,26 @@ describe('publishing to a registry', () => {
   });
 });
 
+describe('an OCI registry with the SQLite index (one machine)', () => {
+  it('numbers concurrent publishes and tags each in the registry', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'oci-sqlite-'));
+    const local = await openStore({ data, blobs: registry.repository('bpf/local') });
+    const service = await createService({ store: local, signer: pki.signer, trustedRoots: pki.roots, cache: join(pki.dir, 'cache'), log: false });
+    try {
+      assert.equal(local.kind, 'oci+sqlite');
+      const answers = await Promise.all([1, 2, 3, 4].map(() => postElf(service, 'fw', firewall)));
+      assert.deepEqual(answers.map((a) => a.statusCode), [201, 201, 201, 201]);
+      assert.deepEqual(answers.map((a) => a.json<BuildView>().version).sort(), [1, 2, 3, 4]);
+      const latest = await fetchSignedOciImage({ reference: `${registry.repository('bpf/local')}:fw`, trustedRoots: pki.roots });
+      assert.ok(latest.ok && latest.build.version === 4);
+    } finally {
+      await service.close();
+      await local.close();
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('fetch oci://', () => {
   it('fetches and verifies a build by tag, by digest, and the latest by name', async () => {
     for (const reference of [`${repo}:xdp-firewall-1`, `${repo}:xdp-firewall`]) {
@@ -136,6 +158,11 @@ describe('fetch oci://', () => {
     const byDigest = await fetchSignedOciImage({ reference: `${repo}@${manifest?.digest}`, trustedRoots: pki.roots });
     assert.ok(byDigest.ok);
     assert.equal(byDigest.build.version, 1);
+    // The ELF object and its signature for the kernel, from the same build.
+    const object = await fetchSignedOciImage({ reference: `${repo}:xdp-firewall-1`, trustedRoots: pki.roots, artifact: 'object' });
+    assert.ok(object.ok, object.ok ? '' : `${object.code}: ${object.message}`);
+    assert.equal(object.verification.imageDigest, first.digests.elf);
+    assert.equal(object.verification.statement.subject[0]?.name, 'xdp-firewall.o');
   });
 
   it('refuses an untrusted root, a missing tag, and a tag moved to another build', async () => {

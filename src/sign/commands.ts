@@ -11,7 +11,8 @@ import { readSigningIdentity, readTrustedRoots } from './keys.ts';
 import { parseRevocationList } from './revocation-list.ts';
 import { signImage } from './sign-image.ts';
 import { formatSignatureFile, signatureFilePath, type SignatureFile } from './signature-file.ts';
-import { verifyImage, type ImageVerification } from './verify.ts';
+import { NATIVE_IMAGE_PREDICATE_TYPE } from './attestation.ts';
+import { verifyImage, verifyKernelObject, type SignatureVerification } from './verify.ts';
 
 /** Options of `signImageFile`. */
 export interface SignImageFileOptions {
@@ -74,7 +75,7 @@ export interface VerifyImageFileOptions {
  * become a refusal in the result; unreadable trust roots or revocation list (the verifier's own configuration)
  * throw, since then there is nothing to verify against.
  */
-export function verifyImageFile(options: VerifyImageFileOptions): ImageVerification {
+export function verifyImageFile(options: VerifyImageFileOptions): SignatureVerification {
   const trustedRoots = readTrustedRoots(options.trustPaths);
   const revocations = options.revocationPath !== undefined ? parseRevocationList(readFileSync(options.revocationPath, 'utf8'), { file: options.revocationPath }) : undefined;
   const image = readFileSync(options.imagePath);
@@ -84,6 +85,19 @@ export function verifyImageFile(options: VerifyImageFileOptions): ImageVerificat
     signature = readFileSync(signaturePath);
   } catch (e) {
     if ((e as { code?: string }).code !== 'ENOENT') throw e;
+  }
+  // An eBPF object (ELF e_machine EM_BPF, 247) is checked as an object signed for the kernel (sign-object).
+  if (image.length >= 20 && image.readUInt32BE(0) === 0x7f454c46 && image.readUInt16LE(18) === 247) {
+    return verifyKernelObject({
+      image,
+      signature,
+      signatureSource: { file: signaturePath },
+      trustedRoots,
+      ...(revocations !== undefined ? { revocations } : {}),
+      ...(options.expectedProgramInfo !== undefined ? { expectedProgramInfo: options.expectedProgramInfo } : {}),
+      ...(options.time !== undefined ? { time: options.time } : {}),
+      ...(options.requiredLeafEkus !== undefined ? { requiredLeafEkus: options.requiredLeafEkus } : {}),
+    });
   }
   return verifyImage({
     image,
@@ -113,23 +127,31 @@ export function verifyImageFile(options: VerifyImageFileOptions): ImageVerificat
  *   programs  xdp_prog (xdp) accepted by bpfship-verifier 0.1.0
  * ```
  */
-export function formatVerification(imageName: string, result: ImageVerification): string {
+export function formatVerification(imageName: string, result: SignatureVerification): string {
   if (!result.ok) {
     const lines = [`${imageName}: refused: ${result.code}: ${result.message}`, `  image     ${result.imageDigest}`];
     if (result.signer !== undefined) lines.push(`  signer    ${result.signer.subject} (serial ${result.signer.serialNumber}${result.signerVerified ? '' : ', not verified'})`);
     return lines.join('\n') + '\n';
   }
-  const p = result.statement.predicate;
+  const statement = result.statement;
+  const p = statement.predicate;
+  const made =
+    statement.predicateType === NATIVE_IMAGE_PREDICATE_TYPE
+      ? [
+          `  elf       ${statement.predicate.elf.name} sha256:${statement.predicate.elf.digest.sha256}`,
+          `  c         ${statement.predicate.generatedC.name} sha256:${statement.predicate.generatedC.digest.sha256}`,
+          `  compiler  ${statement.predicate.compiler.name} ${statement.predicate.compiler.version} ${statement.predicate.compiler.flags.join(' ')}`.trimEnd(),
+        ]
+      : [`  target    ${statement.predicate.target.kernel} ${statement.predicate.target.abi} (an eBPF object signed for the kernel)`];
+  const options = Object.entries(p.verifier.options).map(([k, v]) => `${k}=${String(v)}`).join(' ');
   const lines = [
     `${imageName}: verified`,
-    `  image     ${result.imageDigest}`,
+    `  ${statement.predicateType === NATIVE_IMAGE_PREDICATE_TYPE ? 'image ' : 'object'}    ${result.imageDigest}`,
     `  signer    ${result.signer.subject} (serial ${result.signer.serialNumber})`,
     ...result.intermediates.map((c) => `  via       ${c.subject}`),
     `  root      ${result.trustRoot.subject} (sha256 fingerprint ${result.trustRoot.fingerprint256})`,
-    `  elf       ${p.elf.name} sha256:${p.elf.digest.sha256}`,
-    `  c         ${p.generatedC.name} sha256:${p.generatedC.digest.sha256}`,
-    `  compiler  ${p.compiler.name} ${p.compiler.version} ${p.compiler.flags.join(' ')}`.trimEnd(),
-    ...p.programs.map((prog) => `  program   ${prog.name} (${prog.section}) ${prog.verdict} by ${p.verifier.name} ${p.verifier.version}, program info sha256:${prog.programInfoHash.sha256}`),
+    ...made,
+    ...p.programs.map((prog) => `  program   ${prog.name} (${prog.section}) ${prog.verdict} by ${p.verifier.name} ${p.verifier.version}${options === '' ? '' : ` (${options})`}, program info sha256:${prog.programInfoHash.sha256}`),
     `  attested  ${p.attestedAt}`,
   ];
   return lines.join('\n') + '\n';

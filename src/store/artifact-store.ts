@@ -16,7 +16,7 @@ import type { BlobBackend } from './blob-backend.ts';
 import { requireDigestHex } from './digest.ts';
 import { StoreError } from './errors.ts';
 import type { IndexBackend } from './index-backend.ts';
-import { ARTIFACT_KINDS } from './media-types.ts';
+import { buildArtifacts } from './media-types.ts';
 import type {
   BlobDescriptor,
   BlobProblem,
@@ -94,11 +94,12 @@ export class ArtifactStore implements Store {
   }
 
   async publishBuild(build: NewBuild): Promise<StoredBuild> {
-    const found = await Promise.all(ARTIFACT_KINDS.map((kind) => this.indexBackend.blob(build.digests[kind])));
+    const artifacts = buildArtifacts(build.digests);
+    const found = await Promise.all(artifacts.map(([, digest]) => this.indexBackend.blob(digest)));
     const blobs: BlobDescriptor[] = [];
-    ARTIFACT_KINDS.forEach((kind, i) => {
+    artifacts.forEach(([kind, digest], i) => {
       const blob = found[i];
-      if (blob === undefined) throw new StoreError('BUILD_INCOMPLETE', `build of '${build.name}' names ${kind} blob ${build.digests[kind]}, which is not in the store`);
+      if (blob === undefined) throw new StoreError('BUILD_INCOMPLETE', `build of '${build.name}' names ${kind} blob ${digest}, which is not in the store`);
       blobs.push(blob);
     });
     const announce = this.blobBackend.announce?.bind(this.blobBackend);
@@ -164,10 +165,10 @@ export class ArtifactStore implements Store {
     const builds = await this.indexBackend.builds();
     const neededBy = new Map<string, { name: string; version: number; artifact: string }[]>();
     for (const b of builds) {
-      for (const kind of ARTIFACT_KINDS) {
-        const list = neededBy.get(b.digests[kind]) ?? [];
+      for (const [kind, digest] of buildArtifacts(b.digests)) {
+        const list = neededBy.get(digest) ?? [];
         list.push({ name: b.name, version: b.version, artifact: kind });
-        neededBy.set(b.digests[kind], list);
+        neededBy.set(digest, list);
       }
     }
     const problems: BlobProblem[] = [];

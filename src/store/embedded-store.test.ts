@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { digestOf } from './digest.ts';
 import { openEmbeddedStore, type EmbeddedStore } from './embedded-store.ts';
 import { StoreError } from './errors.ts';
-import { ARTIFACT_KINDS, MediaType, type ArtifactKind } from './media-types.ts';
+import { ARTIFACT_KINDS, MediaType, type ArtifactKind, type BuildDigests } from './media-types.ts';
 import type { NewBuild } from './store.ts';
 
 let dir: string;
@@ -25,7 +25,7 @@ async function storeArtifacts(store: EmbeddedStore, tag: string): Promise<Record
   return digests;
 }
 
-function newBuild(name: string, digests: Record<ArtifactKind, string>, createdAt = '2026-08-01T12:00:00.000Z'): NewBuild {
+function newBuild(name: string, digests: BuildDigests, createdAt = '2026-08-01T12:00:00.000Z'): NewBuild {
   return {
     name,
     digests,
@@ -138,7 +138,7 @@ describe('opening', () => {
     const db = new Database(join(path, 'index.sqlite'));
     db.pragma('user_version = 99');
     db.close();
-    await assert.rejects(openEmbeddedStore(path), (e: unknown) => e instanceof StoreError && e.code === 'STORE_UNAVAILABLE' && /schema version 99, newer than this bpfship's \(2\)/.test(e.message));
+    await assert.rejects(openEmbeddedStore(path), (e: unknown) => e instanceof StoreError && e.code === 'STORE_UNAVAILABLE' && /schema version 99, newer than this bpfship's \(3\)/.test(e.message));
     assert.ok(!existsSync(stale), 'a stale temporary is removed');
     assert.ok(existsSync(fresh), 'a recent one may be a write in progress');
     const file = join(dir, 'a-file');
@@ -148,7 +148,7 @@ describe('opening', () => {
 });
 
 describe('an index made by the first bpfship (schema version 1)', () => {
-  it('is migrated when opened: its builds stay, new builds record who published them', async () => {
+  it('is migrated when opened: its builds stay, new builds record who published them and their object signature', async () => {
     const path = join(dir, 'v1');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(path, { recursive: true });
@@ -173,6 +173,12 @@ describe('an index made by the first bpfship (schema version 1)', () => {
     const next = await store.publishBuild({ ...newBuild('fw', await storeArtifacts(store, 'new')), publishedBy: 'ci' });
     assert.equal(next.version, 2);
     assert.equal((await store.latestBuild('fw'))?.publishedBy, 'ci');
+    // Schema 3: a build may carry its object signed for the kernel; the old one has none.
+    assert.equal(old?.digests.objectSignature, undefined);
+    const objectSignature = (await store.putBlob(bytes('object signature'), MediaType.objectSignature)).digest;
+    const third = await store.publishBuild(newBuild('fw', { ...(await storeArtifacts(store, 'third')), objectSignature }));
+    assert.equal((await store.build('fw', third.version))?.digests.objectSignature, objectSignature);
+    await assert.rejects(store.publishBuild(newBuild('fw', { ...(await storeArtifacts(store, 'fourth')), objectSignature: digestOf('never stored') })), (e: unknown) => e instanceof StoreError && e.code === 'BUILD_INCOMPLETE' && /objectSignature blob/.test(e.message));
     await store.close();
   });
 });

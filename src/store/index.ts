@@ -16,7 +16,7 @@
 export { StoreError, StoreErrorCode } from './errors.ts';
 export { digestOf, digestHex, isDigest, requireDigestHex, DIGEST_ALGORITHM } from './digest.ts';
 export { imageNameProblem, IMAGE_NAME_PATTERN, MAX_IMAGE_NAME_LENGTH } from './image-name.ts';
-export { MediaType, ARTIFACT_KINDS, type ArtifactKind } from './media-types.ts';
+export { MediaType, ARTIFACT_KINDS, OPTIONAL_ARTIFACT_KINDS, buildArtifacts, type ArtifactKind, type OptionalArtifactKind, type BuildDigests } from './media-types.ts';
 export {
   BUILD_RECORD_MEDIA_TYPE,
   buildRecordFor,

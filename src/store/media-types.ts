@@ -19,6 +19,8 @@ export const MediaType = {
   signature: 'application/vnd.bpfship.signature.v1+json',
   /** `IMAGE.build.json`. */
   buildRecord: BUILD_RECORD_MEDIA_TYPE,
+  /** `NAME.o.sig`: the ELF object signed for the kernel (`bpfship deploy`), a signature file as the image's is. */
+  objectSignature: 'application/vnd.bpfship.signature.v1+json',
 } as const;
 
 /** A {@link MediaType} value. */
@@ -29,3 +31,25 @@ export const ARTIFACT_KINDS = ['elf', 'generatedC', 'image', 'signature', 'build
 
 /** One of {@link ARTIFACT_KINDS}. */
 export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
+
+/**
+ * Artifacts a build may have besides those every build has: the ELF object's signature for the kernel, which builds
+ * published before bpfship signed objects do not have.
+ */
+export const OPTIONAL_ARTIFACT_KINDS = ['objectSignature'] as const;
+
+/** One of {@link OPTIONAL_ARTIFACT_KINDS}. */
+export type OptionalArtifactKind = (typeof OPTIONAL_ARTIFACT_KINDS)[number];
+
+/** The digests of a build's artifacts: every required one, and the optional ones it has. */
+export type BuildDigests = Readonly<Record<ArtifactKind, string>> & { readonly [K in OptionalArtifactKind]?: string };
+
+/** The artifacts a build has, required then optional, in the order the API lists them, with their digests. */
+export function buildArtifacts(digests: BuildDigests): [ArtifactKind | OptionalArtifactKind, string][] {
+  const out: [ArtifactKind | OptionalArtifactKind, string][] = ARTIFACT_KINDS.map((k) => [k, digests[k]]);
+  for (const k of OPTIONAL_ARTIFACT_KINDS) {
+    const d = digests[k];
+    if (d !== undefined) out.push([k, d]);
+  }
+  return out;
+}

@@ -11,6 +11,7 @@
  *               dev.bpfship.programs (JSON), dev.bpfship.signer, org.opencontainers.image.created
  * attestation manifest       artifactType application/vnd.bpfship.signature.v1+json, subject: the image manifest
  *   layers  NAME.so.sig         application/vnd.bpfship.signature.v1+json (DSSE envelope, in-toto statement, chain)
+ *           NAME.o.sig          the same, for the ELF object signed for the kernel (builds that have it)
  * REPOSITORY:sha256-HEX      the referrers tag (OCI 1.1's fallback, the `sha256-<digest>` scheme cosign uses): an
  *                            image index listing the attestation, for registries without the referrers API
  * ```
@@ -24,7 +25,7 @@
 import { cFileName } from '../native/index.ts';
 import { buildRecordPath } from './build-record.ts';
 import { digestOf } from './digest.ts';
-import type { ArtifactKind } from './media-types.ts';
+import type { ArtifactKind, OptionalArtifactKind } from './media-types.ts';
 import type { BlobDescriptor, BuiltProgram, StoredBuild } from './store.ts';
 
 /** The media types of the OCI side. */
@@ -105,9 +106,9 @@ function manifestBytes(value: unknown, mediaType: string, artifactType?: string)
 }
 
 /** File names of the layers (`org.opencontainers.image.title`). */
-function titles(name: string): Readonly<Record<ArtifactKind, string>> {
+function titles(name: string): Readonly<Record<ArtifactKind | OptionalArtifactKind, string>> {
   const image = `${name}.so`;
-  return { image, buildRecord: buildRecordPath(image), elf: `${name}.o`, generatedC: cFileName(`${name}.o`), signature: `${image}.sig` };
+  return { image, buildRecord: buildRecordPath(image), elf: `${name}.o`, generatedC: cFileName(`${name}.o`), signature: `${image}.sig`, objectSignature: `${name}.o.sig` };
 }
 
 /** The image manifest of a build (see the module comment); `blobs` holds the descriptor of every artifact. */
@@ -142,15 +143,20 @@ export function imageManifest(build: StoredBuild, blobs: readonly BlobDescriptor
   );
 }
 
-/** The attestation manifest of a build: its signature file as the one layer, the image manifest as subject. */
-export function attestationManifest(build: StoredBuild, signature: BlobDescriptor, subject: OciDescriptor): OciManifestBytes {
+/**
+ * The attestation manifest of a build: its signature file as the first layer (and the object's signature for the
+ * kernel as the second, when the build has one), the image manifest as subject.
+ */
+export function attestationManifest(build: StoredBuild, signature: BlobDescriptor, subject: OciDescriptor, objectSignature?: BlobDescriptor): OciManifestBytes {
+  const layer = (blob: BlobDescriptor, title: string): OciDescriptor => ({ mediaType: OciMediaType.signature, digest: blob.digest, size: blob.size, annotations: { [OciAnnotation.title]: title } });
+  const layers = [layer(signature, titles(build.name).signature), ...(objectSignature !== undefined ? [layer(objectSignature, titles(build.name).objectSignature)] : [])];
   return manifestBytes(
     {
       schemaVersion: 2,
       mediaType: OciMediaType.imageManifest,
       artifactType: OciMediaType.signature,
       config: EMPTY_CONFIG_DESCRIPTOR,
-      layers: [{ mediaType: OciMediaType.signature, digest: signature.digest, size: signature.size, annotations: { [OciAnnotation.title]: titles(build.name).signature } }],
+      layers,
       subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
       annotations: { [OciAnnotation.created]: build.createdAt, [OciAnnotation.signer]: build.signer },
     },

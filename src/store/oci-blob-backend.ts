@@ -91,6 +91,7 @@ export class OciBlobBackend implements BlobBackend {
   async announce(build: StoredBuild, blobs: readonly BlobDescriptor[]): Promise<void> {
     const signature = blobs.find((b) => b.digest === build.digests.signature);
     if (signature === undefined) throw new Error(`internal: no descriptor for the signature of ${build.name} ${build.version}`);
+    const objectSignature = build.digests.objectSignature === undefined ? undefined : blobs.find((b) => b.digest === build.digests.objectSignature);
     await this.#registry(`publish ${build.name} ${build.version}`, async () => {
       if (!this.#configPushed) {
         await this.registry.putBlob(EMPTY_CONFIG);
@@ -99,7 +100,7 @@ export class OciBlobBackend implements BlobBackend {
       // This runs under the name's lock (every publisher of the name waits for it): two rounds of requests, not five.
       // 1. The image manifest and its attestation, by digest (the registry does not require a subject to exist).
       const image = imageManifest(build, blobs);
-      const attestation = attestationManifest(build, signature, image.descriptor);
+      const attestation = attestationManifest(build, signature, image.descriptor, objectSignature);
       const [, { subjectIndexed }] = await Promise.all([
         this.registry.putManifest(image.digest, image.bytes, OciMediaType.imageManifest),
         this.registry.putManifest(attestation.digest, attestation.bytes, OciMediaType.imageManifest),

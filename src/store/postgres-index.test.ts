@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startPostgres, type TestPostgres } from './_test-servers.ts';
 import { digestOf } from './digest.ts';
 import { StoreError } from './errors.ts';
-import { ARTIFACT_KINDS, MediaType, type ArtifactKind } from './media-types.ts';
+import { ARTIFACT_KINDS, MediaType, type ArtifactKind, type BuildDigests } from './media-types.ts';
 import { openPostgresIndex, redactPostgresUrl } from './postgres-index.ts';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.ts';
 import type { NewBuild } from './store.ts';
@@ -18,7 +18,7 @@ before(async () => {
 });
 after(async () => postgres?.stop());
 
-function newBuild(name: string, digests: Record<ArtifactKind, string>): NewBuild {
+function newBuild(name: string, digests: BuildDigests): NewBuild {
   return {
     name,
     digests,
@@ -54,7 +54,7 @@ describe('the PostgreSQL index', () => {
     } finally {
       await client.end();
     }
-    await assert.rejects(openPostgresIndex(url), (e: unknown) => e instanceof StoreError && e.code === 'STORE_UNAVAILABLE' && /schema version 99, newer than this bpfship's \(1\)/.test(e.message));
+    await assert.rejects(openPostgresIndex(url), (e: unknown) => e instanceof StoreError && e.code === 'STORE_UNAVAILABLE' && /schema version 99, newer than this bpfship's \(2\)/.test(e.message));
   });
 
   it('numbers concurrent publishes from separate pools without gaps or duplicates', async () => {
@@ -90,6 +90,13 @@ describe('the PostgreSQL index', () => {
       const failure = await index.addFailure({ name: 'fw', elfDigest: digests.elf, code: 'VERIFICATION_FAILED', message: 'no', diagnostics: 'fw.c:1:1: error', createdAt: '2026-08-01T12:00:01.000Z' });
       assert.deepEqual(await index.failures('fw', 5), [failure]);
       assert.deepEqual((await index.images()).map((i) => [i.name, i.latestVersion, i.updatedAt]), [['fw', 1, '2026-08-01T12:00:00.000Z']]);
+      // Migration 2: the object signed for the kernel, kept when a build has one, absent when it has none.
+      assert.equal((await index.build('fw', 1))?.digests.objectSignature, undefined);
+      const objectSignature = digestOf('object signature r');
+      await index.addBlob({ digest: objectSignature, mediaType: MediaType.objectSignature, size: 10 }, '2026-08-01T12:00:00.000Z');
+      const second = await index.publish(newBuild('fw', { ...digests, objectSignature }));
+      assert.equal((await index.build('fw', second.version))?.digests.objectSignature, objectSignature);
+      await assert.rejects(index.publish(newBuild('fw', { ...digests, objectSignature: digestOf('never') })), (e: unknown) => e instanceof StoreError && e.code === 'BUILD_INCOMPLETE' && /objectSignature/.test(e.message));
     } finally {
       await index.close();
     }

@@ -13,35 +13,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import { DIGEST_COLUMN, type BuildRow as BuildRowOf } from './_build-columns.ts';
+import { KeyedMutex } from './_mutex.ts';
 import { StoreError } from './errors.ts';
 import type { BeforeCommit, IndexBackend } from './index-backend.ts';
-import { ARTIFACT_KINDS, type ArtifactKind } from './media-types.ts';
+import { ARTIFACT_KINDS, buildArtifacts, type ArtifactKind, type BuildDigests } from './media-types.ts';
 import { ADVISORY_LOCK_NAMESPACE, POSTGRES_MIGRATIONS, type Migration } from './postgres-migrations.ts';
 import type { BlobDescriptor, BuiltProgram, FailedBuild, ImageSummary, NewBuild, NewFailedBuild, StoredBuild, Toolchain } from './store.ts';
 
-const DIGEST_COLUMN: Readonly<Record<ArtifactKind, string>> = {
-  elf: 'elf_digest',
-  generatedC: 'generated_c_digest',
-  image: 'image_digest',
-  signature: 'signature_digest',
-  buildRecord: 'build_record_digest',
-};
-
-interface BuildRow {
-  id: string;
-  name: string;
-  version: number;
-  created_at: Date;
-  elf_digest: string;
-  generated_c_digest: string;
-  image_digest: string;
-  signature_digest: string;
-  build_record_digest: string;
-  signer: string;
-  programs: BuiltProgram[];
-  toolchain: Toolchain;
-  published_by: string | null;
-}
+type BuildRow = BuildRowOf<Date, BuiltProgram[], Toolchain>;
 
 /** `postgres://user@host:port/db` without the password, for messages. */
 export function redactPostgresUrl(url: string): string {
@@ -59,6 +39,8 @@ export class PostgresIndex implements IndexBackend {
   readonly kind = 'postgres';
   readonly location: string;
   readonly #pool: Pool;
+  /** Publishes of one name in this process take turns before they take a connection (see publish). */
+  readonly #publishing = new KeyedMutex();
 
   /** Use {@link openPostgresIndex}. */
   constructor(pool: Pool, location: string) {
@@ -81,24 +63,31 @@ export class PostgresIndex implements IndexBackend {
     return rows.map((r) => ({ digest: r.digest, mediaType: r.media_type, size: Number(r.size) }));
   }
 
-  async publish(build: NewBuild, beforeCommit?: BeforeCommit): Promise<StoredBuild> {
+  publish(build: NewBuild, beforeCommit?: BeforeCommit): Promise<StoredBuild> {
+    // Publishers of one name take turns anyway (the advisory lock); within this process they queue here, so that a
+    // burst of one name holds one connection, not the whole pool, while it waits.
+    return this.#publishing.run(build.name, () => this.#publishNow(build, beforeCommit));
+  }
+
+  async #publishNow(build: NewBuild, beforeCommit: BeforeCommit | undefined): Promise<StoredBuild> {
     const client = await this.#connect();
     let broken = false;
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ADVISORY_LOCK_NAMESPACE, build.name]);
-      const present = await client.query<{ digest: string }>('SELECT digest FROM blobs WHERE digest = ANY($1::text[])', [ARTIFACT_KINDS.map((k) => build.digests[k])]);
+      const artifacts = buildArtifacts(build.digests);
+      const present = await client.query<{ digest: string }>('SELECT digest FROM blobs WHERE digest = ANY($1::text[])', [artifacts.map(([, d]) => d)]);
       const have = new Set(present.rows.map((r) => r.digest));
-      for (const kind of ARTIFACT_KINDS) {
-        if (!have.has(build.digests[kind])) throw new StoreError('BUILD_INCOMPLETE', `build of '${build.name}' names ${kind} blob ${build.digests[kind]}, which is not in the store`);
+      for (const [kind, digest] of artifacts) {
+        if (!have.has(digest)) throw new StoreError('BUILD_INCOMPLETE', `build of '${build.name}' names ${kind} blob ${digest}, which is not in the store`);
       }
       const last = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM builds WHERE name = $1', [build.name]);
       const version = (last.rows[0]?.v ?? 0) + 1;
       const id = randomUUID();
       await client.query(
-        `INSERT INTO builds (id, name, version, created_at, ${ARTIFACT_KINDS.map((k) => DIGEST_COLUMN[k]).join(', ')}, signer, programs, toolchain, published_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-        [id, build.name, version, build.createdAt, ...ARTIFACT_KINDS.map((k) => build.digests[k]), build.signer, JSON.stringify(build.programs), JSON.stringify(build.toolchain), build.publishedBy ?? null],
+        `INSERT INTO builds (id, name, version, created_at, ${ARTIFACT_KINDS.map((k) => DIGEST_COLUMN[k]).join(', ')}, ${DIGEST_COLUMN.objectSignature}, signer, programs, toolchain, published_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        [id, build.name, version, build.createdAt, ...ARTIFACT_KINDS.map((k) => build.digests[k]), build.digests.objectSignature ?? null, build.signer, JSON.stringify(build.programs), JSON.stringify(build.toolchain), build.publishedBy ?? null],
       );
       await client.query(
         'INSERT INTO images (name, latest_version, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET latest_version = excluded.latest_version, updated_at = excluded.updated_at',
@@ -189,7 +178,8 @@ function unavailable(what: string, e: unknown, location: string): StoreError {
 }
 
 function buildFromRow(row: BuildRow): StoredBuild {
-  const digests = Object.fromEntries(ARTIFACT_KINDS.map((k) => [k, row[DIGEST_COLUMN[k] as keyof BuildRow] as string])) as Record<ArtifactKind, string>;
+  const required = Object.fromEntries(ARTIFACT_KINDS.map((k) => [k, row[DIGEST_COLUMN[k] as keyof BuildRow] as string])) as Record<ArtifactKind, string>;
+  const digests: BuildDigests = row.object_signature_digest !== null ? { ...required, objectSignature: row.object_signature_digest } : required;
   return {
     id: row.id,
     name: row.name,

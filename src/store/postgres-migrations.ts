@@ -64,4 +64,9 @@ CREATE TABLE failed_builds (
 CREATE INDEX failed_builds_by_name ON failed_builds (name, created_at DESC);
 `,
   },
+  {
+    version: 2,
+    description: "the ELF object's signature for the kernel",
+    sql: `ALTER TABLE builds ADD COLUMN object_signature_digest text REFERENCES blobs (digest);`,
+  },
 ];

@@ -17,14 +17,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
+import { DIGEST_COLUMN, type BuildRow as BuildRowOf } from './_build-columns.ts';
 import { Mutex } from './_mutex.ts';
 import { StoreError } from './errors.ts';
 import type { BeforeCommit, IndexBackend } from './index-backend.ts';
-import { ARTIFACT_KINDS, type ArtifactKind } from './media-types.ts';
+import { ARTIFACT_KINDS, buildArtifacts, type ArtifactKind, type BuildDigests } from './media-types.ts';
 import type { BlobDescriptor, BuiltProgram, FailedBuild, ImageSummary, NewBuild, NewFailedBuild, StoredBuild, Toolchain } from './store.ts';
 
 /** The schema this code writes; an index made by a newer bpfship is refused rather than misread. */
-export const INDEX_SCHEMA_VERSION = 2;
+export const INDEX_SCHEMA_VERSION = 3;
 
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS blobs (
@@ -66,31 +67,14 @@ CREATE INDEX IF NOT EXISTS failed_builds_by_name ON failed_builds (name, created
 `;
 
 /** Each schema version's step from the one before (index 0: from nothing to version 1). */
-const MIGRATIONS: readonly string[] = [SCHEMA_V1, 'ALTER TABLE builds ADD COLUMN published_by TEXT;'];
+const MIGRATIONS: readonly string[] = [
+  SCHEMA_V1,
+  'ALTER TABLE builds ADD COLUMN published_by TEXT;',
+  // Version 3: the ELF object's signature for the kernel (null for builds published before).
+  'ALTER TABLE builds ADD COLUMN object_signature_digest TEXT REFERENCES blobs (digest);',
+];
 
-const DIGEST_COLUMN: Readonly<Record<ArtifactKind, string>> = {
-  elf: 'elf_digest',
-  generatedC: 'generated_c_digest',
-  image: 'image_digest',
-  signature: 'signature_digest',
-  buildRecord: 'build_record_digest',
-};
-
-interface BuildRow {
-  id: string;
-  name: string;
-  version: number;
-  created_at: string;
-  elf_digest: string;
-  generated_c_digest: string;
-  image_digest: string;
-  signature_digest: string;
-  build_record_digest: string;
-  signer: string;
-  programs: string;
-  toolchain: string;
-  published_by: string | null;
-}
+type BuildRow = BuildRowOf<string, string, string>;
 
 interface FailedRow {
   id: string;
@@ -138,8 +122,7 @@ export class SqliteIndex implements IndexBackend {
       const db = this.#writer;
       db.exec('BEGIN IMMEDIATE');
       try {
-        for (const kind of ARTIFACT_KINDS) {
-          const digest = build.digests[kind];
+        for (const [kind, digest] of buildArtifacts(build.digests)) {
           if (db.prepare('SELECT 1 FROM blobs WHERE digest = ?').get(digest) === undefined) {
             throw new StoreError('BUILD_INCOMPLETE', `build of '${build.name}' names ${kind} blob ${digest}, which is not in the store`);
           }
@@ -148,9 +131,9 @@ export class SqliteIndex implements IndexBackend {
         const version = (last.v ?? 0) + 1;
         const id = randomUUID();
         db.prepare(
-          `INSERT INTO builds (id, name, version, created_at, ${ARTIFACT_KINDS.map((k) => DIGEST_COLUMN[k]).join(', ')}, signer, programs, toolchain, published_by)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(id, build.name, version, build.createdAt, ...ARTIFACT_KINDS.map((k) => build.digests[k]), build.signer, JSON.stringify(build.programs), JSON.stringify(build.toolchain), build.publishedBy ?? null);
+          `INSERT INTO builds (id, name, version, created_at, ${ARTIFACT_KINDS.map((k) => DIGEST_COLUMN[k]).join(', ')}, ${DIGEST_COLUMN.objectSignature}, signer, programs, toolchain, published_by)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(id, build.name, version, build.createdAt, ...ARTIFACT_KINDS.map((k) => build.digests[k]), build.digests.objectSignature ?? null, build.signer, JSON.stringify(build.programs), JSON.stringify(build.toolchain), build.publishedBy ?? null);
         db.prepare('INSERT INTO images (name, latest_version, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET latest_version = excluded.latest_version, updated_at = excluded.updated_at').run(
           build.name,
           version,
@@ -263,7 +246,8 @@ function migrate(db: Database): void {
 }
 
 function buildFromRow(row: BuildRow): StoredBuild {
-  const digests = Object.fromEntries(ARTIFACT_KINDS.map((k) => [k, row[DIGEST_COLUMN[k] as keyof BuildRow] as string])) as Record<ArtifactKind, string>;
+  const required = Object.fromEntries(ARTIFACT_KINDS.map((k) => [k, row[DIGEST_COLUMN[k] as keyof BuildRow] as string])) as Record<ArtifactKind, string>;
+  const digests: BuildDigests = row.object_signature_digest !== null ? { ...required, objectSignature: row.object_signature_digest } : required;
   let programs: BuiltProgram[];
   let toolchain: Toolchain;
   try {

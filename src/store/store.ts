@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ArtifactKind } from './media-types.ts';
+import type { BuildDigests } from './media-types.ts';
 
 /** A stored blob's description. */
 export interface BlobDescriptor {
@@ -44,8 +44,8 @@ export interface Toolchain {
 /** A build to publish: its artifacts are already stored as blobs. */
 export interface NewBuild {
   readonly name: string;
-  /** The digests of the artifacts, each already in the store. */
-  readonly digests: Readonly<Record<ArtifactKind, string>>;
+  /** The digests of the artifacts, each already in the store (the optional ones when the build has them). */
+  readonly digests: BuildDigests;
   readonly programs: readonly BuiltProgram[];
   /** The signing certificate's subject. */
   readonly signer: string;

@@ -22,3 +22,4 @@ export {
   StateRecorder, recordErrorPathAgain, type RecordOptions, type KeptDecision, type StateRecording, type RecordedState, type RecordedFrame, type RecordedValue,
   type RecordedScalar, type RecordedStackSlot, type RecordedDecision, type PathLink, type PathEnd,
 } from './state-recorder.ts';
+export { DEFAULT_RULES, RULE_SETS, parseRuleSet, ruleSetPolicy, type RuleSet, type RuleSetPolicy } from './rules.ts';

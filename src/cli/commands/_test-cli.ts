@@ -1,25 +1,26 @@
 /**
- * Test support: the commands of this folder on a command tree like main.ts's, with main's error handling (exit
- * status 2 and the message for malformed input and wrong arguments), the verifier of src/verifier wired into
- * `build` and `run` as main.ts wires it, and the output captured. Only tests import this.
+ * Test support: `bpfship ARGS...` run in-process through main() (so with main's command table, error handling and
+ * exit statuses), the output captured. Only tests import this.
  *
  * @module
  */
-import { Command, CommanderError } from '@commander-js/extra-typings';
-import { BpfshipError } from '../../internal/errors.ts';
-import { UsageError } from '../io.ts';
-import type { VerifierWiring } from './bpf2c.ts';
-import { registerBuildCommand } from './build.ts';
-import { registerRunCommand } from './run.ts';
-import { registerSignCommands } from './sign.ts';
-import { registerSignImageCommand } from './sign-image.ts';
-import { verifierWiring } from '../verifier-wiring.ts';
+import type { CommandEntry } from '../command-table.ts';
+import { main } from '../main.ts';
+import type { VerifierWiring } from '../verifier-wiring.ts';
 
 /** What a command printed and its exit status. */
 export interface CliResult {
   readonly code: number;
   readonly out: string;
   readonly err: string;
+}
+
+/** Options of {@link cli}. */
+export interface CliOptions {
+  /** Standard input. */
+  readonly stdin?: string;
+  /** Replaces main's command table. */
+  readonly commands?: readonly CommandEntry[];
 }
 
 /**
@@ -30,25 +31,14 @@ export interface CliResult {
  * const r = await cli(['run', 'prog.so', '--mode', 'native', '--data', 'pkt.bin']);
  * ```
  */
-export async function cli(args: readonly string[], verifier: VerifierWiring = verifierWiring): Promise<CliResult> {
+export async function cli(args: readonly string[], verifier?: VerifierWiring, options: CliOptions = {}): Promise<CliResult> {
   let out = '';
   let err = '';
   const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t) };
-  const state = { code: 0 };
-  const setExit = (c: number): void => {
-    state.code = c;
-  };
-  const program = new Command().name('bpfship').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerSignCommands(program, io, setExit);
-  registerSignImageCommand(program, io, setExit);
-  registerRunCommand(program, io, setExit, verifier);
-  registerBuildCommand(program, io, setExit, verifier);
-  try {
-    await program.parseAsync(['node', 'bpfship', ...args]);
-  } catch (e) {
-    if (e instanceof CommanderError) return { code: e.exitCode === 0 ? 0 : 2, out, err };
-    if (e instanceof BpfshipError || e instanceof UsageError) return { code: 2, out, err: err + `bpfship: error: ${e.message}\n` };
-    throw e;
-  }
-  return { code: state.code, out, err };
+  const code = await main(['node', 'bpfship', ...args], io, {
+    ...(verifier !== undefined ? { verifier } : {}),
+    ...(options.stdin !== undefined ? { readStdin: () => options.stdin as string } : {}),
+    ...(options.commands !== undefined ? { commands: options.commands } : {}),
+  });
+  return { code, out, err };
 }

@@ -8,7 +8,7 @@ import { assemble, decodeInstructions, disassembleObject, encodeInstructions, fo
 import { readObject, type ObjectSpec } from '../../spec/index.ts';
 import { describeCoreRelocation, type LineInfo } from '../../btf/index.ts';
 import { readInput, UsageError, writeOutputAtomic } from '../io.ts';
-import type { Io } from '../main.ts';
+import type { CommandContext } from '../context.ts';
 
 /**
  * Source lines for the disassembler from BTF line info: an instruction takes the line of the last record at or
@@ -59,11 +59,9 @@ export function coreRelocationLookup(spec: ObjectSpec): CoreRelocationLookup | u
   return { coreRelocation: (section, offset) => texts.get(`${section}:${offset}`) };
 }
 
-/** Registers `disasm` and `asm`. */
-export function registerAsmCommands(program: Command, io: Io): void {
-  program
-    .command('disasm')
-    .description('disassemble the program sections of an object, as llvm-objdump -dr prints them')
+/** Configures `disasm`. */
+export function configureDisasm(command: Command, { io }: CommandContext): void {
+  command
     .argument('<file>', 'an eBPF ELF object')
     .option('--section <name...>', 'only these sections')
     .option('-S, --source', 'interleave the source lines recorded in BTF line info')
@@ -91,10 +89,11 @@ export function registerAsmCommands(program: Command, io: Io): void {
         ...(source !== undefined ? { source } : {}),
       }));
     });
+}
 
-  program
-    .command('asm')
-    .description('assemble eBPF assembly (LLVM syntax as disasm prints it, or the bpf_conformance dialect) into raw instructions')
+/** Configures `asm`. */
+export function configureAsm(command: Command): void {
+  command
     .argument('<input>', 'an assembly file (.s), or a bpf_conformance .data file (its -- asm section)')
     .requiredOption('-o, --output <file>', 'where to write the instructions (8 bytes each, little-endian)')
     .option('--dialect <dialect>', 'auto (per line), llvm or conformance', 'auto')
@@ -112,10 +111,11 @@ export function registerAsmCommands(program: Command, io: Io): void {
       const instructions = assemble(text, { dialect, file: input, firstLine });
       writeOutputAtomic(opts.output, encodeInstructions(instructions));
     });
+}
 
-  program
-    .command('disasm-raw')
-    .description('disassemble raw instructions (as asm writes them) into assembly that asm reads back')
+/** Configures `disasm-raw`. */
+export function configureDisasmRaw(command: Command, { io }: CommandContext): void {
+  command
     .argument('<input>', 'raw instructions, 8 bytes each')
     .action((input) => {
       const instructions = decodeInstructions(readInput(input), { file: input });

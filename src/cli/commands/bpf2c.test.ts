@@ -1,28 +1,17 @@
-// `bpfship bpf2c` and `bpfship build`, through their register functions on a command tree like main.ts's (the
-// lead wires them into main.ts).
+// `bpfship bpf2c` and `bpfship build`, through main() with a test verifier (or none).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from '@commander-js/extra-typings';
 import { PROGRAMS_OBJ } from '../../internal/test-files.ts';
 import type { VerifyHook } from '../../bpf2c/index.ts';
-import { registerBpf2cCommand, UNVERIFIED_WARNING } from './bpf2c.ts';
-import { registerBuildCommand } from './build.ts';
+import { UNVERIFIED_WARNING } from './bpf2c.ts';
+import { cli } from './_test-cli.ts';
 
 async function run(args: string[], verify?: VerifyHook): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t) };
-  let code = 0;
-  const program = new Command().exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  const wiring = verify === undefined ? {} : { verify, verifierId: 'test verifier' };
-  registerBpf2cCommand(program, io, (c) => (code = c), wiring);
-  registerBuildCommand(program, io, (c) => (code = c), wiring);
-  await program.parseAsync(['node', 'bpfship', ...args]);
-  return { code, out, err };
+  return cli(args, verify === undefined ? {} : { verify, verifierId: 'test verifier' });
 }
 
 const firewall = join(PROGRAMS_OBJ, 'xdp_firewall.o');

@@ -6,61 +6,58 @@
  */
 import { createHash } from 'node:crypto';
 import type { Command } from '@commander-js/extra-typings';
-import { Bpf2cVerificationError, defaultOutputName, translateObject, type VerifyHook } from '../../bpf2c/index.ts';
+import type { Bpf2cVerificationError } from '../../bpf2c/index.ts';
+import type { CommandContext, Io } from '../context.ts';
 import { readInput, writeOutputAtomic } from '../io.ts';
-import type { Io } from '../main.ts';
+import { reportingVerifyHook, startProgress } from '../progress.ts';
 
-/** How the commands reach the verifier (main.ts wires src/cli/verifier-wiring.ts, the verifier of src/verifier). */
-export interface VerifierWiring {
-  readonly verify?: VerifyHook;
-  /** Names the verifier and its options in build cache keys and messages, e.g. `bpfship-verifier 0.1.0`. */
-  readonly verifierId?: string;
-  /**
-   * Which verifier this is, as the signed attestation records it (name, version, options). Without it a signed
-   * image records `verifierId` as the name and `unknown` as the version.
-   */
-  readonly identity?: { readonly name: string; readonly version: string; readonly options: Readonly<Record<string, string | number | boolean>> };
-}
+export type { VerifierWiring } from '../verifier-wiring.ts';
 
 /** The warning printed when no verifier is wired: the output was not proven safe. */
 export const UNVERIFIED_WARNING = 'warning: no verifier is wired into this build of bpfship: the programs were translated without verification, and native code does not check memory accesses at run time\n';
 
 /** Prints a verification failure the way a compiler prints errors; returns the exit status (1). */
-export function reportVerificationFailure(e: Bpf2cVerificationError, io: Io): number {
+export function reportVerificationFailure(e: Bpf2cVerificationError, io: Io): 1 {
   io.stderr(`bpfship: program '${e.program}' failed verification\n`);
   for (const d of e.diagnostics) io.stderr(d.endsWith('\n') ? d : d + '\n');
   return 1;
 }
 
-/** Registers `bpf2c`. */
-export function registerBpf2cCommand(program: Command, io: Io, setExit: (code: number) => void, verifier: VerifierWiring = {}): void {
-  program
-    .command('bpf2c')
-    .description('verify an eBPF object and translate every program into one C file (for a native image)')
+/** Configures `bpf2c`. */
+export function configureBpf2c(command: Command, ctx: CommandContext): void {
+  const { io, setExit } = ctx;
+  command
     .argument('<file>', 'an eBPF ELF object (clang -target bpf -g -O2 -c)')
     .option('-o, --output <file>', 'the C file to write (default: standard output)')
     .option('--no-line', 'leave out the #line directives to the eBPF source')
     .option('--metadata <file>', 'also write the image description (programs, maps, hashes) as JSON')
-    .action((file, opts) => {
+    .option('-q, --quiet', 'no progress line on a terminal')
+    .action(async (file, opts) => {
       const elf = readInput(file);
+      const { Bpf2cVerificationError, defaultOutputName, translateObject } = await import('../../bpf2c/index.ts');
+      const verifier = await ctx.verifier.load();
       const sourceName = file.slice(file.lastIndexOf('/') + 1);
       const outputName = opts.output === undefined ? defaultOutputName(sourceName) : opts.output.slice(opts.output.lastIndexOf('/') + 1);
       let out;
+      const progress = startProgress(io, opts.quiet === true);
       try {
+        progress.stage(`translating ${sourceName} to C (bpf2c)`);
         out = translateObject(elf, {
           sourceName,
           outputName,
           lineDirectives: opts.line,
           elfSha256: createHash('sha256').update(elf).digest('hex'),
-          ...(verifier.verify !== undefined ? { verify: verifier.verify } : {}),
+          ...(verifier.verify !== undefined ? { verify: reportingVerifyHook(verifier.verify, progress) } : {}),
         });
       } catch (e) {
+        progress.done();
         if (e instanceof Bpf2cVerificationError) {
           setExit(reportVerificationFailure(e, io));
           return;
         }
         throw e;
       }
+      progress.done();
       if (!out.verified) io.stderr(UNVERIFIED_WARNING);
       if (opts.output === undefined) io.stdout(out.c);
       else writeOutputAtomic(opts.output, out.c);

@@ -6,7 +6,10 @@
  *
  * @module
  */
-import { parseBuildRecord as parseRecord, StoreError, type BuildRecord } from '../../store/index.ts';
+// Straight from the module, not the store's index: that would load the whole store layer (and through it bpf2c)
+// into every build, which the cached path must not pay for.
+import { parseBuildRecord as parseRecord, type BuildRecord } from '../../store/build-record.ts';
+import { StoreError } from '../../store/errors.ts';
 import { UsageError } from '../io.ts';
 
 export {
@@ -17,7 +20,7 @@ export {
   recordDisagreement,
   type BuildRecord,
   type RecordedArtifact,
-} from '../../store/index.ts';
+} from '../../store/build-record.ts';
 
 /** Reads a build record, checking its shape field by field. Throws UsageError naming the file and the fault. */
 export function parseBuildRecord(text: string, file: string): BuildRecord {

@@ -8,18 +8,19 @@
  * @module
  */
 import { Option, type Command } from '@commander-js/extra-typings';
-import { Bpf2cVerificationError, builtinProgramInfo, programInfoHash } from '../../bpf2c/index.ts';
-import { buildNative, cFileName, type NativeBuildResult, type OptimizationLevel } from '../../native/index.ts';
-import { readInput, writeOutputAtomic } from '../io.ts';
-import type { Io } from '../main.ts';
-import { metadataJson, reportVerificationFailure, UNVERIFIED_WARNING, type VerifierWiring } from './bpf2c.ts';
+import type { Bpf2cVerificationError } from '../../bpf2c/index.ts';
+import { cFileName, type NativeBuildResult } from '../../native/build-key.ts';
+import type { OptimizationLevel } from '../../native/compile.ts';
+import type { CommandContext } from '../context.ts';
+import { RefusedError } from '../exit-code.ts';
+import { readInput, UsageError, writeOutputAtomic } from '../io.ts';
+import { buildThroughCache } from '../native-build.ts';
+import { startProgress } from '../progress.ts';
+import type { VerifierWiring } from '../verifier-wiring.ts';
+import { metadataJson, reportVerificationFailure, UNVERIFIED_WARNING } from './bpf2c.ts';
 import { buildRecordFor, buildRecordPath, formatBuildRecord, type BuildRecord } from './build-record.ts';
+import { addCompileOptions, compileSource } from './compile.ts';
 import { signBuiltImage, SigningRefusedError } from './sign-image.ts';
-
-/** Whether an image's program-info hashes are the ones this toolchain's ABI tables give (a cached image may predate them). */
-function currentProgramInfo(r: NativeBuildResult): boolean {
-  return r.metadata.programs.every((p) => p.infoHash === programInfoHash(p.programType, p.programTypeId, p.helpers, builtinProgramInfo));
-}
 
 /**
  * The verifier as the build record (and so the attestation) names it: its identity when the wiring gives one,
@@ -32,13 +33,13 @@ function recordedVerifier(verifier: VerifierWiring): BuildRecord['verifier'] {
   return { name: name || 'unnamed-verifier', version: version ?? 'unknown', options: rest.length > 0 ? { id: verifier.verifierId as string } : {} };
 }
 
-/** Registers `build`. */
-export function registerBuildCommand(program: Command, io: Io, setExit: (code: number) => void, verifier: VerifierWiring = {}): void {
-  program
-    .command('build')
-    .description('verify an eBPF object, translate it with bpf2c and compile a reproducible native image (.so); sign it with --sign-key')
-    .argument('<file>', 'an eBPF ELF object (clang -target bpf -g -O2 -c)')
+/** Configures `build`. */
+export function configureBuild(command: Command, ctx: CommandContext): void {
+  const { io, setExit } = ctx;
+  addCompileOptions(command
+    .argument('<file>', 'an eBPF ELF object (clang -target bpf -g -O2 -c), or its C source (.c), compiled first as bpfship compile does')
     .requiredOption('-o, --output <file>', 'the native image to write (.so); its build record goes to OUT.so.build.json')
+    .option('--object <file>', 'with a C source: also write the compiled eBPF object (the ELF the attestation names)'))
     .addOption(new Option('-O, --optimization <level>', 'compiler optimization level').choices(['0', '1', '2', '3', 's'] as const).default('2' as const))
     .option('--cc <compiler>', 'the C compiler (default: $CC, else gcc, cc, clang, clang-19)')
     .option('--emit-c <file>', 'also write the generated C file')
@@ -49,46 +50,47 @@ export function registerBuildCommand(program: Command, io: Io, setExit: (code: n
     .option('--sign-cert <cert.pem>', 'the signing certificate (PEM), with --sign-key')
     .option('--chain <pem...>', 'intermediate CA certificates (PEM) for the signature file, with --sign-key')
     .option('--trust <root.pem...>', 'with --sign-key: check the signer chains to one of these roots before signing')
+    .option('-q, --quiet', 'no progress line on a terminal')
     .action(async (file, opts) => {
       const signing = opts.signKey !== undefined || opts.signCert !== undefined;
-      if (signing && (opts.signKey === undefined || opts.signCert === undefined)) {
-        io.stderr('bpfship: error: signing needs both --sign-key and --sign-cert\n');
-        setExit(2);
-        return;
+      if (signing && (opts.signKey === undefined || opts.signCert === undefined)) throw new UsageError('signing needs both --sign-key and --sign-cert');
+      if (!signing && (opts.chain !== undefined || opts.trust !== undefined)) throw new UsageError('--chain and --trust go with --sign-key and --sign-cert');
+      if (signing && !ctx.verifier.present) {
+        throw new RefusedError('refusing to sign: no verifier is wired into this build of bpfship, and only verified images are signed');
       }
-      if (!signing && (opts.chain !== undefined || opts.trust !== undefined)) {
-        io.stderr('bpfship: error: --chain and --trust go with --sign-key and --sign-cert\n');
-        setExit(2);
-        return;
+      let elf: Uint8Array;
+      let sourceName: string;
+      if (file.endsWith('.c')) {
+        // C in: the object as `bpfship compile` makes it, named after the source (prog.c -> prog.o).
+        const compiled = await compileSource(file, opts, io, opts.quiet === true);
+        elf = compiled.object;
+        sourceName = file.slice(file.lastIndexOf('/') + 1).replace(/\.c$/, '.o');
+        if (opts.object !== undefined) writeOutputAtomic(opts.object, elf);
+      } else {
+        if (opts.object !== undefined) throw new UsageError('--object goes with a C source: FILE is an object already');
+        elf = readInput(file);
+        sourceName = file.slice(file.lastIndexOf('/') + 1);
       }
-      if (signing && verifier.verify === undefined) {
-        io.stderr(`bpfship: refusing to sign: no verifier is wired into this build of bpfship, and only verified images are signed\n`);
-        setExit(1);
-        return;
-      }
-      const elf = readInput(file);
-      const sourceName = file.slice(file.lastIndexOf('/') + 1);
-      const build = (cache: boolean): NativeBuildResult =>
-        buildNative(elf, {
+      const progress = startProgress(io, opts.quiet === true);
+      let r: NativeBuildResult;
+      let verifier: VerifierWiring;
+      try {
+        // The cache key covers the ABI tables the program-info hashes come from: a hit is never stale.
+        ({ result: r, verifier } = await buildThroughCache(elf, {
           sourceName,
           optimization: `O${opts.optimization}` as OptimizationLevel,
           ...(opts.cc !== undefined ? { cc: opts.cc } : {}),
-          ...(cache ? {} : { cache: false as const }),
-          ...(verifier.verify !== undefined ? { verify: verifier.verify } : {}),
-          ...(verifier.verifierId !== undefined ? { verifierId: verifier.verifierId } : {}),
-        });
-      let r: NativeBuildResult;
-      try {
-        r = build(opts.cache);
-        // A cache entry made before the ABI tables changed carries old program-info hashes: build afresh.
-        if (r.cached && !currentProgramInfo(r)) r = build(false);
+          ...(opts.cache ? {} : { cache: false as const }),
+        }, ctx.verifier, progress));
       } catch (e) {
-        if (e instanceof Bpf2cVerificationError) {
-          setExit(reportVerificationFailure(e, io));
+        progress.done();
+        if (e instanceof Error && e.name === 'Bpf2cVerificationError') {
+          setExit(reportVerificationFailure(e as Bpf2cVerificationError, io));
           return;
         }
         throw e;
       }
+      progress.done();
       if (!r.verified) io.stderr(UNVERIFIED_WARNING);
       writeOutputAtomic(opts.output, r.so);
       const imageName = opts.output.slice(opts.output.lastIndexOf('/') + 1);

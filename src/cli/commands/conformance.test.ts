@@ -1,29 +1,17 @@
-// `bpfship conformance` and `bpfship conformance-plugin`, through their register function on a command tree like
-// main.ts's (the lead wires it into main.ts).
+// `bpfship conformance` and `bpfship conformance-plugin`, through main().
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Command } from '@commander-js/extra-typings';
 import { SHARED } from '../../internal/test-files.ts';
-import { decodeHexBytes, registerConformanceCommands, runPlugin } from './conformance.ts';
+import { decodeHexBytes, runPlugin } from './conformance.ts';
+import { cli, type CliResult } from './_test-cli.ts';
 
 const DIR = join(SHARED, 'conformance');
 
-async function run(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string; thrown?: Error }> {
-  let out = '';
-  let err = '';
-  const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t) };
-  let code = 0;
-  const program = new Command().exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerConformanceCommands(program, io, (c) => (code = c), () => stdin);
-  try {
-    await program.parseAsync(['node', 'bpfship', ...args]);
-  } catch (e) {
-    return { code: 2, out, err, thrown: e as Error };
-  }
-  return { code, out, err };
+function run(args: string[], stdin = ''): Promise<CliResult> {
+  return cli(args, undefined, { stdin });
 }
 
 /** The runner's encoding: two hex digits and two spaces per byte. */
@@ -59,7 +47,7 @@ describe('bpfship conformance', () => {
       const r = await run(['conformance', '--mode', mode, join(DIR, 'add.data'), join(DIR, 'call_local.data')]);
       assert.match(r.out, /^2 passed, 0 failed$/m, mode);
     }
-    assert.match((await run(['conformance', '--mode', 'fast', join(DIR, 'add.data')])).thrown?.message ?? '', /unknown mode 'fast' \(expected interpret, jit, native\)/);
+    assert.match((await run(['conformance', '--mode', 'fast', join(DIR, 'add.data')])).err, /unknown mode 'fast' \(expected interpret, jit, native\)/);
   });
 });
 

@@ -12,7 +12,6 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
 import { decodeInstructions, parseConformanceData, type Instruction } from '../../asm/index.ts';
 import { ConformanceHost, Interpreter, conformanceInstructions, prepareConformanceProgram, runConformanceProgram } from '../../interp/index.ts';
@@ -22,7 +21,7 @@ import { linkProgram, readObject, selectPrograms } from '../../spec/index.ts';
 import { nativeConformanceExecutor } from '../../runtime/native/conformance-native.ts';
 import { jitConformanceExecutor } from '../../jit/index.ts';
 import { readInput, UsageError } from '../io.ts';
-import type { Io } from '../main.ts';
+import type { Io, CommandContext } from '../context.ts';
 
 /** Runs one conformance program in some execution mode. */
 export interface ConformanceExecutor {
@@ -199,11 +198,9 @@ function elfProgram(bytes: Uint8Array, xdp: boolean): { instructions: readonly I
   return { instructions: linkProgram(spec, entry).instructions, xdp: xdp || entry.sectionName === 'xdp' };
 }
 
-/** Registers `conformance` and `conformance-plugin`. */
-export function registerConformanceCommands(program: Command, io: Io, setExit: (code: number) => void, readStdin: () => string = () => readFileSync(0, 'utf8')): void {
-  program
-    .command('conformance')
-    .description('run bpf_conformance tests (.data files) and report each failure and the totals')
+/** Configures `conformance`. */
+export function configureConformance(command: Command, { io, setExit }: CommandContext): void {
+  command
     .argument('<files...>', 'bpf_conformance test files (.data)')
     .option('--mode <mode>', 'execution mode: interpret, jit (eBPF to WebAssembly) or native (bpf2c image)', 'interpret')
     .option('-v, --verbose', 'also list the tests that pass')
@@ -216,9 +213,11 @@ export function registerConformanceCommands(program: Command, io: Io, setExit: (
       setExit(s.failed === 0 ? 0 : 1);
     });
 
-  program
-    .command('conformance-plugin')
-    .description('bpf_conformance runner plugin: program as hex on stdin, memory as hex in the first argument, prints r0 in hex')
+}
+
+/** Configures `conformance-plugin`. */
+export function configureConformancePlugin(command: Command, { io, setExit, readStdin }: CommandContext): void {
+  command
     .argument('[memory]', 'the test memory, hex bytes separated by spaces')
     .option('--mode <mode>', 'execution mode: interpret, jit (eBPF to WebAssembly) or native (bpf2c image)', 'interpret')
     .option('--elf', 'stdin holds an ELF object rather than raw instructions')

@@ -5,32 +5,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from '@commander-js/extra-typings';
-import { BpfshipError } from '../../internal/errors.ts';
 import { CORPUS, PROGRAMS_OBJ, SHARED } from '../../internal/test-files.ts';
 import { createLocalExplorer } from '../../service/local-explorer.ts';
 import type { ExploreObject, ExploreProgram } from '../../web/index.ts';
-import { UsageError } from '../io.ts';
-import { registerExploreCommand, sourceReader } from './explore.ts';
+import { sourceReader } from './explore.ts';
+import { cli } from './_test-cli.ts';
 
 const BIND = join(PROGRAMS_OBJ, 'bind_monitor.o');
 
 /** `bpfship explore ARGS...` in-process, as main.ts reports errors. */
-async function explore(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t) };
-  const state = { code: 0 };
-  const program = new Command().name('bpfship').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerExploreCommand(program, io, (c) => void (state.code = c));
-  try {
-    await program.parseAsync(['node', 'bpfship', 'explore', ...args]);
-  } catch (e) {
-    if (e instanceof CommanderError) return { code: e.exitCode === 0 ? 0 : 2, out, err };
-    if (e instanceof BpfshipError || e instanceof UsageError) return { code: 2, out, err: err + `bpfship: error: ${e.message}\n` };
-    throw e;
-  }
-  return { code: state.code, out, err };
+function explore(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  return cli(['explore', ...args]);
 }
 
 describe('bpfship explore', () => {

@@ -15,7 +15,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { ProgramType, readObject, selectPrograms, type ProgramTypeName } from '../../spec/index.ts';
 import { exploreObject, exploreProgram, type ExploreProgram } from '../../web/index.ts';
 import { readInput, UsageError } from '../io.ts';
-import type { Io } from '../main.ts';
+import type { CommandContext, Io } from '../context.ts';
 import { parseListen } from './serve.ts';
 
 /** Source files larger than this are not read. */
@@ -65,11 +65,9 @@ function openBrowser(url: string, io: Io): void {
   }
 }
 
-/** Registers `explore`. */
-export function registerExploreCommand(program: Command, io: Io, setExit: (code: number) => void): void {
-  program
-    .command('explore')
-    .description('open the verifier explorer for an object: verdicts, source beside instructions, control flow, and the verifier\'s state at each instruction')
+/** Configures `explore`. */
+export function configureExplore(command: Command, { io, setExit }: CommandContext): void {
+  command
     .argument('<file>', 'an eBPF ELF object (clang -target bpf -g -O2 -c)')
     .option('--section <name>', 'only programs in this section')
     .option('--program <name>', 'only the program (or .text function) with this name')

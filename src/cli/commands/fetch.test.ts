@@ -8,12 +8,9 @@ import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } fro
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Command, CommanderError } from '@commander-js/extra-typings';
-import { BpfshipError } from '../../internal/errors.ts';
 import { testRuntime } from '../../runtime/_support.test.ts';
 import { FIREWALL_OBJECT, objectBytes, testPki, type TestPki } from '../../service/_support.test.ts';
-import { UsageError } from '../io.ts';
-import { registerFetchCommand } from './fetch.ts';
+import { cli } from './_test-cli.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
@@ -25,22 +22,9 @@ let serverErr = '';
 let url: string;
 let tamperer: Server | undefined;
 
-/** `bpfship fetch ARGS...` in-process, as main.ts reports errors. */
-async function fetchCli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t) };
-  const state = { code: 0 };
-  const program = new Command().name('bpfship').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerFetchCommand(program, io, (c) => void (state.code = c));
-  try {
-    await program.parseAsync(['node', 'bpfship', 'fetch', ...args]);
-  } catch (e) {
-    if (e instanceof CommanderError) return { code: 2, out, err };
-    if (e instanceof BpfshipError || e instanceof UsageError) return { code: 2, out, err: err + `bpfship: error: ${e.message}\n` };
-    throw e;
-  }
-  return { code: state.code, out, err };
+/** `bpfship fetch ARGS...` in-process, through main(). */
+function fetchCli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  return cli(['fetch', ...args]);
 }
 
 /** `bpfship ARGS...` as a process. */
@@ -116,6 +100,17 @@ describe('serve, fetch, run', () => {
     assert.equal(zero.code, 1, zero.err);
     assert.match(zero.err, /refused by the production policy: SIGNATURE_UNREADABLE: the signature file cannot be read: the signature file is not a regular file \(a character device\)/);
     assert.equal((JSON.parse(readFileSync(audit, 'utf8').trim().split('\n').at(-1) ?? '{}') as { code?: string }).code, 'SIGNATURE_UNREADABLE');
+  });
+
+  it('fetches the ELF object and its signature for the kernel with --object, as deploy takes them', async () => {
+    const out = join(pki.dir, 'xdp_firewall.o');
+    const r = await fetchCli([url, 'xdp-firewall', '--object', '-o', out, '--trust', pki.keys.rootCertificate]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(readFileSync(out), Buffer.from(objectBytes(FIREWALL_OBJECT)));
+    assert.match(r.out, /programs {2}xdp_firewall \(xdp\) accepted/);
+    const v = bpfship(['verify-signature', out, '--trust', pki.keys.rootCertificate]);
+    assert.equal(v.code, 0, v.out + v.err);
+    assert.match(v.out, /target {4}linux 6\.18 \(an eBPF object signed for the kernel\)/);
   });
 
   it('refuses a signer from an untrusted root, writing nothing', async () => {

@@ -6,6 +6,9 @@
  * `bpfship fetch oci://HOST:PORT/REPOSITORY:NAME-VERSION -o OUT.so --trust ROOT.pem`: the same from an OCI registry
  * the service publishes to (service/oci-image-client.ts), without the service.
  *
+ * `--object -o OUT.o`: the ELF object and its signature for the kernel instead (`OUT.o`, `OUT.o.sig`), verified as
+ * an object signed with `sign-object` is, for `bpfship deploy`.
+ *
  * Exit status 0 when both files were written; 1 when anything does not match or cannot be fetched, with nothing
  * written; 2 for wrong arguments.
  *
@@ -16,7 +19,7 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { basename, dirname, join } from 'node:path';
 import { readInput, UsageError } from '../io.ts';
 import { toJson } from '../json.ts';
-import type { Io } from '../main.ts';
+import type { CommandContext } from '../context.ts';
 import { registryCredentials } from './serve.ts';
 
 /**
@@ -57,14 +60,13 @@ function readClientToken(file: string): string {
   return fields[fields.length - 1] as string;
 }
 
-/** Registers `fetch`. */
-export function registerFetchCommand(program: Command, io: Io, setExit: (code: number) => void): void {
-  program
-    .command('fetch')
-    .description('download a signed native image from a build service (bpfship serve) or its OCI registry, verify it against trusted roots, then write IMAGE and IMAGE.sig')
+/** Configures `fetch`. */
+export function configureFetch(command: Command, { io, setExit }: CommandContext): void {
+  command
     .argument('<source>', "the service's address (http://127.0.0.1:8470), or oci://HOST:PORT/REPOSITORY:NAME-VERSION")
     .argument('[name]', 'the image name it was published under (not with oci://)')
-    .requiredOption('-o, --output <file>', 'the native image to write (.so); its signature goes to OUT.so.sig')
+    .requiredOption('-o, --output <file>', 'the native image to write (.so); its signature goes to OUT.so.sig (with --object: the ELF object, OUT.o and OUT.o.sig)')
+    .option('--object', 'fetch the ELF object and its signature for the kernel (what bpfship deploy loads) instead of the native image')
     .requiredOption('--trust <root.pem...>', 'trusted root certificates (PEM)')
     .option('--version <n>', 'a given version (default: the latest; not with oci://, whose tag says it)')
     .option('--revocations <file>', 'a revocation list (JSON: revokedSerials, revokedImageDigests)')
@@ -106,7 +108,7 @@ export function registerFetchCommand(program: Command, io: Io, setExit: (code: n
       const trustedRoots = opts.trust.flatMap((p) => sign.parseCertificates(new TextDecoder().decode(readInput(p)), { where: { file: p } }));
       const revocations = opts.revocations !== undefined ? sign.parseRevocationList(new TextDecoder().decode(readInput(opts.revocations)), { file: opts.revocations }) : undefined;
       const service = await import('../../service/index.ts');
-      const common = { trustedRoots, timeoutMs: timeout * 1000, ...(revocations !== undefined ? { revocations } : {}) };
+      const common = { trustedRoots, timeoutMs: timeout * 1000, ...(revocations !== undefined ? { revocations } : {}), ...(opts.object === true ? { artifact: 'object' as const } : {}) };
       const result = oci
         ? await service.fetchSignedOciImage({ reference: source, ...common, ...(credentials !== undefined ? { credentials } : {}), ...(opts.plainHttp === true ? { plainHttp: true } : {}) })
         : await service.fetchSignedImage({ serviceUrl: source, name: name as string, ...common, ...(version !== undefined ? { version } : {}), ...(token !== undefined ? { token } : {}) });

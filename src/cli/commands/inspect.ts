@@ -3,8 +3,23 @@
  *
  * @module
  */
+import type { Command } from '@commander-js/extra-typings';
 import type { ObjectSpec, MapSpec, ProgramSpec } from '../../spec/index.ts';
-import { mapFlagNames, mapTypeName } from '../../spec/index.ts';
+import { mapFlagNames, mapTypeName, readObject } from '../../spec/index.ts';
+import type { CommandContext } from '../context.ts';
+import { readInput } from '../io.ts';
+import { toJson } from '../json.ts';
+
+/** Configures `inspect`. */
+export function configureInspect(command: Command, { io }: CommandContext): void {
+  command
+    .argument('<file>', 'an eBPF ELF object (clang -target bpf -c)')
+    .option('--json', 'print JSON instead of text')
+    .action((file, opts) => {
+      const spec = readObject(readInput(file), { name: file });
+      io.stdout(opts.json === true ? toJson(inspectReport(spec)) + '\n' : formatInspect(spec));
+    });
+}
 
 /** The inspect report as data (the `--json` form). */
 export function inspectReport(spec: ObjectSpec): object {

@@ -115,8 +115,8 @@ describe('bpfship run --mode native agrees with the interpreter', () => {
     const image = join(dir, 'xdp_firewall.so');
     const interp = await cli(['run', image, '--mode', 'interpret']);
     assert.equal(interp.code, 2);
-    assert.match(interp.err, /is a native image: run it with --mode native/);
-    const noPacket = await cli(['run', image, '--mode', 'native']);
+    assert.match(interp.err, /is a native image, which runs in native mode only: leave out --mode interpret/);
+    const noPacket = await cli(['run', image]);
     assert.match(noPacket.err, /xdp programs run on a packet: give --data FILE or --pcap FILE/);
     const wrong = await cli(['run', image, '--mode', 'native', '--program', 'nope', '--data', join(dir, 'frame0.bin')]);
     assert.match(wrong.err, /no program 'nope' \(the image has xdp_firewall\)/);

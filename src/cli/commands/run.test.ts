@@ -4,12 +4,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Command } from '@commander-js/extra-typings';
 import { PROGRAMS_OBJ } from '../../internal/test-files.ts';
 import { testRuntime } from '../../runtime/_support.test.ts';
 import { writePcap } from '../../packet/pcap.ts';
 import { sampleFrames } from '../../packet/sample-frames.ts';
-import { registerRunCommand } from './run.ts';
+import { cli } from './_test-cli.ts';
 
 let dir: string;
 const savedAudit = process.env.BPFSHIP_AUDIT_LOG;
@@ -24,18 +23,8 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(args: string[]): Promise<{ code: number; out: string; thrown?: Error }> {
-  let out = '';
-  const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (out += t) };
-  let code = 0;
-  const program = new Command().exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerRunCommand(program, io, (c) => (code = c));
-  try {
-    await program.parseAsync(['node', 'bpfship', ...args]);
-  } catch (e) {
-    return { code: 2, out, thrown: e as Error };
-  }
-  return { code, out };
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return cli(args);
 }
 
 function tcpFrame(dport: number): string {
@@ -53,7 +42,7 @@ function tcpFrame(dport: number): string {
 describe('bpfship run', () => {
   it('runs an XDP program on a packet: return value, packet, time', async () => {
     const r = await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--data', tcpFrame(22), '--map', 'blocked_ports:1600:01', '--repeat', '10']);
-    assert.equal(r.code, 0, r.thrown?.message);
+    assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^program xdp_firewall \(xdp, interpret\)\nreturn value: 1 \(XDP_DROP\)\npacket after the run \(64 bytes\):\n  0000  00 00 00 00/);
     assert.match(r.out, /time: \d+ ns per run \(mean of 10\), 45 instructions\n$/);
   });
@@ -97,14 +86,14 @@ describe('bpfship run', () => {
     assert.deepEqual([j.mode, j.retval, j.data, j.instructions], ['jit', interpreted.retval, interpreted.data, null]);
     const unsafe = await run(['run', join(PROGRAMS_OBJ, 'bind_monitor.o'), '--mode', 'jit']);
     assert.equal(unsafe.code, 1);
-    assert.match(unsafe.out, /not loaded in jit mode: the verifier did not prove it safe\n.*bind_monitor\.c:33:\d+: error: possible NULL dereference/);
+    assert.match(unsafe.err, /not loaded in jit mode: the verifier did not prove it safe\n.*bind_monitor\.c:33:\d+: error: possible NULL dereference/);
   });
 
   it('explains what is missing or wrong', async () => {
     const tail = await run(['run', join(PROGRAMS_OBJ, 'tail_chain.o'), '--data', tcpFrame(1)]);
-    assert.match(tail.thrown?.message ?? '', /has 4 programs \(stage0, stage1, stage2, stage3\): choose one with --program/);
-    assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o')])).thrown?.message ?? '', /xdp programs run on a packet: give --data FILE or --pcap FILE/);
-    assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--mode', 'turbo', '--data', tcpFrame(1)])).thrown?.message ?? '', /unknown mode 'turbo' \(expected interpret, jit, native\)/);
-    assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--program', 'nope', '--data', tcpFrame(1)])).thrown?.message ?? '', /no program named 'nope'/);
+    assert.match(tail.err, /has 4 programs \(stage0, stage1, stage2, stage3\): choose one with --program/);
+    assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o')])).err, /xdp programs run on a packet: give --data FILE or --pcap FILE/);
+    assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--mode', 'turbo', '--data', tcpFrame(1)])).err, /unknown mode 'turbo' \(expected interpret, jit, native\)/);
+    assert.match((await run(['run', join(PROGRAMS_OBJ, 'xdp_firewall.o'), '--program', 'nope', '--data', tcpFrame(1)])).err, /no program named 'nope'/);
   });
 });

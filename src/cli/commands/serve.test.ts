@@ -8,13 +8,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as plainRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join, resolve } from 'node:path';
-import { Command, CommanderError } from '@commander-js/extra-typings';
-import { BpfshipError } from '../../internal/errors.ts';
 import { FIREWALL_OBJECT, objectBytes, testPki, type TestPki } from '../../service/_support.test.ts';
 import { openEmbeddedStore } from '../../store/index.ts';
 import { startServe } from './_serve-process.test.ts';
 import { UsageError } from '../io.ts';
-import { parseListen, registerServeCommand } from './serve.ts';
+import { parseListen } from './serve.ts';
+import { cli } from './_test-cli.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts');
@@ -30,21 +29,9 @@ after(() => {
   other.remove();
 });
 
-/** `bpfship serve ARGS...` in-process, as main.ts reports errors. */
-async function serve(args: readonly string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const io = { stdout: () => undefined, stderr: (t: string) => void (err += t) };
-  const state = { code: 0 };
-  const program = new Command().name('bpfship').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerServeCommand(program, io, (c) => void (state.code = c));
-  try {
-    await program.parseAsync(['node', 'bpfship', 'serve', ...args]);
-  } catch (e) {
-    if (e instanceof CommanderError) return { code: 2, err };
-    if (e instanceof BpfshipError || e instanceof UsageError) return { code: 2, err: err + `bpfship: error: ${e.message}\n` };
-    throw e;
-  }
-  return { code: state.code, err };
+/** `bpfship serve ARGS...` in-process, through main(). */
+function serve(args: readonly string[]): Promise<{ code: number; err: string }> {
+  return cli(['serve', ...args]);
 }
 
 describe('parseListen', () => {

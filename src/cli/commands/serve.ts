@@ -17,7 +17,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { readInput, UsageError } from '../io.ts';
-import type { Io } from '../main.ts';
+import type { CommandContext } from '../context.ts';
 
 /** The default address: loopback only. */
 export const DEFAULT_LISTEN = '127.0.0.1:8470';
@@ -86,6 +86,47 @@ export function registryCredentials(file: string, host: string): { username: str
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+/** The store options `serve` and `store check` share. */
+export interface StoreOptions {
+  readonly data?: string | undefined;
+  readonly store?: string | undefined;
+  readonly index?: string | undefined;
+  readonly registryAuth?: string | undefined;
+  readonly plainHttp?: boolean | undefined;
+}
+
+/** Opens the store the options name; every fault is a UsageError naming it (exit status 2). */
+export async function openStoreFromOptions(opts: StoreOptions): Promise<import('../../store/index.ts').ArtifactStore> {
+  const layer = await import('../../store/index.ts');
+  if (opts.data === undefined && (opts.store === undefined || opts.index === undefined)) {
+    throw new UsageError('--data DIR is needed unless both --store oci://... and --index postgres://... are given');
+  }
+  let credentials;
+  if (opts.registryAuth !== undefined) {
+    if (opts.store === undefined) throw new UsageError('--registry-auth goes with --store oci://...');
+    let host: string;
+    try {
+      host = layer.parseOciRepository(opts.store).host;
+    } catch (e) {
+      throw new UsageError(`--store: ${(e as Error).message}`);
+    }
+    credentials = registryCredentials(opts.registryAuth, host);
+  }
+  try {
+    return await layer.openStore({
+      ...(opts.data !== undefined ? { data: opts.data } : {}),
+      ...(opts.store !== undefined ? { blobs: opts.store } : {}),
+      ...(opts.index !== undefined ? { index: opts.index } : {}),
+      ...(opts.plainHttp === true ? { plainHttp: true } : {}),
+      ...(credentials !== undefined ? { registryCredentials: credentials } : {}),
+    });
+  } catch (e) {
+    if (e instanceof TypeError) throw new UsageError(e.message);
+    if (e instanceof layer.StoreError) throw new UsageError(`cannot open the store: ${e.message}`);
+    throw e;
+  }
+}
+
 /** Resolves with the signal each time the process is asked to stop. */
 function onStopSignal(handler: (signal: string) => void): () => void {
   process.on('SIGINT', handler);
@@ -96,11 +137,9 @@ function onStopSignal(handler: (signal: string) => void): () => void {
   };
 }
 
-/** Registers `serve`. */
-export function registerServeCommand(program: Command, io: Io, setExit: (code: number) => void): void {
-  program
-    .command('serve')
-    .description('run the build-and-sign service: POST an ELF, get a verified, signed native image published for runtimes to fetch')
+/** Configures `serve`. */
+export function configureServe(command: Command, { io, setExit }: CommandContext): void {
+  command
     .requiredOption('--sign-key <key.pem>', 'the signing private key (PEM); it never leaves this process')
     .requiredOption('--sign-cert <cert.pem>', 'the signing certificate (PEM)')
     .option('--chain <pem...>', 'intermediate CA certificates (PEM), written into every signature')
@@ -176,32 +215,7 @@ export function registerServeCommand(program: Command, io: Io, setExit: (code: n
         }
       }
 
-      const storeLayer = await import('../../store/index.ts');
-      let credentials;
-      if (opts.registryAuth !== undefined) {
-        if (opts.store === undefined) throw new UsageError('--registry-auth goes with --store oci://...');
-        let host: string;
-        try {
-          host = storeLayer.parseOciRepository(opts.store).host;
-        } catch (e) {
-          throw new UsageError(`--store: ${(e as Error).message}`);
-        }
-        credentials = registryCredentials(opts.registryAuth, host);
-      }
-      let store;
-      try {
-        store = await storeLayer.openStore({
-          ...(opts.data !== undefined ? { data: opts.data } : {}),
-          ...(opts.store !== undefined ? { blobs: opts.store } : {}),
-          ...(opts.index !== undefined ? { index: opts.index } : {}),
-          ...(opts.plainHttp === true ? { plainHttp: true } : {}),
-          ...(credentials !== undefined ? { registryCredentials: credentials } : {}),
-        });
-      } catch (e) {
-        if (e instanceof TypeError) throw new UsageError(e.message);
-        if (e instanceof storeLayer.StoreError) throw new UsageError(`cannot open the store: ${e.message}`);
-        throw e;
-      }
+      const store = await openStoreFromOptions(opts);
       let app;
       try {
         app = await service.createService({

@@ -12,9 +12,8 @@
  */
 import type { Command } from '@commander-js/extra-typings';
 import { basename } from 'node:path';
-import { builtinProgramInfo, programInfoHash } from '../../bpf2c/index.ts';
 import { readInput, UsageError, writeOutputAtomic } from '../io.ts';
-import type { Io } from '../main.ts';
+import type { CommandContext } from '../context.ts';
 import { buildRecordPath, parseBuildRecord, recordDisagreement, type BuildRecord } from './build-record.ts';
 
 /** The image cannot be signed (not verified, or the record does not describe it): exit status 1. */
@@ -66,6 +65,7 @@ export async function signBuiltImage(input: SignBuiltImageInput): Promise<Signed
   if (rejected !== undefined) throw new SigningRefusedError(`program '${rejected.name}' of ${name} was not accepted by ${record.verifier.name}; an image is signed only when every program is`);
   const sign = await import('../../sign/index.ts');
   const { readImageMetadata } = await import('../../native/index.ts');
+  const { builtinProgramInfo, programInfoHash } = await import('../../bpf2c/index.ts');
   const imageSha256 = sign.sha256Hex(input.image);
   const table = readImageMetadata(input.image, name);
   const disagreement = recordDisagreement(record, imageSha256, table);
@@ -96,11 +96,9 @@ export async function signBuiltImage(input: SignBuiltImageInput): Promise<Signed
   return { signaturePath, imageDigest: 'sha256:' + imageSha256, signer: signer.certificate.summary().subject };
 }
 
-/** Registers `sign`. */
-export function registerSignImageCommand(program: Command, io: Io, setExit: (code: number) => void): void {
-  program
-    .command('sign')
-    .description('sign a verified native image built by bpfship build: writes IMAGE.sig (DSSE envelope, in-toto attestation, certificate chain)')
+/** Configures `sign`. */
+export function configureSign(command: Command, { io, setExit }: CommandContext): void {
+  command
     .argument('<image>', 'the native image (.so)')
     .requiredOption('--sign-key <key.pem>', 'the signing private key (PEM)')
     .requiredOption('--sign-cert <cert.pem>', 'the signing certificate (PEM)')

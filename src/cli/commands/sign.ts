@@ -6,14 +6,13 @@
 import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../io.ts';
 import { toJson } from '../json.ts';
-import type { Io } from '../main.ts';
+import type { CommandContext } from '../context.ts';
 
 /** The sign layer, loaded when a command needs it (X.509 parsing is not free at start-up). */
 const loadSign = () => import('../../sign/index.ts');
 
-/** Registers `keys init` and `verify-signature`. */
-export function registerSignCommands(program: Command, io: Io, setExit: (code: number) => void): void {
-  const keys = program.command('keys').description('signing keys and certificates');
+/** Configures `keys` (its sub-command `init`). */
+export function configureKeys(keys: Command, { io }: CommandContext): void {
   keys
     .command('init')
     .description('create a development root CA, an intermediate CA and a signing certificate with the eBPF verification EKU')
@@ -38,10 +37,12 @@ export function registerSignCommands(program: Command, io: Io, setExit: (code: n
       );
     });
 
-  program
-    .command('verify-signature')
-    .description('check a native image against its signature (IMAGE.sig) and trusted roots, offline')
-    .argument('<image>', 'a native image (.so) built by bpfship build')
+}
+
+/** Configures `verify-signature`. */
+export function configureVerifySignature(command: Command, { io, setExit }: CommandContext): void {
+  command
+    .argument('<image>', 'a native image (.so) built by bpfship build, or an eBPF object (.o) signed by bpfship sign-object')
     .requiredOption('--trust <root.pem...>', 'trusted root certificates (PEM)')
     .option('--sig <file>', 'the signature file (default IMAGE.sig)')
     .option('--revocations <file>', 'a revocation list (JSON: revokedSerials, revokedImageDigests)')

@@ -4,12 +4,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError } from '@commander-js/extra-typings';
-import { BpfshipError } from '../../internal/errors.ts';
 import { FIREWALL_OBJECT, objectBytes, postElf, testPki, testService, type TestPki } from '../../service/_support.test.ts';
 import type { BuildView } from '../../service/index.ts';
-import { UsageError } from '../io.ts';
-import { registerStoreCommands } from './store.ts';
+import {  } from './store.ts';
+import { cli } from './_test-cli.ts';
 
 let pki: TestPki;
 before(async () => {
@@ -17,21 +15,8 @@ before(async () => {
 });
 after(() => pki.remove());
 
-async function storeCli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t) };
-  const state = { code: 0 };
-  const program = new Command().name('bpfship').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerStoreCommands(program, io, (c) => void (state.code = c));
-  try {
-    await program.parseAsync(['node', 'bpfship', 'store', ...args]);
-  } catch (e) {
-    if (e instanceof CommanderError) return { code: 2, out, err };
-    if (e instanceof BpfshipError || e instanceof UsageError) return { code: 2, out, err: err + `bpfship: error: ${e.message}\n` };
-    throw e;
-  }
-  return { code: state.code, out, err };
+function storeCli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  return cli(['store', ...args]);
 }
 
 describe('bpfship store check', () => {

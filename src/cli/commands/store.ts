@@ -12,12 +12,11 @@
 import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../io.ts';
 import { toJson } from '../json.ts';
-import type { Io } from '../main.ts';
-import { registryCredentials } from './serve.ts';
+import type { CommandContext } from '../context.ts';
+import { openStoreFromOptions } from './serve.ts';
 
-/** Registers `store check`. */
-export function registerStoreCommands(program: Command, io: Io, setExit: (code: number) => void): void {
-  const store = program.command('store').description("the build service's store");
+/** Configures `store` (its sub-command `check`). */
+export function configureStore(store: Command, { io, setExit }: CommandContext): void {
   store
     .command('check')
     .description('re-hash every blob of a store; list the missing and corrupt ones with the builds that need them')
@@ -28,34 +27,7 @@ export function registerStoreCommands(program: Command, io: Io, setExit: (code: 
     .option('--plain-http', 'reach the registry over plain HTTP even off loopback')
     .option('--json', 'print the report as JSON')
     .action(async (opts) => {
-      const layer = await import('../../store/index.ts');
-      if (opts.data === undefined && (opts.store === undefined || opts.index === undefined)) {
-        throw new UsageError('--data DIR is needed unless both --store oci://... and --index postgres://... are given');
-      }
-      let credentials;
-      if (opts.registryAuth !== undefined) {
-        if (opts.store === undefined) throw new UsageError('--registry-auth goes with --store oci://...');
-        try {
-          credentials = registryCredentials(opts.registryAuth, layer.parseOciRepository(opts.store).host);
-        } catch (e) {
-          if (e instanceof TypeError) throw new UsageError(`--store: ${e.message}`);
-          throw e;
-        }
-      }
-      let opened;
-      try {
-        opened = await layer.openStore({
-          ...(opts.data !== undefined ? { data: opts.data } : {}),
-          ...(opts.store !== undefined ? { blobs: opts.store } : {}),
-          ...(opts.index !== undefined ? { index: opts.index } : {}),
-          ...(opts.plainHttp === true ? { plainHttp: true } : {}),
-          ...(credentials !== undefined ? { registryCredentials: credentials } : {}),
-        });
-      } catch (e) {
-        if (e instanceof TypeError) throw new UsageError(e.message);
-        if (e instanceof layer.StoreError) throw new UsageError(`cannot open the store: ${e.message}`);
-        throw e;
-      }
+      const opened = await openStoreFromOptions(opts);
       try {
         const report = await opened.checkBlobs();
         if (opts.json === true) io.stdout(toJson({ store: { kind: opened.kind, blobs: opened.blobBackend.location, index: opened.indexBackend.location }, ...report }) + '\n');

@@ -9,41 +9,61 @@ import { type Command, Option } from '@commander-js/extra-typings';
 import { ProgramType, readObject, selectPrograms, type ProgramTypeName } from '../../spec/index.ts';
 import { renderJson, renderSarif, renderText, verifyProgram, type VerifierReport } from '../../verifier/index.ts';
 import { readInput, UsageError } from '../io.ts';
-import type { Io } from '../main.ts';
+import type { CommandContext } from '../context.ts';
+import { inputErrorJson, inputErrorSarif } from '../input-error-report.ts';
+import { startProgress } from '../progress.ts';
+import { packageVersion } from '../version.ts';
 
-/** Registers `verify`. `setExit` receives the exit status the verdicts call for. */
-export function registerVerifyCommand(program: Command, io: Io, setExit: (code: number) => void): void {
-  program
-    .command('verify')
-    .description('prove the programs of an eBPF object safe, or show where and why not')
+/** Configures `verify`. */
+export function configureVerify(command: Command, { io, setExit }: CommandContext): void {
+  command
     .argument('<file>', 'an eBPF ELF object (clang -target bpf -g -O2 -c)')
     .option('--section <name>', 'only programs in this section')
     .option('--program <name>', 'only the program (or .text function) with this name')
     .option('--type <type>', 'verify as this program type (xdp, sched_cls, socket_filter, ...), overriding the section name')
     .addOption(new Option('--log <level>', '0: diagnostics; 1: also the state at the error; 2: the state at every instruction').choices(['0', '1', '2']).default('0'))
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+    .option('-q, --quiet', 'no progress line on a terminal')
     .action((file, opts) => {
       if (opts.type !== undefined && !(opts.type in ProgramType)) {
         throw new UsageError(`unknown program type '${opts.type}' (known: ${Object.keys(ProgramType).filter((t) => t !== 'unspec').join(', ')})`);
       }
-      const spec = readObject(readInput(file), { name: file });
-      const selector = {
-        ...(opts.section !== undefined ? { section: opts.section } : {}),
-        ...(opts.program !== undefined ? { name: opts.program } : {}),
-        ...(opts.type !== undefined ? { type: opts.type as ProgramTypeName } : {}),
-      };
-      const programs = selectPrograms(spec, selector);
-      if (programs.length === 0) {
-        const have = spec.programs.map((p) => `${p.sectionName}/${p.name}`).join(', ') || 'none';
-        throw new UsageError(`${file}: no program matches${opts.section !== undefined ? ` section '${opts.section}'` : ''}${opts.program !== undefined ? ` name '${opts.program}'` : ''} (programs: ${have})`);
+      let spec;
+      let programs;
+      try {
+        spec = readObject(readInput(file), { name: file });
+        const selector = {
+          ...(opts.section !== undefined ? { section: opts.section } : {}),
+          ...(opts.program !== undefined ? { name: opts.program } : {}),
+          ...(opts.type !== undefined ? { type: opts.type as ProgramTypeName } : {}),
+        };
+        programs = selectPrograms(spec, selector);
+        if (programs.length === 0) {
+          const have = spec.programs.map((p) => `${p.sectionName}/${p.name}`).join(', ') || 'none';
+          throw new UsageError(`${file}: no program matches${opts.section !== undefined ? ` section '${opts.section}'` : ''}${opts.program !== undefined ? ` name '${opts.program}'` : ''} (programs: ${have})`);
+        }
+      } catch (e) {
+        // JSON and SARIF consumers get a document whatever happens: the input error is its result.
+        if (opts.format === 'json') io.stdout(inputErrorJson(file, e));
+        if (opts.format === 'sarif') io.stdout(inputErrorSarif(file, e, packageVersion()));
+        throw e;
       }
       const logLevel = Number(opts.log) as 0 | 1 | 2;
-      const report: VerifierReport = {
-        file,
-        programs: programs.map((p) => verifyProgram(spec, p, { logLevel, ...(opts.type !== undefined ? { programType: opts.type } : {}) })),
-      };
+      const progress = startProgress(io, opts.quiet === true);
+      let report: VerifierReport;
+      try {
+        report = {
+          file,
+          programs: programs.map((p, i) => {
+            progress.stage(`verifying ${p.sectionName}/${p.name} (${i + 1}/${programs.length})`);
+            return verifyProgram(spec, p, { logLevel, ...(opts.type !== undefined ? { programType: opts.type } : {}) });
+          }),
+        };
+      } finally {
+        progress.done();
+      }
       const format = opts.format;
-      io.stdout(format === 'json' ? renderJson(report) : format === 'sarif' ? renderSarif(report) : renderText(report, { log: logLevel > 0 }));
+      io.stdout(format === 'json' ? renderJson(report) : format === 'sarif' ? renderSarif(report, { version: packageVersion() }) : renderText(report, { log: logLevel > 0 }));
       const malformed = report.programs.some((p) => p.malformed);
       const failed = report.programs.some((p) => p.verdict !== 'pass');
       setExit(malformed ? 2 : failed ? 1 : 0);

@@ -27,6 +27,9 @@ import { ExploreRunner } from '../explore-runner.ts';
 import { ServiceProblem } from '../problem.ts';
 import type { ServiceContext } from './index.ts';
 
+/** The rule set a build verified without a `rules` option was verified with (the verifier's default). */
+const DEFAULT_RULE_SET = 'linux';
+
 /** How the page learns what it is showing (see src/web/page/explorer-main.tsx). */
 export interface ExplorerPageConfig {
   readonly mode: 'file' | 'service';
@@ -101,8 +104,8 @@ async function attestationOf(store: Store, build: StoredBuild): Promise<Record<s
         predicateType: statement.predicateType,
         subject: statement.subject,
         verifier: p.verifier,
-        // The verifier checks against Linux's helper prototypes and program types (src/abi) unless told otherwise.
-        ruleSet: typeof options['platform'] === 'string' ? options['platform'] : 'linux (helper prototypes, program types and context layouts of Linux 6.x)',
+        // The verifier's rule set (src/verifier/rules.ts): `linux` unless the build asked for another.
+        ruleSet: typeof options['rules'] === 'string' ? options['rules'] : DEFAULT_RULE_SET,
         programs: p.programs.map((x) => ({ name: x.name, section: x.section, verdict: x.verdict })),
       },
       signers: file.certificates.map((c) => c.summary()),

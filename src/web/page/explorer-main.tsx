@@ -76,7 +76,9 @@ function ServiceMode() {
   if (m !== null) return <FailuresPage name={decodeURIComponent(m[1] as string)} />;
   m = /^#\/images\/([^/]+)\/(\d+)/.exec(hash);
   if (m !== null) return <BuildPage name={decodeURIComponent(m[1] as string)} version={Number(m[2])} />;
-  return <ServiceHome />;
+  // An upload explored in this browser: #/local/INDEX[/SLOT] while its bytes are at hand.
+  m = /^#\/local\/(\d+)(?:\/(\d+))?/.exec(hash);
+  return <ServiceHome local={m !== null ? { index: Number(m[1]), slot: m[2] !== undefined ? Number(m[2]) : undefined } : undefined} />;
 }
 
 function ServiceExplorer({ name, version, index, slot }: { name: string; version: number; index: number; slot: number | undefined }) {

@@ -262,7 +262,8 @@ export function GraphPane({ ix, slot, onSelect }: GraphPaneProps) {
     if (node === undefined) return;
     const sx = node.x * view.k + view.x;
     const sy = node.y * view.k + view.y;
-    if (sx < 40 || sx > W - 40 || sy < 30 || sy > H - 30) setView({ ...view, x: W / 2 - node.x * view.k, y: H / 2.5 - node.y * view.k });
+    // Only a block out of view (its centre) moves the view: a fitted graph stays as it is.
+    if (sx < 10 || sx > W - 10 || sy < 10 || sy > H - 10) setView({ ...view, x: W / 2 - node.x * view.k, y: H / 2.5 - node.y * view.k });
   }, [layout, block]);
 
   const drag = useRef<{ x: number; y: number; vx: number; vy: number; moved: boolean } | undefined>(undefined);

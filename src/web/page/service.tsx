@@ -68,23 +68,26 @@ export async function serviceProgramSource(name: string, version: number): Promi
   };
 }
 
-/** The images, the upload form. */
-export function ServiceHome() {
+/** The images, the upload form; or, at `#/local/INDEX`, the explorer over a refused upload's bytes. */
+export function ServiceHome({ local: at }: { local: { index: number; slot: number | undefined } | undefined }) {
   const [images, setImages] = useState<readonly ImageSummary[] | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [local, setLocal] = useState<ProgramSource | undefined>();
   useEffect(() => {
     fetchJson<{ images: ImageSummary[] }>('/v1/images').then((r) => setImages(r.images), (e: Error) => setError(e.message));
   }, []);
-  if (local !== undefined) {
-    return <Explorer source={local} index={undefined} slot={undefined} back={{ href: '#/', label: 'images' }} link={(i) => `#/local/${i}`} />;
+  if (local !== undefined && at !== undefined) {
+    return <Explorer source={local} index={at.index} slot={at.slot} back={{ href: '#/', label: 'images' }} link={(i, s) => `#/local/${i}${s !== undefined ? `/${s}` : ''}`} />;
   }
   return (
     <>
       <Header />
       <div class="page">
         <h1>Images</h1>
-        <Upload onExplore={setLocal} />
+        <Upload onExplore={(source) => {
+          setLocal(source);
+          location.hash = '#/local/0';
+        }} />
         <h2>Published</h2>
         {error !== undefined && <div class="msg err">{error}</div>}
         {images === undefined && error === undefined && <div class="count">Loading…</div>}
@@ -161,10 +164,12 @@ function Upload({ onExplore }: { onExplore: (s: ProgramSource) => void }) {
 /** A published build: its attestation and its programs. */
 export function BuildPage({ name, version }: { name: string; version: number }) {
   const [d, setD] = useState<BuildDetails | undefined>();
+  const [latest, setLatest] = useState<number | undefined>();
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
     setD(undefined);
     fetchJson<BuildDetails>(`/v1/explore/images/${enc(name)}/${version}`).then(setD, (e: Error) => setError(e.message));
+    fetchJson<{ version: number }>(`/v1/images/${enc(name)}`).then((b) => setLatest(b.version), () => setLatest(undefined));
   }, [name, version]);
   return (
     <>
@@ -175,7 +180,11 @@ export function BuildPage({ name, version }: { name: string; version: number }) 
         {d !== undefined && (
           <>
             <h1>{d.build.name} <span class="count">version {d.build.version}</span></h1>
-            <div class="count">published {new Date(d.build.createdAt).toLocaleString()} · {version > 1 && <a href={`#/images/${enc(name)}/${version - 1}`}>previous version</a>} {version > 1 && '·'} <a href={`#/images/${enc(name)}/failures`}>refused builds</a></div>
+            <div class="count" data-testid="versions">
+              published {new Date(d.build.createdAt).toLocaleString()}
+              {latest !== undefined && latest > 1 && <> · versions {Array.from({ length: latest }, (_, i) => latest - i).map((v) => (v === version ? <b key={v}> v{v}</b> : <a key={v} href={`#/images/${enc(name)}/${v}`}> v{v}</a>))}</>}
+              {' · '}<a href={`#/images/${enc(name)}/failures`}>refused builds</a>
+            </div>
             <h2>Programs</h2>
             <table class="list" data-testid="programs">
               <thead><tr><th>program</th><th>section</th><th>type</th><th>verdict</th><th>instructions processed</th><th /></tr></thead>
