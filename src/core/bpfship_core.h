@@ -322,6 +322,18 @@ BPFSHIP_API void *bpfship_map_value_addr(bpfship_map *map, uint32_t index, uint3
  * maps, NULL when absent. Marks LRU elements as referenced. */
 BPFSHIP_API void *bpfship_map_lookup_elem(bpfship_map *map, const void *key, bpfship_run_ctx *ctx);
 
+/* The address of the map type's own lookup, void *lookup(bpfship_map *map, const void *key, uint32_t cpu, bool
+ * mark), which bpfship_map_lookup_elem calls as lookup(map, key, ctx->cpu, true): for an executor that calls it
+ * directly for a map it knows (in WebAssembly the address is an index in the function table); 0 when the type
+ * has none. */
+BPFSHIP_API uintptr_t bpfship_map_lookup_op(const bpfship_map *map);
+
+/* A program array's slots, for an executor that makes bpf_tail_call itself: max_entries u64 words, each 0 for an
+ * empty slot or BPFSHIP_PROG_SLOT_PRESENT | the program's id. NULL for any other map type. The helper's order of
+ * checks (index, then the tail-call count, counted, then the slot) is what such an executor must keep. */
+#define BPFSHIP_PROG_SLOT_PRESENT (1ull << 32)
+BPFSHIP_API const uint64_t *bpfship_prog_array_slots(const bpfship_map *map);
+
 /* ---------------------------------------------------------------------------------------------------------------
  * Ring buffer consumer (user space side of BPF_MAP_TYPE_RINGBUF)
  *

@@ -223,6 +223,8 @@ export interface CoreExports {
   bpfship_map_delete_batch(map: number, keys: number, count: number): number;
   bpfship_map_value_addr(map: number, index: number, cpu: number): number;
   bpfship_map_lookup_elem(map: number, key: number, runCtx: number): number;
+  bpfship_map_lookup_op(map: number): number;
+  bpfship_prog_array_slots(map: number): number;
   bpfship_ringbuf_peek(map: number, sampleOut: number): bigint;
   bpfship_ringbuf_advance(map: number): number;
   bpfship_ringbuf_query(map: number, flags: bigint): bigint;
@@ -370,7 +372,8 @@ function readWasmModule(path: string): Uint8Array {
 }
 
 const MAP_ATTR_SIZE = 56;
-const MAP_INFO_SIZE = 48;
+/** sizeof(struct bpfship_map_info). */
+export const MAP_INFO_SIZE = 48;
 const TAI_OFFSET_NS = 37n * 1_000_000_000n;
 const textDecoder = new TextDecoder();
 const textEncoder = new TextEncoder();
@@ -461,14 +464,21 @@ export class CoreWasm {
 
   /** The whole memory as bytes (re-taken when the memory has grown). */
   bytes(): Uint8Array {
-    if (this.u8cache.buffer !== this.memory.buffer) this.u8cache = new Uint8Array(this.memory.buffer);
+    // Growing the memory detaches its old buffer, which empties every view of it: a cheaper test than reading
+    // memory.buffer (a call into the engine) on every use.
+    if (this.u8cache.length === 0) this.refreshViews();
     return this.u8cache;
   }
 
   /** The whole memory as a little-endian DataView (re-taken when the memory has grown). */
   view(): DataView {
-    if (this.dvcache.buffer !== this.memory.buffer) this.dvcache = new DataView(this.memory.buffer);
+    if (this.u8cache.length === 0) this.refreshViews();
     return this.dvcache;
+  }
+
+  private refreshViews(): void {
+    this.u8cache = new Uint8Array(this.memory.buffer);
+    this.dvcache = new DataView(this.memory.buffer);
   }
 
   /** Allocates `size` zeroed bytes (16-aligned) in the core's memory; throws when memory is exhausted. */

@@ -579,6 +579,8 @@ void *bpfship_map_lookup_elem(bpfship_map *map, const void *key, bpfship_run_ctx
   return map->ops->lookup(map, key, ctx ? ctx->cpu : 0, true);
 }
 
+uintptr_t bpfship_map_lookup_op(const bpfship_map *map) { return map && map->ops->lookup ? (uintptr_t)map->ops->lookup : 0; }
+
 /* ---- run context ---- */
 
 int bpfship_run_ctx_init(bpfship_run_ctx *ctx, uint32_t prog_type, uint32_t cpu, uint64_t seed) {

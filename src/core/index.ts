@@ -6,7 +6,7 @@
  *
  * @module
  */
-export { CoreMap, CoreUsageError, CoreWasm, Errno, HelperFlags, MapFlags, MapOperationError, MapType, ProgType, RedirectKind, RingbufQuery, RunCtxLayout, UpdateFlags, coreWasmPath, errnoName, readU32, readU64, u32, u64, type BatchResult, type CallbackInvoker, type CoreExports, type CoreLoadOptions, type HelperFunction, type MapDefinition, type MapInfo, type MapTypeId, type PerfRecord, type TraceMessage, type WasmMemory, type WasmModule, type WasmTable } from './core-wasm.ts';
+export { CoreMap, CoreUsageError, CoreWasm, Errno, HelperFlags, MAP_INFO_SIZE, MapFlags, MapOperationError, MapType, ProgType, RedirectKind, RingbufQuery, RunCtxLayout, UpdateFlags, coreWasmPath, errnoName, readU32, readU64, u32, u64, type BatchResult, type CallbackInvoker, type CoreExports, type CoreLoadOptions, type HelperFunction, type MapDefinition, type MapInfo, type MapTypeId, type PerfRecord, type TraceMessage, type WasmMemory, type WasmModule, type WasmTable } from './core-wasm.ts';
 export { TRAMPOLINE_REGS_SIZE, createHelperTrampoline, type HelperTrampoline } from './helper-trampoline.ts';
 export { CORE_ABI_VERSION, CoreError, RUN_CTX_SIZE, coreLibraryPath, loadCoreLibrary, type CoreHostHooks, type CoreLibrary, type CoreMapAttributes } from './core-library.ts';
 export { errnoText, koffi, loadLibc, type Libc } from './ffi.ts';

@@ -17,7 +17,7 @@ typedef struct array_map {
   uint64_t *slots; /* fd arrays */
 } array_map;
 
-#define SLOT_PRESENT (1ull << 32)
+#define SLOT_PRESENT BPFSHIP_PROG_SLOT_PRESENT
 #define PCPU_MIN_UNIT_SIZE 32768u /* the kernel's bound on one per-CPU value */
 #define ARRAY_CREATE_FLAG_MASK                                                                                       \
   (BPFSHIP_F_NUMA_NODE | BPFSHIP_F_MMAPABLE | BPFSHIP_F_RDONLY | BPFSHIP_F_WRONLY | BPFSHIP_F_RDONLY_PROG |       \
@@ -199,6 +199,11 @@ int bs_fd_array_slot(bpfship_map *m, uint32_t index, uint32_t *value) {
   }
   *value = (uint32_t)s;
   return 0;
+}
+
+const uint64_t *bpfship_prog_array_slots(const bpfship_map *map) {
+  if (!map || map->map_type != BPFSHIP_MAP_TYPE_PROG_ARRAY) return NULL;
+  return ((const array_map *)map)->slots;
 }
 
 /* bpf_fd_array_map_lookup_elem: user space reads back the id (prog arrays, map-in-map). */

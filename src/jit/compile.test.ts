@@ -10,13 +10,13 @@ import { wasm } from './wasm-api.ts';
 
 const asm = (text: string): Instruction[] => assemble(text, { dialect: 'conformance' });
 
-/** r0 in hex, or `error CODE: detail`. */
-function jit(insns: readonly Instruction[], mem = new Uint8Array(), options: { xdp?: boolean; fuel?: number } = {}): string {
+/** r0 in hex, or `error CODE: detail`; `shape: 'dispatcher'` forces the dispatcher. */
+function jit(insns: readonly Instruction[], mem = new Uint8Array(), options: { xdp?: boolean; fuel?: number; shape?: 'dispatcher' } = {}): string {
   try {
     const prog = prepareConformanceProgram(insns);
-    const mod = compileProgram(prog);
+    const mod = compileProgram(prog, options.shape === undefined ? {} : { shape: options.shape });
     assert.ok(wasm.validate(mod.bytes), 'the module validates');
-    return `0x${runJitConformance(prog, compileToModule(prog), mem, options).toString(16)}`;
+    return `0x${runJitConformance(prog, options.shape === undefined ? compileToModule(prog) : new wasm.Module(mod.bytes), mem, options).toString(16)}`;
   } catch (e) {
     if (e instanceof BpfshipError) return `error ${e.code}: ${e.detail}`;
     throw e;
@@ -32,11 +32,38 @@ function interp(insns: readonly Instruction[], mem = new Uint8Array(), xdp = fal
   }
 }
 
+/** The jit's outcome, after checking that both shapes agree with each other and with the interpreter. */
 const same = (insns: readonly Instruction[], mem = new Uint8Array()): string => {
   const j = jit(insns, mem);
+  assert.equal(jit(insns, mem, { shape: 'dispatcher' }), j, 'the dispatcher agrees with the structured shape');
   assert.equal(j.startsWith('error') ? 'error' : j, interp(insns, mem));
   return j;
 };
+
+describe('compileProgram shapes', () => {
+  it('writes structured code where it can, the dispatcher for an irreducible loop or an unverified call', () => {
+    const shape = (text: string): string => {
+      const m = compileProgram(prepareConformanceProgram(asm(text)));
+      return m.shape.kind === 'structured' ? 'structured' : m.shape.why;
+    };
+    assert.equal(shape('mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, 10, loop\nexit'), 'structured');
+    assert.match(shape('jgt %r1, 0, b\na:\nadd %r0, 1\njgt %r0, 9, out\nb:\nadd %r0, 2\nja a\nout:\nexit'), /irreducible loop/);
+    assert.match(shape('call local f\nexit\nf:\nmov %r0, 1\nexit'), /unverified program calls a function/);
+  });
+  it('runs an irreducible loop through the dispatcher with the interpreter\'s result', () => {
+    assert.equal(same(asm('mov %r0, 0\njgt %r1, 0, b\na:\nadd %r0, 1\njgt %r0, 9, out\nb:\nadd %r0, 2\nja a\nout:\nexit')), '0xa');
+  });
+  it('runs nested loops, breaks and continues', () => {
+    const text = [
+      'mov %r0, 0', 'mov %r1, 0',
+      'outer:', 'mov %r2, 0',
+      'inner:', 'add %r2, 1', 'jeq %r2, 3, inner', 'jgt %r2, 6, next', 'add %r0, %r2', 'ja inner',
+      'next:', 'add %r1, 1', 'jlt %r1, 5, outer',
+      'exit',
+    ].join('\n');
+    assert.equal(same(asm(text)), `0x${(5 * (1 + 2 + 4 + 5 + 6)).toString(16)}`);
+  });
+});
 
 describe('compileProgram edge cases (RFC 9669 semantics, against the interpreter)', () => {
   it('division and modulo by zero, and INT_MIN / -1, do not trap', () => {
@@ -179,11 +206,67 @@ describe('compileProgram on random ALU, jump, stack and atomic sequences', () =>
       ran++;
       if (i === 'error') faulted++;
       const j = jit(insns);
-      if ((j.startsWith('error') ? 'error' : j) === i) agreed++;
-      else assert.fail(`program ${p}: jit ${j}, interpreter ${i}`);
+      const d = jit(insns, new Uint8Array(), { shape: 'dispatcher' });
+      if ((j.startsWith('error') ? 'error' : j) === i && (d.startsWith('error') ? 'error' : d) === i) agreed++;
+      else assert.fail(`program ${p}: jit ${j}, dispatcher ${d}, interpreter ${i}`);
     }
     t.diagnostic(`random programs: ${agreed}/${ran} agree with the interpreter (${faulted} fault in both)`);
     assert.equal(agreed, ran);
     assert.ok(ran - faulted > 300);
+  });
+});
+
+describe('compileProgram on random programs with loops', () => {
+  it('agrees with the interpreter in both shapes', (t) => {
+    let seed = 0x1b873593;
+    const rnd = (n: number): number => {
+      seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const aluOps = [0x00, 0x10, 0x20, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0x30, 0x90];
+    const jmpOps = [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0];
+    const registers = [0, 1, 2, 3, 4, 5, 6, 7, 9]; // r8 counts the back edges taken
+    let ran = 0, structured = 0, loops = 0;
+    for (let p = 0; p < 400; p++) {
+      const insns: Instruction[] = [];
+      for (const r of registers) insns.push(makeInstruction(0xb7, r, 0, 0, rnd(1000) - 500));
+      insns.push(makeInstruction(0xb7, 8, 0, 0, 40));
+      const start = insns.length;
+      const count = 10 + rnd(20);
+      // Slots equal instruction indices here (no lddw), so jumps are offsets between indices.
+      for (let i = 0; i < count; i++) {
+        const left = count - i - 1;
+        const k = rnd(8);
+        const dst = registers[rnd(registers.length)] as number;
+        const src = registers[rnd(registers.length)] as number;
+        if (k === 0 && left > 1) {
+          const x = rnd(2) * 8;
+          insns.push(makeInstruction((jmpOps[rnd(jmpOps.length)] as number) | x | 0x05, dst, x ? src : 0, 1 + rnd(left - 1), x ? 0 : rnd(200) - 100));
+        } else if (k === 1 && insns.length - start > 1) {
+          // A back edge, taken while r8 lasts: r8 -= 1; if r8 s> 0 goto (somewhere before).
+          const here = insns.length;
+          const target = start + rnd(here - start);
+          insns.push(makeInstruction(0x17, 8, 0, 0, 1), makeInstruction(0x65, 8, 0, target - (here + 2), 0));
+          loops++;
+        } else if (k === 2) {
+          const off = -8 * (1 + rnd(8));
+          insns.push(makeInstruction(0x7b, 10, src, off, 0), makeInstruction(0x79, dst, 10, off, 0));
+        } else {
+          const cls = rnd(2) === 0 ? 0x04 : 0x07;
+          const op = aluOps[rnd(aluOps.length)] as number;
+          const x = rnd(2) * 8;
+          insns.push(makeInstruction(op | x | cls, dst, x ? src : 0, 0, x ? 0 : rnd(64)));
+        }
+      }
+      insns.push(makeInstruction(0x95, 0, 0, 0, 0));
+      const i = interp(insns);
+      const j = jit(insns);
+      const d = jit(insns, new Uint8Array(), { shape: 'dispatcher' });
+      if (compileProgram(prepareConformanceProgram(insns)).shape.kind === 'structured') structured++;
+      ran++;
+      if ((j.startsWith('error') ? 'error' : j) !== i || (d.startsWith('error') ? 'error' : d) !== i) assert.fail(`program ${p}: jit ${j}, dispatcher ${d}, interpreter ${i}`);
+    }
+    t.diagnostic(`random programs with loops: ${ran} agree with the interpreter (${structured} structured, ${loops} back edges)`);
+    assert.ok(structured > ran / 2);
   });
 });

@@ -7,7 +7,7 @@ import { parseConformanceData } from '../asm/index.ts';
 import { BpfshipError } from '../internal/errors.ts';
 import { ConformanceHost, Interpreter, conformanceInstructions, prepareConformanceProgram, runConformanceProgram } from '../interp/index.ts';
 import { compileProgram } from './compile.ts';
-import { jitConformanceExecutor } from './conformance.ts';
+import { jitConformanceExecutor, runJitConformance } from './conformance.ts';
 import { wasm } from './wasm-api.ts';
 
 const dir = '/work/shared/conformance';
@@ -29,7 +29,7 @@ describe('jit conformance', () => {
     const jit = jitConformanceExecutor();
     const host = new ConformanceHost();
     const interp = new Interpreter(host);
-    let passed = 0, agreed = 0, skipped = 0, validated = 0;
+    let passed = 0, agreed = 0, skipped = 0, validated = 0, structured = 0;
     const failures: string[] = [];
     let compileMs = 0, compiled = 0, maxMs = 0;
     for (const name of files) {
@@ -52,6 +52,14 @@ describe('jit conformance', () => {
         compileMs += ms; compiled++; maxMs = Math.max(maxMs, ms);
         assert.ok(wasm.validate(mod.bytes), `${name}: the module does not validate`);
         validated++;
+        if (mod.shape.kind === 'structured') {
+          structured++;
+          // The dispatcher, which the structured shape replaces, gives the same outcome.
+          const dispatcher = new wasm.Module(compileProgram(prog, { shape: 'dispatcher' }).bytes);
+          const s = outcome(() => runJitConformance(prog, new wasm.Module(mod.bytes), test.mem));
+          const d = outcome(() => runJitConformance(prog, dispatcher, test.mem));
+          if (s !== d) failures.push(`${name}: structured ${s}, dispatcher ${d}`);
+        }
       } catch (e) {
         if (!(e instanceof BpfshipError)) throw e;
       }
@@ -64,7 +72,7 @@ describe('jit conformance', () => {
       else failures.push(`${name}: expected ${test.result === undefined ? 'an error' : `0x${test.result.toString(16)}`}, jit ${j}`);
     }
     jit.close?.();
-    t.diagnostic(`jit: ${passed} passed, ${agreed} agree with the interpreter, ${validated} modules validated, ${skipped} skipped; compile ${(compileMs / Math.max(compiled, 1)).toFixed(3)} ms/program average, ${maxMs.toFixed(2)} ms max`);
+    t.diagnostic(`jit: ${passed} passed, ${agreed} agree with the interpreter, ${validated} modules validated (${structured} structured), ${skipped} skipped; compile ${(compileMs / Math.max(compiled, 1)).toFixed(3)} ms/program average, ${maxMs.toFixed(2)} ms max`);
     console.log(`jit conformance: ${passed} passed, ${agreed} agree with the interpreter, ${skipped} skipped, compile ${(compileMs / Math.max(compiled, 1)).toFixed(3)} ms avg, ${maxMs.toFixed(2)} ms max`);
     assert.deepEqual(failures, []);
     assert.equal(passed, 313);

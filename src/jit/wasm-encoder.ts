@@ -1,6 +1,6 @@
 /**
  * A minimal WebAssembly binary encoder: LEB128 numbers, a byte buffer for function bodies, and a module writer
- * for the sections the JIT needs (type, import, function, export, code). Only what the JIT emits is here; the
+ * for the sections the JIT needs (type, import, function, global, export, code). Only what the JIT emits is here; the
  * opcodes are the MVP's plus sign extension and the reference-types instructions for a second function table
  * (`table.get`, `table.size`, `ref.is_null`; every engine since 2021 has them).
  *
@@ -22,7 +22,7 @@ export const TABLE_SIZE_SUBOP = 16;
 export const Op = {
   unreachable: 0x00, nop_: 0x01, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, br_if: 0x0d, br_table: 0x0e,
   return: 0x0f, call: 0x10, call_indirect: 0x11, drop: 0x1a, select: 0x1b,
-  local_get: 0x20, local_set: 0x21, local_tee: 0x22,
+  local_get: 0x20, local_set: 0x21, local_tee: 0x22, global_get: 0x23, global_set: 0x24,
   i32_load: 0x28, i64_load: 0x29, i32_load8_s: 0x2c, i32_load8_u: 0x2d, i32_load16_s: 0x2e, i32_load16_u: 0x2f,
   i64_load8_s: 0x30, i64_load8_u: 0x31, i64_load16_s: 0x32, i64_load16_u: 0x33, i64_load32_s: 0x34, i64_load32_u: 0x35,
   i32_store: 0x36, i64_store: 0x37, i32_store8: 0x3a, i32_store16: 0x3b, i64_store8: 0x3c, i64_store16: 0x3d, i64_store32: 0x3e,
@@ -125,11 +125,18 @@ export type ImportDef =
   | { readonly module: string; readonly name: string; readonly kind: 'memory'; readonly minPages: number }
   | { readonly module: string; readonly name: string; readonly kind: 'table'; readonly minElements: number };
 
+/** A global the module defines: a mutable i32 or i64 starting at zero. */
+export interface GlobalDef {
+  readonly type: ValType;
+}
+
 /** What a module holds. Imported functions come first in the function index space, as the format wants. */
 export interface ModuleDef {
   readonly types: readonly FuncType[];
   readonly imports: readonly ImportDef[];
   readonly functions: readonly FuncDef[];
+  /** Globals (none by default). */
+  readonly globals?: readonly GlobalDef[];
   /** Exported functions by name: index in the function index space (imports first). */
   readonly exports: readonly { readonly name: string; readonly func: number }[];
 }
@@ -157,6 +164,14 @@ export function encodeModule(def: ModuleDef): Uint8Array {
   const funcs = new ByteWriter().u32(def.functions.length);
   for (const f of def.functions) funcs.u32(f.type);
   section(out, 3, funcs);
+  if (def.globals !== undefined && def.globals.length > 0) {
+    const globals = new ByteWriter().u32(def.globals.length);
+    for (const g of def.globals) {
+      globals.byte(g.type).byte(0x01); // mutable
+      globals.byte(g.type === ValType.i64 ? Op.i64_const : Op.i32_const).byte(0).byte(Op.end);
+    }
+    section(out, 6, globals);
+  }
   const exports = new ByteWriter().u32(def.exports.length);
   for (const e of def.exports) exports.name(e.name).byte(0x00).u32(e.func);
   section(out, 7, exports);

@@ -131,8 +131,23 @@ describe('jit mode gives the interpreter\'s results', () => {
     } finally {
       obj.close();
     }
-    const runs = compareModes(rt, spec, spec.programs.map((p) => p.name), () => [0, 1, 2].map((s) => ({ data: Uint8Array.from({ length: 64 }, (_, i) => (i === 14 ? s : 0)) })));
+    const tails = ['target', 'tail_in_sub', 'tail_in_entry'];
+    const runs = compareModes(rt, spec, tails, () => [0, 1, 2].map((s) => ({ data: Uint8Array.from({ length: 64 }, (_, i) => (i === 14 ? s : 0)) })));
     assert.equal(runs, 9);
+  });
+
+  it('looks maps up without the helper as the helper does: arrays in place (past max_entries too), per-CPU values for the run\'s CPU, hash and LRU lookups', () => {
+    const two = Runtime.createSync({ ncpus: 2 });
+    const spec = objectAt(join(TESTDATA, 'jit_cases.o'));
+    // Keys 0-7 for the array (max_entries 4), 0-4 for the per-CPU array (3) and the LRU map (2 elements: lookups
+    // decide what it evicts), on both CPUs, twice over so that values and elements found are used.
+    const inputs: RunInput[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let k = 0; k < 8; k++) {
+        inputs.push({ data: Uint8Array.from({ length: 64 }, (_, i) => (i === 14 ? k : i === 15 ? (k * 3 + round) % 5 : 0)), cpu: (k + round) % 2 });
+      }
+    }
+    assert.equal(compareModes(two, spec, ['lookups'], () => inputs), 16);
   });
 
   it('on a sample of corpus programs whose type runs here (up to 6 per object)', (t) => {

@@ -17,8 +17,8 @@
  */
 
 import { CODE_ADDRESS_TAG, ExecutionError, FaultKind, MAX_CALL_FRAMES, type PreparedProgram, STACK_FRAME_SIZE } from '../interp/index.ts';
-import { compileProgram, describeJitFault, JIT_CALLBACK_DEPTH_OFFSET, JIT_FRAME_AREA, JitFault, type JitRepeatFunction, type JitRunFunction, type JitRuntimeBinding, type JitXdpBatchFunction, wasm, type WasmModule, type WasmTable } from '../jit/index.ts';
-import { type CoreWasm, HelperFlags, RunCtxLayout } from '../core/index.ts';
+import { compileProgram, describeJitFault, JIT_CALLBACK_DEPTH_OFFSET, JIT_FRAME_AREA, JitFault, type JitMapLookup, type JitRepeatFunction, type JitRunFunction, type JitRuntimeBinding, type JitXdpBatchFunction, wasm, type WasmModule, type WasmTable } from '../jit/index.ts';
+import { type CoreWasm, HelperFlags, MAP_INFO_SIZE, MapType, RunCtxLayout } from '../core/index.ts';
 
 /** The part of the runtime a JIT'd program needs: the core, and the programs tail calls may enter. */
 export interface JitServices {
@@ -30,6 +30,8 @@ export interface JitServices {
   readonly programTable: WasmTable;
   /** The JIT'd program with runtime id `id`, or why a tail call may not enter it. */
   jitProgramById(id: number): JitProgram | string;
+  /** One byte per program id below `limit` in core memory, set while `programTable` holds a JIT'd program there. */
+  readonly jitPrograms?: { readonly address: number; readonly limit: number };
 }
 
 /** The addresses one run gives the generated code. */
@@ -56,12 +58,27 @@ const FAULT_KIND: Record<number, FaultKind> = {
   [JitFault.UNSUPPORTED]: FaultKind.MEMORY,
 };
 
-/** How the generated code finds the core's helpers and run-context fields. */
-export function jitBinding(core: CoreWasm): JitRuntimeBinding {
+/** How the generated code finds the core's helpers, maps, run-context fields and the runtime's JIT'd programs. */
+export function jitBinding(services: JitServices): JitRuntimeBinding {
+  const core = services.core;
   return {
+    ...(services.jitPrograms === undefined ? {} : { jitPrograms: services.jitPrograms }),
     helperTableIndex: (id) => (core.helperImplemented(id) ? core.exports.bpfship_helper_fn_of(id) : undefined),
     callsBack: (id) => (core.helperFlags(id) & HelperFlags.Callback) !== 0,
+    mapLookup: (address) => jitMapLookup(core, address),
+    progArray: (address) => {
+      const slots = core.exports.bpfship_prog_array_slots(address);
+      if (slots === 0) return undefined;
+      const info = core.alloc(MAP_INFO_SIZE);
+      try {
+        if (core.exports.bpfship_map_get_info(address, info) !== 0) return undefined;
+        return { slots, maxEntries: core.view().getUint32(info + 16, true) };
+      } finally {
+        core.free(info);
+      }
+    },
     runCtx: {
+      cpu: RunCtxLayout.cpu,
       tailCallPending: RunCtxLayout.tailCallPending,
       tailCallTarget: RunCtxLayout.tailCallTarget,
       tailCallCount: RunCtxLayout.tailCallCount,
@@ -74,6 +91,35 @@ export function jitBinding(core: CoreWasm): JitRuntimeBinding {
       dataHardEnd: RunCtxLayout.dataHardEnd,
     },
   };
+}
+
+/**
+ * How the JIT may look up the core's map at `address` without bpf_map_lookup_elem: arrays and per-CPU arrays in
+ * place (their values never move while the map lives, and a program holds its maps), any other type through its
+ * own lookup function.
+ */
+function jitMapLookup(core: CoreWasm, address: number): JitMapLookup | undefined {
+  const info = core.alloc(MAP_INFO_SIZE);
+  let type: number;
+  let maxEntries: number;
+  try {
+    if (core.exports.bpfship_map_get_info(address, info) !== 0) return undefined;
+    const dv = core.view();
+    type = dv.getUint32(info + 4, true);
+    maxEntries = dv.getUint32(info + 16, true);
+  } finally {
+    core.free(info);
+  }
+  if (type === MapType.Array || type === MapType.PerCPUArray) {
+    const at = (index: number, cpu: number): number => core.exports.bpfship_map_value_addr(address, index, cpu);
+    const values = at(0, 0);
+    if (values === 0) return undefined;
+    const stride = maxEntries > 1 ? at(1, 0) - values : 0;
+    const cpuStride = type === MapType.PerCPUArray && core.ncpus > 1 ? at(0, 1) - values : 0;
+    return { kind: 'array', values, stride, cpuStride, maxEntries };
+  }
+  const tableIndex = core.exports.bpfship_map_lookup_op(address);
+  return tableIndex === 0 ? undefined : { kind: 'call', tableIndex };
 }
 
 /** A program compiled for the runtime's jit mode. */
@@ -102,7 +148,7 @@ export class JitProgram {
     this.prepared = prepared;
     this.fuel = Math.min(fuel, 0x7fffffff);
     const core = services.core;
-    const compiled = compileProgram(prepared, { runtime: jitBinding(core) });
+    const compiled = compileProgram(prepared, { runtime: jitBinding(services) });
     const module: WasmModule = new wasm.Module(compiled.bytes);
     const instance = new wasm.Instance(module, {
       env: {

@@ -14,7 +14,7 @@
 
 import { Interpreter, type MemoryRegion, type RunSetup, STACK_SIZE } from '../interp/index.ts';
 import type { CoreInterpreterHost } from './core-interpreter-host.ts';
-import { type CoreWasm, RedirectKind, RunCtxLayout } from '../core/index.ts';
+import { type CoreWasm, loadLibc, RedirectKind, RunCtxLayout } from '../core/index.ts';
 import { RunInputError } from './errors.ts';
 import { contextRegions, type ProgramTypeProfile } from './program-type-profiles.ts';
 import type { TraceEvent } from './trace.ts';
@@ -70,8 +70,8 @@ export interface RunResult {
   /**
    * Mean time of one run, nanoseconds: the time around the loop of `repeat` runs divided by the count, as the
    * kernel's `duration` (setting up the input and reading the results are outside the loop, as there; and as
-   * there, time the loop spent scheduled out is left out: a loop of a millisecond or more counts the process's CPU
-   * time when that is less than the wall time).
+   * there, time the loop spent scheduled out is left out: repeated runs are timed on the thread's CPU clock, as
+   * native mode's loop is; a single run on the wall clock).
    */
   readonly durationNs: number;
   /** Instructions the last run executed (tail calls and callbacks included); undefined in jit mode, which does not count. */
@@ -109,6 +109,9 @@ export class RunArena {
   private readonly core: CoreWasm;
   private readonly regionsByProfile = new Map<ProgramTypeProfile, readonly MemoryRegion[]>();
   private readonly image = new Uint8Array(4096);
+  private imageView = this.image.subarray(0, 0);
+  private ctxView: Uint8Array = new Uint8Array(0);
+  private rng = ((Math.random() * 0xffffffff) >>> 0) | 1;
   /** Set while a run uses the arena (a nested run takes another). */
   busy = false;
   /** The trace lines of the run in progress. */
@@ -149,9 +152,28 @@ export class RunArena {
 
   /** A zeroed scratch buffer for building a context of `size` bytes (reused by every run). */
   contextImage(size: number): Uint8Array {
-    const image = this.image.subarray(0, size);
-    image.fill(0);
-    return image;
+    if (this.imageView.length !== size) this.imageView = this.image.subarray(0, size);
+    this.imageView.fill(0);
+    return this.imageView;
+  }
+
+  /** The first `size` bytes of the arena's context struct in core memory (a view kept while the memory does not grow). */
+  contextMemory(size: number): Uint8Array {
+    // Growing the memory detaches the buffer, which empties the view.
+    const v = this.ctxView;
+    if (v.length === size && size !== 0) return v;
+    this.ctxView = new Uint8Array(this.core.bytes().buffer, this.ctx, size);
+    return this.ctxView;
+  }
+
+  /** Four random 32-bit words for a run's bpf_get_prandom_u32 state (xorshift32: cheap, and runs differ). */
+  randomWord(): number {
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x >>> 0;
+    return this.rng;
   }
 
   /** A packet buffer of at least `size` bytes. */
@@ -216,7 +238,9 @@ export function runProgram(
   //    under tsx every function expression costs an Object.defineProperty each time it is created.)
   const interp = arena.interp;
   const layout = data !== undefined && profile.packet !== 'none' ? placePacket(arena, profile, data.length, metaLen) : undefined;
-  const ctxImage = arena.contextImage(profile.contextSize);
+  // The context is built where the program reads it.
+  const ctxImage = arena.contextMemory(profile.contextSize);
+  ctxImage.fill(0);
   profile.fillContext(ctxImage, ctxIn, data);
   if (layout !== undefined) {
     if (offData !== NO_FIELD) putU32(ctxImage, offData, layout.data);
@@ -224,19 +248,18 @@ export function runProgram(
     if (offMeta !== NO_FIELD) putU32(ctxImage, offMeta, layout.meta);
   }
   const jit = program.jit;
-  const seed = input.seed ?? BigInt(Math.floor(Math.random() * 2 ** 52));
   const rc = arena.runCtx;
-  const err = core.exports.bpfship_run_ctx_init(rc, profile.coreProgType, cpu, seed);
+  const err = core.exports.bpfship_run_ctx_init(rc, profile.coreProgType, cpu, input.seed ?? 0n);
   if (err !== 0) throw new RunInputError(`the core refused a run context for CPU ${cpu} (${err})`);
   const mem = core.bytes();
   const dv = core.view();
+  if (input.seed === undefined) randomPrandomState(dv, rc, arena);
   // The core takes an skb program type to mean a __sk_buff context; a host type's context is its own struct.
   if (profile.hostDefined === true) dv.setUint8(rc + RunCtxLayout.ctxKind, 0);
   dv.setUint32(rc + RunCtxLayout.progId, program.prepared.id, true);
   if (input.tunnel !== undefined) setTunnel(core, rc, arena.scratch, encodeTunnelInfo(input.tunnel));
   dv.setUint32(rc + RunCtxLayout.ctx, arena.ctx, true);
   dv.setUint32(rc + RunCtxLayout.ctx + 4, 0, true);
-  mem.set(ctxImage, arena.ctx);
   if (layout !== undefined && data !== undefined) {
     if (profile.packet === 'xdp') mem.fill(0, layout.hardStart, layout.meta);
     mem.set(data, layout.copyAt);
@@ -259,14 +282,16 @@ export function runProgram(
   let r0: bigint;
   let t0: number;
   let t1: number;
-  const cpu0 = process.cpuUsage();
+  // Repeated runs are timed on the thread's CPU clock, as native mode's loop in C times them (and as the kernel
+  // leaves out the time its loop is scheduled out); a single run on the wall clock, which costs less to read.
+  const clock = repeat > 1 ? threadCpuClock() : undefined;
   if (jit !== undefined) {
     const jitFrame = arena.jitRunFrame();
     arena.jitServices = jit.services;
     try {
-      t0 = performance.now();
+      t0 = clock === undefined ? performance.now() * 1e6 : clock();
       r0 = jit.executeRepeat(arena.ctx, jitFrame, repeat);
-      t1 = performance.now();
+      t1 = clock === undefined ? performance.now() * 1e6 : clock();
     } finally {
       arena.jitServices = undefined;
     }
@@ -275,7 +300,7 @@ export function runProgram(
     const { setup, packetIndex } = interpreterMemory(arena, profile, layout, program);
     const lo = interp.lo;
     const hi = interp.hi;
-    t0 = performance.now();
+    t0 = clock === undefined ? performance.now() * 1e6 : clock();
     for (let i = 0; i < repeat; i++) {
       if (i > 0) clearRunResults(core.view(), rc);
       host.beginRun(interp, rc, setup, packetIndex, profile.packetWritable);
@@ -287,11 +312,11 @@ export function runProgram(
         host.endRun();
       }
     }
-    t1 = performance.now();
+    t1 = clock === undefined ? performance.now() * 1e6 : clock();
     lastInstructions = interp.instructions;
     r0 = (BigInt(hi[0] as number >>> 0) << 32n) | BigInt(lo[0] as number >>> 0);
   }
-  const durationNs = loopNs((t1 - t0) * 1e6, process.cpuUsage(cpu0)) / repeat;
+  const durationNs = (t1 - t0) / repeat;
 
   // 3. Results: the last run's, as the kernel reports them.
   const retval = Number(r0 & 0xffffffffn);
@@ -308,7 +333,8 @@ export function runProgram(
       dataOut.set(core.read(start, end - start), ETH_HLEN);
     } else dataOut = core.read(start, end - start);
   }
-  const ctxOut = profile.contextOut(core.read(arena.ctx, profile.contextSize), ctxIn);
+  // contextOut copies what it gives back: a view of the memory is enough here.
+  const ctxOut = profile.contextOut(arena.contextMemory(profile.contextSize), ctxIn);
   const kind = out.getUint32(arena.runCtx + RunCtxLayout.redirectKind, true);
   let redirect: RedirectResult | undefined;
   if (kind === RedirectKind.Ifindex) {
@@ -412,15 +438,37 @@ export function checkRepeat(repeat: number | undefined): number {
   return r;
 }
 
+let cpuClock: (() => number) | undefined | null = null;
+
 /**
- * The time of a repeat loop as the kernel counts it: its figure leaves out the time the loop spends scheduled out
- * (bpf_test_timer_continue stops the clock around cond_resched). The process's CPU time does too; it is
- * microsecond-grained and counts every thread, so it is used only for loops of a millisecond or more, and only
- * when below the wall time (a loop that was scheduled out, not one the engine's other threads outran).
+ * The calling thread's CPU time in nanoseconds, read through libc (koffi), or undefined where it cannot be loaded.
+ * It leaves out the time the loop spends scheduled out, as the kernel's figure does (bpf_test_timer_continue
+ * stops the clock around cond_resched), and the engine's own threads (its compilers and garbage collector), which
+ * process.cpuUsage would count.
  */
-function loopNs(wallNs: number, cpu: { user: number; system: number }): number {
-  const cpuNs = (cpu.user + cpu.system) * 1000;
-  return wallNs >= 1e6 && cpuNs > 0 && cpuNs < wallNs ? cpuNs : wallNs;
+function threadCpuClock(): (() => number) | undefined {
+  if (cpuClock === null) {
+    try {
+      cpuClock = loadLibc().threadCpuNs;
+    } catch {
+      cpuClock = undefined;
+    }
+  }
+  return cpuClock;
+}
+
+/**
+ * Gives bpf_get_prandom_u32 a random xorshift128+ state (any state but all zeros will do): what a random seed
+ * gives, without making a BigInt of one on every run.
+ */
+function randomPrandomState(dv: DataView, rc: number, arena: RunArena): void {
+  let any = 0;
+  for (let i = 0; i < 4; i++) {
+    const word = arena.randomWord();
+    any |= word;
+    dv.setUint32(rc + RunCtxLayout.prandomState + 4 * i, word, true);
+  }
+  if (any === 0) dv.setUint32(rc + RunCtxLayout.prandomState, 1, true);
 }
 
 /** Clears the run context's per-run results, as every run starts without them (the JIT does the same in WebAssembly). */

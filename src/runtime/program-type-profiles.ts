@@ -63,7 +63,10 @@ export interface ProgramTypeProfile {
    * what the kernel derives from the packet. Packet pointers are filled by the runner.
    */
   fillContext(ctx: Uint8Array, input: Uint8Array, packet: Uint8Array | undefined): void;
-  /** The context bytes given back after a run (ctx_out), from the context memory after the run. */
+  /**
+   * The context bytes given back after a run (ctx_out), from the context memory after the run: a new array
+   * (`after` may be a view of the memory).
+   */
   contextOut(after: Uint8Array, input: Uint8Array): Uint8Array;
 }
 

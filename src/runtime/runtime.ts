@@ -31,6 +31,9 @@ import { FrameBatch } from './frame-batch.ts';
 import { linuxProgramType, type ProgramTypeProfile, RUNNABLE_LINUX_TYPES } from './program-type-profiles.ts';
 import { stripTraceNewline, type TraceEvent } from './trace.ts';
 
+/** Program ids whose JIT'd-or-not byte the runtime keeps in core memory for tail calls (ids past it take the slow way). */
+const JIT_PROGRAM_IDS = 65536;
+
 /** Options for {@link Runtime.create}. */
 export interface RuntimeOptions {
   /** Possible CPUs (the slots of per-CPU maps); default 1. */
@@ -63,9 +66,12 @@ export class Runtime {
     this.task = task;
     this.host = new CoreInterpreterHost(core);
     this.fib = new Fib(wasmFibBackend(core));
+    const jitMarks = core.alloc(JIT_PROGRAM_IDS);
+    core.bytes().fill(0, jitMarks, jitMarks + JIT_PROGRAM_IDS);
     this.jitServices = {
       core,
       programTable: new wasm.Table({ element: 'anyfunc', initial: 64 }),
+      jitPrograms: { address: jitMarks, limit: JIT_PROGRAM_IDS },
       jitProgramById: (id) => {
         const p = this.programsById.get(id);
         if (p === undefined) return 'no program with that id is loaded in this runtime';
@@ -240,6 +246,7 @@ export class Runtime {
       const table = this.jitServices.programTable;
       if (p.id >= table.length) table.grow(Math.max(p.id + 1 - table.length, table.length));
       table.set(p.id, p.jit.run);
+      this.markJitProgram(p.id, 1);
     }
   }
 
@@ -247,8 +254,17 @@ export class Runtime {
   unregisterProgram(id: number): void {
     this.host.unregister(id);
     const p = this.programsById.get(id);
-    if (p?.jit !== undefined) this.jitServices.programTable.set(id, null);
+    if (p?.jit !== undefined) {
+      this.markJitProgram(id, 0);
+      this.jitServices.programTable.set(id, null);
+    }
     this.programsById.delete(id);
+  }
+
+  /** Sets the byte that tells JIT'd tail calls whether program `id` is in the program table. */
+  private markJitProgram(id: number, value: 0 | 1): void {
+    const marks = this.jitServices.jitPrograms;
+    if (marks !== undefined && id < marks.limit) this.core.bytes()[marks.address + id] = value;
   }
 
   /** The loaded program with runtime id `id` (what program arrays hold). */

@@ -1,6 +1,7 @@
 /* Programs for the jit mode's tests (jit-program.test.ts): a tail call made from a BPF-to-BPF function (Linux runs
  * the target in that function's place and hands its r0 to the caller), one from the entry function, and a
- * subprogram chain around them. Build: ./build.sh (clang -target bpf -O2 -g). */
+ * subprogram chain around them; map lookups the JIT writes without the helper. Build: ./build.sh (clang -target
+ * bpf -O2 -g). */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -37,6 +38,76 @@ SEC("xdp") int tail_in_sub(struct xdp_md *ctx) {
 SEC("xdp") int tail_in_entry(struct xdp_md *ctx) {
   bpf_tail_call(ctx, &hops, 0);
   return 1;
+}
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 4);
+  __type(key, __u32);
+  __type(value, __u64);
+} counts SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 3);
+  __type(key, __u32);
+  __type(value, __u32);
+} per_cpu SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 8);
+  __type(key, __u32);
+  __type(value, __u64);
+} seen SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 2);
+  __type(key, __u32);
+  __type(value, __u32);
+} recent SEC(".maps");
+
+/* Lookups the JIT makes without bpf_map_lookup_elem: array values in place, in range and past max_entries,
+ * per-CPU values for the run's CPU, hash and LRU lookups (which mark the element) through the map's own lookup. */
+SEC("xdp") int lookups(struct xdp_md *ctx) {
+  void *data = (void *)(long)ctx->data;
+  void *end = (void *)(long)ctx->data_end;
+  if (data + 16 > end)
+    return 0;
+  __u32 k = ((unsigned char *)data)[14];
+  __u32 j = ((unsigned char *)data)[15];
+  __u64 r = 0;
+  __u64 *c = bpf_map_lookup_elem(&counts, &k);
+  if (c) {
+    *c += 1;
+    r += *c;
+  } else {
+    r += 1000;
+  }
+  __u32 *p = bpf_map_lookup_elem(&per_cpu, &j);
+  if (p) {
+    *p += k + 1;
+    r += *p * 10;
+  } else {
+    r += 2000;
+  }
+  __u64 *s = bpf_map_lookup_elem(&seen, &k);
+  if (s) {
+    r += *s;
+  } else {
+    __u64 one = 1;
+    bpf_map_update_elem(&seen, &k, &one, BPF_ANY);
+    r += 3000;
+  }
+  __u32 *l = bpf_map_lookup_elem(&recent, &j);
+  if (l) {
+    r += *l;
+  } else {
+    __u32 v = j + 7;
+    bpf_map_update_elem(&recent, &j, &v, BPF_ANY);
+  }
+  return r;
 }
 
 char LICENSE[] SEC("license") = "GPL";
