@@ -288,9 +288,12 @@ function functionBody(prog: PreparedProgram, g: FunctionGraph, runtime: JitRunti
         const fall = first as number;
         const target = second;
         tr.condition(ins, last);
-        if (isBr(x, target)) { brIfTo(x, target); goTo(x, fall); return; }
-        if (isBr(x, fall)) { b.byte(Op.i32_eqz); brIfTo(x, fall); goTo(x, target); return; }
-        ifElse(() => goTo(x, target), () => goTo(x, fall));
+        // Each edge goes on knowing what its comparison proved.
+        const toTarget = (): void => { tr.refineBranch(ins, true); goTo(x, target); };
+        const toFall = (): void => { tr.refineBranch(ins, false); goTo(x, fall); };
+        if (isBr(x, target)) { brIfTo(x, target); toFall(); return; }
+        if (isBr(x, fall)) { b.byte(Op.i32_eqz); brIfTo(x, fall); toTarget(); return; }
+        ifElse(toTarget, toFall);
         return;
       }
       case BlockEnd.MAY_GOTO: {

@@ -9,7 +9,8 @@
  * `[low, low + span)` the run gives. With one (the runtime's jit mode) the memory is the core's, the program has
  * been verified, and an access only has to stay below 4 GiB (a 64-bit address would wrap in the 32-bit memory;
  * anything below that the engine bounds-checks itself): the check is one compare of the base register against a
- * constant, and is left out when the same register, unchanged since, was checked for at least as many bytes
+ * constant, and is left out when the register's upper 32 bits are known to be zero (WebAssembly adds a memarg
+ * offset without wrapping), when the same register, unchanged since, was checked for at least as many bytes
  * earlier on every path to the access ({@link RegisterFacts}), or for an access inside the
  * current 512-byte stack frame through r10 (which the generated code never writes).
  *
@@ -213,6 +214,13 @@ export class InstructionTranslator {
       this.lget(frameBase);
       return off + STACK_FRAME_SIZE;
     }
+    if (off >= 0 && this.facts.zext[reg] === 1) {
+      // The register is below 2^32, so wrapping it to i32 loses nothing, and WebAssembly adds the memarg offset
+      // without wrapping (an effective address past the memory traps): nothing to check. Packet pointers are
+      // such registers (4-byte loads of the context's data fields), and most packet accesses go through them.
+      this.get(reg); b.byte(Op.i32_wrap_i64);
+      return off;
+    }
     if (off >= 0) {
       // reg + off + size <= 4 GiB, i.e. reg <= 4 GiB - off - size; the engine checks the rest.
       const need = off + size;
@@ -260,6 +268,32 @@ export class InstructionTranslator {
     if (cmp64 === undefined) throw jitError(`unknown jump opcode 0x${ins.opcode.toString(16)}`, this.prog, slot);
     if (w64) { this.get(ins.dst); this.src64(ins); b.byte(cmp64); }
     else { this.get(ins.dst); b.byte(Op.i32_wrap_i64); this.src32(ins); b.byte(cmp64 - (Op.i64_eq - Op.i32_eq)); }
+  }
+
+  /**
+   * What a 64-bit unsigned comparison proves on one of its edges (`taken`: the jump is made): a register at most
+   * another whose upper half is zero, or at most a non-negative immediate, has its upper half zero too. Packet
+   * bounds checks (`if r3 > data_end goto`) make the pointer they test such a register on the way on, so the
+   * accesses through it need no 4 GiB check. Equality with such a value proves the same.
+   */
+  refineBranch(ins: Instruction, taken: boolean): void {
+    if ((ins.opcode & 7) !== 5) return; // JMP32 compares the low halves only
+    const op = ins.opcode & 0xf0;
+    const z = this.facts.zext;
+    const x = (ins.opcode & 8) !== 0;
+    // dst < src or dst <= src (unsigned) holds on this edge: +1; src < dst or src <= dst: -1; dst == src: 2.
+    let order = 0;
+    if (op === 0x10) order = taken ? 2 : 0; // jeq
+    else if (op === 0x50) order = taken ? 0 : 2; // jne
+    else if (op === 0x20 || op === 0x30) order = taken ? -1 : 1; // jgt, jge
+    else if (op === 0xa0 || op === 0xb0) order = taken ? 1 : -1; // jlt, jle
+    if (order === 0 || ins.dst === 10) return;
+    if (!x) {
+      if ((order === 1 || order === 2) && ins.imm >= 0) z[ins.dst] = 1;
+      return;
+    }
+    if ((order === 1 || order === 2) && z[ins.src] === 1) z[ins.dst] = 1;
+    if ((order === -1 || order === 2) && z[ins.dst] === 1 && ins.src !== 10) z[ins.src] = 1;
   }
 
   /**

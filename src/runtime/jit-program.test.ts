@@ -257,6 +257,20 @@ describe('a JIT\'d program that goes wrong (unverified code, compiled directly)'
     assert.throws(() => p.execute(0, frame), (e: unknown) => e instanceof ExecutionError && e.fault.kind === 'memory' && e.fault.pc === 2);
   });
 
+  it('traps, without wrapping, through a register below 2^32 with an offset that reaches past 4 GiB (no check emitted)', () => {
+    // w1 = 0xfffffff0 leaves the upper half zero: the generated code skips its 4 GiB check and leans on
+    // WebAssembly adding the memarg offset without wrapping. 0xfffffff0 + 0x7ff0 must trap, not land at 0x7fe0.
+    const p = compile(dsl.program(dsl.mov32Imm(1, 0xfffffff0 | 0), dsl.loadMem(Size.DW, 0, 1, 0x7ff0), dsl.exit()));
+    assert.throws(() => p.execute(0, frame), (e: unknown) => e instanceof ExecutionError && e.fault.kind === 'memory' && /trapped in WebAssembly/.test(e.message));
+  });
+
+  it('learns nothing from a 32-bit comparison: an address of 4 GiB or more still faults after one', () => {
+    // r1 = 4 GiB + 16; w3 = 0xffffffff; if w1 > w3 (low halves: 16 > 0xffffffff, false) falls through to the load.
+    // A 64-bit `r1 <= r3` would have proven r1 below 2^32; the 32-bit one proves nothing about the upper half.
+    const p = compile(dsl.program(dsl.loadImm64(1, 0x1_0000_0010n), dsl.mov32Imm(3, -1), dsl.jump32Reg(0x20, 1, 3, 1), dsl.loadMem(Size.DW, 0, 1, 0), dsl.exit()));
+    assert.throws(() => p.execute(0, frame), (e: unknown) => e instanceof ExecutionError && e.fault.kind === 'memory' && e.fault.pc === 4);
+  });
+
   it('runs callbacks (bpf_loop, bpf_for_each_map_elem) one frame below the helper\'s caller', () => {
     const obj = rt.load(objectAt(join(TESTDATA, 'runtime_cases.o')), { programs: ['loop_sum', 'each_sum'] });
     try {
