@@ -269,3 +269,45 @@ function analyseFunction(entry: number, root: number, all: readonly BasicBlock[]
   }
   return { entry, blocks, rpo, order, idom, loopHeader, merge, children };
 }
+
+/**
+ * The registers (a bit per register) some instruction of the loop headed by block `header` may write: its
+ * destinations, the register an atomic fetches into (r0 for cmpxchg), and r0-r5 at every call. The loop is every
+ * block that reaches a back edge to `header` without passing through it. A register outside this set holds on
+ * every pass what it held when the loop was entered, so what was known about it then still holds in the loop.
+ */
+export function registersWrittenInLoop(prog: PreparedProgram, g: FunctionGraph, header: number): number {
+  const preds: number[][] = g.blocks.map(() => []);
+  g.blocks.forEach((blk, i) => { for (const s of blk.succ) (preds[s] as number[]).push(i); });
+  const inLoop = new Uint8Array(g.blocks.length);
+  inLoop[header] = 1;
+  const work = (preds[header] as number[]).filter((p) => (g.order[header] as number) <= (g.order[p] as number));
+  for (const p of work) inLoop[p] = 1;
+  while (work.length > 0) {
+    const n = work.pop() as number;
+    if (n === header) continue;
+    for (const p of preds[n] as number[]) if (inLoop[p] === 0) { inLoop[p] = 1; work.push(p); }
+  }
+  let written = 0;
+  g.blocks.forEach((blk, i) => {
+    if (inLoop[i] === 0) return;
+    for (let s = blk.start; s < blk.end; s++) {
+      const ins = prog.bySlot[s];
+      if (ins !== undefined) written |= registersWritten(ins);
+    }
+  });
+  return written;
+}
+
+/** The registers (a bit per register) one instruction may write. */
+function registersWritten(ins: { opcode: number; dst: number; src: number; imm: number }): number {
+  const cls = ins.opcode & 7;
+  if (cls === 0 || cls === 1 || cls === 4 || cls === 7) return 1 << ins.dst; // lddw, loads, ALU
+  if (cls === 3 && (ins.opcode & 0xe0) === 0xc0) { // atomics
+    if (ins.imm === 0xf1) return 1; // cmpxchg: r0
+    return (ins.imm & 1) !== 0 ? 1 << ins.src : 0; // fetch (xchg included) into src
+  }
+  if ((cls === 5 || cls === 6) && (ins.opcode & 0xf0) === 0x80) return 0x3f; // calls: r0-r5
+  return 0;
+}
+

@@ -22,7 +22,7 @@
 import type { PreparedProgram } from '../interp/index.ts';
 import { MAX_CALL_FRAMES, STACK_FRAME_SIZE } from '../interp/index.ts';
 import type { JitRuntimeBinding } from './compile.ts';
-import { BlockEnd, type FunctionGraph } from './control-flow.ts';
+import { BlockEnd, type FunctionGraph, registersWrittenInLoop } from './control-flow.ts';
 import { F_FAULT, G_FRAMES, G_FUEL, G_LOW, G_SPAN, JitFault, MAY_GOTO_BUDGET, T_CALL_SLOT, T_FUNCTION, T_RUN } from './module-layout.ts';
 import { InstructionTranslator, type RegisterFacts, type TranslationContext } from './translate-instruction.ts';
 import { BlockType, ByteWriter, type FuncDef, Op, ValType } from './wasm-encoder.ts';
@@ -234,12 +234,20 @@ function functionBody(prog: PreparedProgram, g: FunctionGraph, runtime: JitRunti
           lget(L_FUEL); i32c(1); b.byte(Op.i32_sub); b.byte(Op.local_tee).u32(L_FUEL); b.byte(Op.i32_eqz);
           b.byte(Op.if).byte(BlockType.empty); fault(JitFault.FUEL, (g.blocks[x] as { start: number }).start); b.byte(Op.end);
         },
-        () => nodeWithin(x, joins, joins.length, undefined), // back edges bring other values
+        // Back edges bring other values, except in the registers the loop never writes.
+        () => nodeWithin(x, joins, joins.length, known === undefined ? undefined : loopInvariant(known, x)),
         () => { labels.pop(); b.byte(Op.end); },
       );
     } else {
       nodeWithin(x, joins, joins.length, known);
     }
+  };
+  /** What `known` (the facts where the loop headed by `x` is entered) says about registers the loop never writes. */
+  const loopInvariant = (known: RegisterFacts, x: number): RegisterFacts => {
+    const written = registersWrittenInLoop(prog, g, x);
+    const kept = known.copy();
+    for (let r = 0; r <= 10; r++) if ((written & (1 << r)) !== 0) kept.forget(r);
+    return kept;
   };
   /** Block `x`'s code inside one `block` per join it dominates (the first `count` of `joins`), each join after it. */
   const nodeWithin = (x: number, joins: readonly number[], count: number, known: RegisterFacts | undefined): void => {

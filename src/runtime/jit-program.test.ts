@@ -271,6 +271,18 @@ describe('a JIT\'d program that goes wrong (unverified code, compiled directly)'
     assert.throws(() => p.execute(0, frame), (e: unknown) => e instanceof ExecutionError && e.fault.kind === 'memory' && e.fault.pc === 4);
   });
 
+  it('forgets in a loop what it knew of a register the loop writes: the second pass\'s address of 4 GiB + 16 faults', () => {
+    // r1 is below 2^32 where the loop is entered, and the loop adds 4 GiB to it: on the second pass the load
+    // through it must fault, not wrap to address 16.
+    const p = compile(dsl.program(
+      dsl.mov32Imm(1, 16), dsl.mov64Imm(3, 2),
+      dsl.loadMem(Size.B, 0, 1, 0), // slot 2: the loop's head
+      dsl.loadImm64(4, 0x1_0000_0000n), dsl.add64Reg(1, 4), dsl.add64Imm(3, -1),
+      dsl.jumpImm(0x50, 3, 0, -6), dsl.exit(),
+    ));
+    assert.throws(() => p.execute(0, frame), (e: unknown) => e instanceof ExecutionError && e.fault.kind === 'memory' && e.fault.pc === 2);
+  });
+
   it('runs callbacks (bpf_loop, bpf_for_each_map_elem) one frame below the helper\'s caller', () => {
     const obj = rt.load(objectAt(join(TESTDATA, 'runtime_cases.o')), { programs: ['loop_sum', 'each_sum'] });
     try {
