@@ -12,7 +12,7 @@
  */
 
 import { MAX_CALL_FRAMES, STACK_FRAME_SIZE, type PreparedProgram } from '../interp/index.ts';
-import type { JitRuntimeBinding } from './compile.ts';
+import type { JitRuntimeBinding } from './runtime-binding.ts';
 import { F_FAULT, FRAME_BUDGET_OFFSET, JitFault, JIT_FRAME_RECORD, MAY_GOTO_BUDGET, T_RUN } from './module-layout.ts';
 import { InstructionTranslator, jitError, type TranslationContext } from './translate-instruction.ts';
 import { BlockType, ByteWriter, type FuncDef, Op, ValType } from './wasm-encoder.ts';

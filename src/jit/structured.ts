@@ -21,7 +21,7 @@
 
 import type { PreparedProgram } from '../interp/index.ts';
 import { MAX_CALL_FRAMES, STACK_FRAME_SIZE } from '../interp/index.ts';
-import type { JitRuntimeBinding } from './compile.ts';
+import type { JitRuntimeBinding } from './runtime-binding.ts';
 import { BlockEnd, type FunctionGraph, registersWrittenInLoop } from './control-flow.ts';
 import { F_FAULT, G_FRAMES, G_FUEL, G_LOW, G_SPAN, JitFault, MAY_GOTO_BUDGET, T_CALL_SLOT, T_FUNCTION, T_RUN } from './module-layout.ts';
 import { InstructionTranslator, type RegisterFacts, type TranslationContext } from './translate-instruction.ts';

@@ -20,7 +20,7 @@
 import { writesFramePointer, type Instruction } from '../asm/index.ts';
 import { BpfshipError } from '../internal/errors.ts';
 import { CODE_ADDRESS_TAG, STACK_FRAME_SIZE, type PreparedProgram } from '../interp/index.ts';
-import type { JitMapLookup, JitRuntimeBinding } from './compile.ts';
+import type { JitMapLookup, JitRuntimeBinding } from './runtime-binding.ts';
 import { JitFault, JIT_CALLBACK_DEPTH_OFFSET, T_CORE_HELPER, T_MAP_LOOKUP, T_RUN, F_FAULT, F_HELPER, F_TAIL, CORE_TABLE, PROGRAM_TABLE } from './module-layout.ts';
 import { BlockType, ByteWriter, Op, TABLE_SIZE_SUBOP } from './wasm-encoder.ts';
 
