@@ -55,11 +55,6 @@ const CANNOT_RUN: Readonly<Record<string, { readonly modes: readonly Mode[]; rea
   'verifier_jeq_infer_not_null.o socket_for_jeq_true_branch': { modes: ['interpret', 'jit'], reason: 'calls bpf_sk_fullsock (95), which the core does not implement' },
   'verifier_int_ptr.o': { modes: ['native'], reason: 'a program of the object calls bpf_strtoul (106), which the core does not implement' },
   'verifier_int_ptr.o ptr_to_long_half_uninitialized': { modes: ['interpret', 'jit'], reason: 'calls bpf_strtoul (106), which the core does not implement' },
-  // A runtime bug (reported): the interpreter maps cgroup_skb's __sk_buff read-only, though Linux lets cgroup_skb
-  // programs write mark, priority, cb[] and tstamp (jit and native run these).
-  'verifier_cgroup_skb.o test_1_for_cgroup_skb': { modes: ['interpret'], reason: 'interpreter: a store to __sk_buff.mark is refused as a write to a read-only context (bug)' },
-  'verifier_cgroup_skb.o test_2_for_cgroup_skb': { modes: ['interpret'], reason: 'interpreter: a store to __sk_buff.cb[] is refused as a write to a read-only context (bug)' },
-  'verifier_cgroup_skb.o write_tstamp_from_cgroup_skb': { modes: ['interpret'], reason: 'interpreter: a store to __sk_buff.tstamp is refused as a write to a read-only context (bug)' },
 };
 
 /**
