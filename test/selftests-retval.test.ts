@@ -58,15 +58,11 @@ const CANNOT_RUN: Readonly<Record<string, { readonly modes: readonly Mode[]; rea
 };
 
 /**
- * Programs whose return value differs from the kernel's because of a runtime bug (reported), by mode: the test
- * fails on any other disagreement. LD_IND at SKF_LL_OFF (-0x200000) + 1: Linux loads from the link-layer header
- * (bpf_internal_load_pointer_neg_helper) and the program goes on to return r7 = 1; our engines treat every
- * negative offset as outside the packet and end the program with 0.
+ * Programs whose return value differs from the kernel's because of a known runtime bug, by mode, with the bug:
+ * none today (LD_IND at SKF_LL_OFF, verifier_ld_ind's ind_check_calling_conv_r7, was one until the engines
+ * learned the negative offsets). The test fails on any other disagreement.
  */
-const KNOWN_WRONG: Readonly<Record<string, { readonly modes: readonly Mode[]; readonly reason: string }>> = {
-  'verifier_ld_ind.o ind_check_calling_conv_r7': { modes: ['interpret', 'jit', 'native'], reason: 'LD_IND at SKF_LL_OFF: negative (SKF_LL_OFF/SKF_NET_OFF) offsets are not implemented' },
-  'verifier_ref_tracking.o reference_tracking_allow_ld_ind': { modes: ['interpret', 'jit', 'native'], reason: 'LD_IND at SKF_LL_OFF: negative (SKF_LL_OFF/SKF_NET_OFF) offsets are not implemented' },
-};
+const KNOWN_WRONG: Readonly<Record<string, { readonly modes: readonly Mode[]; readonly reason: string }>> = {};
 
 /** The entry of `table` for a row in a mode (by program, else by object). */
 function listed(table: typeof CANNOT_RUN, row: VerifiedRow, mode: Mode): string | undefined {
