@@ -7,6 +7,13 @@
  * time limit, default 10000), `--json FILE` (write every row's result), `--verbose` (print every row), `--kernel`
  * (also load each program into the running kernel, as root, and compare with its verdict).
  *
+ * Then Linux's own verifier selftests (`../shared/linux-selftests`, test/linux-selftests-run.ts): kernel-pass
+ * programs accepted and kernel-fail programs rejected, in all and per object family (`verifier_bounds*.o` is
+ * `bounds`), with bpfship's verification time beside the running kernel's for the same programs (the kernel
+ * oracle, test/verifier-oracle.ts: root, cc and libbpf; its BPF_LOG_STATS "verification time") with `--kernel`
+ * (a process per program: about 85 s for the suite); without it the output says so. `--no-selftests` leaves
+ * the suite out.
+ *
  * @module
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +22,8 @@ import { BpfshipError } from '../src/internal/errors.ts';
 import { readObject, selectPrograms, type ObjectSpec } from '../src/spec/index.ts';
 import { linkProgram } from '../src/spec/index.ts';
 import { mapTable, verifyProgram, type ProgramReport } from '../src/verifier/index.ts';
-import { kernelVerdict } from '../test/verifier-oracle.ts';
+import { kernelVerdict, oracleAvailable } from '../test/verifier-oracle.ts';
+import { verifySelftests, type VerifiedRow } from '../test/linux-selftests-run.ts';
 
 const root = resolve(import.meta.dirname, '..', '..', 'shared', 'corpus');
 const args = process.argv.slice(2);
@@ -28,6 +36,7 @@ const limitMs = Number(flag('--limit-ms') ?? 10_000);
 const jsonOut = flag('--json');
 const verbose = args.includes('--verbose');
 const withKernel = args.includes('--kernel');
+const withSelftests = !args.includes('--no-selftests');
 
 interface Row {
   project: string;
@@ -169,6 +178,59 @@ if (withKernel) {
   const truthWrong = k.filter((r) => r.kernel === 'fail' && r.row.truth === 'safe');
   console.log(`\nsafe by the truth file, but the kernel rejects (${truthWrong.length}):`);
   for (const r of truthWrong) console.log(`    ${r.row.project}/${r.row.file} ${r.row.section}/${r.row.fn} (${r.type}; ours: ${r.verdict}): kernel: ${r.kernelLog}`);
+}
+
+// Linux's verifier selftests, per object family, beside the running kernel's time on the same programs.
+if (withSelftests) await benchSelftests();
+
+async function benchSelftests(): Promise<void> {
+  const suite = await verifySelftests({ timeLimitMs: limitMs });
+  // The oracle loads each program from a process of its own: about 85 s for the suite on the development machine,
+  // more than the corpus takes; so only with --kernel.
+  const oracle = withKernel && oracleAvailable();
+  const family = (object: string): string => object.replace(/^verifier_/, '').replace(/\.o$/, '').split('_')[0] ?? object;
+  const kernel = new Map<VerifiedRow, { verdict: string; usec: number | undefined }>();
+  const tk = performance.now();
+  if (oracle) {
+    for (const row of suite.rows) {
+      const spec = suite.specs.get(row.object);
+      const program = spec?.programs.find((p) => p.name === row.function && p.sectionName === row.section) ?? spec?.programs.find((p) => p.name === row.function);
+      if (spec === undefined || program === undefined || row.report === undefined) continue;
+      try {
+        const k = kernelVerdict(linkProgram(spec, program).instructions, mapTable(spec), row.report.type, program.kind.attachType, spec.license ?? 'GPL');
+        kernel.set(row, { verdict: k.verdict, usec: k.usec });
+      } catch {
+        kernel.set(row, { verdict: 'unavailable', usec: undefined });
+      }
+    }
+  }
+  const oracleMs = performance.now() - tk;
+  const pctOf = (a: number, b: number): string => `${a}/${b}${b === 0 ? '' : ` (${((100 * a) / b).toFixed(1)}%)`}`;
+  console.log(`\nlinux selftests (../shared/linux-selftests, ${suite.objects} objects, ${suite.rows.length} programs; truth: Linux 6.18 as root)`);
+  console.log(line('kernel-pass accepted', pctOf(suite.passAccepted, suite.passTotal), ''));
+  console.log(line('kernel-fail rejected', pctOf(suite.failRejected, suite.failTotal), ''));
+  const ourMs = suite.rows.reduce((s, r) => s + r.ms, 0);
+  const loaded = [...kernel.entries()].filter(([, k]) => k.verdict === 'pass' || k.verdict === 'fail');
+  const kernelUsec = loaded.reduce((s, [, k]) => s + (k.usec ?? 0), 0);
+  if (!oracle) {
+    const why = withKernel ? 'the kernel oracle needs root, cc and libbpf' : 'run with --kernel to measure it: the oracle loads each program from a process of its own, about 85 s for the suite';
+    console.log(line('verification time', `${(ourMs / 1000).toFixed(2)} s`, `the running kernel's: not measured (${why})`));
+  } else {
+    const sameMs = loaded.reduce((s, [r]) => s + r.ms, 0);
+    console.log(line('verification time', `${(ourMs / 1000).toFixed(2)} s`, `the running kernel: ${(kernelUsec / 1e6).toFixed(2)} s for the ${loaded.length} programs it loaded (bpfship ${(sameMs / 1000).toFixed(2)} s on those; oracle run ${(oracleMs / 1000).toFixed(1)} s)`));
+    console.log(line('oracle agrees with table', `${loaded.filter(([r, k]) => k.verdict === r.truth).length}/${loaded.length}`, `(${suite.rows.length - loaded.length} not loadable by the oracle: kfuncs, BTF, flags the table applied)`));
+  }
+  const groups = new Map<string, VerifiedRow[]>();
+  for (const r of suite.rows) groups.set(family(r.object), [...(groups.get(family(r.object)) ?? []), r]);
+  console.log(`\n  ${'family'.padEnd(22)}${'kernel-pass accepted'.padEnd(22)}${'kernel-fail rejected'.padEnd(22)}${'bpfship ms'.padStart(11)}${'kernel ms'.padStart(11)}`);
+  for (const [name, rows] of [...groups].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const pass = rows.filter((r) => r.truth === 'pass');
+    const fail = rows.filter((r) => r.truth === 'fail');
+    const ms = rows.reduce((s, r) => s + r.ms, 0);
+    const kus = rows.reduce((s, r) => s + (kernel.get(r)?.usec ?? 0), 0);
+    const kernelCell = oracle ? (kus / 1000).toFixed(1) : '-';
+    console.log(`  ${name.padEnd(22)}${`${pass.filter((r) => r.ours === 'pass').length}/${pass.length}`.padEnd(22)}${`${fail.filter((r) => r.ours === 'fail').length}/${fail.length}`.padEnd(22)}${ms.toFixed(1).padStart(11)}${kernelCell.padStart(11)}`);
+  }
 }
 
 // The rows we get wrong, grouped by the first message with numbers and names blurred.

@@ -341,6 +341,52 @@ describe('production policy: the refusal matrix', () => {
   });
 });
 
+describe('production policy: rule sets', () => {
+  /** The rule set a signature file's attestation records. */
+  const recordedRules = (sigPath: string): unknown => {
+    const doc = JSON.parse(readFileSync(sigPath, 'utf8')) as { dsseEnvelope: { payload: string } };
+    const statement = JSON.parse(Buffer.from(doc.dsseEnvelope.payload, 'base64').toString('utf8')) as { predicate: { verifier: { options: Record<string, unknown> } } };
+    return statement.predicate.verifier.options['rules'];
+  };
+
+  it('build --sign-key records the rule set; --require-rules strict refuses linux (RULES_REFUSED, audited) and allows strict', async () => {
+    assert.equal(recordedRules(`${image}.sig`), 'linux', 'the default rule set is recorded');
+    const strictImage = join(dir, 'fw-strict.so');
+    const built = await cli(['build', firewall, '-o', strictImage, '--rules', 'strict', '--sign-key', join(keys, 'signer.key'), '--sign-cert', join(keys, 'signer.pem'), '--chain', join(keys, 'intermediate-ca.pem')]);
+    assert.equal(built.code, 0, built.err);
+    assert.equal(recordedRules(`${strictImage}.sig`), 'strict');
+    const record = JSON.parse(readFileSync(`${strictImage}.build.json`, 'utf8')) as { verifier: { options: Record<string, unknown> } };
+    assert.equal(record.verifier.options['rules'], 'strict', 'the build record names the rule set too');
+    await refused(() => production(image, '--require-rules', 'strict'), 'RULES_REFUSED', /records the 'linux' rule set, but this policy requires the verifier's 'strict' rules/);
+    const allowed = await production(strictImage, '--require-rules', 'strict');
+    assert.equal(allowed.code, 0, allowed.err);
+    assert.equal(audit().at(-1)?.decision, 'allowed');
+    assert.equal((await production(image, '--require-rules', 'linux')).code, 0, 'linux is satisfied by any rule set');
+  });
+
+  it('refuses an attestation that records no rule set when strict is required', async () => {
+    const elf = readFileSync(firewall);
+    const record = JSON.parse(readFileSync(`${image}.build.json`, 'utf8')) as { programs: { name: string; section: string; programInfoHash: string }[]; generatedC: { sha256: string } };
+    const predicate = buildPredicate({
+      elf: { name: 'xdp_firewall.o', bytes: new Uint8Array(elf) },
+      generatedC: { name: 'xdp_firewall.bpf2c.c', sha256: record.generatedC.sha256 },
+      verifier: { name: 'bpfship-verifier', version: '0.1.0', options: {} },
+      programs: record.programs.map((p) => ({ ...p, verdict: 'accepted' as const })),
+      compiler: { name: 'gcc', version: '12', flags: [] },
+    });
+    const copy = copyOfImage('no-rules');
+    const signer = readSigningIdentity({ key: join(keys, 'signer.key'), certificate: join(keys, 'signer.pem'), chain: [join(keys, 'intermediate-ca.pem')] });
+    writeFileSync(copy.sig, formatSignatureFile(signImage({ image: readFileSync(copy.image), imageName: 'fw.so', predicate }, signer)));
+    await refused(() => production(copy.image, '--require-rules', 'strict'), 'RULES_REFUSED', /records no rule set/);
+  });
+
+  it('--require-rules goes with the production policy (usage error otherwise)', async () => {
+    const r = await cli(['run', image, '--require-rules', 'strict', '--data', pkt22]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--require-rules goes with --policy production/);
+  });
+});
+
 describe('signing at build time', () => {
   it('refuses to sign when no verifier ran', async () => {
     const out = join(dir, 'unverified.so');

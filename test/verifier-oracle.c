@@ -10,7 +10,8 @@
  * A program that takes a function's address (lddw src 4: a callback) is given BTF func_info, which Linux requires
  * of such programs ("missing btf func_info"): a minimal BTF with one static `int f(void)` per function.
  *
- * Output: `verdict pass` or `verdict fail <errno>`, `processed <n>` when the kernel says, then `log` and the tail
+ * Output: `verdict pass` or `verdict fail <errno>`, `processed <n>` and `usec <n>` (the kernel's "verification
+ * time") when the kernel says, then `log` and the tail
  * of the verifier log on failure. `oracle-error <what>` when the oracle itself could not run (a map the kernel
  * refuses to create, say).
  */
@@ -217,12 +218,16 @@ int main(void) {
   int fd = bpf_prog_load((enum bpf_prog_type)pt, "oracle", strcmp(license, "-") == 0 ? "" : license, insns, (size_t)ninsns, &opts);
   int err = errno;
   const char *p = strstr(log, "processed ");
+  /* BPF_LOG_STATS (log_level 4): "verification time N usec", the kernel's own measure. */
+  const char *vt = strstr(log, "verification time ");
   if (fd >= 0) {
     printf("verdict pass\n");
     if (p != NULL) printf("processed %ld\n", strtol(p + 10, NULL, 10));
+    if (vt != NULL) printf("usec %ld\n", strtol(vt + 18, NULL, 10));
     return 0;
   }
   printf("verdict fail %d\n", err);
+  if (vt != NULL) printf("usec %ld\n", strtol(vt + 18, NULL, 10));
   memset(log, 0, log_size);
   opts.log_level = 1;
   bpf_prog_load((enum bpf_prog_type)pt, "oracle", strcmp(license, "-") == 0 ? "" : license, insns, (size_t)ninsns, &opts);

@@ -17,6 +17,8 @@ export interface KernelVerdict {
   readonly verdict: 'pass' | 'fail' | 'unavailable';
   readonly errno?: number;
   readonly processed?: number;
+  /** The kernel's own verification time (BPF_LOG_STATS' "verification time"), in microseconds. */
+  readonly usec?: number;
   /** The tail of the verifier log (on failure), or why the oracle could not run. */
   readonly log: string;
 }
@@ -72,11 +74,13 @@ export function kernelVerdict(
   const verdict = /^verdict (pass|fail)(?: (\d+))?/m.exec(out);
   if (verdict === null) return { verdict: 'unavailable', log: `the oracle printed nothing useful: ${out.slice(0, 200)} ${r.stderr ?? ''}` };
   const processed = /^processed (\d+)/m.exec(out);
+  const usec = /^usec (\d+)/m.exec(out);
   const log = out.includes('\nlog\n') ? out.slice(out.indexOf('\nlog\n') + 5) : '';
   return {
     verdict: verdict[1] as 'pass' | 'fail',
     ...(verdict[2] !== undefined ? { errno: Number(verdict[2]) } : {}),
     ...(processed !== null ? { processed: Number(processed[1]) } : {}),
+    ...(usec !== null ? { usec: Number(usec[1]) } : {}),
     log,
   };
 }

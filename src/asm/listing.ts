@@ -14,7 +14,7 @@ import {
   type ElfFile,
   type ElfSection,
   type ElfSymbol,
-  EM_BPF,
+  isEbpfMachine,
   RelocationType as RelocationTypeExport,
   SectionFlag as SectionFlagExport,
   SectionType as SectionTypeExport,
@@ -200,11 +200,11 @@ const UNKNOWN_TEXT = UNKNOWN;
  * ```ts
  * const text = disassembleObject(readElf(bytes, { name: 'prog.o' }), { withRelocations: true });
  * ```
- * @throws {InstructionError} when the object is not an eBPF object (e_machine is not 247).
+ * @throws {InstructionError} when the object is not an eBPF object (e_machine is neither 247 nor 0, as older LLVM wrote).
  */
 export function disassembleObject(elf: ElfFile, options: DisassembleOptions): string {
-  if (elf.machine !== EM_BPF) {
-    throw new InstructionError(`e_machine is ${elf.machine}, not 247 (BPF): this is not an eBPF object`, { file: elf.name });
+  if (!isEbpfMachine(elf.machine)) {
+    throw new InstructionError(`e_machine is ${elf.machine}, not 247 (BPF, or 0 as older LLVM wrote): this is not an eBPF object`, { file: elf.name });
   }
   const out = new Output();
   out.push('\n', options.fileName ?? elf.name, ':\tfile format elf64-bpf\n');

@@ -197,12 +197,26 @@ static inline uint64_t bs_smod32(uint64_t a, uint64_t b) {
 
 /*
  * Legacy packet loads (LD ABS / LD IND, socket filters): a big-endian load from the packet at `off`, or, when
- * [off, off + size) is not inside it, the end of the program with r0 = 0, as Linux does.
+ * [off, off + size) is not inside it, the end of the program with r0 = 0, as Linux does. A negative offset
+ * (bpf_internal_load_pointer_neg_helper) from SKF_NET_OFF (-0x100000) is relative to the network header, from
+ * SKF_LL_OFF (-0x200000) to the link-layer (Ethernet) header, as BPF_PROG_TEST_RUN places them: tc's data starts
+ * at the Ethernet header, the other skb types' at the network header, 14 bytes after it.
  */
 static inline int bs_load_packet(const bpfship_run_ctx *run_ctx, uint64_t off, unsigned size, uint64_t *r0) {
   uint64_t len = run_ctx->data_end - run_ctx->data;
-  if (off > len || size > len - off) return 0;
-  const uint8_t *p = (const uint8_t *)BS_PTR(run_ctx->data + off);
+  uint64_t at = run_ctx->data + off;
+  if ((int64_t)off < 0) {
+    int64_t k = (int64_t)off;
+    int l2 = run_ctx->prog_type == BPFSHIP_PROG_TYPE_SCHED_CLS || run_ctx->prog_type == BPFSHIP_PROG_TYPE_SCHED_ACT;
+    uint64_t mac = l2 ? run_ctx->data : run_ctx->data - 14;
+    if (k >= -0x100000) at = (l2 ? run_ctx->data + 14 : run_ctx->data) + (uint64_t)(k + 0x100000);
+    else if (k >= -0x200000) at = mac + (uint64_t)(k + 0x200000);
+    else return 0;
+    if (at < mac || at > run_ctx->data_end || size > run_ctx->data_end - at) return 0;
+  } else if (off > len || size > len - off) {
+    return 0;
+  }
+  const uint8_t *p = (const uint8_t *)BS_PTR(at);
   uint64_t v = 0;
   for (unsigned i = 0; i < size; i++) v = (v << 8) | p[i];
   *r0 = v;

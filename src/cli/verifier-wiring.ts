@@ -8,7 +8,7 @@
  * @module
  */
 import type { VerifyHook } from '../bpf2c/index.ts';
-import { VERIFIER_NAME, VERIFIER_VERSION } from '../verifier/version.ts';
+import { verifierIdentity, verifierIdOf, type VerifierSettings } from '../verifier/version.ts';
 
 /** How the commands reach a verifier. */
 export interface VerifierWiring {
@@ -32,33 +32,38 @@ export interface VerifierSource {
   load(): Promise<VerifierWiring>;
 }
 
-/** The identity of bpfship's own verifier (src/verifier), without its code. */
-const builtinDescription: VerifierWiring = {
-  verifierId: `${VERIFIER_NAME} ${VERIFIER_VERSION}`,
-  identity: { name: VERIFIER_NAME, version: VERIFIER_VERSION, options: {} },
-};
+/**
+ * bpfship's verifier (src/verifier) with `settings` (rule set, license for objects without one), wired for the
+ * bpf2c, build and run commands. Its id and identity name the settings, so images verified under different rules
+ * never share a cache entry, and a signed image's attestation records the rule set.
+ */
+export function builtinVerifierWith(settings: VerifierSettings = {}): VerifierSource {
+  const described: VerifierWiring = { verifierId: verifierIdOf(settings), identity: verifierIdentity(settings) };
+  let loaded: VerifierWiring | undefined;
+  return {
+    present: true,
+    described,
+    async load() {
+      if (loaded !== undefined) return loaded;
+      const { renderText, verifyProgram } = await import('../verifier/index.ts');
+      const verify: VerifyHook = ({ spec, program }) => {
+        // The object's own license wins, as in libbpf: the one given stands in only when it has none.
+        const license = spec.license === undefined && settings.license !== undefined ? { license: settings.license } : {};
+        const report = verifyProgram(spec, program, { ...(settings.rules !== undefined ? { rules: settings.rules } : {}), ...license });
+        return report.verdict === 'pass' ? { ok: true, diagnostics: [] } : { ok: false, diagnostics: [renderText({ file: spec.file, programs: [report] })] };
+      };
+      loaded = { ...described, verify };
+      return loaded;
+    },
+  };
+}
 
-let builtinLoaded: VerifierWiring | undefined;
+/** bpfship's verifier with the default settings (Linux's rules). */
+export const builtinVerifier: VerifierSource = builtinVerifierWith();
 
-/** bpfship's verifier (src/verifier), wired for the bpf2c, build and run commands. */
-export const builtinVerifier: VerifierSource = {
-  present: true,
-  described: builtinDescription,
-  async load() {
-    if (builtinLoaded !== undefined) return builtinLoaded;
-    const { renderText, verifyProgram } = await import('../verifier/index.ts');
-    const verify: VerifyHook = ({ spec, program }) => {
-      const report = verifyProgram(spec, program);
-      return report.verdict === 'pass' ? { ok: true, diagnostics: [] } : { ok: false, diagnostics: [renderText({ file: spec.file, programs: [report] })] };
-    };
-    builtinLoaded = { ...builtinDescription, verify };
-    return builtinLoaded;
-  },
-};
-
-/** The verifier a command uses: the one main was given (tests), else bpfship's own. */
-export function verifierFor(ctx: { readonly verifier?: VerifierSource }): VerifierSource {
-  return ctx.verifier ?? builtinVerifier;
+/** The verifier a command uses: the one main was given (tests), else bpfship's own with `settings`. */
+export function verifierFor(ctx: { readonly verifier?: VerifierSource }, settings: VerifierSettings = {}): VerifierSource {
+  return ctx.verifier ?? builtinVerifierWith(settings);
 }
 
 /** A wiring given whole (tests; `{}` is "no verifier"). */

@@ -132,5 +132,22 @@ export interface ElfFile {
 
 /** `e_machine` of eBPF objects. */
 export const EM_BPF = 247;
+/** `e_machine` 0: no machine. Older LLVM wrote it into eBPF objects, and libbpf still loads them. */
+export const EM_NONE = 0;
+
+/**
+ * Whether `e_machine` is one an eBPF object may carry, as libbpf decides (`bpf_object__elf_init` skips the check
+ * for 0): EM_BPF, or EM_NONE, which older LLVM wrote. (libbpf also wants `e_type` ET_REL; callers check it.)
+ *
+ * @example
+ * ```ts
+ * isEbpfMachine(EM_BPF); // true
+ * isEbpfMachine(EM_NONE); // true: older LLVM
+ * isEbpfMachine(62); // false: x86-64
+ * ```
+ */
+export function isEbpfMachine(machine: number): boolean {
+  return machine === EM_BPF || machine === EM_NONE;
+}
 /** `e_type` of relocatable objects. */
 export const ET_REL = 1;

@@ -62,8 +62,12 @@ export interface RunSetup {
   stack: number;
   /** Context, packet, packet metadata, global data sections: whatever the program may touch besides its stack. */
   regions: MemoryRegion[];
-  /** The packet, for the legacy LD_ABS/LD_IND loads (socket filters); undefined when the program has none. */
-  packet?: { start: number; end: number } | undefined;
+  /**
+   * The packet, for the legacy LD_ABS/LD_IND loads (socket filters); undefined when the program has none. `link`
+   * and `network` place the link-layer and network headers relative to `start` (default 0), for the negative
+   * offsets from SKF_LL_OFF and SKF_NET_OFF.
+   */
+  packet?: { start: number; end: number; link?: number; network?: number } | undefined;
 }
 
 /** Call frames: the entry function plus up to 7 nested BPF-to-BPF calls or callbacks, as Linux allows. */

@@ -36,6 +36,9 @@ export const DEFAULT_INSTRUCTION_LIMIT = 1 << 28;
  */
 const MAY_GOTO_BUDGET = 1 << 23;
 const TWO_32 = 4294967296;
+/** Negative LD_ABS/LD_IND offsets from these reach the network and the link-layer header (linux/filter.h). */
+const SKF_NET_OFF = -0x100000;
+const SKF_LL_OFF = -0x200000;
 
 // Local copies of imported constants (imported bindings are getter calls under tsx).
 const CONTINUE = HelperOutcome.CONTINUE;
@@ -1161,14 +1164,28 @@ export class Interpreter {
     return new ExecutionError(`${describeSlot(prog, pc)}: ${why}`, { kind, program: prog.name, pc }, where);
   }
 
-  /** LD_ABS / LD_IND: a big-endian load from the packet at imm (+ src). False when it is outside the packet. */
+  /**
+   * LD_ABS / LD_IND: a big-endian load from the packet at imm (+ src), or at negative offsets from SKF_NET_OFF and
+   * SKF_LL_OFF, the network and link-layer headers'. False when it is outside the packet.
+   */
   private packetLoad(prog: PreparedProgram, pc: number, w: number, imm: number): boolean {
     const packet = this.setup.packet;
     if (packet === undefined) throw this.fault(FaultKind.MEMORY, prog, pc, 'a legacy packet load (LD_ABS/LD_IND) in a run without a packet');
     const size = (w & 0x18) === 0x00 ? 4 : (w & 0x18) === 0x08 ? 2 : 1;
     const off = (w & 0xe0) === 0x40 ? ((this.lo[(w >> 12) & 15] as number) + imm) | 0 : imm;
-    if (off < 0 || packet.start + off + size > packet.end) return false;
-    const a = packet.start + off;
+    let a: number;
+    if (off < 0) {
+      // Linux's bpf_internal_load_pointer_neg_helper: SKF_NET_OFF + k is the network header's byte k,
+      // SKF_LL_OFF + k the link-layer header's; anything else, or outside the frame, is outside the packet.
+      const link = packet.start + (packet.link ?? 0);
+      if (off >= SKF_NET_OFF) a = packet.start + (packet.network ?? 0) + (off - SKF_NET_OFF);
+      else if (off >= SKF_LL_OFF) a = link + (off - SKF_LL_OFF);
+      else return false;
+      if (a < link || a + size > packet.end) return false;
+    } else {
+      if (packet.start + off + size > packet.end) return false;
+      a = packet.start + off;
+    }
     const v = size === 4 ? this.dv.getInt32(a, false) : size === 2 ? this.dv.getUint16(a, false) : this.u8[a] as number;
     this.lo[0] = v;
     this.hi[0] = 0;

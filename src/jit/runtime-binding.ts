@@ -50,6 +50,8 @@ export interface JitRuntimeBinding {
     readonly dataMeta: number;
     readonly dataHardStart: number;
     readonly dataHardEnd: number;
+    /** The program type (u32, enum bpf_prog_type): where LD_ABS's SKF_LL_OFF and SKF_NET_OFF headers are. */
+    readonly progType: number;
   };
 }
 

@@ -72,6 +72,14 @@ export function jitError(detail: string, prog: PreparedProgram, slot: number): B
   return new BpfshipError('JIT_UNSUPPORTED', `program '${prog.name}': ${detail}`, { ...prog.where, insn: slot });
 }
 
+/** LD_ABS/LD_IND: negative offsets from these reach the network and the link-layer header (linux/filter.h). */
+const SKF_NET_OFF = -0x100000;
+const SKF_LL_OFF = -0x200000;
+const ETH_HLEN = 14;
+/** The program types whose data starts at the Ethernet header (enum bpf_prog_type). */
+const PROG_TYPE_SCHED_CLS = 3;
+const PROG_TYPE_SCHED_ACT = 4;
+
 const LOAD_U: Record<number, number> = { 1: Op.i64_load8_u, 2: Op.i64_load16_u, 4: Op.i64_load32_u, 8: Op.i64_load };
 const LOAD_S: Record<number, number> = { 1: Op.i64_load8_s, 2: Op.i64_load16_s, 4: Op.i64_load32_s };
 const STORE: Record<number, number> = { 1: Op.i64_store8, 2: Op.i64_store16, 4: Op.i64_store32, 8: Op.i64_store };
@@ -724,13 +732,36 @@ export class InstructionTranslator {
     const size = accessSize(opcode);
     if (size === 8) return false;
     const { t0, t1 } = this.ctx;
-    // off = imm (+ src as 32 bits), a signed 32-bit offset; negative is outside.
+    const rc = runtime.runCtx;
+    const data = (): void => { this.ctx.pushRunCtx(); this.mem(Op.i64_load, 3, rc.data); };
+    // Where data is past the link-layer header: 0 for tc (data is the Ethernet header), 14 for the other skb
+    // types (data is the network header), as BPF_PROG_TEST_RUN places them; pushed as an i64: 14 - that.
+    const netDelta = (): void => {
+      this.i64c(BigInt(ETH_HLEN)); this.i64c(0n);
+      this.ctx.pushRunCtx(); this.mem(Op.i32_load, 2, rc.progType); this.i32c(PROG_TYPE_SCHED_CLS); b.byte(Op.i32_eq);
+      this.ctx.pushRunCtx(); this.mem(Op.i32_load, 2, rc.progType); this.i32c(PROG_TYPE_SCHED_ACT); b.byte(Op.i32_eq);
+      b.byte(Op.i32_or); b.byte(Op.select);
+    };
+    // off = imm (+ src as 32 bits), a signed 32-bit offset.
     if ((opcode & 0xe0) === 0x40) { this.get(src); b.byte(Op.i32_wrap_i64); this.i32c(imm); b.byte(Op.i32_add); } else this.i32c(imm);
     b.byte(Op.i64_extend_i32_s); this.lset(t0);
-    // address = data + off; outside when off < 0 or address + size > data_end.
-    this.ctx.pushRunCtx(); this.mem(Op.i64_load, 3, runtime.runCtx.data); this.lget(t0); b.byte(Op.i64_add); this.lset(t1);
-    this.lget(t0); this.i64c(0n); b.byte(Op.i64_lt_s);
-    this.lget(t1); this.i64c(BigInt(size)); b.byte(Op.i64_add); this.ctx.pushRunCtx(); this.mem(Op.i64_load, 3, runtime.runCtx.dataEnd); b.byte(Op.i64_gt_u);
+    // address = data + off; a negative off is Linux's bpf_internal_load_pointer_neg_helper: from SKF_NET_OFF the
+    // network header's byte off - SKF_NET_OFF, from SKF_LL_OFF the link-layer header's byte off - SKF_LL_OFF.
+    data(); this.lget(t0); b.byte(Op.i64_add);
+    data(); netDelta(); b.byte(Op.i64_add); this.i64c(BigInt(-SKF_NET_OFF)); b.byte(Op.i64_add); this.lget(t0); b.byte(Op.i64_add);
+    data(); netDelta(); b.byte(Op.i64_add); this.i64c(BigInt(-SKF_LL_OFF - ETH_HLEN)); b.byte(Op.i64_add); this.lget(t0); b.byte(Op.i64_add);
+    this.lget(t0); this.i64c(BigInt(SKF_NET_OFF)); b.byte(Op.i64_ge_s); b.byte(Op.select);
+    this.lget(t0); this.i64c(0n); b.byte(Op.i64_ge_s); b.byte(Op.select);
+    this.lset(t1);
+    // Outside when off < SKF_LL_OFF, the address is before the frame's first byte (data for off >= 0, the
+    // link-layer header otherwise), or address + size > data_end.
+    this.lget(t0); this.i64c(BigInt(SKF_LL_OFF)); b.byte(Op.i64_lt_s);
+    this.lget(t1);
+    data(); data(); netDelta(); b.byte(Op.i64_add); this.i64c(BigInt(ETH_HLEN)); b.byte(Op.i64_sub);
+    this.lget(t0); this.i64c(0n); b.byte(Op.i64_ge_s); b.byte(Op.select);
+    b.byte(Op.i64_lt_s);
+    b.byte(Op.i32_or);
+    this.lget(t1); this.i64c(BigInt(size)); b.byte(Op.i64_add); this.ctx.pushRunCtx(); this.mem(Op.i64_load, 3, rc.dataEnd); b.byte(Op.i64_gt_u);
     b.byte(Op.i32_or);
     b.byte(Op.if).byte(BlockType.empty); this.i64c(0n); this.set(0); this.ctx.exitFunction(1); b.byte(Op.end);
     this.lget(t1); b.byte(Op.i32_wrap_i64);

@@ -21,9 +21,9 @@ let dir: string;
 let log: AuditLog;
 
 /** `bytes` signed for the kernel as sign-object signs it (verdicts given, hashes computed here). */
-function signObject(bytes: Uint8Array, name: string, hierarchy = pki): string {
+function signObject(bytes: Uint8Array, name: string, hierarchy = pki, rules = 'linux'): string {
   const predicate = buildKernelObjectPredicate({
-    verifier: { name: 'bpfship-verifier', version: '0.1.0', options: { rules: 'linux' } },
+    verifier: { name: 'bpfship-verifier', version: '0.1.0', options: { rules } },
     programs: objectProgramsOf(bytes, name).map((p) => ({ name: p.name, section: p.section, verdict: 'accepted' as const, programInfoHash: p.infoHash })),
     target: { kernel: 'linux', abi: LINUX_ABI_VERSION },
   });
@@ -65,6 +65,18 @@ describe('objectPrograms', () => {
 });
 
 describe('production policy, deploying to the kernel', () => {
+  it('with requiredRules strict, refuses an object verified under linux rules (RULES_REFUSED, audited) and allows a strict one', () => {
+    const linux = production({ requiredRules: 'strict' }).decide(request(signObject(firewall, 'xdp_firewall.o')));
+    assert.equal(code(linux), 'RULES_REFUSED');
+    assert.match(linux.ok ? '' : linux.message, /the object's attestation records the 'linux' rule set, but this policy requires the verifier's 'strict' rules: sign it with bpfship sign-object --rules strict/);
+    const line = readAuditLog(log.path).at(-1);
+    assert.equal(line?.decision, 'refused');
+    assert.equal(line?.code, 'RULES_REFUSED');
+    assert.equal(line?.signer?.subject !== undefined, true, 'the refusal names the verified signer');
+    assert.equal(code(production({ requiredRules: 'strict' }).decide(request(signObject(firewall, 'xdp_firewall.o', pki, 'strict')))), 'OK');
+    assert.equal(code(production({ requiredRules: 'linux' }).decide(request(signObject(firewall, 'xdp_firewall.o')))), 'OK');
+  });
+
   it('allows a signed object and audits the decision with the deployment', () => {
     const d = production().decide(request(signObject(firewall, 'xdp_firewall.o')));
     assert.ok(d.ok, d.ok ? '' : d.message);

@@ -50,6 +50,7 @@ import {
 } from '../sign/index.ts';
 import { NativeImageError, readImageMetadata } from '../native/index.ts';
 import { objectProgramsOf, type ObjectProgram } from './object-programs.ts';
+import { RULE_SETS, type RuleSet } from '../verifier/index.ts';
 
 /** The two policies. */
 export const PolicyName = { production: 'production', development: 'development' } as const;
@@ -77,6 +78,8 @@ export const LoadRefusalCode = {
   AUDIT_LOG_FAILED: 'AUDIT_LOG_FAILED',
   /** The image's signature file exists but cannot be read (not a regular file, too large, no permission). */
   SIGNATURE_UNREADABLE: 'SIGNATURE_UNREADABLE',
+  /** The attestation records a rule set weaker than the policy requires (`--require-rules strict`), or none. */
+  RULES_REFUSED: 'RULES_REFUSED',
 } as const;
 
 /** How a program runs: compiled to a native image, compiled to WebAssembly at load, or interpreted. */
@@ -162,6 +165,12 @@ export interface LoadPolicyOptions {
   readonly programInfo?: ProgramInfoSource;
   /** The clock (tests set it). */
   readonly clock?: () => Date;
+  /**
+   * The rule set the verifier must have applied, as the attestation records it (`verifier.options.rules`):
+   * `strict` refuses images and objects verified under `linux`, or whose attestation records no rule set
+   * (RULES_REFUSED). `linux` allows both, since `strict` refuses everything `linux` does. Checked by production.
+   */
+  readonly requiredRules?: RuleSet;
 }
 
 /** A load the policy refused, as an error (what the loading functions throw). */
@@ -286,7 +295,7 @@ export class LoadPolicy {
     if (metadata.elfSha256 !== attestedElf) {
       return this.refuse(request, time, LoadRefusalCode.ELF_DIGEST_MISMATCH, `the image was built from an ELF object with SHA-256 ${metadata.elfSha256}, but the attestation names '${result.statement.predicate.elf.name}' with ${attestedElf}`, result.signer);
     }
-    return this.allow(request, time, result, metadata);
+    return this.refuseWeakerRules(request, time, result, 'image') ?? this.allow(request, time, result, metadata);
   }
 
   /**
@@ -321,7 +330,7 @@ export class LoadPolicy {
     if (programs === undefined) {
       return this.refuse(request, time, LoadRefusalCode.OBJECT_INVALID, `the object is signed, but cannot be read: ${readError?.message ?? 'unknown fault'}`, result.signer);
     }
-    return this.allow(request, time, result, undefined, programs);
+    return this.refuseWeakerRules(request, time, result, 'object') ?? this.allow(request, time, result, undefined, programs);
   }
 
   private decideDevelopment(request: LoadRequest, time: Date): LoadDecision {
@@ -384,6 +393,22 @@ export class LoadPolicy {
       return this.refuse(request, time, e.code, e.detail, signer);
     }
     return this.allowPlain(request, time, `development policy: the signature verifies with the certificate it names and covers this ${what}; its chain was not checked (no trusted roots given)`, signer);
+  }
+
+  /**
+   * The refusal when the policy requires a rule set the attestation does not record (see
+   * {@link LoadPolicyOptions.requiredRules}); undefined when there is nothing to refuse. Rule sets are ordered
+   * from the least to the most restrictive (RULE_SETS): a recorded set at least as restrictive satisfies.
+   */
+  private refuseWeakerRules(request: LoadRequest, time: Date, result: Verified<SignedStatement>, what: 'image' | 'object'): RefusedLoad | undefined {
+    const required = this.options.requiredRules;
+    if (required === undefined) return undefined;
+    const recorded = result.statement.predicate.verifier.options['rules'];
+    const rank = (r: unknown): number => (RULE_SETS as readonly unknown[]).indexOf(r);
+    if (rank(recorded) >= rank(required)) return undefined;
+    const records = typeof recorded === 'string' ? `the '${recorded}' rule set` : 'no rule set';
+    const how = what === 'image' ? `build and sign it with --rules ${required}` : `sign it with bpfship sign-object --rules ${required}`;
+    return this.refuse(request, time, LoadRefusalCode.RULES_REFUSED, `the ${what}'s attestation records ${records}, but this policy requires the verifier's '${required}' rules: ${how}`, result.signer);
   }
 
   /** Program name → the program-info hash this runtime computes, for every program of the image. */

@@ -373,7 +373,9 @@ export class CoreInterpreterHost implements InterpreterHost {
     const end = dv.getUint32(run.runCtx + RunCtxLayout.dataEnd, true);
     const meta = dv.getUint32(run.runCtx + RunCtxLayout.dataMeta, true);
     run.setup.regions[run.packetIndex] = { start: meta, end, writable: run.packetWritable, name: 'packet' };
-    run.setup.packet = { start: data, end };
+    // The headers keep their place relative to data (helpers that move the packet are not modelled for them).
+    const { link, network } = run.setup.packet ?? {};
+    run.setup.packet = { start: data, end, ...(link !== undefined ? { link } : {}), ...(network !== undefined ? { network } : {}) };
   }
 }
 

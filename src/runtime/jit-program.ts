@@ -89,6 +89,7 @@ export function jitBinding(services: JitServices): JitRuntimeBinding {
       dataMeta: RunCtxLayout.dataMeta,
       dataHardStart: RunCtxLayout.dataHardStart,
       dataHardEnd: RunCtxLayout.dataHardEnd,
+      progType: RunCtxLayout.progType,
     },
   };
 }

@@ -19,6 +19,7 @@ import type { JitProgram } from './jit-program.ts';
 import type { ProgramTypeProfile } from './program-type-profiles.ts';
 import type { FrameBatch } from './frame-batch.ts';
 import type { Runtime } from './runtime.ts';
+import type { RuleSet } from '../verifier/index.ts';
 
 /**
  * Execution modes. `interpret` and `jit` load ELF objects here; `native` images load through openNativeImage (see
@@ -38,6 +39,11 @@ export interface LoadOptions {
   readonly programType?: string;
   /** Instruction budget of one run (see DEFAULT_INSTRUCTION_LIMIT). */
   readonly instructionLimit?: number;
+  /**
+   * What jit mode verifies with: the rule set (default `linux`) and the license for an object without a `license`
+   * section (an object's own wins, as in libbpf).
+   */
+  readonly verify?: { readonly rules?: RuleSet; readonly license?: string };
   /**
    * The load policy to decide (and audit) the load under; the object must then be given as bytes. Production
    * refuses every ELF object (PolicyRefusedError); see src/policy.

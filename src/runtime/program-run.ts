@@ -422,7 +422,11 @@ function interpreterMemory(arena: RunArena, profile: ProgramTypeProfile, layout:
   const packetIndex = packetRegion === undefined ? -1 : regions.length;
   if (packetRegion !== undefined) regions.push(packetRegion);
   regions.push(...program.regions);
-  const packet = layout === undefined ? undefined : { start: layout.data, end: layout.end };
+  // The link-layer and network headers for LD_ABS/LD_IND at SKF_LL_OFF/SKF_NET_OFF, from data: tc's data is the
+  // Ethernet header, the other skb types' the network header after it (copied in all the same).
+  const l2 = profile.packet === 'skb-l2';
+  const headers = profile.packet === 'skb-l2' || profile.packet === 'skb-l3' ? { link: l2 ? 0 : -ETH_HLEN, network: l2 ? ETH_HLEN : 0 } : {};
+  const packet = layout === undefined ? undefined : { start: layout.data, end: layout.end, ...headers };
   return { setup: { stack: arena.stack, regions, packet }, packetIndex };
 }
 

@@ -216,11 +216,17 @@ const xdpProfile: ProgramTypeProfile = {
 
 // ---- __sk_buff (socket filters, tc) -----------------------------------------------------------------------------
 
-function skbFields(tc: boolean): ContextField[] {
+/**
+ * The __sk_buff fields, writable as Linux lets each kind of program write them: socket filters only cb[]
+ * (sk_filter_is_valid_access), tc also mark, queue_mapping, priority, tc_index, tc_classid and tstamp
+ * (tc_cls_act_is_valid_access), cgroup_skb mark, priority and tstamp besides cb[] (cg_skb_is_valid_access).
+ */
+function skbFields(kind: 'socket' | 'tc' | 'cgroup'): ContextField[] {
   const w = { writable: true };
-  const tcw = tc ? w : {};
+  const tcw = kind === 'tc' ? w : {};
+  const cgw = kind === 'tc' || kind === 'cgroup' ? w : {};
   return layoutFields('__sk_buff', {
-    mark: tcw, queue_mapping: tcw, priority: tcw, tc_index: tcw, cb: w, tc_classid: tcw, tstamp: tcw,
+    mark: cgw, queue_mapping: tcw, priority: cgw, tc_index: tcw, cb: w, tc_classid: tcw, tstamp: cgw,
     data: { role: 'data' }, data_end: { role: 'data_end' }, data_meta: { role: 'data_meta' },
   });
 }
@@ -234,7 +240,7 @@ const IFINDEX = 40;
 const SKB_INPUT = new Set(['mark', 'priority', 'ingress_ifindex', 'ifindex', 'cb', 'tstamp', 'wire_len', 'gso_segs', 'gso_size', 'hwtstamp']);
 
 function skbProfile(name: string, coreProgType: number, l2: boolean): ProgramTypeProfile {
-  const fields = skbFields(l2);
+  const fields = skbFields(l2 ? 'tc' : coreProgType === 8 ? 'cgroup' : 'socket');
   const inputFields = fields.filter((f) => SKB_INPUT.has(f.name));
   return {
     name,

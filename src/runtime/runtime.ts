@@ -126,7 +126,7 @@ export class Runtime {
         ...(profile.allowedHelpers === undefined ? {} : { allowHelpers: profile.allowedHelpers }),
       }),
       register: (prepared) => this.host.register(prepared),
-      verify: (p, profile) => this.verifyForJit(spec, p, profile),
+      verify: (p, profile) => this.verifyForJit(spec, p, profile, options.verify),
       compile: (prepared) => new JitProgram(this.jitServices, prepared, options.instructionLimit ?? DEFAULT_INSTRUCTION_LIMIT),
     }, spec, options);
   }
@@ -136,9 +136,11 @@ export class Runtime {
    * jit mode verifies before it compiles, as Linux does: a program the verifier does not prove safe is refused with
    * its diagnostics. A host-defined type is described to the verifier from its profile (hostPlatform).
    */
-  private verifyForJit(spec: ObjectSpec, p: ProgramSpec, profile: ProgramTypeProfile): void {
+  private verifyForJit(spec: ObjectSpec, p: ProgramSpec, profile: ProgramTypeProfile, settings: LoadOptions['verify'] = {}): void {
     const host = profile.hostDefined === true ? { platform: hostPlatform(profile) } : {};
-    const report = verifyProgram(spec, p, { programType: profile.name, ...host });
+    // The object's own license wins, as in libbpf: the one given stands in only when it has none.
+    const license = spec.license === undefined && settings.license !== undefined ? { license: settings.license } : {};
+    const report = verifyProgram(spec, p, { programType: profile.name, ...host, ...(settings.rules !== undefined ? { rules: settings.rules } : {}), ...license });
     if (report.verdict !== 'pass') throw new VerificationRefusedError(p.name, renderText({ file: spec.file, programs: [report] }), { file: spec.file, section: p.sectionName });
   }
 

@@ -22,6 +22,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { Certificate, SigningIdentity } from '../sign/index.ts';
 import type { Store } from '../store/index.ts';
+import type { RuleSet } from '../verifier/index.ts';
 import { installAccessControl, type AccessPolicy } from './access-control.ts';
 import { BuildPool, type BuildPoolOptions } from './build-pool.ts';
 import { BuildService } from './build-service.ts';
@@ -53,6 +54,8 @@ export interface ServiceOptions {
   /** The native build cache's root (e.g. `DATA/cache`), or false for none. */
   readonly cache: string | false;
   readonly cc?: string;
+  /** The verifier's rule set for every build (default `linux`), recorded in each attestation. */
+  readonly rules?: RuleSet;
   /** The largest request body, in bytes; default {@link DEFAULT_BODY_LIMIT}. */
   readonly bodyLimit?: number;
   readonly builds?: BuildPoolOptions;
@@ -136,6 +139,7 @@ export async function createService(options: ServiceOptions): Promise<FastifyIns
     cache: options.cache,
     ...(options.trustedRoots !== undefined ? { trustedRoots: options.trustedRoots } : {}),
     ...(options.cc !== undefined ? { cc: options.cc } : {}),
+    ...(options.rules !== undefined ? { rules: options.rules } : {}),
     ...(options.now !== undefined ? { now: options.now } : {}),
   });
   app.addHook('onClose', async () => pool.close());

@@ -11,7 +11,8 @@ import { LINUX_ABI_VERSION } from '../abi/index.ts';
 import { buildKernelObjectPredicate, buildPredicate, formatSignatureFile, sha256Hex, signImage, signKernelObject, type Certificate, type SigningIdentity } from '../sign/index.ts';
 import { buildRecordFor, formatBuildRecord, type BuildRecord } from '../store/index.ts';
 import { cFileName } from '../native/index.ts';
-import { SERVICE_VERIFIER, type BuiltImage } from './build-job.ts';
+import { verifierIdentity } from '../verifier/index.ts';
+import type { BuiltImage } from './build-job.ts';
 
 /** What signing a build gives. */
 export interface AttestedBuild {
@@ -49,7 +50,7 @@ export function attestBuild(
   if (sha256Hex(elf) !== image.elfSha256) throw new Error(`internal: the ELF given to sign is not the one '${name}' was built from`);
   const names = artifactNames(name);
   const now = options.now ?? new Date();
-  const record = buildRecordFor(image, names, image.verified ? SERVICE_VERIFIER : null, now);
+  const record = buildRecordFor(image, names, image.verified ? verifierIdentity({ rules: image.rules }) : null, now);
   if (record.verifier === null) throw new Error(`internal: build of '${name}' reached signing without verification`);
   const predicate = buildPredicate({
     elf: { name: record.elf.name, sha256: record.elf.sha256 },

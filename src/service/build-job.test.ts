@@ -30,6 +30,15 @@ describe('runBuildJob', () => {
     assert.ok(uncached.kind === 'built' && uncached.image.soSha256 === a.image.soSha256, 'reproducible without the cache');
   });
 
+  it('verifies under the rule set asked for (serve --rules), which the build carries to its attestation', () => {
+    const elf = objectBytes(FIREWALL_OBJECT);
+    const linux = runBuildJob({ elf, sourceName: 'fw.o', cache });
+    const strict = runBuildJob({ elf, sourceName: 'fw.o', cache, rules: 'strict' });
+    assert.ok(linux.kind === 'built' && strict.kind === 'built');
+    assert.equal(linux.image.rules, 'linux');
+    assert.equal(strict.image.rules, 'strict');
+  });
+
   it('reports every program the verifier refuses, as text and as JSON', () => {
     const r = runBuildJob({ elf: objectBytes(BIND_MONITOR_OBJECT), sourceName: 'bm.o', cache });
     assert.equal(r.kind, 'refused');

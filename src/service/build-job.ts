@@ -14,13 +14,13 @@ import { Bpf2cVerificationError, builtinProgramInfo, programInfoHash, type Nativ
 import { BpfshipError, type Location } from '../internal/errors.ts';
 import { buildNative, type NativeBuildResult } from '../native/index.ts';
 import { readObject } from '../spec/index.ts';
-import { renderJson, renderText, verifyProgram, VERIFIER_NAME, VERIFIER_VERSION, type ProgramReport } from '../verifier/index.ts';
+import { DEFAULT_RULES, renderJson, renderText, verifierIdentity, verifierIdOf, verifyProgram, type ProgramReport, type RuleSet } from '../verifier/index.ts';
 
-/** The verifier as the attestation names it. */
-export const SERVICE_VERIFIER = { name: VERIFIER_NAME, version: VERIFIER_VERSION, options: {} } as const;
+/** The verifier as the attestation names it, under the default rules (`verifierIdentity({ rules })` for others). */
+export const SERVICE_VERIFIER = verifierIdentity();
 
-/** The verifier id in build cache keys: the same as the CLI's, so both share cache entries. */
-export const SERVICE_VERIFIER_ID = `${VERIFIER_NAME} ${VERIFIER_VERSION}`;
+/** The verifier id in build cache keys: the same as the CLI's, so both share cache entries (`verifierIdOf`). */
+export const SERVICE_VERIFIER_ID = verifierIdOf();
 
 /** The error codes of the readers: the upload itself is malformed (HTTP 400). */
 const MALFORMED_INPUT_CODES: ReadonlySet<string> = new Set(['ELF_MALFORMED', 'BTF_MALFORMED', 'INSN_INVALID', 'SPEC_INVALID']);
@@ -34,6 +34,8 @@ export interface BuildJobInput {
   readonly cache: string | false;
   /** The C compiler (default: bpfship's discovery: $CC, gcc, cc, clang). */
   readonly cc?: string;
+  /** The verifier's rule set (default `linux`), recorded in the attestation (`bpfship serve --rules`). */
+  readonly rules?: RuleSet;
 }
 
 /** What the verifier said of a program that passed. */
@@ -48,6 +50,8 @@ export interface VerifiedProgram {
 export interface BuiltImage extends Pick<NativeBuildResult, 'so' | 'c' | 'elfSha256' | 'cSha256' | 'soSha256' | 'compiler' | 'flags' | 'verified' | 'cached' | 'timings'> {
   readonly metadata: NativeImageMetadata;
   readonly programs: readonly VerifiedProgram[];
+  /** The rule set the programs were verified under. */
+  readonly rules: RuleSet;
 }
 
 /** Why an upload was refused, with what the client needs to fix it. */
@@ -103,7 +107,8 @@ function build(input: BuildJobInput): BuildJobOutcome {
     return { kind: 'refused', status: 422, code: 'NO_PROGRAMS', message: `${input.sourceName}: the object has no programs (expected functions in sections such as SEC("xdp"))` };
   }
   // 1. Verify every program, so that a refusal reports them all, not only the first that failed.
-  const reports: ProgramReport[] = spec.programs.map((p) => verifyProgram(spec, p));
+  const rules = input.rules ?? DEFAULT_RULES;
+  const reports: ProgramReport[] = spec.programs.map((p) => verifyProgram(spec, p, { rules }));
   const report = { file: input.sourceName, programs: reports };
   const failed = reports.filter((r) => r.verdict !== 'pass');
   if (failed.length > 0) {
@@ -125,7 +130,7 @@ function build(input: BuildJobInput): BuildJobOutcome {
     return r !== undefined && r.verdict === 'pass' ? { ok: true, diagnostics: [] } : { ok: false, diagnostics: [`program '${program.name}' was not verified`] };
   };
   const buildOnce = (cache: string | false): NativeBuildResult =>
-    buildNative(input.elf, { sourceName: input.sourceName, verify, verifierId: SERVICE_VERIFIER_ID, cache, ...(input.cc !== undefined ? { cc: input.cc } : {}) });
+    buildNative(input.elf, { sourceName: input.sourceName, verify, verifierId: verifierIdOf({ rules }), cache, ...(input.cc !== undefined ? { cc: input.cc } : {}) });
   let r = buildOnce(input.cache);
   // A cache entry made before the ABI tables changed carries old program-info hashes: build afresh (as `build` does).
   if (r.cached && !currentProgramInfo(r)) r = buildOnce(false);
@@ -142,6 +147,7 @@ function build(input: BuildJobInput): BuildJobOutcome {
     cached: r.cached,
     timings: r.timings,
     programs: reports.map((p) => ({ name: p.name, section: p.section, type: p.type, insnsProcessed: p.insnsProcessed })),
+    rules,
   };
   return { kind: 'built', image };
 }

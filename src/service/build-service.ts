@@ -18,6 +18,7 @@ import type { Certificate, SigningIdentity } from '../sign/index.ts';
 import { digestOf, imageNameProblem, MediaType, type BuiltProgram, type Store, type StoredBuild } from '../store/index.ts';
 import { artifactNames, attestBuild } from './attest-build.ts';
 import type { BuildJobOutcome } from './build-job.ts';
+import type { RuleSet } from '../verifier/index.ts';
 import { BuildQueueFullError, ServiceStoppingError, type BuildPool } from './build-pool.ts';
 import { ServiceProblem } from './problem.ts';
 
@@ -31,6 +32,8 @@ export interface BuildServiceOptions {
   /** The native build cache's root, or false for none. */
   readonly cache: string | false;
   readonly cc?: string;
+  /** The verifier's rule set for every build (default `linux`), recorded in each attestation. */
+  readonly rules?: RuleSet;
   /** Keep a record of builds refused by verification (default true). */
   readonly recordFailures?: boolean;
   readonly now?: () => Date;
@@ -94,7 +97,7 @@ export class BuildService {
 
     let outcome: BuildJobOutcome;
     try {
-      outcome = await pool.run({ elf, sourceName: names.elf, cache: this.#options.cache, ...(this.#options.cc !== undefined ? { cc: this.#options.cc } : {}) });
+      outcome = await pool.run({ elf, sourceName: names.elf, cache: this.#options.cache, ...(this.#options.cc !== undefined ? { cc: this.#options.cc } : {}), ...(this.#options.rules !== undefined ? { rules: this.#options.rules } : {}) });
     } catch (e) {
       if (e instanceof BuildQueueFullError) throw new ServiceProblem(503, 'BUILD_QUEUE_FULL', e.message);
       if (e instanceof ServiceStoppingError) throw new ServiceProblem(503, 'SERVICE_STOPPING', e.message);

@@ -6,6 +6,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
+import { ET_REL, isEbpfMachine } from '../elf/index.ts';
 import type { NativeImagePredicate } from './attestation.ts';
 import { readSigningIdentity, readTrustedRoots } from './keys.ts';
 import { parseRevocationList } from './revocation-list.ts';
@@ -86,8 +87,9 @@ export function verifyImageFile(options: VerifyImageFileOptions): SignatureVerif
   } catch (e) {
     if ((e as { code?: string }).code !== 'ENOENT') throw e;
   }
-  // An eBPF object (ELF e_machine EM_BPF, 247) is checked as an object signed for the kernel (sign-object).
-  if (image.length >= 20 && image.readUInt32BE(0) === 0x7f454c46 && image.readUInt16LE(18) === 247) {
+  // An eBPF object (ELF e_machine EM_BPF, 247, or 0 as older LLVM wrote, in a relocatable object) is checked as
+  // an object signed for the kernel (sign-object).
+  if (image.length >= 20 && image.readUInt32BE(0) === 0x7f454c46 && isEbpfMachine(image.readUInt16LE(18)) && image.readUInt16LE(16) === ET_REL) {
     return verifyKernelObject({
       image,
       signature,

@@ -6,7 +6,7 @@
  */
 
 import { parseBtf, parseBtfExt, type Btf, type BtfExt } from '../btf/index.ts';
-import { EM_BPF, ET_REL, readElf, SectionFlag, SectionType, type ElfFile, type ElfSection } from '../elf/index.ts';
+import { EM_BPF, ET_REL, isEbpfMachine, readElf, SectionFlag, SectionType, type ElfFile, type ElfSection } from '../elf/index.ts';
 import { BpfshipError, SpecError, type Location } from '../internal/errors.ts';
 import { readDataSections, dataSectionKind } from './data-sections.ts';
 import { readMaps } from './maps.ts';
@@ -33,7 +33,8 @@ export function readObject(bytes: Uint8Array, options: ReadObjectOptions = {}): 
   const file = options.name ?? '<input>';
   const elf = readElf(bytes, { name: file });
   const where: Location = { file };
-  if (elf.machine !== EM_BPF) throw new SpecError(`e_machine is ${elf.machine}, expected ${EM_BPF} (BPF): this is not an eBPF object`, { ...where, offset: 18 });
+  // EM_NONE too, as libbpf loads it: older LLVM wrote 0.
+  if (!isEbpfMachine(elf.machine)) throw new SpecError(`e_machine is ${elf.machine}, expected ${EM_BPF} (BPF, or 0 as older LLVM wrote): this is not an eBPF object`, { ...where, offset: 18 });
   if (elf.type !== ET_REL) throw new SpecError(`e_type is ${elf.type}, expected ${ET_REL} (a relocatable object, as clang -c writes)`, { ...where, offset: 16 });
 
   const btf = readBtf(elf);

@@ -10,6 +10,7 @@ import type { Instruction } from '../asm/index.ts';
 import type { LinkedProgram } from '../spec/index.ts';
 import { lineInfoAt } from '../spec/index.ts';
 import type { Cfg } from './cfg.ts';
+import type { KernelBtf } from './kernel-btf.ts';
 import type { VerifierMap } from './maps.ts';
 import type { Platform, ProgramTypeInfo } from './platform.ts';
 import { type Reg, RegType, describeType } from './reg.ts';
@@ -24,8 +25,17 @@ export interface VerifyOptions {
   readonly programType?: string;
   /** The expected attach type, overriding the section name's (`cgroup_inet4_bind`). */
   readonly attachType?: string;
-  /** The license the program is loaded under, when the loader supplies one (overrides the object's). */
+  /**
+   * The license the program is loaded under (for GPL-only helpers), as a loader passes one to `bpf_prog_load`;
+   * default the object's. The CLI's `--license` passes it only for an object without a `license` section, since
+   * libbpf loads the object's own.
+   */
   readonly license?: string;
+  /**
+   * The kernel's BTF (vmlinux; `bpfship verify --btf FILE`, default `/sys/kernel/btf/vmlinux`), for kfunc
+   * prototypes and BTF-typed contexts; parsed on first use. Carried for the checks that need it.
+   */
+  readonly kernelBtf?: KernelBtf;
   /** Helpers and program types; Linux's by default. */
   readonly platform?: Platform;
   /** 0: diagnostics only; 1: also the state at the error; 2: the state at every instruction. */

@@ -17,9 +17,10 @@ export { linuxPlatform, mapHelperCompatible } from './linux-platform.ts';
 export { ArgKind, RetKind, type Platform, type HelperPrototype, type HelperArg, type ProgramTypeInfo, type CtxAccess } from './platform.ts';
 export { renderText, renderJson, renderSarif, type RenderOptions } from './render.ts';
 export { buildCfg, type Cfg, type CfgProblem } from './cfg.ts';
-export { VERIFIER_NAME, VERIFIER_VERSION } from './version.ts';
+export { VERIFIER_NAME, VERIFIER_VERSION, verifierIdentity, verifierIdOf, type VerifierSettings } from './version.ts';
 export {
   StateRecorder, recordErrorPathAgain, type RecordOptions, type KeptDecision, type StateRecording, type RecordedState, type RecordedFrame, type RecordedValue,
   type RecordedScalar, type RecordedStackSlot, type RecordedDecision, type PathLink, type PathEnd,
 } from './state-recorder.ts';
+export { lazyKernelBtf, parsedKernelBtf, type KernelBtf } from './kernel-btf.ts';
 export { DEFAULT_RULES, RULE_SETS, parseRuleSet, ruleSetPolicy, type RuleSet, type RuleSetPolicy } from './rules.ts';

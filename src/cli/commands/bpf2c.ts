@@ -1,6 +1,6 @@
 /**
- * `bpfship bpf2c FILE [-o OUT.c]` (also installed as `bpf2c`): verify every program of an eBPF object and write
- * one C file for a native image.
+ * `bpfship bpf2c FILE [-o OUT.c] [--rules linux|strict] [--license STR]` (also installed as `bpf2c`): verify every
+ * program of an eBPF object and write one C file for a native image.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import type { CommandContext, Io } from '../context.ts';
 import { readInput, writeOutputAtomic } from '../io.ts';
 import { reportingVerifyHook, startProgress } from '../progress.ts';
 import { verifierFor } from '../verifier-wiring.ts';
+import { addVerifierOptions, verifierSettings } from '../verifier-options.ts';
 
 export type { VerifierWiring } from '../verifier-wiring.ts';
 
@@ -27,16 +28,17 @@ export function reportVerificationFailure(e: Bpf2cVerificationError, io: Io): 1 
 /** Configures `bpf2c`. */
 export function configureBpf2c(command: Command, ctx: CommandContext): void {
   const { io, setExit } = ctx;
-  command
-    .argument('<file>', 'an eBPF ELF object (clang -target bpf -g -O2 -c)')
+  addVerifierOptions(command
+    .argument('<file>', 'an eBPF ELF object (clang -target bpf -g -O2 -c)'))
     .option('-o, --output <file>', 'the C file to write (default: standard output)')
     .option('--no-line', 'leave out the #line directives to the eBPF source')
     .option('--metadata <file>', 'also write the image description (programs, maps, hashes) as JSON')
     .option('-q, --quiet', 'no progress line on a terminal')
     .action(async (file, opts) => {
+      const settings = verifierSettings(opts);
       const elf = readInput(file);
       const { Bpf2cVerificationError, defaultOutputName, translateObject } = await import('../../bpf2c/index.ts');
-      const verifier = await verifierFor(ctx).load();
+      const verifier = await verifierFor(ctx, settings).load();
       const sourceName = file.slice(file.lastIndexOf('/') + 1);
       const outputName = opts.output === undefined ? defaultOutputName(sourceName) : opts.output.slice(opts.output.lastIndexOf('/') + 1);
       let out;

@@ -1,6 +1,7 @@
 /**
- * `bpfship build FILE -o OUT.so [--sign-key KEY --sign-cert CERT [--chain PEM...] [--trust ROOT.pem...]]`:
- * verify, translate with bpf2c and compile a reproducible native image, through the content-addressed build cache;
+ * `bpfship build FILE -o OUT.so [--rules linux|strict] [--license STR] [--sign-key KEY --sign-cert CERT [--chain PEM...]
+ * [--trust ROOT.pem...]]`: verify (under the rule set asked for, which the build record and the attestation
+ * record), translate with bpf2c and compile a reproducible native image, through the content-addressed build cache;
  * write the build record beside it (`OUT.so.build.json`, what `bpfship sign` signs from), and with a signing key,
  * sign it (`OUT.so.sig`). Only verified images are signed: without a verifier wired in, signing is refused before
  * anything is built.
@@ -17,6 +18,7 @@ import { readInput, UsageError, writeOutputAtomic } from '../io.ts';
 import { buildThroughCache } from '../native-build.ts';
 import { startProgress } from '../progress.ts';
 import { verifierFor, type VerifierWiring } from '../verifier-wiring.ts';
+import { addVerifierOptions, verifierSettings } from '../verifier-options.ts';
 import { metadataJson, reportVerificationFailure, UNVERIFIED_WARNING } from './bpf2c.ts';
 import { buildRecordFor, buildRecordPath, formatBuildRecord, type BuildRecord } from './build-record.ts';
 import { addCompileOptions, compileSource } from './compile.ts';
@@ -36,10 +38,10 @@ function recordedVerifier(verifier: VerifierWiring): BuildRecord['verifier'] {
 /** Configures `build`. */
 export function configureBuild(command: Command, ctx: CommandContext): void {
   const { io, setExit } = ctx;
-  addCompileOptions(command
+  addVerifierOptions(addCompileOptions(command
     .argument('<file>', 'an eBPF ELF object (clang -target bpf -g -O2 -c), or its C source (.c), compiled first as bpfship compile does')
     .requiredOption('-o, --output <file>', 'the native image to write (.so); its build record goes to OUT.so.build.json')
-    .option('--object <file>', 'with a C source: also write the compiled eBPF object (the ELF the attestation names)'))
+    .option('--object <file>', 'with a C source: also write the compiled eBPF object (the ELF the attestation names)')))
     .addOption(new Option('-O, --optimization <level>', 'compiler optimization level').choices(['0', '1', '2', '3', 's'] as const).default('2' as const))
     .option('--cc <compiler>', 'the C compiler (default: $CC, else gcc, cc, clang, clang-19)')
     .option('--emit-c <file>', 'also write the generated C file')
@@ -52,6 +54,7 @@ export function configureBuild(command: Command, ctx: CommandContext): void {
     .option('--trust <root.pem...>', 'with --sign-key: check the signer chains to one of these roots before signing')
     .option('-q, --quiet', 'no progress line on a terminal')
     .action(async (file, opts) => {
+      const settings = verifierSettings(opts);
       const signing = opts.signKey !== undefined || opts.signCert !== undefined;
       if (signing && (opts.signKey === undefined || opts.signCert === undefined)) throw new UsageError('signing needs both --sign-key and --sign-cert');
       if (!signing && (opts.chain !== undefined || opts.trust !== undefined)) throw new UsageError('--chain and --trust go with --sign-key and --sign-cert');
@@ -81,7 +84,7 @@ export function configureBuild(command: Command, ctx: CommandContext): void {
           optimization: `O${opts.optimization}` as OptimizationLevel,
           ...(opts.cc !== undefined ? { cc: opts.cc } : {}),
           ...(opts.cache ? {} : { cache: false as const }),
-        }, verifierFor(ctx), progress));
+        }, verifierFor(ctx, settings), progress));
       } catch (e) {
         progress.done();
         if (e instanceof Error && e.name === 'Bpf2cVerificationError') {

@@ -51,6 +51,7 @@ export function configureDeploy(command: Command, { io, setExit }: CommandContex
     .option('--revocations <file>', 'a revocation list (JSON: revokedSerials, revokedImageDigests)')
     .option('--audit-log <file>', 'append the load decision here as a JSON line (default: $BPFSHIP_AUDIT_LOG; production: $XDG_STATE_HOME/bpfship/audit.log, for root /var/log/bpfship/audit.log; development: none)')
     .option('--sig <file>', 'the signature file (default OBJECT.sig)')
+    .option('--require-rules <set>', "with --policy production: refuse an object whose attestation records a weaker rule set than this (strict: refuse objects verified under linux rules)")
     .option('--map <name:key:value...>', 'write map entries after loading and before attaching (key and value in hex, little-endian as stored)')
     .option('--pin-dir <dir>', 'the bpffs directory of the deployment (default /sys/fs/bpf/bpfship/NAME)')
     .option('--pin-root <dir>', 'where maps the object pins by name (LIBBPF_PIN_BY_NAME) go (default /sys/fs/bpf)')

@@ -46,6 +46,8 @@ import { buildThroughCache } from '../native-build.ts';
 import { verifierFor } from '../verifier-wiring.ts';
 import { silentProgress } from '../progress.ts';
 import { UNVERIFIED_WARNING } from './bpf2c.ts';
+import type { RuleSet } from '../../verifier/rules.ts';
+import { addVerifierOptions, licenseFor, verifierSettings } from '../verifier-options.ts';
 
 /** The input of `run` (an ELF object or a native image): a regular file of at most MAX_NATIVE_IMAGE_BYTES. */
 async function readRunInput(file: string): Promise<Uint8Array> {
@@ -96,13 +98,16 @@ async function createRuntime(ncpus: number): Promise<Runtime> {
   return Runtime.createSync({ ncpus });
 }
 
-/** What FILE is, from its ELF header: an eBPF object (EM_BPF) or a native image (a shared object). */
+/**
+ * What FILE is, from its ELF header: an eBPF object (EM_BPF, or EM_NONE in a relocatable object, as older LLVM
+ * wrote and libbpf loads) or a native image (a shared object).
+ */
 export function inputKind(bytes: Uint8Array, file: string): 'object' | 'native-image' {
   if (bytes.length < 20 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) throw new UsageError(`${file}: not an ELF file (expected an eBPF object or a native image)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const type = dv.getUint16(16, true);
   const machine = dv.getUint16(18, true);
-  if (machine === 247) return 'object';
+  if (machine === 247 || (machine === 0 && type === 1)) return 'object';
   if (type === 3) return 'native-image';
   throw new UsageError(`${file}: an ELF file for machine ${machine}, neither an eBPF object nor a native image`);
 }
@@ -241,10 +246,20 @@ async function native(obj: NativeObject, file: string, name: string | undefined,
  * The policy the options ask for, with its trust roots, revocations and audit log (run and deploy; see the module
  * comment: production always audits, development only when asked, then `auditPath` is undefined).
  */
-export async function makePolicy(opts: { policy: string; trust?: string[] | undefined; revocations?: string | undefined; auditLog?: string | undefined }): Promise<{ policy: LoadPolicy; auditPath: string | undefined; close: () => void }> {
+export async function makePolicy(opts: { policy: string; trust?: string[] | undefined; revocations?: string | undefined; auditLog?: string | undefined; requireRules?: string | undefined }): Promise<{ policy: LoadPolicy; auditPath: string | undefined; close: () => void }> {
   if (!(POLICIES as readonly string[]).includes(opts.policy)) throw new UsageError(`unknown policy '${opts.policy}' (expected ${POLICIES.join(' or ')})`);
   const production = opts.policy === 'production';
   if (production && (opts.trust === undefined || opts.trust.length === 0)) throw new UsageError('the production policy needs trusted roots: give --trust ROOT.pem');
+  let requiredRules: RuleSet | undefined;
+  if (opts.requireRules !== undefined) {
+    if (!production) throw new UsageError('--require-rules goes with --policy production (it checks the rule set a signed attestation records)');
+    const { parseRuleSet } = await import('../../verifier/rules.ts');
+    try {
+      requiredRules = parseRuleSet(opts.requireRules);
+    } catch (e) {
+      throw new UsageError(`--require-rules: ${(e as Error).message}`);
+    }
+  }
   const sign = await import('../../sign/index.ts');
   const { LoadPolicy, auditLogPathFor, openAuditLog } = await import('../../policy/index.ts');
   const trustedRoots = opts.trust === undefined ? [] : opts.trust.map((p) => {
@@ -264,7 +279,7 @@ export async function makePolicy(opts: { policy: string; trust?: string[] | unde
       throw new UsageError(why);
     }
   }
-  const options = { trustedRoots, ...(auditLog !== undefined ? { auditLog } : {}), ...(revocations !== undefined ? { revocations } : {}) };
+  const options = { trustedRoots, ...(auditLog !== undefined ? { auditLog } : {}), ...(revocations !== undefined ? { revocations } : {}), ...(requiredRules !== undefined ? { requiredRules } : {}) };
   const policy = production ? LoadPolicy.production({ ...options, auditLog: auditLog as AuditLog }) : LoadPolicy.development(options);
   return { policy, auditPath, close: () => auditLog?.close() };
 }
@@ -273,6 +288,7 @@ export async function makePolicy(opts: { policy: string; trust?: string[] | unde
 function refusalHint(code: string, file: string, mode: string | undefined): string {
   if (code === 'MODE_REFUSED') return `the production policy runs signed native images only: leave out --mode ${mode ?? ''} (production runs native mode)`.replace('  ', ' ');
   if (code === 'OBJECT_REFUSED') return `the production policy runs signed native images, not objects: build and sign one first (bpfship build ${file} -o IMAGE.so --sign-key KEY --sign-cert CERT), then run IMAGE.so`;
+  if (code === 'RULES_REFUSED') return `rebuild and sign the image under the rules this policy requires (bpfship build OBJECT.o -o ${file} --rules strict --sign-key KEY --sign-cert CERT)`;
   if (code === 'SIGNATURE_MISSING') return `sign the image first (bpfship sign ${file} --sign-key KEY --sign-cert CERT), or build it with --sign-key`;
   return '';
 }
@@ -280,8 +296,8 @@ function refusalHint(code: string, file: string, mode: string | undefined): stri
 /** Configures `run`. The context's verifier verifies objects built into native images on the fly (`--mode native` on a `.o`). */
 export function configureRun(command: Command, ctx: CommandContext): void {
   const { io, setExit } = ctx;
-  command
-    .argument('<file>', 'an eBPF ELF object (clang -target bpf -c) or a native image (bpfship build)')
+  addVerifierOptions(command
+    .argument('<file>', 'an eBPF ELF object (clang -target bpf -c) or a native image (bpfship build)'))
     .option('--program <name>', 'the program to run (needed when the object has several)')
     .option('--mode <mode>', 'execution mode: interpret, jit (verified, compiled to WebAssembly), or native (a native image, or an object built into one); default: native for a native image and under --policy production, else interpret')
     .option('--data <file>', 'the packet (raw bytes, an Ethernet frame for xdp and tc)')
@@ -299,7 +315,10 @@ export function configureRun(command: Command, ctx: CommandContext): void {
     .option('--revocations <file>', 'a revocation list (JSON: revokedSerials, revokedImageDigests)')
     .option('--audit-log <file>', 'append every load decision here as a JSON line (default: $BPFSHIP_AUDIT_LOG; production: $XDG_STATE_HOME/bpfship/audit.log, for root /var/log/bpfship/audit.log; development: none)')
     .option('--sig <file>', "a native image's signature file (default IMAGE.sig)")
+    .option('--require-rules <set>', "with --policy production: refuse an image whose attestation records a weaker rule set than this (strict: refuse images verified under linux rules)")
     .action(async (file, opts) => {
+      // jit and native verify objects under these; a native image was verified when it was built (its attestation says how).
+      const settings = verifierSettings(opts);
       if (opts.mode !== undefined && !(MODES as readonly string[]).includes(opts.mode)) throw new UsageError(`unknown mode '${opts.mode}' (expected ${MODES.join(', ')})`);
       if (opts.data !== undefined && opts.pcap !== undefined) throw new UsageError('give --data or --pcap, not both');
       if (opts.traceFormat !== 'trace_pipe' && opts.traceFormat !== 'json') throw new UsageError(`--trace-format must be trace_pipe or json, not '${opts.traceFormat}'`);
@@ -364,14 +383,15 @@ export function configureRun(command: Command, ctx: CommandContext): void {
             if (mode === 'native') {
               // Development only (production refused the object above): build the image, then load those bytes.
               const { openNativeObject } = await import('../../runtime/native/native-object.ts');
-              const { result: built } = await buildThroughCache(bytes, { sourceName: name }, verifierFor(ctx), silentProgress);
+              const { result: built } = await buildThroughCache(bytes, { sourceName: name }, verifierFor(ctx, settings), silentProgress);
               if (!built.verified) io.stderr(UNVERIFIED_WARNING);
               const spec = opts.showMaps === true ? (await import('../../spec/index.ts')).readObject(bytes, { name: file }) : undefined;
               prog = await native(openNativeObject(built.so, { name: name.replace(/\.o$/, '') + '.so', expectedSha256: built.soSha256, ncpus, cpu }), file, opts.program, spec);
             } else {
               const { readObject } = await import('../../spec/index.ts');
               const spec = readObject(bytes, { name: file });
-              const obj = (await createRuntime(ncpus)).load(spec, { mode, ...(opts.program === undefined ? {} : { programs: [opts.program] }) });
+              const verify = { rules: settings.rules, ...licenseFor(spec.license, settings.license) };
+              const obj = (await createRuntime(ncpus)).load(spec, { mode, verify, ...(opts.program === undefined ? {} : { programs: [opts.program] }) });
               prog = interpreted(obj, file, opts.program, ncpus);
             }
           }

@@ -163,6 +163,7 @@ export function configureServe(command: Command, { io, setExit }: CommandContext
     .option('--grace <seconds>', 'on SIGTERM, how long running builds may take to finish (queued ones are refused at once)', '30')
     .option('--cc <compiler>', 'the C compiler (default: $CC, else gcc, cc, clang, clang-19)')
     .option('--no-cache', 'compile every build (no native build cache)')
+    .addOption(new Option('--rules <set>', "the verifier's rule set for every build, recorded in each attestation: linux (Linux's privileged rules) or strict (no address leaves the program, no read of never-written stack)").choices(['linux', 'strict'] as const).default('linux' as const))
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const).default('info' as const))
     .action(async (opts) => {
       const listen = parseListen(opts.listen);
@@ -234,6 +235,7 @@ export function configureServe(command: Command, { io, setExit }: CommandContext
           ...(tls !== undefined ? { https: tls } : {}),
           ...(trustedRoots !== undefined ? { trustedRoots } : {}),
           ...(opts.cc !== undefined ? { cc: opts.cc } : {}),
+          rules: opts.rules,
         });
       } catch (e) {
         await store.close();
