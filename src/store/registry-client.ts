@@ -11,8 +11,20 @@
  *
  * Every answer is bounded: a body past its limit is refused while it arrives, and every request has a timeout.
  *
+ * An answer that says the registry could not serve the request this time is retried, a bounded number of times
+ * with a growing pause (100, 200, 400, 800 ms, each within ±50 %: about 1.5 s in all), before it is thrown: no
+ * answer (a connection refused or cut off; a timeout is not retried), 429, 500, 502, 503, 504, and a manifest PUT
+ * refused with MANIFEST_BLOB_UNKNOWN. The last two are what the distribution registry (2.8, filesystem driver)
+ * answers while another client uploads a blob it already holds: every upload's commit rewrites the blob's link file
+ * in the repository in place (truncated, then written), and a request that reads the link meanwhile finds it empty:
+ * a HEAD or GET of the blob is answered 500 UNKNOWN, a manifest naming it 400 DIGEST_INVALID and
+ * MANIFEST_BLOB_UNKNOWN. Whole operations are retried (an upload from its HEAD), never one request of a half-used
+ * upload session. Uploads of the same bytes through one client at the same time share one upload, so that a service
+ * publishing several builds of one ELF at once does not race with itself.
+ *
  * @module
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { digestOf } from './digest.ts';
 
 /** Credentials for a registry (e.g. from `auth.json`). */
@@ -29,6 +41,10 @@ export interface RegistryClientOptions {
   readonly credentials?: RegistryCredentials;
   /** Per request; default 30 s. */
   readonly timeoutMs?: number;
+  /** How many times an operation is tried again after an answer that may change (see the module comment); default 4. */
+  readonly retries?: number;
+  /** The pause before the first retry, doubled before each next one (each within ±50 %); default 100 ms. */
+  readonly retryDelayMs?: number;
 }
 
 /** A manifest (or index) as the registry served it. */
@@ -39,18 +55,27 @@ export interface FetchedManifest {
   readonly digest: string;
 }
 
+/** HTTP statuses that say the registry could not serve the request this time: asked again, it may. */
+const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+
 /** An answer the registry should not have given, or no answer. */
 export class RegistryError extends Error {
   /** The HTTP status, or 0 when the registry could not be reached. */
   readonly status: number;
   /** The distribution spec's error code (`MANIFEST_UNKNOWN`, `BLOB_UNKNOWN`, `DENIED`...) when the registry gave one. */
   readonly registryCode: string | undefined;
+  /**
+   * Whether the registry may answer otherwise when asked again (see the module comment); when the error reaches a
+   * caller of {@link RegistryClient}, the retries are spent.
+   */
+  readonly transient: boolean;
 
-  constructor(message: string, status: number, registryCode?: string) {
+  constructor(message: string, status: number, registryCode?: string, transient = TRANSIENT_STATUSES.has(status)) {
     super(message);
     this.name = 'RegistryError';
     this.status = status;
     this.registryCode = registryCode;
+    this.transient = transient;
   }
 }
 
@@ -63,6 +88,10 @@ export class RegistryClient {
   readonly repository: string;
   readonly #credentials: RegistryCredentials | undefined;
   readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #retryDelayMs: number;
+  /** Uploads under way, by digest: a second upload of the same bytes waits for the first (see the module comment). */
+  readonly #uploads = new Map<string, Promise<void>>();
   /** Bearer tokens by scope. */
   readonly #tokens = new Map<string, string>();
   /** How the registry last asked to be authenticated: none until it asks. */
@@ -73,6 +102,9 @@ export class RegistryClient {
     this.repository = options.repository;
     this.#credentials = options.credentials;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#retries = options.retries ?? 4;
+    this.#retryDelayMs = options.retryDelayMs ?? 100;
+    if (!Number.isInteger(this.#retries) || this.#retries < 0) throw new RangeError(`expected a number of registry retries of at least 0, got ${this.#retries}`);
   }
 
   /** `oci://HOST:PORT/REPOSITORY`, for messages. */
@@ -81,34 +113,53 @@ export class RegistryClient {
   }
 
   /** `GET /v2/`: throws unless the registry answers as an OCI registry (authenticating when asked). */
-  async ping(): Promise<void> {
-    const r = await this.#request('GET', '/v2/', { scope: undefined });
-    await this.#expect(r, [200], 'the API root');
-    await r.body?.cancel();
+  ping(): Promise<void> {
+    return this.#retrying(async () => {
+      const r = await this.#request('GET', '/v2/', { scope: undefined });
+      await this.#expect(r, [200], 'the API root');
+      await r.body?.cancel();
+    });
   }
 
   /** Whether the repository holds a blob. */
-  async blobExists(digest: string): Promise<boolean> {
+  blobExists(digest: string): Promise<boolean> {
+    return this.#retrying(() => this.#blobExists(digest));
+  }
+
+  /** A blob's bytes (at most `limit`), or undefined when the repository does not hold it. Not checked: the caller hashes. */
+  getBlob(digest: string, limit: number): Promise<Uint8Array | undefined> {
+    return this.#retrying(async () => {
+      const r = await this.#request('GET', `/v2/${this.repository}/blobs/${digest}`, { scope: 'pull' });
+      if (r.status === 404) {
+        await r.body?.cancel();
+        return undefined;
+      }
+      await this.#expect(r, [200], `blob ${digest}`);
+      return readBounded(r, limit, `blob ${digest}`);
+    });
+  }
+
+  /**
+   * Uploads a blob (POST, then PUT with the digest) unless the repository already holds it (a HEAD first). A call
+   * for bytes this client is uploading already waits for that upload instead of starting another.
+   */
+  putBlob(bytes: Uint8Array, digest = digestOf(bytes)): Promise<void> {
+    const running = this.#uploads.get(digest);
+    if (running !== undefined) return running;
+    const upload = this.#retrying(() => this.#putBlob(bytes, digest)).finally(() => this.#uploads.delete(digest));
+    this.#uploads.set(digest, upload);
+    return upload;
+  }
+
+  async #blobExists(digest: string): Promise<boolean> {
     const r = await this.#request('HEAD', `/v2/${this.repository}/blobs/${digest}`, { scope: 'pull' });
     if (r.status === 404) return false;
     await this.#expect(r, [200], `blob ${digest}`);
     return true;
   }
 
-  /** A blob's bytes (at most `limit`), or undefined when the repository does not hold it. Not checked: the caller hashes. */
-  async getBlob(digest: string, limit: number): Promise<Uint8Array | undefined> {
-    const r = await this.#request('GET', `/v2/${this.repository}/blobs/${digest}`, { scope: 'pull' });
-    if (r.status === 404) {
-      await r.body?.cancel();
-      return undefined;
-    }
-    await this.#expect(r, [200], `blob ${digest}`);
-    return readBounded(r, limit, `blob ${digest}`);
-  }
-
-  /** Uploads a blob (POST, then PUT with the digest) unless the repository already holds it. */
-  async putBlob(bytes: Uint8Array, digest = digestOf(bytes)): Promise<void> {
-    if (await this.blobExists(digest)) return;
+  async #putBlob(bytes: Uint8Array, digest: string): Promise<void> {
+    if (await this.#blobExists(digest)) return;
     const start = await this.#request('POST', `/v2/${this.repository}/blobs/uploads/`, { scope: 'push', headers: { 'content-length': '0' } });
     await this.#expect(start, [202], `the upload of blob ${digest}`);
     await start.body?.cancel();
@@ -127,21 +178,28 @@ export class RegistryClient {
 
   /**
    * Stores a manifest under a tag or its digest. Returns whether the registry said it indexed the manifest's
-   * `subject` (`OCI-Subject`: it serves the referrers API, so no referrers tag is needed).
+   * `subject` (`OCI-Subject`: it serves the referrers API, so no referrers tag is needed). The blobs it names must be
+   * in the repository already: a refusal with MANIFEST_BLOB_UNKNOWN is retried (see the module comment), then thrown.
    */
-  async putManifest(reference: string, bytes: Uint8Array, mediaType: string): Promise<{ readonly digest: string; readonly subjectIndexed: boolean }> {
-    const r = await this.#request('PUT', `/v2/${this.repository}/manifests/${reference}`, {
-      scope: 'push',
-      body: bytes,
-      headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
+  putManifest(reference: string, bytes: Uint8Array, mediaType: string): Promise<{ readonly digest: string; readonly subjectIndexed: boolean }> {
+    return this.#retrying(async () => {
+      const r = await this.#request('PUT', `/v2/${this.repository}/manifests/${reference}`, {
+        scope: 'push',
+        body: bytes,
+        headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
+      });
+      await this.#expect(r, [201], `manifest ${reference}`, ['MANIFEST_BLOB_UNKNOWN']);
+      await r.body?.cancel();
+      return { digest: digestOf(bytes), subjectIndexed: r.headers.get('oci-subject') !== null };
     });
-    await this.#expect(r, [201], `manifest ${reference}`);
-    await r.body?.cancel();
-    return { digest: digestOf(bytes), subjectIndexed: r.headers.get('oci-subject') !== null };
   }
 
   /** A manifest or index by tag or digest, or undefined when unknown. A digest reference is checked against the bytes. */
-  async getManifest(reference: string, accept: readonly string[]): Promise<FetchedManifest | undefined> {
+  getManifest(reference: string, accept: readonly string[]): Promise<FetchedManifest | undefined> {
+    return this.#retrying(() => this.#getManifest(reference, accept));
+  }
+
+  async #getManifest(reference: string, accept: readonly string[]): Promise<FetchedManifest | undefined> {
     const r = await this.#request('GET', `/v2/${this.repository}/manifests/${reference}`, { scope: 'pull', headers: { accept: accept.join(', ') } });
     if (r.status === 404) {
       await r.body?.cancel();
@@ -164,15 +222,21 @@ export class RegistryClient {
   }
 
   /** Whether a tag or digest names a manifest in the repository. */
-  async manifestExists(reference: string, accept: readonly string[]): Promise<boolean> {
-    const r = await this.#request('HEAD', `/v2/${this.repository}/manifests/${reference}`, { scope: 'pull', headers: { accept: accept.join(', ') } });
-    if (r.status === 404) return false;
-    await this.#expect(r, [200], `manifest ${reference}`);
-    return true;
+  manifestExists(reference: string, accept: readonly string[]): Promise<boolean> {
+    return this.#retrying(async () => {
+      const r = await this.#request('HEAD', `/v2/${this.repository}/manifests/${reference}`, { scope: 'pull', headers: { accept: accept.join(', ') } });
+      if (r.status === 404) return false;
+      await this.#expect(r, [200], `manifest ${reference}`);
+      return true;
+    });
   }
 
   /** Every tag of the repository (following the `Link` pages), or [] when the repository does not exist yet. */
-  async tags(): Promise<string[]> {
+  tags(): Promise<string[]> {
+    return this.#retrying(() => this.#tags());
+  }
+
+  async #tags(): Promise<string[]> {
     const out: string[] = [];
     let next: string | undefined = `/v2/${this.repository}/tags/list?n=1000`;
     for (let page = 0; next !== undefined && page < 10_000; page++) {
@@ -194,7 +258,11 @@ export class RegistryClient {
    * The referrers API: the index of manifests whose subject is `digest` (filtered by artifact type), or undefined
    * when the registry does not serve the API (it answers 404), so that the caller falls back to the tag scheme.
    */
-  async referrers(digest: string, artifactType?: string): Promise<FetchedManifest | undefined> {
+  referrers(digest: string, artifactType?: string): Promise<FetchedManifest | undefined> {
+    return this.#retrying(() => this.#referrers(digest, artifactType));
+  }
+
+  async #referrers(digest: string, artifactType?: string): Promise<FetchedManifest | undefined> {
     const query = artifactType !== undefined ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
     const r = await this.#request('GET', `/v2/${this.repository}/referrers/${digest}${query}`, { scope: 'pull', headers: { accept: 'application/vnd.oci.image.index.v1+json' } });
     if (r.status === 404) {
@@ -204,6 +272,24 @@ export class RegistryClient {
     await this.#expect(r, [200], `the referrers of ${digest}`);
     const bytes = await readBounded(r, MAX_MANIFEST_BYTES, `the referrers of ${digest}`);
     return { bytes, mediaType: 'application/vnd.oci.image.index.v1+json', digest: digestOf(bytes) };
+  }
+
+  /**
+   * Runs `operation` until it succeeds, throws something other than a transient {@link RegistryError}, or has been
+   * tried `1 + retries` times (see the module comment).
+   */
+  async #retrying<T>(operation: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await operation();
+      } catch (e) {
+        if (!(e instanceof RegistryError) || !e.transient) throw e;
+        if (attempt >= this.#retries) {
+          throw attempt === 0 ? e : new RegistryError(`${e.message} (tried ${attempt + 1} times)`, e.status, e.registryCode, e.transient);
+        }
+        await sleep(this.#retryDelayMs * 2 ** attempt * (0.5 + Math.random()));
+      }
+    }
   }
 
   async #request(
@@ -226,7 +312,7 @@ export class RegistryClient {
         });
       } catch (e) {
         const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-        throw new RegistryError(`${this.location}: cannot reach the registry (${method} ${url.pathname}): ${cause?.code ?? cause?.message ?? (e as Error).message}`, 0);
+        throw new RegistryError(`${this.location}: cannot reach the registry (${method} ${url.pathname}): ${cause?.code ?? cause?.message ?? (e as Error).message}`, 0, undefined, !isTimeout(e));
       }
       if (response.status !== 401 || attempt > 0) return response;
       // Authenticate as the registry asks, then try once more.
@@ -272,7 +358,7 @@ export class RegistryClient {
     try {
       response = await fetch(url, { headers: basic !== undefined ? { authorization: basic } : {}, signal: AbortSignal.timeout(this.#timeoutMs) });
     } catch (e) {
-      throw new RegistryError(`${this.location}: cannot reach the registry's token service ${url.origin}: ${(e as Error).message}`, 0);
+      throw new RegistryError(`${this.location}: cannot reach the registry's token service ${url.origin}: ${(e as Error).message}`, 0, undefined, !isTimeout(e));
     }
     if (response.status !== 200) {
       await response.body?.cancel();
@@ -285,19 +371,24 @@ export class RegistryClient {
     return `Bearer ${token}`;
   }
 
-  async #expect(response: Response, statuses: readonly number[], what: string): Promise<void> {
+  /**
+   * Throws unless the answer's status is one of `statuses`; the error is transient for the statuses of
+   * {@link TRANSIENT_STATUSES} and when the registry's error body lists one of `transientCodes`.
+   */
+  async #expect(response: Response, statuses: readonly number[], what: string, transientCodes: readonly string[] = []): Promise<void> {
     if (statuses.includes(response.status)) return;
     const text = await response.text().catch(() => '');
-    let code: string | undefined;
+    let codes: string[] = [];
     let message = text.slice(0, 300);
     try {
       const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-      code = body.errors?.[0]?.code;
-      if (code !== undefined) message = `${code}: ${body.errors?.[0]?.message ?? ''}`;
+      codes = (body.errors ?? []).map((e) => e.code).filter((c): c is string => typeof c === 'string');
+      if (codes[0] !== undefined) message = `${codes.join(', ')}: ${body.errors?.[0]?.message ?? ''}`;
     } catch {
       // not the spec's error body
     }
-    throw new RegistryError(`${this.location}: ${what}: the registry answered ${response.status}${message !== '' ? ` (${message.trim()})` : ''}`, response.status, code);
+    const transient = TRANSIENT_STATUSES.has(response.status) || codes.some((c) => transientCodes.includes(c));
+    throw new RegistryError(`${this.location}: ${what}: the registry answered ${response.status}${message !== '' ? ` (${message.trim()})` : ''}`, response.status, codes[0], transient);
   }
 }
 
@@ -317,7 +408,7 @@ async function readBounded(response: Response, limit: number, what: string): Pro
     try {
       step = await reader.read();
     } catch (e) {
-      throw new RegistryError(`the download of ${what} broke off: ${(e as Error).message}`, response.status);
+      throw new RegistryError(`the download of ${what} broke off: ${(e as Error).message}`, response.status, undefined, !isTimeout(e));
     }
     if (step.done) break;
     total += step.value.length;
@@ -334,4 +425,9 @@ async function readBounded(response: Response, limit: number, what: string): Pro
     at += c.length;
   }
   return out;
+}
+
+/** Whether a fetch failed because its own timeout signal fired (retrying would only wait as long again). */
+function isTimeout(e: unknown): boolean {
+  return e instanceof Error && (e.name === 'TimeoutError' || (e.cause instanceof Error && e.cause.name === 'TimeoutError'));
 }

@@ -67,9 +67,11 @@ describe('two serve instances on one registry and one database', () => {
         return { instance, status: 'connection lost' };
       }
     };
-    // One build each first, so that both have compiled the image once (the cache serves the burst).
+    // One build each first, so that both have compiled the image once (the cache serves the burst). Both upload the
+    // same ELF, C and image at once, from two processes: the registry rewrites each blob's link file meanwhile and
+    // answers reads of it 500 (registry-client.ts retries those).
     const warm = await Promise.all([publish(0), publish(1)]);
-    assert.deepEqual(warm.map((a) => a.status), [201, 201]);
+    assert.deepEqual(warm.map((a) => a.status), [201, 201], warm.map((a) => a.code ?? '').join(' '));
 
     let answeredByVictim = 0;
     let killed = false;
