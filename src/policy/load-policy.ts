@@ -47,6 +47,7 @@ import {
   type SignedStatement,
   type SignerSummary,
   type Verified,
+  type VerifyKernelObjectInput,
 } from '../sign/index.ts';
 import { NativeImageError, readImageMetadata } from '../native/index.ts';
 import { objectProgramsOf, type ObjectProgram } from './object-programs.ts';
@@ -277,16 +278,7 @@ export class LoadPolicy {
       tableError = e;
     }
     const expectedProgramInfo = metadata === undefined ? undefined : this.programInfoHashes(metadata);
-    const result = verifyImage({
-      image: request.bytes,
-      signature: request.signature,
-      trustedRoots: roots,
-      revocations: this.options.revocations ?? NO_REVOCATIONS,
-      time,
-      ...(request.signatureSource !== undefined ? { signatureSource: request.signatureSource } : {}),
-      ...(expectedProgramInfo !== undefined ? { expectedProgramInfo } : {}),
-      ...(this.options.requiredLeafEkus !== undefined ? { requiredLeafEkus: this.options.requiredLeafEkus } : {}),
-    });
+    const result = verifyImage(this.signatureCheck(request, roots, time, expectedProgramInfo));
     if (!result.ok) return this.fromVerification(request, time, result);
     if (metadata === undefined) {
       return this.refuse(request, time, LoadRefusalCode.IMAGE_INVALID, `the image is signed, but its description table cannot be read: ${tableError?.detail ?? 'unknown fault'}`, result.signer);
@@ -316,16 +308,8 @@ export class LoadPolicy {
       if (!(e instanceof BpfshipError)) throw e;
       readError = e;
     }
-    const result = verifyKernelObject({
-      image: request.bytes,
-      signature: request.signature,
-      trustedRoots: this.options.trustedRoots ?? [],
-      revocations: this.options.revocations ?? NO_REVOCATIONS,
-      time,
-      ...(request.signatureSource !== undefined ? { signatureSource: request.signatureSource } : {}),
-      ...(programs !== undefined ? { expectedProgramInfo: new Map(programs.map((p) => [p.name, p.infoHash])) } : {}),
-      ...(this.options.requiredLeafEkus !== undefined ? { requiredLeafEkus: this.options.requiredLeafEkus } : {}),
-    });
+    const expectedProgramInfo = programs === undefined ? undefined : new Map(programs.map((p) => [p.name, p.infoHash]));
+    const result = verifyKernelObject(this.signatureCheck(request, this.options.trustedRoots ?? [], time, expectedProgramInfo));
     if (!result.ok) return this.fromVerification(request, time, result);
     if (programs === undefined) {
       return this.refuse(request, time, LoadRefusalCode.OBJECT_INVALID, `the object is signed, but cannot be read: ${readError?.message ?? 'unknown fault'}`, result.signer);
@@ -341,28 +325,12 @@ export class LoadPolicy {
     const kernel = request.mode === 'kernel';
     const roots = this.options.trustedRoots ?? [];
     if (roots.length > 0 && kernel) {
-      const result = verifyKernelObject({
-        image: request.bytes,
-        signature: request.signature,
-        trustedRoots: roots,
-        revocations: this.options.revocations ?? NO_REVOCATIONS,
-        time,
-        ...(request.signatureSource !== undefined ? { signatureSource: request.signatureSource } : {}),
-        ...(this.options.requiredLeafEkus !== undefined ? { requiredLeafEkus: this.options.requiredLeafEkus } : {}),
-      });
+      const result = verifyKernelObject(this.signatureCheck(request, roots, time));
       if (!result.ok) return this.fromVerification(request, time, result);
       return this.allow(request, time, result, undefined);
     }
     if (roots.length > 0) {
-      const result = verifyImage({
-        image: request.bytes,
-        signature: request.signature,
-        trustedRoots: roots,
-        revocations: this.options.revocations ?? NO_REVOCATIONS,
-        time,
-        ...(request.signatureSource !== undefined ? { signatureSource: request.signatureSource } : {}),
-        ...(this.options.requiredLeafEkus !== undefined ? { requiredLeafEkus: this.options.requiredLeafEkus } : {}),
-      });
+      const result = verifyImage(this.signatureCheck(request, roots, time));
       if (!result.ok) return this.fromVerification(request, time, result);
       let metadata: NativeImageMetadata | undefined;
       try {
@@ -393,6 +361,24 @@ export class LoadPolicy {
       return this.refuse(request, time, e.code, e.detail, signer);
     }
     return this.allowPlain(request, time, `development policy: the signature verifies with the certificate it names and covers this ${what}; its chain was not checked (no trusted roots given)`, signer);
+  }
+
+  /**
+   * What a signature check of `request` is given, the same for images and kernel objects: its bytes and signature,
+   * the roots, revocations and EKUs of this policy, and the program-info hashes recomputed from the bytes when
+   * they could be read.
+   */
+  private signatureCheck(request: LoadRequest, roots: readonly Certificate[], time: Date, expectedProgramInfo?: ReadonlyMap<string, string>): VerifyKernelObjectInput {
+    return {
+      image: request.bytes,
+      signature: request.signature,
+      trustedRoots: roots,
+      revocations: this.options.revocations ?? NO_REVOCATIONS,
+      time,
+      ...(request.signatureSource !== undefined ? { signatureSource: request.signatureSource } : {}),
+      ...(expectedProgramInfo !== undefined ? { expectedProgramInfo } : {}),
+      ...(this.options.requiredLeafEkus !== undefined ? { requiredLeafEkus: this.options.requiredLeafEkus } : {}),
+    };
   }
 
   /**
