@@ -161,6 +161,17 @@ function invalidate(env: Env, match: (r: Reg) => boolean, origin: Origin): void 
 }
 
 /**
+ * Helpers that return the socket they are given, seen as another type (Linux's `is_ptr_cast_function`): the
+ * result shares the argument's reference, so releasing either releases both, and a NULL result releases nothing.
+ * Other helpers that return a socket (`bpf_get_listener_sock`, `bpf_skc_to_unix_sock`, ...) return one no
+ * reference holds.
+ */
+const PTR_CAST_HELPERS: ReadonlySet<string> = new Set([
+  'tcp_sock', 'sk_fullsock', 'skc_to_tcp_sock', 'skc_to_tcp6_sock', 'skc_to_udp6_sock', 'skc_to_mptcp_sock',
+  'skc_to_tcp_timewait_sock', 'skc_to_tcp_request_sock',
+]);
+
+/**
  * Checks a call to a helper function and sets r0. For a helper that calls back into the program, returns the state
  * entering the callback (a path to explore besides this one, on which the helper has returned).
  */
@@ -206,7 +217,9 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
         }
         mapIndex = r.map;
         const m = env.maps[mapIndex];
-        if (m !== undefined && !(env.platform.mapCompatible ?? mapHelperCompatible)(id, m.type)) {
+        // The program type's own rules first (Linux's may_update_sockmap depends on it), then the platform's.
+        const compatible = env.ptype.mapCompatible ?? env.platform.mapCompatible ?? mapHelperCompatible;
+        if (m !== undefined && !compatible(id, m.type)) {
           env.fail('invalid-helper-argument', `${name} cannot be used with map '${m.name}' of type ${mapTypeName(m.type)}`, [regno]);
         }
         break;
@@ -218,6 +231,15 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
         const m = env.maps[mapIndex];
         if (m === undefined) env.fail('invalid-helper-argument', `${what} needs a map argument before it`, [regno]);
         const isKey = arg.kind === ArgKind.MAP_KEY;
+        if (!isKey && (m.type === MapType.sockmap || m.type === MapType.sockhash)) {
+          // A sockmap's values are sockets: the value argument is a socket pointer (Linux's resolve_map_arg_type
+          // turns ARG_PTR_TO_MAP_VALUE into ARG_PTR_TO_BTF_ID_SOCK_COMMON; any other value argument is refused).
+          if (arg.kind !== ArgKind.MAP_VALUE) env.fail('invalid-helper-argument', `${what} cannot be used with map '${m.name}' of type ${mapTypeName(m.type)} (Linux: "invalid arg_type for sockmap/sockhash")`, [regno]);
+          const sock = r.type === RegType.SOCKET || r.type === RegType.SOCK_COMMON || r.type === RegType.TCP_SOCK || r.type === RegType.XDP_SOCK;
+          if (!sock) env.fail('invalid-helper-argument', `${what} (r${regno}) must be a socket pointer (the value of map '${m.name}', a ${mapTypeName(m.type)}, is a socket), but it holds ${describeType(r)}${env.originText(r)}`, [regno]);
+          if (r.maybeNull) env.fail('null-dereference', `${what} (r${regno}) may be NULL${env.originText(r)}: compare it with 0 first`, [regno]);
+          break;
+        }
         const n = BigInt(isKey ? m.keySize : m.valueSize);
         helperMem(env, regno, r, n, n, arg.kind === ArgKind.UNINIT_MAP_VALUE, `the ${isKey ? 'key' : 'value'} of map '${m.name}' passed to ${name}`);
         break;
@@ -272,7 +294,7 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
         if (proto.releases === i) {
           if (r.refId === 0) env.fail('invalid-helper-argument', `${what} (r${regno}) must be a socket the program acquired (from bpf_sk_lookup_*), not ${describeType(r)}${env.originText(r)}`, [regno]);
           releaseRef = r.refId;
-        } else if (r.refId !== 0) {
+        } else if (r.refId !== 0 && PTR_CAST_HELPERS.has(proto.name)) {
           castRef = r.refId;
         }
         break;

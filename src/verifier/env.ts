@@ -44,6 +44,13 @@ export interface VerifyOptions {
    */
   readonly checkpointEveryPrunePoint?: boolean;
   /**
+   * Require every load and store to be naturally aligned, whatever it points into (the kernel's
+   * BPF_F_STRICT_ALIGNMENT, and its rule on machines without efficient unaligned access). Packet offsets are
+   * checked with NET_IP_ALIGN (2) added, as Linux does. Without it, only stack accesses and atomics must be aligned
+   * (Linux on x86-64 and arm64).
+   */
+  readonly strictAlignment?: boolean;
+  /**
    * Record the state at each instruction on each path, bounded (see `state-recorder.ts`), into
    * `ProgramReport.recording`.
    */
@@ -75,6 +82,8 @@ export class Env {
   rules: RuleSet = DEFAULT_RULES;
   allowPointerLeaks = ruleSetPolicy(DEFAULT_RULES).allowPointerLeaks;
   allowUninitStack = ruleSetPolicy(DEFAULT_RULES).allowUninitStack;
+  /** Every load and store must be naturally aligned (VerifyOptions.strictAlignment). */
+  strictAlignment = false;
   /** Set when a path read stack bytes never written (allowed under `allowUninitStack`). */
   readUninitStack = false;
   /** The entry function returns nothing: r0 is not checked at the program's exit. */

@@ -74,13 +74,17 @@ function linkedCopies(s: VerifierState, a: Reg, b: Reg | undefined): number[] | 
   return out.length > 1 ? out : undefined;
 }
 
-/** Marks every copy of a maybe-NULL pointer (by id) as NULL or as valid; a NULL reference is no longer held. */
+/**
+ * Marks every copy of a maybe-NULL pointer (by id) as NULL or as valid. A NULL acquired object (its reference id is
+ * its id) is no longer held; a NULL cast of one (`bpf_tcp_sock(sk)`: the reference is `sk`'s) releases nothing,
+ * as in Linux (`mark_ptr_or_null_regs` releases only when `ref_obj_id == id`).
+ */
 function markNull(s: VerifierState, id: number, isNull: boolean): void {
   let released = 0;
   forEachReg(s, (r) => {
     if (r.id !== id || !r.maybeNull) return undefined;
     if (isNull) {
-      if (r.refId !== 0) released = r.refId;
+      if (r.refId !== 0 && r.refId === r.id) released = r.refId;
       return { ...constReg(0n), origin: r.origin };
     }
     return withReg(r, { maybeNull: false });

@@ -148,6 +148,11 @@ export interface ProgramTypeInfo {
   helperAllowed(id: number): boolean;
   /** The prototype this program type gets for the helper, when it differs by program type (else the platform's). */
   helper?(id: number): HelperPrototype | undefined;
+  /**
+   * Whether helper `id` may take a map of type `mapType` in this program type (and attach type), when that depends
+   * on them (Linux's `may_update_sockmap`); the platform's `mapCompatible` when absent.
+   */
+  mapCompatible?(id: number, mapType: number): boolean;
   /** Whether the program may write packet data through packet pointers. */
   readonly packetWrite: boolean;
   /**

@@ -393,6 +393,7 @@ class Runner {
     const policy = ruleSetPolicy(this.env.rules);
     this.env.allowPointerLeaks = policy.allowPointerLeaks;
     this.env.allowUninitStack = policy.allowUninitStack;
+    this.env.strictAlignment = options.strictAlignment === true;
     this.env.voidReturn = context.voidReturn === true;
     this.initialState = context.initialState;
     this.env.lenientExits = context.lenientExits ?? new Set();

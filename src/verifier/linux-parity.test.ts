@@ -1,0 +1,121 @@
+/**
+ * Rules added for parity with Linux's own verifier selftests (tools/testing/selftests/bpf/progs/verifier_*.c,
+ * measured by `../shared/tools/linux-selftests.py`): one focused, hand-assembled case per rule, each with the
+ * nearest program Linux refuses, so a rule that is too lax fails here as surely as one that is too strict.
+ *
+ * Author: Claude.
+ *
+ * @module
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { VerifierMap } from './maps.ts';
+import { testMap, testProgram } from './_test-program.ts';
+import type { VerifyOptions } from './env.ts';
+import { verifyLinked } from './verify.ts';
+
+/** Verifies LLVM-syntax text as a program of `type`; returns 'pass' or `code: message` of the first diagnostic. */
+function check(text: string, opts: { type?: string; attach?: string; maps?: VerifierMap[]; options?: VerifyOptions } = {}): string {
+  const linked = testProgram(text);
+  const verdicts = [false, true].map((every) => {
+    const r = verifyLinked(linked, opts.maps ?? [testMap()], { programType: opts.type ?? 'xdp', attachType: opts.attach, gpl: true }, { ...opts.options, checkpointEveryPrunePoint: every });
+    return r.verdict === 'pass' ? 'pass' : `${r.diagnostics[0]?.code}: ${r.diagnostics[0]?.message}`;
+  });
+  assert.equal(code(verdicts[1] as string), code(verdicts[0] as string), 'the verdict must not depend on how often states are remembered');
+  return verdicts[0] as string;
+}
+
+const code = (r: string): string => r.split(':')[0] ?? r;
+
+describe('verifier parity: strict alignment (BPF_F_STRICT_ALIGNMENT)', () => {
+  // XDP: data at ctx+0, data_end at ctx+4. r0 = data + 14 (+1 on one path), checked against data_end, then a
+  // 4-byte store at r0 - 4: packet offset 10 (aligned with NET_IP_ALIGN: 12) or 11 (13: misaligned).
+  const pruning = [
+    'r2 = *(u32 *)(r1 + 0)', 'r3 = *(u32 *)(r1 + 4)', 'r7 = *(u32 *)(r1 + 8)', 'r0 = r2', 'r0 += 14',
+    'if r7 > 1 goto +4', 'if r0 > r3 goto +1', '*(u32 *)(r0 - 4) = r0', 'r0 = 0', 'exit', 'r0 += 1', 'goto -6',
+  ].join('\n');
+  const strict = { options: { strictAlignment: true } };
+
+  it('accepts misaligned packet accesses by default, as Linux on machines with efficient unaligned access', () => {
+    assert.equal(check(pruning), 'pass');
+  });
+
+  it('refuses them when asked, counting NET_IP_ALIGN, on every path (the pruned one too)', () => {
+    assert.match(check(pruning, strict), /^misaligned-access: misaligned packet access/);
+    // data + 14 - 4 = 10, plus NET_IP_ALIGN = 12: aligned.
+    assert.equal(check(pruning.replace('r0 += 1\n', 'r0 += 4\n'), strict), 'pass');
+  });
+
+  it('applies to map values and the context too, not to byte accesses', () => {
+    const lookup = 'r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nld_pseudo r1, 5, 0\ncall 1\nif r0 == 0 goto out\n';
+    const maps = [testMap({ valueSize: 16 })];
+    assert.equal(check(`${lookup}r1 = *(u64 *)(r0 + 4)\nout:\nr0 = 0\nexit`, { maps }), 'pass');
+    assert.match(check(`${lookup}r1 = *(u64 *)(r0 + 4)\nout:\nr0 = 0\nexit`, { maps, ...strict }), /^misaligned-access: misaligned map value access/);
+    assert.equal(check(`${lookup}r1 = *(u64 *)(r0 + 8)\nr1 = *(u8 *)(r0 + 3)\nout:\nr0 = 0\nexit`, { maps, ...strict }), 'pass');
+    assert.equal(code(check('r0 = *(u16 *)(r1 + 1)\nr0 = 0\nexit', { type: 'sched_cls', ...strict })), 'misaligned-access');
+  });
+});
+
+describe('verifier parity: sockmap and sockhash updates (may_update_sockmap)', () => {
+  // Map 5: a sockmap (type 15, 4-byte keys, 8-byte values); map 6: a sockhash (type 18).
+  const maps = [testMap({ name: 'sockmap', type: 15, valueSize: 8 }), testMap({ name: 'sockhash', type: 18, valueSize: 8 })];
+  const key = 'r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\n';
+  const del = (map: number): string => `${key}ld_pseudo r1, 5, ${map}\ncall 3\n`;
+  // skb->sk (a sock_common or NULL) at offset 168 of struct __sk_buff (r7 the context), checked, then stored
+  // under key 0.
+  const update = (map: number): string => `r6 = *(u64 *)(r7 + 168)\nif r6 == 0 goto out${map}\n${key}ld_pseudo r1, 5, ${map}\nr3 = r6\nr4 = 0\ncall 2\nout${map}:\n`;
+  const end = 'r0 = 0\nexit';
+
+  it('lets the program types Linux lists delete from and update them', () => {
+    for (const type of ['socket_filter', 'sched_cls', 'sched_act', 'xdp', 'sk_reuseport', 'flow_dissector', 'sk_lookup']) {
+      assert.equal(check(`${del(0)}${del(1)}${end}`, { type, maps }), 'pass', type);
+    }
+    for (const type of ['socket_filter', 'sched_cls', 'sched_act']) assert.equal(check(`r7 = r1\n${update(0)}${update(1)}${end}`, { type, maps }), 'pass', type);
+    assert.equal(check(`${del(0)}${end}`, { type: 'sock_ops', maps }), 'pass');
+  });
+
+  it('refuses them elsewhere ("cannot update sockmap in this context")', () => {
+    assert.match(check(`${del(0)}${end}`, { type: 'raw_tracepoint', maps }), /^invalid-helper-argument: bpf_map_delete_elem cannot be used with map 'sockmap'/);
+    assert.match(check(`${del(1)}${end}`, { type: 'kprobe', maps }), /^invalid-helper-argument: bpf_map_delete_elem cannot be used/);
+    // sock_ops may delete, and update only through bpf_sock_map_update.
+    const sockOpsUpdate = `${key}ld_pseudo r1, 5, 0\nr3 = r2\nr4 = 0\ncall 2\n${end}`;
+    assert.match(check(sockOpsUpdate, { type: 'sock_ops', maps }), /^invalid-helper-argument: bpf_map_update_elem cannot be used/);
+  });
+
+  it('takes a socket as the value of an update, never memory', () => {
+    const stackValue = `${key}r3 = r2\nld_pseudo r1, 5, 0\nr4 = 0\ncall 2\n${end}`;
+    assert.match(check(stackValue, { type: 'sched_cls', maps }), /^invalid-helper-argument: argument 3 of bpf_map_update_elem \(r3\) must be a socket pointer/);
+    // Unchecked skb->sk may be NULL.
+    assert.equal(code(check(`r7 = r1\n${update(0).replace('if r6 == 0 goto out0\n', '')}${end}`, { type: 'sched_cls', maps })), 'null-dereference');
+  });
+});
+
+describe('verifier parity: references shared by socket casts (is_ptr_cast_function)', () => {
+  // bpf_sk_lookup_tcp(ctx, tuple on the stack, 36, 0, 0) acquires a socket, r6 = it, checked.
+  const lookup = [
+    'r2 = 0', '*(u32 *)(r10 - 8) = r2', '*(u64 *)(r10 - 16) = r2', '*(u64 *)(r10 - 24) = r2', '*(u64 *)(r10 - 32) = r2',
+    '*(u64 *)(r10 - 40) = r2', '*(u64 *)(r10 - 48) = r2', 'r2 = r10', 'r2 += -48', 'r3 = 36', 'r4 = 0', 'r5 = 0', 'call 84',
+    'if r0 != 0 goto +2', 'r0 = 0', 'exit', 'r6 = r0', 'r1 = r0',
+  ].join('\n') + '\n';
+  const tc = { type: 'sched_cls' };
+
+  it('keeps a listener socket (no reference of its own) valid after the socket it came from is released', () => {
+    // bpf_get_listener_sock (98) is no cast: its result holds no reference.
+    const prog = `${lookup}call 98\nif r0 != 0 goto +4\nr1 = r6\ncall 86\nr0 = 0\nexit\nr1 = r6\nr6 = r0\ncall 86\nr0 = *(u32 *)(r6 + 44)\nexit`;
+    assert.equal(check(prog, tc), 'pass');
+  });
+
+  it('releases a socket through its cast (bpf_skc_to_tcp_sock), and invalidates the cast with it', () => {
+    const prog = `${lookup}call 137\nif r0 != 0 goto +4\nr1 = r6\ncall 86\nr0 = 0\nexit\nr1 = r0\ncall 86\nr0 = 0\nexit`;
+    assert.equal(check(prog, tc), 'pass');
+    // bpf_tcp_sock (96), then the socket released: the tcp_sock pointer is gone too.
+    const after = `${lookup}call 96\nif r0 != 0 goto +4\nr1 = r6\ncall 86\nr0 = 0\nexit\nr7 = r0\nr1 = r6\ncall 86\nr0 = *(u32 *)(r7 + 0)\nexit`;
+    assert.equal(code(check(after, tc)), 'invalid-pointer');
+  });
+
+  it('still holds the socket when its cast is NULL (Linux releases only when the NULL pointer is the reference)', () => {
+    // bpf_tcp_sock(sk) == NULL, then exit without releasing sk: a leak.
+    const leak = `${lookup}call 96\nif r0 != 0 goto +2\nr0 = 0\nexit\nr1 = r6\ncall 86\nr0 = 0\nexit`;
+    assert.equal(code(check(leak, tc)), 'unreleased-reference');
+  });
+});
