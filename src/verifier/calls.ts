@@ -24,6 +24,7 @@ import type { Env } from './env.ts';
 import {
   mapHelperCompatible,
 } from './linux-platform.ts';
+import { MAX_ERRNO } from './helper-extras.ts';
 import {
   MAX_VAR_OFF,
   checkArgAligned,
@@ -53,10 +54,13 @@ import {
 } from './reg.ts';
 import {
   type Scalar,
+  S32_MAX,
   SCALAR_UNKNOWN,
   SCALAR_ZERO,
+  finish,
   formatScalar,
   isConst,
+  mutableScalar,
   scalarIn,
   scalarUnsignedRange,
   scalarSignedRange,
@@ -192,6 +196,8 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
   let allocSize = 0;
   let releaseRef = 0;
   let castRef = 0;
+  // The largest value of the (last) size argument, for helpers whose result is bounded by it.
+  let sizeMax = -1n;
   let callback: { regno: number; reg: Reg } | undefined;
   // Whether packet pointers may be memory arguments: the kernel's may_access_direct_pkt_data with the helper's meta.
   const pktMode = env.ptype.packetHelperArgs;
@@ -267,6 +273,7 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
       case ArgKind.CONST_SIZE_OR_ZERO: {
         const v = sizeArg(env, regno, r, arg.kind === ArgKind.CONST_SIZE_OR_ZERO, name);
         env.markPrecise([regno]);
+        sizeMax = v.umax;
         if (mem === undefined) break;
         if (isNullScalar(mem.reg)) {
           if (v.umax !== 0n) env.fail('invalid-helper-argument', `${mem.what} is NULL, so its size (r${regno}) must be 0`, [mem.regno, regno]);
@@ -395,7 +402,7 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
   const frame = env.frame();
   const clobber: Origin = { slot: env.slot, what: `clobbered by the call to ${name}` };
   for (let r = 1; r <= 5; r++) frame.regs[r] = { ...REG_NOT_INIT, origin: clobber };
-  frame.regs[0] = helperResult(env, proto, mapIndex, allocSize, castRef, origin);
+  frame.regs[0] = helperResult(env, proto, mapIndex, allocSize, castRef, sizeMax, origin);
   if (callback !== undefined) leaveCallbackCall(env);
   return entry;
 }
@@ -410,12 +417,21 @@ function acquire(env: Env, what: string): number {
   return id;
 }
 
-function helperResult(env: Env, proto: HelperPrototype, mapIndex: number, allocSize: number, castRef: number, origin: Origin): Reg {
+function helperResult(env: Env, proto: HelperPrototype, mapIndex: number, allocSize: number, castRef: number, sizeMax: bigint, origin: Origin): Reg {
   const name = helperName(proto, proto.id);
   switch (proto.ret) {
     case RetKind.VOID:
       return { ...REG_NOT_INIT, origin: { slot: env.slot, what: `not set by ${name}, which returns nothing` } };
     case RetKind.INTEGER: {
+      if (proto.retAtMostSize === true && sizeMax >= 0n && sizeMax <= S32_MAX) {
+        // Bytes written (at most the size) or -errno, in both the 64- and the 32-bit views.
+        const m = mutableScalar(SCALAR_UNKNOWN);
+        m.smin = -MAX_ERRNO;
+        m.smax = sizeMax;
+        m.s32min = -MAX_ERRNO;
+        m.s32max = sizeMax;
+        return scalarReg(finish(m), origin);
+      }
       const value = proto.retRange !== undefined ? scalarUnsignedRange(proto.retRange[0], proto.retRange[1]) : SCALAR_UNKNOWN;
       return scalarReg(value, origin);
     }

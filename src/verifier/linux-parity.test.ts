@@ -119,3 +119,23 @@ describe('verifier parity: references shared by socket casts (is_ptr_cast_functi
     assert.equal(code(check(leak, tc)), 'unreleased-reference');
   });
 });
+
+describe('verifier parity: results bounded by the size argument (do_refine_retval_range)', () => {
+  // r7 = a 48-byte map value; n = bpf_get_stack(ctx, r7, 24, 0) (67); then n more bytes, into r7 + n.
+  const maps = [testMap({ valueSize: 48 })];
+  const prog = (size: number, guard: string): string => [
+    'r6 = r1', 'r1 = 0', '*(u32 *)(r10 - 4) = r1', 'r2 = r10', 'r2 += -4', 'ld_pseudo r1, 5, 0', 'call 1',
+    'if r0 == 0 goto out', 'r7 = r0', 'r1 = r6', 'r2 = r7', `r3 = ${size}`, 'r4 = 0', 'call 67', guard,
+    'r2 = r7', 'r2 += r0', 'r1 = r6', 'r3 = 24', 'r4 = 0', 'call 67', 'out:', 'r0 = 0', 'exit',
+  ].join('\n');
+  const tp = { type: 'tracepoint', maps };
+
+  it('knows bpf_get_stack returns at most its size, or a negative errno', () => {
+    assert.equal(check(prog(24, 'if r0 s< 0 goto out'), tp), 'pass');
+  });
+
+  it('and nothing more: a larger size, or no check of the errno, is refused', () => {
+    assert.equal(code(check(prog(25, 'if r0 s< 0 goto out'), tp)), 'out-of-bounds');
+    assert.equal(code(check(prog(24, 'r0 += 0'), tp)), 'out-of-bounds');
+  });
+});

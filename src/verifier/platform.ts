@@ -120,6 +120,11 @@ export interface HelperPrototype {
   readonly mapTypes?: readonly number[];
   /** The range of an INTEGER result, when the helper bounds it. */
   readonly retRange?: readonly [bigint, bigint];
+  /**
+   * The INTEGER result is a negative errno or at most the largest value of the size argument (bytes written:
+   * `bpf_get_stack`, `bpf_probe_read_*_str`), as Linux's `do_refine_retval_range` has it.
+   */
+  readonly retAtMostSize?: boolean;
 }
 
 /** What a context access gives or allows. */
