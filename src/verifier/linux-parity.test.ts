@@ -139,3 +139,20 @@ describe('verifier parity: results bounded by the size argument (do_refine_retva
     assert.equal(code(check(prog(24, 'r0 += 0'), tp)), 'out-of-bounds');
   });
 });
+
+describe('verifier parity: a signed 32-bit range that wraps, intersected with an unsigned one (__reg32_deduce_bounds)', () => {
+  // w0 unsigned <= 0x80000003 and signed in [-3, 5]: only [0, 5] is in both, so `w0 <= 5` always holds and the
+  // write to r10 after it is dead code (Linux never looks at it, and neither may we).
+  const prog = (last: string): string => [
+    'call 7', 'w0 &= -1', 'if w0 > -2147483645 goto +4', 'if w0 s< -3 goto +3', 'if w0 s> 5 goto +2', last, 'r10 = 0',
+    'r0 = 0', 'exit',
+  ].join('\n');
+
+  it('knows the value is in [0, 5]', () => {
+    assert.equal(check(prog('if w0 <= 5 goto +1'), { type: 'socket_filter' }), 'pass');
+  });
+
+  it('and no more', () => {
+    assert.equal(code(check(prog('if w0 <= 4 goto +1'), { type: 'socket_filter' })), 'malformed');
+  });
+});
