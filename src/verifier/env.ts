@@ -10,6 +10,7 @@ import type { Instruction } from '../asm/index.ts';
 import type { LinkedProgram } from '../spec/index.ts';
 import { lineInfoAt } from '../spec/index.ts';
 import type { Cfg } from './cfg.ts';
+import type { FastcallPatterns } from './fastcall.ts';
 import type { VerifierMap } from './maps.ts';
 import type { Platform, ProgramTypeInfo } from './platform.ts';
 import { type Reg, RegType, describeType } from './reg.ts';
@@ -82,6 +83,10 @@ export class Env {
   rules: RuleSet = DEFAULT_RULES;
   allowPointerLeaks = ruleSetPolicy(DEFAULT_RULES).allowPointerLeaks;
   allowUninitStack = ruleSetPolicy(DEFAULT_RULES).allowUninitStack;
+  /** The program's bpf_fastcall patterns (see `fastcall.ts`), found before the exploration. */
+  fastcall: FastcallPatterns | undefined;
+  /** Per function: another instruction touched its bpf_fastcall area, so the area counts (Linux's contract). */
+  readonly fastcallBroken: Uint8Array;
   /** Every load and store must be naturally aligned (VerifyOptions.strictAlignment). */
   strictAlignment = false;
   /** Set when a path read stack bytes never written (allowed under `allowUninitStack`). */
@@ -128,6 +133,7 @@ export class Env {
     this.stackDepth = new Array<number>(cfg.functions.length).fill(0);
     this.accessPointerType = new Int8Array(cfg.insns.length).fill(-1);
     this.callbackCalls = cfg.functions.map(() => new Set<number>());
+    this.fastcallBroken = new Uint8Array(cfg.functions.length);
   }
 
   /** The instruction at `slot`. */

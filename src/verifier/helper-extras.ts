@@ -44,6 +44,12 @@ export const SIZE_BOUNDED_RESULTS: ReadonlySet<string> = new Set([
   'get_stack', 'get_task_stack', 'probe_read_str', 'probe_read_kernel_str', 'probe_read_user_str',
 ]);
 
+/**
+ * Helpers whose calls Linux 6.18 inlines on x86-64 under the bpf_fastcall contract (`allow_fastcall` and
+ * `verifier_inlines_helper_call`): only `bpf_get_smp_processor_id`.
+ */
+export const FASTCALL_HELPERS: ReadonlySet<string> = new Set(['get_smp_processor_id']);
+
 /** The kernel's MAX_ERRNO: errors are returned as -1 to -4095. */
 export const MAX_ERRNO = 4095n;
 

@@ -156,3 +156,24 @@ describe('verifier parity: a signed 32-bit range that wraps, intersected with an
     assert.equal(code(check(prog('if w0 <= 4 goto +1'), { type: 'socket_filter' })), 'malformed');
   });
 });
+
+describe('verifier parity: bpf_fastcall spills and fills do not count toward the combined stack', () => {
+  // The program uses all 512 bytes and calls a function that saves r1 around bpf_get_smp_processor_id (8) in its
+  // lowest slot: Linux inlines the call, deletes the pair, and the function uses no stack.
+  const prog = (sub: string): string => ['r1 = 42', '*(u64 *)(r10 - 512) = r1', 'call sub', 'r0 = 0', 'exit', 'sub:', sub].join('\n');
+  const pattern = ['*(u64 *)(r10 - 8) = r1', 'call 8', 'r1 = *(u64 *)(r10 - 8)', 'r0 = 0', 'exit'];
+
+  it('accepts the pattern', () => {
+    assert.equal(check(prog(pattern.join('\n')), { type: 'socket_filter' }), 'pass');
+  });
+
+  it('counts the slot when something else touches it, or when the call is not inlined', () => {
+    const touched = ['r2 = 0', '*(u64 *)(r10 - 8) = r2', ...pattern].join('\n');
+    assert.match(check(prog(touched), { type: 'socket_filter' }), /^stack-limit: .* use 528 bytes of stack together/);
+    // bpf_get_prandom_u32 (7) is not inlined: the pair stays.
+    assert.equal(code(check(prog(pattern.join('\n').replace('call 8', 'call 7')), { type: 'socket_filter' })), 'stack-limit');
+    // A register the call clobbers (r0) is no part of a pattern.
+    const r0 = ['r0 = 1', '*(u64 *)(r10 - 8) = r0', 'call 8', 'r0 = *(u64 *)(r10 - 8)', 'r0 = 0', 'exit'].join('\n');
+    assert.equal(code(check(prog(r0), { type: 'socket_filter' })), 'stack-limit');
+  });
+});

@@ -23,7 +23,7 @@ import {
   type MapCallContext,
   type ProgramTypeName,
 } from '../abi/index.ts';
-import { ADDRESS_ARGUMENTS, RESULT_RANGES, SIZE_BOUNDED_RESULTS } from './helper-extras.ts';
+import { ADDRESS_ARGUMENTS, FASTCALL_HELPERS, RESULT_RANGES, SIZE_BOUNDED_RESULTS } from './helper-extras.ts';
 import { ArgKind, type CtxAccess, type HelperArg, type HelperPrototype, type Platform, type ProgramTypeInfo, RetKind } from './platform.ts';
 
 /** Program types whose programs may use LD_ABS and LD_IND (the kernel's `may_access_skb`). */
@@ -100,6 +100,7 @@ function convert(p: AbiPrototype): HelperPrototype {
     ...(releases !== undefined ? { releases } : {}),
     ...(retRange !== undefined ? { retRange } : {}),
     ...(SIZE_BOUNDED_RESULTS.has(p.name) ? { retAtMostSize: true } : {}),
+    ...(FASTCALL_HELPERS.has(p.name) ? { fastcall: true } : {}),
   };
 }
 

@@ -125,6 +125,11 @@ export interface HelperPrototype {
    * `bpf_get_stack`, `bpf_probe_read_*_str`), as Linux's `do_refine_retval_range` has it.
    */
   readonly retAtMostSize?: boolean;
+  /**
+   * Linux inlines calls of it and they clobber nothing (`allow_fastcall`, inlined on x86-64): spills and fills
+   * around them do not count toward the stack (see `fastcall.ts`).
+   */
+  readonly fastcall?: boolean;
 }
 
 /** What a context access gives or allows. */

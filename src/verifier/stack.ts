@@ -247,4 +247,18 @@ export function stackBounds(env: Env, frame: Frame, minOff: number, maxEnd: numb
     const range = minOff === maxEnd - 1 ? fpText(frame, minOff) : `${fpText(frame, minOff)} to ${fpText(frame, maxEnd - 1)}`;
     env.fail('out-of-bounds', `${verb} through r${regno} touches ${range}, outside the ${MAX_STACK}-byte stack frame`, [regno]);
   }
+  noteFastcallAccess(env, frame, minOff);
+}
+
+/**
+ * An access reaching below the top of a function's bpf_fastcall area from an instruction outside its patterns:
+ * the area counts toward the stack after all (Linux's `check_fastcall_stack_contract`).
+ */
+function noteFastcallAccess(env: Env, frame: Frame, minOff: number): void {
+  const patterns = env.fastcall;
+  if (patterns === undefined) return;
+  const f = env.cfg.funcOf[frame.funcStart] as number;
+  const fn = patterns.functions[f];
+  if (fn === undefined || fn.stackOff <= minOff || patterns.patternSlots.has(env.slot)) return;
+  env.fastcallBroken[f] = 1;
 }
