@@ -8,6 +8,7 @@
  */
 
 import {
+  AluOp,
   InstructionClass,
   JumpOp,
   type Instruction,
@@ -25,7 +26,9 @@ import {
 import {
   type Scalar,
   isConst,
+  scalarConst,
 } from './scalar.ts';
+import { scalarAlu } from './scalar-alu.ts';
 import {
   JSET_NOT,
   negateCondition,
@@ -46,13 +49,20 @@ export interface BranchStates {
   readonly jump: VerifierState | undefined;
 }
 
-/** Sets register `i` of the current frame of `s` and, if it is a tracked scalar, every copy of it. */
+/**
+ * Sets register `i` of the current frame of `s` and, if it is a tracked scalar, every copy of it; a copy `k` above
+ * it (see `alu.ts`, `off` the difference) gets the value plus `k` (Linux's `sync_linked_regs`).
+ */
 function setScalar(s: VerifierState, i: number, old: Reg, value: Scalar): void {
   const frame = s.frames[s.frames.length - 1];
   if (frame === undefined) return;
   if (old.id !== 0) {
     const id = old.id;
-    forEachReg(s, (r) => (r.type === RegType.SCALAR && r.id === id ? withReg(r, { value }) : undefined));
+    forEachReg(s, (r) => {
+      if (r.type !== RegType.SCALAR || r.id !== id) return undefined;
+      if (r.off === old.off) return withReg(r, { value });
+      return withReg(r, { value: scalarAlu(AluOp.ADD, true, false, value, scalarConst(BigInt(r.off - old.off))) });
+    });
   } else {
     frame.regs[i] = withReg(old, { value });
   }

@@ -177,3 +177,38 @@ describe('verifier parity: bpf_fastcall spills and fills do not count toward the
     assert.equal(code(check(prog(r0), { type: 'socket_filter' })), 'stack-limit');
   });
 });
+
+describe('verifier parity: copies a constant apart (BPF_ADD_CONST, sync_linked_regs)', () => {
+  // r0 in [0, 9]; loop: r1 = buf + r2 (r2 = r0), a byte read, r0 = r2 + 1, `if r2 < 9` again. The branch bounds r2
+  // to [0, 8], and r0, linked to it one above, to [1, 9]: the next read stays inside the 10-byte value.
+  const maps = [testMap({ valueSize: 10 })];
+  const prog = (limit: number, add: string): string => [
+    'r1 = 0', '*(u32 *)(r10 - 4) = r1', 'r2 = r10', 'r2 += -4', 'ld_pseudo r1, 5, 0', 'call 1', 'if r0 == 0 goto out',
+    'r6 = r0', 'call 7', 'if r0 > 9 goto out', 'loop:', 'r1 = r6', 'r2 = r0', 'r1 += r2', 'r3 = *(u8 *)(r1 + 0)', 'r0 = r2', add,
+    `if r2 < ${limit} goto loop`, 'out:', 'r0 = 0', 'exit',
+  ].join('\n');
+  const sf = { type: 'socket_filter', maps };
+
+  it('carries what a branch learns about one to the other', () => {
+    assert.equal(check(prog(9, 'r0 += 1'), sf), 'pass');
+  });
+
+  it('with the right difference, and not past a second addition', () => {
+    assert.equal(code(check(prog(10, 'r0 += 1'), sf)), 'out-of-bounds');
+    assert.equal(code(check(prog(9, 'r0 += 2'), sf)), 'out-of-bounds');
+    // Two additions unlink the copy (as in Linux): r0 is then only known to be in [2, 11].
+    assert.equal(code(check(prog(8, 'r0 += 1\nr0 += 1'), sf)), 'out-of-bounds');
+  });
+
+  it('narrows the base from the copy above it, and forgets the link when either is overwritten', () => {
+    // r2 = r0 (any u8), r0 += 5; `r0 < 10` leaves r2 in [0, 4]: an index into 5 bytes, not into 4.
+    const lookup = 'r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nld_pseudo r1, 5, 0\ncall 1\nif r0 == 0 goto out\nr6 = r0\n';
+    const body = (between: string): string => `${lookup}r0 = *(u8 *)(r6 + 0)\nr2 = r0\nr0 += 5\n${between}if r0 >= 10 goto out\nr6 += r2\nr0 = *(u8 *)(r6 + 0)\nout:\nr0 = 0\nexit`;
+    assert.equal(check(body(''), { type: 'socket_filter', maps: [testMap({ valueSize: 5 })] }), 'pass');
+    assert.equal(code(check(body(''), { type: 'socket_filter', maps: [testMap({ valueSize: 4 })] })), 'out-of-bounds');
+    // r0 replaced by another number: the branch says nothing about r2 (any u8).
+    assert.equal(code(check(body('r0 = *(u8 *)(r6 + 1)\n'), { type: 'socket_filter', maps: [testMap({ valueSize: 5 })] })), 'out-of-bounds');
+    // A copy of the copy unlinks it: r0 learns nothing for r2.
+    assert.equal(code(check(body('r3 = r0\n'), { type: 'socket_filter', maps: [testMap({ valueSize: 5 })] })), 'out-of-bounds');
+  });
+});
