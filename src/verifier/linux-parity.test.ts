@@ -212,3 +212,20 @@ describe('verifier parity: copies a constant apart (BPF_ADD_CONST, sync_linked_r
     assert.equal(code(check(body('r3 = r0\n'), { type: 'socket_filter', maps: [testMap({ valueSize: 5 })] })), 'out-of-bounds');
   });
 });
+
+describe('verifier parity: departures on numbers Linux does not fold (DESIGN.md, departure 5)', () => {
+  // flow_dissector: the flow keys pointer at context offset 144 (struct __sk_buff.flow_keys).
+  const flowKeys = (compute: string): string => `r6 = r1\nr7 = *(u64 *)(r6 + 144)\n${compute}\nr7 += r8\nr0 = *(u64 *)(r7 + 0)\nr0 = 0\nexit`;
+
+  it('moves the flow keys by a number folded to a constant, and never by one that is not', () => {
+    assert.equal(check(flowKeys('r8 = 8\nr8 /= 1\nr8 &= 8'), { type: 'flow_dissector' }), 'pass');
+    assert.match(check(flowKeys('r8 = *(u64 *)(r7 + 0)\nr8 &= 8'), { type: 'flow_dissector' }), /^invalid-pointer-arithmetic: .*the flow keys move only by constants/);
+  });
+
+  it('folds a 32-bit shift by 32 as RFC 9669 does (the count masked), as every runtime computes it', () => {
+    const lookup = 'r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nld_pseudo r1, 5, 0\ncall 1\nif r0 == 0 goto out\n';
+    const prog = (count: number): string => `${lookup}r2 = ${count}\nr1 = 1\nw1 <<= w2\nr1 &= 0xffff\nr0 += r1\nr0 = *(u8 *)(r0 + 0)\nout:\nr0 = 0\nexit`;
+    assert.equal(check(prog(32), { type: 'socket_filter' }), 'pass');
+    assert.equal(code(check(prog(35), { type: 'socket_filter' })), 'out-of-bounds');
+  });
+});
