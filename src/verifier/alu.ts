@@ -21,12 +21,14 @@ import {
   RegType,
   constReg,
   describeType,
+  makeReg,
   scalarReg,
   taintedReg,
   withReg,
 } from './reg.ts';
 import {
   type Scalar,
+  S32_MAX,
   S64_MIN,
   SCALAR_UNKNOWN,
   U32_MAX,
@@ -100,10 +102,11 @@ export function checkAlu(env: Env, ins: Instruction): void {
     if (is64 || src.value.umax <= U32_MAX) {
       // A copy: tie the two registers so that what a branch learns about one holds for the other.
       let s = src;
-      if (!isConst(s.value) && s.id === 0) {
-        s = withReg(s, { id: env.newId() });
-        env.frame().regs[ins.src] = s;
-      }
+      // A copy of a copy k above others starts a new family: only one difference is tracked (Linux's
+      // assign_scalar_id_before_mov).
+      if (s.off !== 0) s = withReg(s, { id: 0, off: 0 });
+      if (!isConst(s.value) && s.id === 0) s = withReg(s, { id: env.newId() });
+      if (s !== src) env.frame().regs[ins.src] = s;
       env.setReg(ins.dst, s);
       return;
     }
@@ -130,7 +133,16 @@ export function checkAlu(env: Env, ins: Instruction): void {
     }
   }
   if (dst.type === RegType.SCALAR && src.type === RegType.SCALAR) {
-    env.setReg(ins.dst, withTaint(scalarReg(scalarAlu(op, is64, signedDiv, dst.value, src.value), origin), dst.tainted || src.tainted));
+    const value = scalarAlu(op, is64, signedDiv, dst.value, src.value);
+    // `rX += k` on a copy (k a constant in [0, 2^31)): rX stays linked to the copies, k above them, so that what a
+    // branch learns about one holds for the others (Linux 6.11+'s BPF_ADD_CONST). Only once: a second addition
+    // unlinks it, as in Linux.
+    if (op === AluOp.ADD && is64 && dst.id !== 0 && dst.off === 0 && isConst(src.value) && src.value.varOff.value <= BigInt(S32_MAX) &&
+      !dst.tainted && !src.tainted && dst.lowOf === undefined) {
+      env.setReg(ins.dst, makeReg({ type: RegType.SCALAR, value, id: dst.id, off: Number(src.value.varOff.value), origin }));
+      return;
+    }
+    env.setReg(ins.dst, withTaint(scalarReg(value, origin), dst.tainted || src.tainted));
     return;
   }
   if (dst.type !== RegType.SCALAR && src.type !== RegType.SCALAR) {

@@ -24,6 +24,7 @@ import type { Env } from './env.ts';
 import {
   mapHelperCompatible,
 } from './linux-platform.ts';
+import { MAX_ERRNO } from './helper-extras.ts';
 import {
   MAX_VAR_OFF,
   checkArgAligned,
@@ -53,10 +54,13 @@ import {
 } from './reg.ts';
 import {
   type Scalar,
+  S32_MAX,
   SCALAR_UNKNOWN,
   SCALAR_ZERO,
+  finish,
   formatScalar,
   isConst,
+  mutableScalar,
   scalarIn,
   scalarUnsignedRange,
   scalarSignedRange,
@@ -161,6 +165,17 @@ function invalidate(env: Env, match: (r: Reg) => boolean, origin: Origin): void 
 }
 
 /**
+ * Helpers that return the socket they are given, seen as another type (Linux's `is_ptr_cast_function`): the
+ * result shares the argument's reference, so releasing either releases both, and a NULL result releases nothing.
+ * Other helpers that return a socket (`bpf_get_listener_sock`, `bpf_skc_to_unix_sock`, ...) return one no
+ * reference holds.
+ */
+const PTR_CAST_HELPERS: ReadonlySet<string> = new Set([
+  'tcp_sock', 'sk_fullsock', 'skc_to_tcp_sock', 'skc_to_tcp6_sock', 'skc_to_udp6_sock', 'skc_to_mptcp_sock',
+  'skc_to_tcp_timewait_sock', 'skc_to_tcp_request_sock',
+]);
+
+/**
  * Checks a call to a helper function and sets r0. For a helper that calls back into the program, returns the state
  * entering the callback (a path to explore besides this one, on which the helper has returned).
  */
@@ -181,6 +196,8 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
   let allocSize = 0;
   let releaseRef = 0;
   let castRef = 0;
+  // The largest value of the (last) size argument, for helpers whose result is bounded by it.
+  let sizeMax = -1n;
   let callback: { regno: number; reg: Reg } | undefined;
   // Whether packet pointers may be memory arguments: the kernel's may_access_direct_pkt_data with the helper's meta.
   const pktMode = env.ptype.packetHelperArgs;
@@ -206,7 +223,9 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
         }
         mapIndex = r.map;
         const m = env.maps[mapIndex];
-        if (m !== undefined && !(env.platform.mapCompatible ?? mapHelperCompatible)(id, m.type)) {
+        // The program type's own rules first (Linux's may_update_sockmap depends on it), then the platform's.
+        const compatible = env.ptype.mapCompatible ?? env.platform.mapCompatible ?? mapHelperCompatible;
+        if (m !== undefined && !compatible(id, m.type)) {
           env.fail('invalid-helper-argument', `${name} cannot be used with map '${m.name}' of type ${mapTypeName(m.type)}`, [regno]);
         }
         break;
@@ -218,6 +237,15 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
         const m = env.maps[mapIndex];
         if (m === undefined) env.fail('invalid-helper-argument', `${what} needs a map argument before it`, [regno]);
         const isKey = arg.kind === ArgKind.MAP_KEY;
+        if (!isKey && (m.type === MapType.sockmap || m.type === MapType.sockhash)) {
+          // A sockmap's values are sockets: the value argument is a socket pointer (Linux's resolve_map_arg_type
+          // turns ARG_PTR_TO_MAP_VALUE into ARG_PTR_TO_BTF_ID_SOCK_COMMON; any other value argument is refused).
+          if (arg.kind !== ArgKind.MAP_VALUE) env.fail('invalid-helper-argument', `${what} cannot be used with map '${m.name}' of type ${mapTypeName(m.type)} (Linux: "invalid arg_type for sockmap/sockhash")`, [regno]);
+          const sock = r.type === RegType.SOCKET || r.type === RegType.SOCK_COMMON || r.type === RegType.TCP_SOCK || r.type === RegType.XDP_SOCK;
+          if (!sock) env.fail('invalid-helper-argument', `${what} (r${regno}) must be a socket pointer (the value of map '${m.name}', a ${mapTypeName(m.type)}, is a socket), but it holds ${describeType(r)}${env.originText(r)}`, [regno]);
+          if (r.maybeNull) env.fail('null-dereference', `${what} (r${regno}) may be NULL${env.originText(r)}: compare it with 0 first`, [regno]);
+          break;
+        }
         const n = BigInt(isKey ? m.keySize : m.valueSize);
         helperMem(env, regno, r, n, n, arg.kind === ArgKind.UNINIT_MAP_VALUE, `the ${isKey ? 'key' : 'value'} of map '${m.name}' passed to ${name}`);
         break;
@@ -245,6 +273,7 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
       case ArgKind.CONST_SIZE_OR_ZERO: {
         const v = sizeArg(env, regno, r, arg.kind === ArgKind.CONST_SIZE_OR_ZERO, name);
         env.markPrecise([regno]);
+        sizeMax = v.umax;
         if (mem === undefined) break;
         if (isNullScalar(mem.reg)) {
           if (v.umax !== 0n) env.fail('invalid-helper-argument', `${mem.what} is NULL, so its size (r${regno}) must be 0`, [mem.regno, regno]);
@@ -272,7 +301,7 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
         if (proto.releases === i) {
           if (r.refId === 0) env.fail('invalid-helper-argument', `${what} (r${regno}) must be a socket the program acquired (from bpf_sk_lookup_*), not ${describeType(r)}${env.originText(r)}`, [regno]);
           releaseRef = r.refId;
-        } else if (r.refId !== 0) {
+        } else if (r.refId !== 0 && PTR_CAST_HELPERS.has(proto.name)) {
           castRef = r.refId;
         }
         break;
@@ -373,7 +402,7 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
   const frame = env.frame();
   const clobber: Origin = { slot: env.slot, what: `clobbered by the call to ${name}` };
   for (let r = 1; r <= 5; r++) frame.regs[r] = { ...REG_NOT_INIT, origin: clobber };
-  frame.regs[0] = helperResult(env, proto, mapIndex, allocSize, castRef, origin);
+  frame.regs[0] = helperResult(env, proto, mapIndex, allocSize, castRef, sizeMax, origin);
   if (callback !== undefined) leaveCallbackCall(env);
   return entry;
 }
@@ -388,12 +417,21 @@ function acquire(env: Env, what: string): number {
   return id;
 }
 
-function helperResult(env: Env, proto: HelperPrototype, mapIndex: number, allocSize: number, castRef: number, origin: Origin): Reg {
+function helperResult(env: Env, proto: HelperPrototype, mapIndex: number, allocSize: number, castRef: number, sizeMax: bigint, origin: Origin): Reg {
   const name = helperName(proto, proto.id);
   switch (proto.ret) {
     case RetKind.VOID:
       return { ...REG_NOT_INIT, origin: { slot: env.slot, what: `not set by ${name}, which returns nothing` } };
     case RetKind.INTEGER: {
+      if (proto.retAtMostSize === true && sizeMax >= 0n && sizeMax <= S32_MAX) {
+        // Bytes written (at most the size) or -errno, in both the 64- and the 32-bit views.
+        const m = mutableScalar(SCALAR_UNKNOWN);
+        m.smin = -MAX_ERRNO;
+        m.smax = sizeMax;
+        m.s32min = -MAX_ERRNO;
+        m.s32max = sizeMax;
+        return scalarReg(finish(m), origin);
+      }
       const value = proto.retRange !== undefined ? scalarUnsignedRange(proto.retRange[0], proto.retRange[1]) : SCALAR_UNKNOWN;
       return scalarReg(value, origin);
     }

@@ -10,6 +10,7 @@ import type { Instruction } from '../asm/index.ts';
 import type { LinkedProgram } from '../spec/index.ts';
 import { lineInfoAt } from '../spec/index.ts';
 import type { Cfg } from './cfg.ts';
+import type { FastcallPatterns } from './fastcall.ts';
 import type { KernelBtf } from './kernel-btf.ts';
 import type { VerifierMap } from './maps.ts';
 import type { Platform, ProgramTypeInfo } from './platform.ts';
@@ -54,6 +55,13 @@ export interface VerifyOptions {
    */
   readonly checkpointEveryPrunePoint?: boolean;
   /**
+   * Require every load and store to be naturally aligned, whatever it points into (the kernel's
+   * BPF_F_STRICT_ALIGNMENT, and its rule on machines without efficient unaligned access). Packet offsets are
+   * checked with NET_IP_ALIGN (2) added, as Linux does. Without it, only stack accesses and atomics must be aligned
+   * (Linux on x86-64 and arm64).
+   */
+  readonly strictAlignment?: boolean;
+  /**
    * Record the state at each instruction on each path, bounded (see `state-recorder.ts`), into
    * `ProgramReport.recording`.
    */
@@ -85,6 +93,12 @@ export class Env {
   rules: RuleSet = DEFAULT_RULES;
   allowPointerLeaks = ruleSetPolicy(DEFAULT_RULES).allowPointerLeaks;
   allowUninitStack = ruleSetPolicy(DEFAULT_RULES).allowUninitStack;
+  /** The program's bpf_fastcall patterns (see `fastcall.ts`), found before the exploration. */
+  fastcall: FastcallPatterns | undefined;
+  /** Per function: another instruction touched its bpf_fastcall area, so the area counts (Linux's contract). */
+  readonly fastcallBroken: Uint8Array;
+  /** Every load and store must be naturally aligned (VerifyOptions.strictAlignment). */
+  strictAlignment = false;
   /** Set when a path read stack bytes never written (allowed under `allowUninitStack`). */
   readUninitStack = false;
   /** The entry function returns nothing: r0 is not checked at the program's exit. */
@@ -129,6 +143,7 @@ export class Env {
     this.stackDepth = new Array<number>(cfg.functions.length).fill(0);
     this.accessPointerType = new Int8Array(cfg.insns.length).fill(-1);
     this.callbackCalls = cfg.functions.map(() => new Set<number>());
+    this.fastcallBroken = new Uint8Array(cfg.functions.length);
   }
 
   /** The instruction at `slot`. */

@@ -35,6 +35,24 @@ export const RESULT_RANGES: Readonly<Record<string, readonly [bigint, bigint]>> 
   get_socket_uid: [0n, 0xffffffffn],
 };
 
+/**
+ * Helpers whose integer result is at most their size argument, or a negative errno (Linux's
+ * `do_refine_retval_range`: smax and s32max = the size's umax, smin and s32min = -MAX_ERRNO). A runtime that
+ * implements one of them must keep to it: the verifier lets the result index the buffer.
+ */
+export const SIZE_BOUNDED_RESULTS: ReadonlySet<string> = new Set([
+  'get_stack', 'get_task_stack', 'probe_read_str', 'probe_read_kernel_str', 'probe_read_user_str',
+]);
+
+/**
+ * Helpers whose calls Linux 6.18 inlines on x86-64 under the bpf_fastcall contract (`allow_fastcall` and
+ * `verifier_inlines_helper_call`): only `bpf_get_smp_processor_id`.
+ */
+export const FASTCALL_HELPERS: ReadonlySet<string> = new Set(['get_smp_processor_id']);
+
+/** The kernel's MAX_ERRNO: errors are returned as -1 to -4095. */
+export const MAX_ERRNO = 4095n;
+
 const deny = (reason: string): CtxAccess => ({ ok: false, reason });
 const SCALAR: CtxAccess = { ok: true, kind: 'scalar' };
 

@@ -8,6 +8,7 @@
  */
 
 import {
+  AluOp,
   InstructionClass,
   JumpOp,
   type Instruction,
@@ -25,7 +26,9 @@ import {
 import {
   type Scalar,
   isConst,
+  scalarConst,
 } from './scalar.ts';
+import { scalarAlu } from './scalar-alu.ts';
 import {
   JSET_NOT,
   negateCondition,
@@ -46,13 +49,20 @@ export interface BranchStates {
   readonly jump: VerifierState | undefined;
 }
 
-/** Sets register `i` of the current frame of `s` and, if it is a tracked scalar, every copy of it. */
+/**
+ * Sets register `i` of the current frame of `s` and, if it is a tracked scalar, every copy of it; a copy `k` above
+ * it (see `alu.ts`, `off` the difference) gets the value plus `k` (Linux's `sync_linked_regs`).
+ */
 function setScalar(s: VerifierState, i: number, old: Reg, value: Scalar): void {
   const frame = s.frames[s.frames.length - 1];
   if (frame === undefined) return;
   if (old.id !== 0) {
     const id = old.id;
-    forEachReg(s, (r) => (r.type === RegType.SCALAR && r.id === id ? withReg(r, { value }) : undefined));
+    forEachReg(s, (r) => {
+      if (r.type !== RegType.SCALAR || r.id !== id) return undefined;
+      if (r.off === old.off) return withReg(r, { value });
+      return withReg(r, { value: scalarAlu(AluOp.ADD, true, false, value, scalarConst(BigInt(r.off - old.off))) });
+    });
   } else {
     frame.regs[i] = withReg(old, { value });
   }
@@ -74,13 +84,17 @@ function linkedCopies(s: VerifierState, a: Reg, b: Reg | undefined): number[] | 
   return out.length > 1 ? out : undefined;
 }
 
-/** Marks every copy of a maybe-NULL pointer (by id) as NULL or as valid; a NULL reference is no longer held. */
+/**
+ * Marks every copy of a maybe-NULL pointer (by id) as NULL or as valid. A NULL acquired object (its reference id is
+ * its id) is no longer held; a NULL cast of one (`bpf_tcp_sock(sk)`: the reference is `sk`'s) releases nothing,
+ * as in Linux (`mark_ptr_or_null_regs` releases only when `ref_obj_id == id`).
+ */
 function markNull(s: VerifierState, id: number, isNull: boolean): void {
   let released = 0;
   forEachReg(s, (r) => {
     if (r.id !== id || !r.maybeNull) return undefined;
     if (isNull) {
-      if (r.refId !== 0) released = r.refId;
+      if (r.refId !== 0 && r.refId === r.id) released = r.refId;
       return { ...constReg(0n), origin: r.origin };
     }
     return withReg(r, { maybeNull: false });

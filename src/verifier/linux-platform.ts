@@ -20,9 +20,10 @@ import {
   structLayouts,
   type AttachTypeName,
   type HelperPrototype as AbiPrototype,
+  type MapCallContext,
   type ProgramTypeName,
 } from '../abi/index.ts';
-import { ADDRESS_ARGUMENTS, RESULT_RANGES } from './helper-extras.ts';
+import { ADDRESS_ARGUMENTS, FASTCALL_HELPERS, RESULT_RANGES, SIZE_BOUNDED_RESULTS } from './helper-extras.ts';
 import { ArgKind, type CtxAccess, type HelperArg, type HelperPrototype, type Platform, type ProgramTypeInfo, RetKind } from './platform.ts';
 
 /** Program types whose programs may use LD_ABS and LD_IND (the kernel's `may_access_skb`). */
@@ -98,6 +99,8 @@ function convert(p: AbiPrototype): HelperPrototype {
     ...(def?.acquiresReference === true ? { acquires: true } : {}),
     ...(releases !== undefined ? { releases } : {}),
     ...(retRange !== undefined ? { retRange } : {}),
+    ...(SIZE_BOUNDED_RESULTS.has(p.name) ? { retAtMostSize: true } : {}),
+    ...(FASTCALL_HELPERS.has(p.name) ? { fastcall: true } : {}),
   };
 }
 
@@ -143,6 +146,7 @@ function typeInfo(name: string, attachType: string | undefined): ProgramTypeInfo
       return CTX_KINDS[r.yields] ?? { ok: false, reason: `the field yields ${r.yields}, which this verifier does not model` };
     },
     helperAllowed: (id) => helper(id) !== undefined,
+    mapCompatible: (id, mapType) => mapHelperCompatible(id, mapType, { programType: type, ...(attach !== undefined ? { attachType: attach } : {}) }),
     helper,
     packetWrite: info.packet.write,
     packetHelperArgs: !info.packet.helperArgs ? 'none' : info.packet.anyHelper === true ? 'any' : 'pkt_access',
@@ -161,10 +165,14 @@ export const linuxPlatform: Platform = {
   mapCompatible: mapHelperCompatible,
 };
 
-/** Whether helper `id` may take a map of type `mapType` (both directions of `check_map_func_compatibility`). */
-export function mapHelperCompatible(id: number, mapType: number): boolean {
+/**
+ * Whether helper `id` may take a map of type `mapType` (both directions of `check_map_func_compatibility`). Given the
+ * program (its type and attach type), `map_update_elem`/`map_delete_elem` on a sockmap or sockhash follow
+ * `may_update_sockmap`; without it they count as refused.
+ */
+export function mapHelperCompatible(id: number, mapType: number, program: MapCallContext = {}): boolean {
   const def = helperById(id);
   const m = mapTypeName(mapType);
   if (def === undefined || m === undefined) return true;
-  return isMapCompatible(def.name, m);
+  return isMapCompatible(def.name, m, program);
 }

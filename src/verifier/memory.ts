@@ -47,6 +47,8 @@ import {
   scalarTruncate,
 } from './scalar-alu.ts';
 import {
+  tnumAdd,
+  tnumConst,
   tnumIsAligned,
 } from './tnum.ts';
 import {
@@ -129,11 +131,15 @@ export function specialFieldAccess(env: Env, regno: number, reg: Reg, off: numbe
   return makeReg({ type: RegType.BTF_ID, maybeNull: true, id: env.newId(), value: constReg(0n).value, origin: { slot: env.slot, what: `loaded from ${where}` } });
 }
 
-/** Alignment, required for stack accesses and atomics (the kernel's strict alignment cases). */
+/**
+ * Alignment (the kernel's `check_generic_ptr_alignment`): every value `reg + off` can take must be a multiple of
+ * `size`. The fixed and variable parts are added as tnums, as Linux does, so that a variable part that makes up
+ * for an odd fixed offset still counts as aligned.
+ */
 function checkAligned(env: Env, regno: number, reg: Reg, off: number, size: number, what: string): void {
   if (size === 1) return;
   const fixed = reg.off + off;
-  if (((fixed % size) + size) % size !== 0 || !tnumIsAligned(reg.value.varOff, size)) {
+  if (!tnumIsAligned(tnumAdd(reg.value.varOff, tnumConst(BigInt(fixed))), size)) {
     env.fail('misaligned-access', `misaligned ${what}: ${size} bytes at ${isConst(reg.value) ? `offset ${fixed + constOff(reg.value)}` : `offset ${fixed} plus ${formatScalar(reg.value)}`} through r${regno} (must be a multiple of ${size})`, [regno]);
   }
 }
@@ -145,6 +151,31 @@ function checkAligned(env: Env, regno: number, reg: Reg, off: number, size: numb
 export function checkArgAligned(env: Env, regno: number, reg: Reg, size: number, what: string): void {
   const ipAlign = reg.type === RegType.PACKET || reg.type === RegType.PACKET_META ? 2 : 0;
   checkAligned(env, regno, reg, ipAlign, size, what);
+}
+
+/** What the kernel's alignment messages call an access through each pointer type. */
+function alignmentWhat(t: RegType): string {
+  switch (t) {
+    case RegType.PACKET: case RegType.PACKET_META: return 'packet access (offsets count NET_IP_ALIGN, 2)';
+    case RegType.FLOW_KEYS: return 'flow keys access';
+    case RegType.MAP_KEY: return 'map key access';
+    case RegType.MAP_VALUE: return 'map value access';
+    case RegType.CTX: return 'context access';
+    case RegType.SOCKET: case RegType.SOCK_COMMON: case RegType.TCP_SOCK: case RegType.XDP_SOCK: return 'socket access';
+    default: return 'access';
+  }
+}
+
+/**
+ * Under strict alignment (VerifyOptions.strictAlignment, the kernel's BPF_F_STRICT_ALIGNMENT), every load and
+ * store through any pointer must be naturally aligned (`check_ptr_alignment` with `env->strict_alignment`); packet
+ * offsets have NET_IP_ALIGN (2) added, the alignment the IP header gets on machines that need it. Stack accesses
+ * are checked in any case (`stackAccess`).
+ */
+function checkStrictAlignment(env: Env, regno: number, reg: Reg, off: number, size: number): void {
+  if (!env.strictAlignment || reg.type === RegType.STACK) return;
+  const ipAlign = reg.type === RegType.PACKET || reg.type === RegType.PACKET_META ? 2 : 0;
+  checkAligned(env, regno, reg, off + ipAlign, size, `${alignmentWhat(reg.type)} under strict alignment`);
 }
 
 /** What a store writes: a register (STX), an immediate (ST), or an unknown number (atomics). */
@@ -191,6 +222,7 @@ export function checkMemAccess(
   if (write && value !== undefined && value.reg.type !== RegType.SCALAR && reg.type !== RegType.STACK && !env.allowPointerLeaks) {
     env.fail('pointer-leak', `r${value.regno} holds ${describeType(value.reg)}; storing it into ${describeType(reg).replace(/^an? /, 'the memory of a ')} would leak an address`, [value.regno, regno]);
   }
+  checkStrictAlignment(env, regno, reg, off, size);
   switch (reg.type) {
     case RegType.STACK:
       return stackAccess(env, regno, reg, off, size, write, value, signed, dst);

@@ -120,6 +120,16 @@ export interface HelperPrototype {
   readonly mapTypes?: readonly number[];
   /** The range of an INTEGER result, when the helper bounds it. */
   readonly retRange?: readonly [bigint, bigint];
+  /**
+   * The INTEGER result is a negative errno or at most the largest value of the size argument (bytes written:
+   * `bpf_get_stack`, `bpf_probe_read_*_str`), as Linux's `do_refine_retval_range` has it.
+   */
+  readonly retAtMostSize?: boolean;
+  /**
+   * Linux inlines calls of it and they clobber nothing (`allow_fastcall`, inlined on x86-64): spills and fills
+   * around them do not count toward the stack (see `fastcall.ts`).
+   */
+  readonly fastcall?: boolean;
 }
 
 /** What a context access gives or allows. */
@@ -148,6 +158,11 @@ export interface ProgramTypeInfo {
   helperAllowed(id: number): boolean;
   /** The prototype this program type gets for the helper, when it differs by program type (else the platform's). */
   helper?(id: number): HelperPrototype | undefined;
+  /**
+   * Whether helper `id` may take a map of type `mapType` in this program type (and attach type), when that depends
+   * on them (Linux's `may_update_sockmap`); the platform's `mapCompatible` when absent.
+   */
+  mapCompatible?(id: number, mapType: number): boolean;
   /** Whether the program may write packet data through packet pointers. */
   readonly packetWrite: boolean;
   /**

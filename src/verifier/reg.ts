@@ -252,7 +252,7 @@ export function formatReg(r: Reg, mapName: (index: number) => string = (i) => `#
   if (r.type === RegType.SCALAR) {
     const v = formatScalar(r.value);
     if (r.tainted) return `tainted_scalar(${v})`;
-    return isConst(r.value) ? v : `scalar(${r.id !== 0 ? `id=${r.id},` : ''}${v})`;
+    return isConst(r.value) ? v : `scalar(${r.id !== 0 ? `id=${r.id}${r.off !== 0 ? `+${r.off}` : ''},` : ''}${v})`;
   }
   const name = regTypeName(r.type) + (r.maybeNull ? '_or_null' : '');
   const parts: string[] = [];

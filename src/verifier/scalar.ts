@@ -282,6 +282,15 @@ function deduce32(m: MutableScalar): void {
   if (u32(m.s32min) <= u32(m.s32max)) {
     m.u32min = max(m.u32min, u32(m.s32min));
     m.u32max = min(m.u32max, u32(m.s32max));
+  } else if (m.u32max < u32(m.s32min)) {
+    // The signed range wraps around in unsigned space ([u32(s32min), U32_MAX] ∪ [0, s32max]) and the unsigned
+    // range lies below its negative piece: the value is in [u32min, s32max], non-negative (Linux 6.17+).
+    m.s32min = max(m.s32min, s32(m.u32min));
+    m.u32max = min(m.u32max, u32(m.s32max));
+  } else if (u32(m.s32max) < m.u32min) {
+    // ... or above its non-negative piece: the value is in [u32(s32min), u32max], negative.
+    m.s32max = min(m.s32max, s32(m.u32max));
+    m.u32min = max(m.u32min, u32(m.s32min));
   }
 }
 

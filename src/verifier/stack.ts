@@ -108,7 +108,7 @@ export function stackWriteFixed(env: Env, frame: Frame, off: number, size: numbe
     // type, except that parts of an older spill become plain numbers.
     let rest = old.bytes.slice(size);
     if (old.spill !== undefined) rest = scrub(rest);
-    const spill = valueWidth(value.value) <= size * 8 ? value : { ...value, id: 0 };
+    const spill = valueWidth(value.value) <= size * 8 ? value : { ...value, id: 0, off: 0 };
     setSlot(frame, k, { bytes: StackByte.SPILL.repeat(size) + rest, spill });
     env.lastSpill = 1 + frame.frameNo * 64 + k;
     return;
@@ -143,7 +143,7 @@ export function stackReadFixed(env: Env, frame: Frame, off: number, size: number
       env.lastFill = 1 + frame.frameNo * 64 + k;
       const narrowed = coerce(spill.value, size, signed);
       const keepId = valueWidth(spill.value) <= size * 8 && !signed;
-      return { ...spill, value: narrowed, id: keepId ? spill.id : 0, origin: spill.origin ?? origin };
+      return { ...spill, value: narrowed, id: keepId ? spill.id : 0, off: keepId ? spill.off : 0, origin: spill.origin ?? origin };
     }
   }
   let zeros = 0;
@@ -247,4 +247,18 @@ export function stackBounds(env: Env, frame: Frame, minOff: number, maxEnd: numb
     const range = minOff === maxEnd - 1 ? fpText(frame, minOff) : `${fpText(frame, minOff)} to ${fpText(frame, maxEnd - 1)}`;
     env.fail('out-of-bounds', `${verb} through r${regno} touches ${range}, outside the ${MAX_STACK}-byte stack frame`, [regno]);
   }
+  noteFastcallAccess(env, frame, minOff);
+}
+
+/**
+ * An access reaching below the top of a function's bpf_fastcall area from an instruction outside its patterns:
+ * the area counts toward the stack after all (Linux's `check_fastcall_stack_contract`).
+ */
+function noteFastcallAccess(env: Env, frame: Frame, minOff: number): void {
+  const patterns = env.fastcall;
+  if (patterns === undefined) return;
+  const f = env.cfg.funcOf[frame.funcStart] as number;
+  const fn = patterns.functions[f];
+  if (fn === undefined || fn.stackOff <= minOff || patterns.patternSlots.has(env.slot)) return;
+  env.fastcallBroken[f] = 1;
 }

@@ -201,6 +201,8 @@ export function regSafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, precise 
       if (old.lowOf !== undefined && (cur.lowOf === undefined || !regsExact(old.lowOf, cur.lowOf, ids))) return false;
       // Nothing proven from the old state depended on this number's value.
       if (!precise) return true;
+      // A copy k above the others (alu.ts) must be one k above them in the current state too.
+      if (old.id !== 0 && old.off !== cur.off) return false;
       return scalarIn(old.value, cur.value) && ids.check(old.id, cur.id);
     case RegType.MAP_VALUE:
     case RegType.MEM:

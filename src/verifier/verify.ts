@@ -90,6 +90,7 @@ import {
 } from './reg.ts';
 import type { Diagnostic, DiagnosticCode, PathStep, ProgramReport, RegisterNote, VerifierReport } from './report.ts';
 import { DEFAULT_RULES, type RuleSet, ruleSetPolicy } from './rules.ts';
+import { findFastcallPatterns, helperCallLookup } from './fastcall.ts';
 import {
   SCALAR_ZERO,
   isConst,
@@ -393,6 +394,7 @@ class Runner {
     const policy = ruleSetPolicy(this.env.rules);
     this.env.allowPointerLeaks = policy.allowPointerLeaks;
     this.env.allowUninitStack = policy.allowUninitStack;
+    this.env.strictAlignment = options.strictAlignment === true;
     this.env.voidReturn = context.voidReturn === true;
     this.initialState = context.initialState;
     this.env.lenientExits = context.lenientExits ?? new Set();
@@ -401,6 +403,7 @@ class Runner {
     this.options = options;
     this.maxInsns = options.maxInsns ?? MAX_INSNS_PROCESSED;
     this.externSlots = new Set(linked.references.filter((r) => r.kind === 'extern-var' || r.kind === 'kfunc').map((r) => r.slot));
+    this.env.fastcall = findFastcallPatterns(cfg, helperCallLookup((id) => ptype.helper?.(id) ?? platform.helper(id), this.externSlots));
     this.env.markPrecise = (regs) => markPrecise(cfg.insns, this.history, this.env.cur.frames.length - 1, regs);
     this.env.noteStackRead = (f, k) => {
       if (!hasBit(this.written, f, k)) markRead(this.parentCp, f, k);
@@ -861,7 +864,13 @@ class Runner {
   /** The deepest stack use over chains of calls (each frame rounded up to 16 bytes, as the JIT does). */
   private combinedStack(): { total: number; chain: string[] } {
     const cfg = this.cfg;
-    const depth = this.env.stackDepth.map((d) => (d === 0 ? 0 : Math.ceil(d / 16) * 16));
+    // A function whose bpf_fastcall spills and fills Linux deletes ends above them (see fastcall.ts).
+    const used = this.env.stackDepth.map((d, f) => {
+      const fc = this.env.fastcall?.functions[f];
+      if (fc === undefined || !fc.removable || fc.keep || this.env.fastcallBroken[f] === 1) return d;
+      return Math.min(d, -fc.stackOff);
+    });
+    const depth = used.map((d) => (d === 0 ? 0 : Math.ceil(d / 16) * 16));
     const callees: Set<number>[] = cfg.functions.map(() => new Set<number>());
     for (let s = 0; s < cfg.insns.length; s++) {
       const ins = cfg.insns[s];

@@ -18,7 +18,7 @@ import { type Frame, StackByte, type VerifierState } from './state.ts';
 
 /** The number `r` holds, forgotten (an unknown 64-bit number, or of `width` bytes for a narrow spill). */
 function forget(r: Reg, width = 8): Reg {
-  return withReg(r, { value: width >= 8 ? SCALAR_UNKNOWN : scalarTruncate(SCALAR_UNKNOWN, width), id: 0 });
+  return withReg(r, { value: width >= 8 ? SCALAR_UNKNOWN : scalarTruncate(SCALAR_UNKNOWN, width), id: 0, off: 0 });
 }
 
 /**
