@@ -248,6 +248,12 @@ export type PrepareLinkedOptions = Omit<PrepareOptions, 'name' | 'functions' | '
  * source lines for messages.
  */
 export function prepareLinkedProgram(linked: LinkedProgram, options: PrepareLinkedOptions = {}): PreparedProgram {
+  // Kernel functions exist only in the kernel: name the first one the program calls.
+  const kfunc = linked.references.find((r) => r.kind === 'kfunc');
+  if (kfunc !== undefined && 'name' in kfunc) {
+    const where = options.where ?? { section: linked.program.sectionName };
+    throw new LoadError(`program '${linked.program.name}' calls the kernel function ${kfunc.name} at instruction ${kfunc.slot}: kfunc ${kfunc.name} is not available in this runtime`, { ...where, insn: kfunc.slot });
+  }
   const lines = linked.lineInfo;
   const sourceLine = lines.length === 0
     ? undefined

@@ -378,6 +378,9 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
   return entry;
 }
 
+/** For the kfunc checks (`kfuncs.ts`): the same reference and invalidation rules as helpers. */
+export { acquire as acquireReference, invalidate as invalidateRegs };
+
 function refText(env: Env, ref: Reference): string {
   return `by ${ref.what} at ${env.where(ref.slot)}`;
 }
@@ -449,7 +452,7 @@ export function checkExternCall(env: Env, name: string): void {
   const b = BUILTINS[name];
   if (b === undefined) {
     const helper = name.startsWith('bpf_') ? findHelper(env, name.slice(4)) : undefined;
-    if (helper === undefined) env.fail('unsupported', `call to the external function '${name}', which is neither a helper nor a compiler builtin (memset, memcpy, memmove, memcmp)`, []);
+    if (helper === undefined) env.fail('unsupported', `call to the external function '${name}', which is neither a helper, a kfunc this verifier knows (src/abi/kfuncs.ts), nor a compiler builtin (memset, memcpy, memmove, memcmp)`, []);
     checkHelperCall(env, { opcode: 0x85, dst: 0, src: 0, offset: 0, imm: helper, size: 1, slot: env.slot, valid: true });
     return;
   }

@@ -7,6 +7,7 @@
  */
 
 import type { Instruction } from '../asm/index.ts';
+import type { Btf } from '../btf/index.ts';
 import type { LinkedProgram } from '../spec/index.ts';
 import { lineInfoAt } from '../spec/index.ts';
 import type { Cfg } from './cfg.ts';
@@ -48,6 +49,11 @@ export interface VerifyOptions {
    * `ProgramReport.recording`.
    */
   readonly record?: RecordOptions;
+  /**
+   * The kernel's BTF (`/sys/kernel/btf/vmlinux`): kfunc prototypes and kernel struct layouts are read from it when
+   * given, from the object's own BTF otherwise (see `kfuncs.ts`).
+   */
+  readonly kernelBtf?: Btf;
 }
 
 /** A check failed: the path (and the program) is rejected. */
@@ -83,6 +89,9 @@ export class Env {
   lenientExits: ReadonlySet<number> = new Set();
   /** At exit, only check that r0 holds no address (see ProgramContext). */
   leakOnlyReturn = false;
+  /** The object's BTF and the kernel's, for kfunc calls (see `kfuncs.ts`). */
+  objectBtf: Btf | undefined = undefined;
+  kernelBtf: Btf | undefined = undefined;
   /** The path being explored. */
   cur!: VerifierState;
   /** The instruction being checked. */

@@ -21,6 +21,7 @@ import {
   formatInstruction,
   type Instruction,
 } from '../asm/index.ts';
+import type { Btf } from '../btf/index.ts';
 import type { LinkedProgram, ObjectSpec, ProgramSelector, ProgramSpec } from '../spec/index.ts';
 import {
   linkProgram,
@@ -52,6 +53,10 @@ import {
 import {
   checkCondJump,
 } from './jumps.ts';
+import {
+  checkKfuncCall,
+  isKnownKfunc,
+} from './kfuncs.ts';
 import {
   linuxPlatform,
 } from './linux-platform.ts';
@@ -188,6 +193,8 @@ export interface ProgramContext {
    * abnormally (LD_ABS/LD_IND, bpf_tail_call) must return an integer, and need BTF, as in Linux.
    */
   readonly functionReturns?: readonly ('scalar' | 'other')[];
+  /** The object's BTF: the extern declarations of the kfuncs it calls, and the types it names (see `kfuncs.ts`). */
+  readonly btf?: Btf;
 }
 
 /** Licenses the kernel treats as GPL-compatible (`license_is_gpl_compatible`). */
@@ -233,6 +240,7 @@ export function verifyProgram(spec: ObjectSpec, program: ProgramSpec, options: V
   return verifyLinked(linked, mapTable(spec), {
     programType: type, attachType: attach, gpl: isGplCompatible(options.license ?? spec.license), voidReturn,
     ...(functionReturns !== undefined ? { functionReturns } : {}),
+    ...(spec.btf !== undefined ? { btf: spec.btf } : {}),
   }, options);
 }
 
@@ -397,6 +405,8 @@ class Runner {
     this.initialState = context.initialState;
     this.env.lenientExits = context.lenientExits ?? new Set();
     this.env.leakOnlyReturn = context.leakOnlyReturn === true;
+    this.env.objectBtf = context.btf;
+    this.env.kernelBtf = options.kernelBtf;
     this.cfg = cfg;
     this.options = options;
     this.maxInsns = options.maxInsns ?? MAX_INSNS_PROCESSED;
@@ -518,7 +528,9 @@ class Runner {
                 }
                 if (this.externSlots.has(slot)) {
                   const ref = env.linked.references.find((r) => r.slot === slot);
-                  checkExternCall(env, ref !== undefined && 'name' in ref ? ref.name : '');
+                  const name = ref !== undefined && 'name' in ref ? ref.name : '';
+                  if (ref?.kind === 'kfunc' && isKnownKfunc(name)) checkKfuncCall(env, name);
+                  else checkExternCall(env, name);
                   slot += 1;
                 } else if (ins.src === CallSource.LOCAL) {
                   const target = enterLocalCall(env, ins);
