@@ -6,9 +6,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kfuncAllowed, kfuncByName } from '../abi/index.ts';
+import { parseBtf } from '../btf/index.ts';
 import { LoadError, prepareLinkedProgram } from '../interp/index.ts';
 import type { LinkedProgram } from '../spec/index.ts';
 import { readObject } from '../spec/index.ts';
@@ -101,9 +102,50 @@ describe('kfuncs: program types and unsupported kfuncs', () => {
     assert.equal(check(text, 'perf_event'), 'pass');
   });
 
-  it('refuses kfuncs the table does not have, and open-coded iterators, as unsupported', () => {
+  it('refuses kfuncs the table does not have as unsupported', () => {
     assert.match(check('kfunc bpf_no_such_kfunc\nr0 = 0\nexit'), /^unsupported: call to the external function 'bpf_no_such_kfunc', which is neither a helper, a kfunc this verifier knows/);
-    assert.match(check('r1 = r10\nr1 += -8\nw2 = 0\nw3 = 10\nkfunc bpf_iter_num_new\nr0 = 0\nexit'), /^unsupported: bpf_iter_num_new/);
+  });
+});
+
+/** `bpf_iter_num_new(fp-8, START, END)`, then a loop over it counting in r6, then its destruction. */
+function iterLoop(start: string, end: string, body = 'r1 = *(u32 *)(r0 + 0)\n', after = ''): string {
+  return `r1 = r10\nr1 += -8\nw2 = ${start}\nw3 = ${end}\nkfunc bpf_iter_num_new\nr6 = 0\nloop:\nr1 = r10\nr1 += -8\nkfunc bpf_iter_num_next\n` +
+    `if r0 == 0 goto done\n${body}r6 += 1\ngoto loop\ndone:\nr1 = r10\nr1 += -8\nkfunc bpf_iter_num_destroy\n${after}r0 = r6\nexit`;
+}
+
+describe('kfuncs: open-coded iterators (bpf_iter_num_*)', () => {
+  it('follows a loop over an iterator with constant bounds iteration by iteration', () => {
+    assert.equal(check(iterLoop('0', '3'), 'socket_filter'), 'pass');
+    // Exactly 3 values: the count is known after the loop.
+    const bad = 'if r6 == 3 goto fine\nr0 = *(u64 *)(r9 + 0)\nfine:\n';
+    assert.equal(check(iterLoop('0', '3', undefined, bad), 'socket_filter'), 'pass');
+    assert.equal(code(check(iterLoop('0', '4', undefined, bad), 'socket_filter')), 'uninitialized-register');
+    // start > end: no values (bpf_iter_num_new fails with -EINVAL), the iterator must still be destroyed.
+    assert.equal(check(iterLoop('5', '3', undefined, 'if r6 == 0 goto fine\nr0 = *(u64 *)(r9 + 0)\nfine:\n'), 'socket_filter'), 'pass');
+  });
+
+  it('refuses a missing destroy, a next or destroy without new, a second new, and use after destroy', () => {
+    const noDestroy = 'r1 = r10\nr1 += -8\nw2 = 0\nw3 = 3\nkfunc bpf_iter_num_new\nr0 = 0\nexit';
+    assert.match(check(noDestroy, 'socket_filter'), /^unreleased-reference: .*bpf_iter_num_new/);
+    assert.equal(code(check('r1 = r10\nr1 += -8\nkfunc bpf_iter_num_next\nr0 = 0\nexit', 'socket_filter')), 'invalid-helper-argument');
+    assert.equal(code(check('r1 = r10\nr1 += -8\nkfunc bpf_iter_num_destroy\nr0 = 0\nexit', 'socket_filter')), 'invalid-helper-argument');
+    const twice = 'r1 = r10\nr1 += -8\nw2 = 0\nw3 = 3\nkfunc bpf_iter_num_new\nr1 = r10\nr1 += -8\nw2 = 0\nw3 = 3\nkfunc bpf_iter_num_new\nr0 = 0\nexit';
+    assert.equal(code(check(twice, 'socket_filter')), 'invalid-helper-argument');
+    assert.equal(code(check(iterLoop('0', '3', undefined, 'r1 = r10\nr1 += -8\nkfunc bpf_iter_num_next\n'), 'socket_filter')), 'invalid-helper-argument');
+    // A store over the iterator ends it: it can no longer be destroyed.
+    assert.equal(code(check(iterLoop('0', '3', 'r1 = 0\n*(u64 *)(r10 - 8) = r1\n'), 'socket_filter')), 'invalid-helper-argument');
+  });
+
+  it('refuses a NULL next value used unchecked, writes through it, and a loop that never stops', () => {
+    const unchecked = 'r1 = r10\nr1 += -8\nw2 = 0\nw3 = 1\nkfunc bpf_iter_num_new\nr1 = r10\nr1 += -8\nkfunc bpf_iter_num_next\nr1 = r10\nr1 += -8\nkfunc bpf_iter_num_next\nr6 = *(u32 *)(r0 + 0)\nr1 = r10\nr1 += -8\nkfunc bpf_iter_num_destroy\nr0 = r6\nexit';
+    assert.equal(code(check(unchecked, 'socket_filter')), 'null-dereference');
+    assert.equal(code(check(iterLoop('0', '3', 'r1 = 7\n*(u32 *)(r0 + 0) = r1\n'), 'socket_filter')), 'read-only');
+    const forever = 'r1 = r10\nr1 += -8\nw2 = 0\nw3 = 2\nkfunc bpf_iter_num_new\nloop:\nr1 = r10\nr1 += -8\nkfunc bpf_iter_num_next\ngoto loop';
+    assert.equal(code(check(forever, 'socket_filter')), 'infinite-loop');
+  });
+
+  it('refuses bounds not known when the program is verified, as unsupported', () => {
+    assert.equal(code(check('r2 = *(u32 *)(r1 + 0)\nr1 = r10\nr1 += -8\nw3 = 3\nkfunc bpf_iter_num_new\nr1 = r10\nr1 += -8\nkfunc bpf_iter_num_destroy\nr0 = 0\nexit', 'socket_filter')), 'unsupported');
   });
 });
 
@@ -145,6 +187,16 @@ describe('kfuncs: compiled programs (testdata/kfuncs.c)', () => {
     assert.equal(code(verdict('bad_prog_type')), 'helper-not-allowed');
     assert.match(verdict('bad_load_past_struct'), /^out-of-bounds: .*struct task_struct/);
     assert.equal(code(verdict('bad_use_after_release')), 'invalid-pointer');
+  });
+
+  it('with the kernel\'s BTF, checks loads against the kernel\'s struct layout', { skip: !existsSync('/sys/kernel/btf/vmlinux') && 'no kernel BTF here' }, () => {
+    const kernelBtf = parseBtf(new Uint8Array(readFileSync('/sys/kernel/btf/vmlinux')));
+    const withKernel = verifyObject(spec, {}, { kernelBtf });
+    const v = (name: string): string | undefined => withKernel.programs.find((x) => x.name === name)?.verdict;
+    assert.equal(v('ok_acquire_release'), 'pass');
+    // Offset 8 is past the test's two-field stand-in, but inside the kernel's struct task_struct.
+    assert.equal(v('bad_load_past_struct'), 'pass');
+    assert.equal(v('bad_leak'), 'fail');
   });
 
   it('the interpreter refuses a kfunc call by name, as bpf2c does', () => {

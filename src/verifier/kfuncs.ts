@@ -20,7 +20,14 @@
  *    constant offsets inside the struct, whose size comes from the BTF at hand, and give numbers. Where the struct's
  *    size is unknown the load is refused as unsupported; stores are refused (kernel memory is read-only here).
  *
- * Open-coded iterators (`bpf_iter_num_*`) are refused as unsupported: see DESIGN.md, "Kfuncs".
+ * Open-coded iterators (`bpf_iter_num_new`, `_next`, `_destroy`) live in an 8-byte stack slot whose bytes are `i`
+ * (StackByte has no code for them: loads read them as never-written bytes, any store ends the iterator, and its
+ * reference then leaks). The slot's "spill" is an ITER register holding the number of values the iterator still
+ * yields: `bpf_iter_num_new` with constant bounds gives the kernel's exact count (0 when it fails), `next` yields a
+ * read-only pointer to the current int while the count lasts and NULL after, `destroy` releases the reference `new`
+ * took. A loop over an iterator is thus explored iteration by iteration, as a bounded loop is: exact, with no
+ * convergence argument needed; bounds not known at verification time are refused as unsupported (Linux's widening
+ * convergence at the `next` call is not implemented). See DESIGN.md, "Kfuncs".
  *
  * Author: Claude.
  *
@@ -41,11 +48,14 @@ import type { Btf, BtfType } from '../btf/index.ts';
 import { acquireReference, invalidateRegs } from './calls.ts';
 import type { Env } from './env.ts';
 import { checkRegion, loadedScalar } from './memory.ts';
+import { noteDepth } from './stack.ts';
+import { type Frame, MAX_STACK, SLOT_INVALID, type StackSlot } from './state.ts';
 import {
   type Origin,
   type Reg,
   REG_NOT_INIT,
   RegType,
+  constReg,
   describeType,
   makeReg,
   scalarReg,
@@ -55,6 +65,7 @@ import {
   SCALAR_ZERO,
   formatScalar,
   isConst,
+  scalarConst,
 } from './scalar.ts';
 
 /**
@@ -183,9 +194,6 @@ export function checkKfuncCall(env: Env, name: string): void {
   if (k === undefined) {
     env.fail('unsupported', `call to the kernel function '${name}', which this verifier does not know (it checks ${kfuncs.length} kfuncs: task, cgroup and cpumask references, bpf_cast_to_kern_ctx, bpf_rdonly_cast)`, []);
   }
-  if ((k.flags & (KfuncFlag.ITER_NEW | KfuncFlag.ITER_NEXT | KfuncFlag.ITER_DESTROY)) !== 0) {
-    env.fail('unsupported', `${name}: open-coded iterators (bpf_iter_*) are not supported yet`, []);
-  }
   if (!kfuncAllowed(k, env.ptype.name)) {
     env.fail('helper-not-allowed', `calling kernel function ${name} is not allowed in ${env.ptype.name} programs (its kfunc set, '${k.set}', is not registered for them)`, []);
   }
@@ -223,7 +231,8 @@ export function checkKfuncCall(env: Env, name: string): void {
         break;
       }
       case 'iter':
-        env.fail('unsupported', `${name}: open-coded iterators are not supported yet`, [regno]);
+        // The iterator kfuncs take nothing else before the iterator: it is checked with the whole call, below.
+        return iteratorCall(env, k, arg.type, r);
     }
   }
   if ((k.ret.kind === 'rdonly_cast')) castType = rdonlyCastType(env, k);
@@ -278,7 +287,7 @@ function kfuncResult(env: Env, k: KfuncInfo, castType: string, origin: Origin): 
       return makeReg({ type: RegType.BTF_ID, memSize: kernelTypeId(name), value: SCALAR_ZERO, origin });
     }
     case 'int_ptr':
-      return env.fail('unsupported', `${k.name}: open-coded iterators are not supported yet`, []);
+      return env.fail('unsupported', `${k.name} returns a pointer only as an iterator's next value`, []);
   }
 }
 
@@ -299,3 +308,84 @@ export function kernelObjectLoad(env: Env, regno: number, reg: Reg, off: number,
   checkRegion(env, regno, reg, off, size, total, `struct ${name}`, 'a load');
   return scalarReg(loadedScalar(size, signed), { slot: env.slot, what: `read from struct ${name}` });
 }
+
+/** The bytes of a stack slot holding an open-coded iterator. */
+const ITER_BYTES = 'iiiiiiii';
+/** The kernel's BPF_MAX_LOOPS: bpf_iter_num_new refuses more iterations (-E2BIG). */
+const BPF_MAX_LOOPS = 8n * 1024n * 1024n;
+
+function isIterSlot(slot: StackSlot): boolean {
+  return slot.bytes === ITER_BYTES && slot.spill?.type === RegType.ITER;
+}
+
+function setStackSlot(frame: Frame, k: number, slot: StackSlot): void {
+  while (frame.stack.length < k) frame.stack.push(SLOT_INVALID);
+  frame.stack[k] = slot;
+}
+
+/**
+ * Checks a call of an iterator kfunc (`bpf_iter_num_new`, `_next`, `_destroy`; `it` is r1) and sets the iterator's
+ * slot and r0.
+ */
+function iteratorCall(env: Env, k: KfuncInfo, type: string, it: Reg): void {
+  const what = `argument 1 of ${k.name} (r1)`;
+  if (it.type !== RegType.STACK) env.fail('invalid-helper-argument', `${what} must point to a struct ${type} on the stack, but it holds ${describeType(it)}${env.originText(it)}`, [1]);
+  if (!isConst(it.value)) env.fail('invalid-helper-argument', `${what} points to a variable place in the stack (${formatScalar(it.value)}): an iterator must be at a constant offset`, [1]);
+  const at = it.off + Number(it.value.varOff.value);
+  if (at % 8 !== 0 || at < -MAX_STACK || at + 8 > 0) env.fail('invalid-helper-argument', `${what} points to fp${at}: an iterator takes an aligned 8-byte slot of the stack frame`, [1]);
+  const frame = env.cur.frames[it.frame] as Frame;
+  const index = (-at - 1) >> 3;
+  env.noteStackRead(frame.frameNo, index);
+  const slot = frame.stack[index] ?? SLOT_INVALID;
+  const state = isIterSlot(slot) ? slot.spill as Reg : undefined;
+  const origin: Origin = { slot: env.slot, what: `returned by ${k.name}` };
+  let r0: Reg;
+  if ((k.flags & KfuncFlag.ITER_NEW) !== 0) {
+    if (state !== undefined) env.fail('invalid-helper-argument', `${what} points to an iterator already created${env.originText(state)} and not destroyed (Linux: "expected uninitialized iter_num as arg #1")`, [1]);
+    const bounds = [env.readReg(2), env.readReg(3)];
+    for (const [i, b] of bounds.entries()) {
+      if (b.type !== RegType.SCALAR) env.fail('invalid-helper-argument', `argument ${i + 2} of ${k.name} (r${i + 2}) must be a number (${k.proto}), but it holds ${describeType(b)}`, [i + 2]);
+      if (!isConst(b.value)) {
+        env.fail('unsupported', `the ${i === 0 ? 'start' : 'end'} of the iterator (r${i + 2}, ${formatScalar(b.value)}) is not known when the program is verified: only iterators with constant bounds are supported (each iteration is explored; Linux's convergence of open-coded iterator loops is not implemented)`, [i + 2]);
+      }
+    }
+    env.markPrecise([2, 3]);
+    const start = BigInt.asIntN(32, (bounds[0] as Reg).value.varOff.value);
+    const end = BigInt.asIntN(32, (bounds[1] as Reg).value.varOff.value);
+    // bpf_iter_num_new: start > end is -EINVAL, more than BPF_MAX_LOOPS values -E2BIG; either way no values.
+    const [count, ret] = start > end ? [0n, -22n] : end - start > BPF_MAX_LOOPS ? [0n, -7n] : [end - start, 0n];
+    const ref = acquireReference(env, `${k.name} (an open-coded iterator, which bpf_iter_num_destroy must destroy)`);
+    noteDepth(env, frame, at);
+    setStackSlot(frame, index, {
+      bytes: ITER_BYTES,
+      spill: makeReg({ type: RegType.ITER, value: scalarConst(count), id: ref, refId: ref, memSize: kernelTypeId(type), origin: { slot: env.slot, what: `created by ${k.name}` } }),
+    });
+    env.noteStackWrite(frame.frameNo, index);
+    r0 = constReg(ret, origin);
+  } else {
+    if (state === undefined || typeNames[state.memSize] !== type) {
+      env.fail('invalid-helper-argument', `${what} must point to a struct ${type} that bpf_iter_num_new created and that is not destroyed, but fp${at} holds none (Linux: "expected an initialized iter_num as arg #1")`, [1]);
+    }
+    if ((k.flags & KfuncFlag.ITER_NEXT) !== 0) {
+      const left = state.value.varOff.value;
+      if (left > 0n) {
+        setStackSlot(frame, index, { bytes: ITER_BYTES, spill: { ...state, value: scalarConst(left - 1n) } });
+        // Read-only: a write would change the iterator's position, which the count here follows.
+        r0 = makeReg({ type: RegType.MEM, readOnly: true, memSize: 4, value: SCALAR_ZERO, origin: { slot: env.slot, what: `the iterator's current value, from ${k.name}` } });
+      } else {
+        r0 = constReg(0n, { slot: env.slot, what: `NULL from ${k.name}: the iterator is drained` });
+      }
+    } else {
+      const ref = state.refId;
+      env.cur.refs = env.cur.refs.filter((x) => x.id !== ref);
+      setStackSlot(frame, index, SLOT_INVALID);
+      env.noteStackWrite(frame.frameNo, index);
+      r0 = { ...REG_NOT_INIT, origin: { slot: env.slot, what: `not set by ${k.name}, which returns nothing` } };
+    }
+  }
+  const cur = env.frame();
+  const clobber: Origin = { slot: env.slot, what: `clobbered by the call to ${k.name}` };
+  for (let r = 1; r <= 5; r++) cur.regs[r] = { ...REG_NOT_INIT, origin: clobber };
+  cur.regs[0] = r0;
+}
+
