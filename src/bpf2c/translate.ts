@@ -96,7 +96,8 @@ export function translateSpec(spec: ObjectSpec, elfSha256: string, options: Tran
     }
     const kfunc = linked.references.find((r) => r.kind === 'kfunc');
     if (kfunc !== undefined && 'name' in kfunc) {
-      throw new Bpf2cError(`program '${program.name}' calls the kernel function ${kfunc.name}: kfunc ${kfunc.name} is not available in this runtime (native images run outside the kernel)`, { file: sourceName, section: program.sectionName, insn: kfunc.slot });
+      const what = ['memset', 'memcpy', 'memmove', 'memcmp'].includes(kfunc.name) ? `the compiler builtin ${kfunc.name}` : `kfunc ${kfunc.name}`;
+      throw new Bpf2cError(`program '${program.name}' calls the external function ${kfunc.name}: ${what} is not available in this runtime (native images run outside the kernel)`, { file: sourceName, section: program.sectionName, insn: kfunc.slot });
     }
     inputs.push({
       name: program.name,

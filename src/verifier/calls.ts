@@ -21,6 +21,7 @@ import {
   leaveCallbackCall,
 } from './callbacks.ts';
 import type { Env } from './env.ts';
+import { refuseKernelObject } from './kfuncs.ts';
 import {
   mapHelperCompatible,
 } from './linux-platform.ts';
@@ -268,6 +269,7 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
           ? r.type === RegType.SOCKET
           : r.type === RegType.SOCKET || r.type === RegType.SOCK_COMMON || r.type === RegType.TCP_SOCK || r.type === RegType.BTF_ID;
         if (!ok) env.fail('invalid-helper-argument', `${what} (r${regno}) must be a socket pointer, but it holds ${describeType(r)}${env.originText(r)}`, [regno]);
+        refuseKernelObject(env, regno, r, what);
         if (r.maybeNull) env.fail('null-dereference', `${what} (r${regno}) may be NULL${env.originText(r)}: compare it with 0 first`, [regno]);
         if (proto.releases === i) {
           if (r.refId === 0) env.fail('invalid-helper-argument', `${what} (r${regno}) must be a socket the program acquired (from bpf_sk_lookup_*), not ${describeType(r)}${env.originText(r)}`, [regno]);
@@ -310,6 +312,7 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
       }
       case ArgKind.BTF_ID:
         if (r.type !== RegType.BTF_ID || r.maybeNull) env.fail('invalid-helper-argument', `${what} (r${regno}) must be a kernel object pointer, but it holds ${describeType(r)}`, [regno]);
+        refuseKernelObject(env, regno, r, what);
         break;
       case ArgKind.SPIN_LOCK: {
         // The bpf_spin_lock of a map value (its place known from the value's BTF), identified by the value (its id,

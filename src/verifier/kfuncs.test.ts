@@ -89,6 +89,10 @@ describe('kfuncs: references', () => {
     assert.equal(code(check('call 158\nr1 = r0\nkfunc bpf_task_acquire\nr0 = 0\nexit', 'tracing')), 'unsupported');
   });
 
+  it('refuses kernel objects from kfuncs as helper arguments (bpf_sk_release must not release a task)', () => {
+    assert.match(check(`${FROM_PID}r1 = r6\ncall 86\nout:\nr0 = 0\nexit`, 'sched_cls'), /^unsupported: .*struct task_struct/);
+  });
+
   it('accepts a bpf_cpumask where a struct cpumask is taken (its first member), not the reverse', () => {
     assert.equal(check('kfunc bpf_cpumask_create\nr6 = r0\nif r6 == 0 goto out\nw1 = 0\nr2 = r6\nkfunc bpf_cpumask_test_cpu\nr1 = r6\nkfunc bpf_cpumask_release\nout:\nr0 = 0\nexit'), 'pass');
   });

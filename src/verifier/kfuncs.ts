@@ -186,13 +186,13 @@ function objectArg(env: Env, k: KfuncInfo, regno: number, r: Reg, want: string):
 }
 
 /**
- * Checks a call to the kfunc `name` (its call instruction is the current one) and sets r0. Kfuncs the table does
- * not have, and open-coded iterators, are refused as unsupported.
+ * Checks a call to the kfunc `name` (its call instruction is the current one) and sets r0 (for an iterator kfunc,
+ * also the iterator's stack slot). Kfuncs the table does not have are refused as unsupported.
  */
 export function checkKfuncCall(env: Env, name: string): void {
   const k = kfuncByName(name);
   if (k === undefined) {
-    env.fail('unsupported', `call to the kernel function '${name}', which this verifier does not know (it checks ${kfuncs.length} kfuncs: task, cgroup and cpumask references, bpf_cast_to_kern_ctx, bpf_rdonly_cast)`, []);
+    env.fail('unsupported', `call to the kernel function '${name}', which this verifier does not know (it checks ${kfuncs.length} kfuncs: task, cgroup and cpumask references, bpf_cast_to_kern_ctx, bpf_rdonly_cast, bpf_iter_num_*)`, []);
   }
   if (!kfuncAllowed(k, env.ptype.name)) {
     env.fail('helper-not-allowed', `calling kernel function ${name} is not allowed in ${env.ptype.name} programs (its kfunc set, '${k.set}', is not registered for them)`, []);
@@ -289,6 +289,16 @@ function kfuncResult(env: Env, k: KfuncInfo, castType: string, origin: Origin): 
     case 'int_ptr':
       return env.fail('unsupported', `${k.name} returns a pointer only as an iterator's next value`, []);
   }
+}
+
+/**
+ * Refuses a kernel object a kfunc returned (typed: a struct name in `memSize`) as a helper's kernel object or socket
+ * argument: helper prototypes here do not say which struct they take (Linux checks `arg_btf_id`), so a task could
+ * otherwise be released by bpf_sk_release.
+ */
+export function refuseKernelObject(env: Env, regno: number, r: Reg, what: string): void {
+  if (r.type !== RegType.BTF_ID || r.memSize === 0) return;
+  env.fail('unsupported', `${what} (r${regno}) is a struct ${kernelTypeName(r)}${env.originText(r)}: kernel objects from kfuncs cannot be passed to helpers yet (the verifier does not know which struct each helper takes)`, [regno]);
 }
 
 /**

@@ -261,6 +261,10 @@ export function formatReg(r: Reg, mapName: (index: number) => string = (i) => `#
     if (r.tainted) return `tainted_scalar(${v})`;
     return isConst(r.value) ? v : `scalar(${r.id !== 0 ? `id=${r.id},` : ''}${v})`;
   }
+  if (r.type === RegType.ITER) {
+    const left = formatScalar(r.value);
+    return `iter(ref_obj_id=${r.refId},state=${left === '0' ? 'drained' : 'active'},left=${left})`;
+  }
   const name = regTypeName(r.type) + (r.maybeNull ? '_or_null' : '');
   const parts: string[] = [];
   if (r.type === RegType.STACK && isConst(r.value) && r.value.varOff.value === 0n) {
