@@ -52,7 +52,7 @@ export const KfuncFlag = {
 } as const;
 
 /** The kfunc sets, named after their kernel variables. */
-export type KfuncSetName = 'common' | 'generic' | 'cpumask';
+export type KfuncSetName = 'common' | 'generic' | 'cpumask' | 'key_sig';
 
 /**
  * Which program types each set is registered for (`register_btf_kfunc_id_set`). `common` is registered for
@@ -66,6 +66,9 @@ export const KFUNC_SET_PROGRAM_TYPES: Readonly<Record<KfuncSetName, readonly str
   generic: ['tracing', 'lsm', 'tracepoint', 'perf_event', 'sched_cls', 'xdp', 'struct_ops', 'syscall', 'cgroup_skb'],
   // cpumask_kfunc_init: TRACING, STRUCT_OPS, SYSCALL
   cpumask: ['tracing', 'lsm', 'tracepoint', 'perf_event', 'struct_ops', 'syscall'],
+  // kernel/trace/bpf_trace.c's key_sig_kfunc_set, registered for TRACING (later trees move these kfuncs into
+  // generic_btf_ids, registered more widely: the narrower registration is kept)
+  key_sig: ['tracing', 'lsm', 'tracepoint', 'perf_event'],
 };
 
 /**
@@ -140,6 +143,10 @@ export const kfuncs: readonly KfuncInfo[] = [
   k('bpf_task_get_cgroup1', 'generic', F.ACQUIRE | F.RCU | F.RET_NULL, [obj('task_struct'), scalar], retObj('cgroup'), 'struct cgroup *bpf_task_get_cgroup1(struct task_struct *task, int hierarchy_id)'),
   k('bpf_task_from_pid', 'generic', F.ACQUIRE | F.RET_NULL, [scalar], retObj('task_struct'), 'struct task_struct *bpf_task_from_pid(s32 pid)'),
   k('bpf_task_from_vpid', 'generic', F.ACQUIRE | F.RET_NULL, [scalar], retObj('task_struct'), 'struct task_struct *bpf_task_from_vpid(s32 vpid)'),
+  // kernel/trace/bpf_trace.c, key_sig_kfunc_set
+  k('bpf_lookup_user_key', 'key_sig', F.ACQUIRE | F.RET_NULL | F.SLEEPABLE, [scalar, scalar], retObj('bpf_key'), 'struct bpf_key *bpf_lookup_user_key(s32 serial, u64 flags)'),
+  k('bpf_lookup_system_key', 'key_sig', F.ACQUIRE | F.RET_NULL, [scalar], retObj('bpf_key'), 'struct bpf_key *bpf_lookup_system_key(u64 id)'),
+  k('bpf_key_put', 'key_sig', F.RELEASE, [obj('bpf_key')], VOID, 'void bpf_key_put(struct bpf_key *bkey)'),
   // kernel/bpf/helpers.c, common_btf_ids
   k('bpf_cast_to_kern_ctx', 'common', 0, [{ kind: 'ctx' }], { kind: 'kern_ctx' }, 'void *bpf_cast_to_kern_ctx(void *obj)'),
   k('bpf_rdonly_cast', 'common', 0, [{ kind: 'ignored' }, { kind: 'const' }], { kind: 'rdonly_cast' }, 'void *bpf_rdonly_cast(const void *obj__ign, u32 btf_id__k)'),

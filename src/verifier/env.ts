@@ -92,6 +92,8 @@ export class Env {
   /** The object's BTF and the kernel's, for kfunc calls (see `kfuncs.ts`). */
   objectBtf: Btf | undefined = undefined;
   kernelBtf: Btf | undefined = undefined;
+  /** The program is sleepable (for KF_SLEEPABLE kfuncs). */
+  sleepable = false;
   /** The path being explored. */
   cur!: VerifierState;
   /** The instruction being checked. */

@@ -32,9 +32,9 @@ function kfuncProgram(text: string): LinkedProgram {
 }
 
 /** Verifies kfunc text as a program of `type`; 'pass' or the first diagnostic as `code: message`. */
-function check(text: string, type = 'syscall'): string {
+function check(text: string, type = 'syscall', sleepable = false): string {
   const verdicts = [false, true].map((every) => {
-    const r = verifyLinked(kfuncProgram(text), [testMap()], { programType: type, gpl: true }, { checkpointEveryPrunePoint: every });
+    const r = verifyLinked(kfuncProgram(text), [testMap()], { programType: type, gpl: true, sleepable }, { checkpointEveryPrunePoint: every });
     return r.verdict === 'pass' ? 'pass' : `${r.diagnostics[0]?.code}: ${r.diagnostics[0]?.message}`;
   });
   assert.equal(code(verdicts[1] as string), code(verdicts[0] as string), 'the verdict must not depend on how often states are remembered');
@@ -104,6 +104,13 @@ describe('kfuncs: program types and unsupported kfuncs', () => {
     assert.match(check(text, 'raw_tracepoint'), /^helper-not-allowed: calling kernel function bpf_task_from_pid is not allowed in raw_tracepoint programs/);
     assert.equal(check(text, 'tracepoint'), 'pass');
     assert.equal(check(text, 'perf_event'), 'pass');
+  });
+
+  it('allows KF_SLEEPABLE kfuncs only in sleepable programs', () => {
+    const text = 'w1 = 1\nr2 = 0\nkfunc bpf_lookup_user_key\nif r0 == 0 goto out\nr1 = r0\nkfunc bpf_key_put\nout:\nr0 = 0\nexit';
+    assert.equal(check(text, 'lsm', true), 'pass');
+    assert.match(check(text, 'lsm'), /^helper-not-allowed: bpf_lookup_user_key may sleep/);
+    assert.equal(code(check(text, 'syscall', true)), 'helper-not-allowed', 'the key kfuncs are registered for tracing programs only');
   });
 
   it('refuses kfuncs the table does not have as unsupported', () => {

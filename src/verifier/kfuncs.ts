@@ -197,6 +197,9 @@ export function checkKfuncCall(env: Env, name: string): void {
   if (!kfuncAllowed(k, env.ptype.name)) {
     env.fail('helper-not-allowed', `calling kernel function ${name} is not allowed in ${env.ptype.name} programs (its kfunc set, '${k.set}', is not registered for them)`, []);
   }
+  if ((k.flags & KfuncFlag.SLEEPABLE) !== 0 && !env.sleepable) {
+    env.fail('helper-not-allowed', `${name} may sleep, and this program is not sleepable (Linux: "program must be sleepable to call sleepable kfunc ${name}"); use a sleepable section such as lsm.s/`, []);
+  }
   if (env.cur.lockId !== 0) env.fail('unreleased-reference', `${name} is called while the spin lock taken at ${env.where(env.cur.lockSlot)} is held; release it first`, []);
   checkPrototype(env, k);
 

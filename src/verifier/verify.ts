@@ -195,6 +195,8 @@ export interface ProgramContext {
   readonly functionReturns?: readonly ('scalar' | 'other')[];
   /** The object's BTF: the extern declarations of the kfuncs it calls, and the types it names (see `kfuncs.ts`). */
   readonly btf?: Btf;
+  /** The program is sleepable (`lsm.s/`, `fentry.s/`, ...): it may call KF_SLEEPABLE kfuncs. */
+  readonly sleepable?: boolean;
 }
 
 /** Licenses the kernel treats as GPL-compatible (`license_is_gpl_compatible`). */
@@ -241,6 +243,7 @@ export function verifyProgram(spec: ObjectSpec, program: ProgramSpec, options: V
     programType: type, attachType: attach, gpl: isGplCompatible(options.license ?? spec.license), voidReturn,
     ...(functionReturns !== undefined ? { functionReturns } : {}),
     ...(spec.btf !== undefined ? { btf: spec.btf } : {}),
+    ...(program.kind.sleepable ? { sleepable: true } : {}),
   }, options);
 }
 
@@ -407,6 +410,7 @@ class Runner {
     this.env.leakOnlyReturn = context.leakOnlyReturn === true;
     this.env.objectBtf = context.btf;
     this.env.kernelBtf = options.kernelBtf;
+    this.env.sleepable = context.sleepable === true;
     this.cfg = cfg;
     this.options = options;
     this.maxInsns = options.maxInsns ?? MAX_INSNS_PROCESSED;
