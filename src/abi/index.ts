@@ -102,3 +102,16 @@ export {
   type ReturnRule,
   type Width,
 } from './program-types.ts';
+export {
+  KfuncFlag,
+  KFUNC_SET_PROGRAM_TYPES,
+  KFUNC_EMBEDDED_FIRST,
+  KERNEL_CONTEXT_TYPES,
+  kfuncs,
+  kfuncByName,
+  kfuncAllowed,
+  type KfuncArg,
+  type KfuncInfo,
+  type KfuncRet,
+  type KfuncSetName,
+} from './kfuncs.ts';

@@ -7,7 +7,7 @@ import type { Instruction } from '../asm/index.ts';
 import { linkProgram, readObject, type LinkedProgram, type MapSpec, type ObjectSpec, type ProgramSpec, ProgramType, type ProgramTypeName } from '../spec/index.ts';
 import { rawCodeProgram } from './code-program.ts';
 import { emitC } from './emit-c.ts';
-import { Bpf2cVerificationError } from './errors.ts';
+import { Bpf2cError, Bpf2cVerificationError } from './errors.ts';
 import type { NativeImageMetadata, NativeMapMetadata, NativeProgramMetadata } from './metadata.ts';
 import { builtinProgramInfo, programInfoHash, type ProgramInfoSource } from './program-info.ts';
 import { sha256, toHex } from './sha256.ts';
@@ -93,6 +93,11 @@ export function translateSpec(spec: ObjectSpec, elfSha256: string, options: Tran
     if (options.verify !== undefined) {
       const outcome = options.verify({ spec, program, linked });
       if (!outcome.ok) throw new Bpf2cVerificationError(program.name, outcome.diagnostics, { file: sourceName, section: program.sectionName });
+    }
+    const kfunc = linked.references.find((r) => r.kind === 'kfunc');
+    if (kfunc !== undefined && 'name' in kfunc) {
+      const what = ['memset', 'memcpy', 'memmove', 'memcmp'].includes(kfunc.name) ? `the compiler builtin ${kfunc.name}` : `kfunc ${kfunc.name}`;
+      throw new Bpf2cError(`program '${program.name}' calls the external function ${kfunc.name}: ${what} is not available in this runtime (native images run outside the kernel)`, { file: sourceName, section: program.sectionName, insn: kfunc.slot });
     }
     inputs.push({
       name: program.name,

@@ -240,6 +240,9 @@ function fuseZeroExtensions(code: Int32Array, slotCount: number): void {
   }
 }
 
+/** Memory functions clang may leave as calls to undefined symbols (the verifier checks them as builtins). */
+const COMPILER_BUILTINS = new Set(['memset', 'memcpy', 'memmove', 'memcmp']);
+
 /** Options for {@link prepareLinkedProgram}: those of {@link prepareProgram} but the name and layout come from the link. */
 export type PrepareLinkedOptions = Omit<PrepareOptions, 'name' | 'functions' | 'sourceLine'>;
 
@@ -248,6 +251,14 @@ export type PrepareLinkedOptions = Omit<PrepareOptions, 'name' | 'functions' | '
  * source lines for messages.
  */
 export function prepareLinkedProgram(linked: LinkedProgram, options: PrepareLinkedOptions = {}): PreparedProgram {
+  // Calls to functions the object leaves undefined (kfuncs, which exist only in the kernel, or compiler builtins):
+  // name the first one the program calls.
+  const kfunc = linked.references.find((r) => r.kind === 'kfunc');
+  if (kfunc !== undefined && 'name' in kfunc) {
+    const where = options.where ?? { section: linked.program.sectionName };
+    const what = COMPILER_BUILTINS.has(kfunc.name) ? `the compiler builtin ${kfunc.name}` : `kfunc ${kfunc.name}`;
+    throw new LoadError(`program '${linked.program.name}' calls the external function ${kfunc.name} at instruction ${kfunc.slot}: ${what} is not available in this runtime`, { ...where, insn: kfunc.slot });
+  }
   const lines = linked.lineInfo;
   const sourceLine = lines.length === 0
     ? undefined

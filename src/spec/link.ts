@@ -135,6 +135,8 @@ export function linkProgram(spec: ObjectSpec, program: ProgramSpec): LinkedProgr
             break;
           }
           case 'kfunc':
+            // clang leaves src 1 (a local call to -1); libbpf marks the call as a kfunc call when it resolves it.
+            out = makeInstruction(ins.opcode, ins.dst, CallSource.KFUNC, ins.offset, ins.imm);
             references.push({ kind: 'kfunc', slot, name: r.name });
             break;
           case 'extern-var':

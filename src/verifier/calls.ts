@@ -21,6 +21,7 @@ import {
   leaveCallbackCall,
 } from './callbacks.ts';
 import type { Env } from './env.ts';
+import { refuseKernelObject } from './kfuncs.ts';
 import {
   mapHelperCompatible,
 } from './linux-platform.ts';
@@ -297,6 +298,7 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
           ? r.type === RegType.SOCKET
           : r.type === RegType.SOCKET || r.type === RegType.SOCK_COMMON || r.type === RegType.TCP_SOCK || r.type === RegType.BTF_ID;
         if (!ok) env.fail('invalid-helper-argument', `${what} (r${regno}) must be a socket pointer, but it holds ${describeType(r)}${env.originText(r)}`, [regno]);
+        refuseKernelObject(env, regno, r, what);
         if (r.maybeNull) env.fail('null-dereference', `${what} (r${regno}) may be NULL${env.originText(r)}: compare it with 0 first`, [regno]);
         if (proto.releases === i) {
           if (r.refId === 0) env.fail('invalid-helper-argument', `${what} (r${regno}) must be a socket the program acquired (from bpf_sk_lookup_*), not ${describeType(r)}${env.originText(r)}`, [regno]);
@@ -339,6 +341,7 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
       }
       case ArgKind.BTF_ID:
         if (r.type !== RegType.BTF_ID || r.maybeNull) env.fail('invalid-helper-argument', `${what} (r${regno}) must be a kernel object pointer, but it holds ${describeType(r)}`, [regno]);
+        refuseKernelObject(env, regno, r, what);
         break;
       case ArgKind.SPIN_LOCK: {
         // The bpf_spin_lock of a map value (its place known from the value's BTF), identified by the value (its id,
@@ -406,6 +409,9 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
   if (callback !== undefined) leaveCallbackCall(env);
   return entry;
 }
+
+/** For the kfunc checks (`kfuncs.ts`): the same reference and invalidation rules as helpers. */
+export { acquire as acquireReference, invalidate as invalidateRegs };
 
 function refText(env: Env, ref: Reference): string {
   return `by ${ref.what} at ${env.where(ref.slot)}`;
@@ -487,7 +493,7 @@ export function checkExternCall(env: Env, name: string): void {
   const b = BUILTINS[name];
   if (b === undefined) {
     const helper = name.startsWith('bpf_') ? findHelper(env, name.slice(4)) : undefined;
-    if (helper === undefined) env.fail('unsupported', `call to the external function '${name}', which is neither a helper nor a compiler builtin (memset, memcpy, memmove, memcmp)`, []);
+    if (helper === undefined) env.fail('unsupported', `call to the external function '${name}', which is neither a helper, a kfunc this verifier knows (src/abi/kfuncs.ts), nor a compiler builtin (memset, memcpy, memmove, memcmp)`, []);
     checkHelperCall(env, { opcode: 0x85, dst: 0, src: 0, offset: 0, imm: helper, size: 1, slot: env.slot, valid: true });
     return;
   }

@@ -7,6 +7,7 @@
  */
 
 import type { Instruction } from '../asm/index.ts';
+import type { Btf } from '../btf/index.ts';
 import type { LinkedProgram } from '../spec/index.ts';
 import { lineInfoAt } from '../spec/index.ts';
 import type { Cfg } from './cfg.ts';
@@ -33,8 +34,9 @@ export interface VerifyOptions {
    */
   readonly license?: string;
   /**
-   * The kernel's BTF (vmlinux; `bpfship verify --btf FILE`, default `/sys/kernel/btf/vmlinux`), for kfunc
-   * prototypes and BTF-typed contexts; parsed on first use. Carried for the checks that need it.
+   * The kernel's BTF (vmlinux; `bpfship verify --btf FILE`, default `/sys/kernel/btf/vmlinux`), parsed on first
+   * use: kfunc prototypes and kernel struct layouts are read from it when given, from the object's own BTF
+   * otherwise (see `kfuncs.ts`).
    */
   readonly kernelBtf?: KernelBtf;
   /** Helpers and program types; Linux's by default. */
@@ -107,6 +109,16 @@ export class Env {
   lenientExits: ReadonlySet<number> = new Set();
   /** At exit, only check that r0 holds no address (see ProgramContext). */
   leakOnlyReturn = false;
+  /** The object's BTF and the kernel's, for kfunc calls (see `kfuncs.ts`). */
+  objectBtf: Btf | undefined = undefined;
+  /** Where the kernel's BTF comes from, when given (see {@link VerifyOptions.kernelBtf}). */
+  kernelBtfSource: KernelBtf | undefined = undefined;
+  /** The kernel's BTF, parsed on first use. */
+  get kernelBtf(): Btf | undefined {
+    return this.kernelBtfSource?.types();
+  }
+  /** The program is sleepable (for KF_SLEEPABLE kfuncs). */
+  sleepable = false;
   /** The path being explored. */
   cur!: VerifierState;
   /** The instruction being checked. */

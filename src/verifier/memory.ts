@@ -20,6 +20,7 @@ import {
   bpfTcpSockAccess,
   bpfXdpSockAccess,
 } from './helper-extras.ts';
+import { kernelObjectLoad } from './kfuncs.ts';
 import type { CtxAccess } from './platform.ts';
 import {
   type Reg,
@@ -272,6 +273,8 @@ export function checkMemAccess(
       return scalarReg(loadedScalar(size, signed), { slot: env.slot, what: 'loaded from the flow keys' });
     case RegType.BTF_ID:
       if (write) env.fail('read-only', `${verb} through r${regno}, a kernel object pointer: kernel memory is read-only to programs`, [regno]);
+      // A kernel object a kfunc returned: its struct is known, the load is checked against it (kfuncs.ts).
+      if (reg.memSize !== 0) return kernelObjectLoad(env, regno, reg, off, size, signed);
       return scalarReg(loadedScalar(size, signed), { slot: env.slot, what: 'read from kernel memory' });
     default:
       return env.fail('invalid-pointer', `${verb} through r${regno}, which is ${describeType(reg)}: it cannot be dereferenced`, [regno]);

@@ -59,6 +59,11 @@ export const RegType = {
   TP_BUFFER: 17,
   /** An XDP socket. */
   XDP_SOCK: 18,
+  /**
+   * Not a register value: the state of an open-coded iterator in its stack slot (bytes `iiiiiiii`; see
+   * `kfuncs.ts`): `value` the values it still yields, `refId` its reference, `memSize` its struct.
+   */
+  ITER: 19,
 } as const;
 /** One of the {@link RegType} values. */
 export type RegType = (typeof RegType)[keyof typeof RegType];
@@ -212,6 +217,7 @@ export function regTypeName(t: RegType): string {
     case RegType.FLOW_KEYS: return 'flow_keys';
     case RegType.TP_BUFFER: return 'tp_buffer';
     case RegType.XDP_SOCK: return 'xdp_sock';
+    case RegType.ITER: return 'iter';
     default: return `type ${String(t)}`;
   }
 }
@@ -239,6 +245,7 @@ export function describeType(r: Reg): string {
     case RegType.FLOW_KEYS: return 'the flow keys pointer';
     case RegType.TP_BUFFER: return 'a tracepoint buffer pointer';
     case RegType.XDP_SOCK: return 'an XDP socket pointer';
+    case RegType.ITER: return 'an open-coded iterator';
     default: return 'an unknown value';
   }
 }
@@ -253,6 +260,10 @@ export function formatReg(r: Reg, mapName: (index: number) => string = (i) => `#
     const v = formatScalar(r.value);
     if (r.tainted) return `tainted_scalar(${v})`;
     return isConst(r.value) ? v : `scalar(${r.id !== 0 ? `id=${r.id}${r.off !== 0 ? `+${r.off}` : ''},` : ''}${v})`;
+  }
+  if (r.type === RegType.ITER) {
+    const left = formatScalar(r.value);
+    return `iter(ref_obj_id=${r.refId},state=${left === '0' ? 'drained' : 'active'},left=${left})`;
   }
   const name = regTypeName(r.type) + (r.maybeNull ? '_or_null' : '');
   const parts: string[] = [];

@@ -21,6 +21,7 @@ import {
   formatInstruction,
   type Instruction,
 } from '../asm/index.ts';
+import type { Btf } from '../btf/index.ts';
 import type { LinkedProgram, ObjectSpec, ProgramSelector, ProgramSpec } from '../spec/index.ts';
 import {
   linkProgram,
@@ -52,6 +53,10 @@ import {
 import {
   checkCondJump,
 } from './jumps.ts';
+import {
+  checkKfuncCall,
+  isKnownKfunc,
+} from './kfuncs.ts';
 import {
   linuxPlatform,
 } from './linux-platform.ts';
@@ -189,6 +194,10 @@ export interface ProgramContext {
    * abnormally (LD_ABS/LD_IND, bpf_tail_call) must return an integer, and need BTF, as in Linux.
    */
   readonly functionReturns?: readonly ('scalar' | 'other')[];
+  /** The object's BTF: the extern declarations of the kfuncs it calls, and the types it names (see `kfuncs.ts`). */
+  readonly btf?: Btf;
+  /** The program is sleepable (`lsm.s/`, `fentry.s/`, ...): it may call KF_SLEEPABLE kfuncs. */
+  readonly sleepable?: boolean;
 }
 
 /** Licenses the kernel treats as GPL-compatible (`license_is_gpl_compatible`). */
@@ -234,6 +243,8 @@ export function verifyProgram(spec: ObjectSpec, program: ProgramSpec, options: V
   return verifyLinked(linked, mapTable(spec), {
     programType: type, attachType: attach, gpl: isGplCompatible(options.license ?? spec.license), voidReturn,
     ...(functionReturns !== undefined ? { functionReturns } : {}),
+    ...(spec.btf !== undefined ? { btf: spec.btf } : {}),
+    ...(program.kind.sleepable ? { sleepable: true } : {}),
   }, options);
 }
 
@@ -399,6 +410,9 @@ class Runner {
     this.initialState = context.initialState;
     this.env.lenientExits = context.lenientExits ?? new Set();
     this.env.leakOnlyReturn = context.leakOnlyReturn === true;
+    this.env.objectBtf = context.btf;
+    this.env.kernelBtfSource = options.kernelBtf;
+    this.env.sleepable = context.sleepable === true;
     this.cfg = cfg;
     this.options = options;
     this.maxInsns = options.maxInsns ?? MAX_INSNS_PROCESSED;
@@ -521,7 +535,9 @@ class Runner {
                 }
                 if (this.externSlots.has(slot)) {
                   const ref = env.linked.references.find((r) => r.slot === slot);
-                  checkExternCall(env, ref !== undefined && 'name' in ref ? ref.name : '');
+                  const name = ref !== undefined && 'name' in ref ? ref.name : '';
+                  if (ref?.kind === 'kfunc' && isKnownKfunc(name)) checkKfuncCall(env, name);
+                  else checkExternCall(env, name);
                   slot += 1;
                 } else if (ins.src === CallSource.LOCAL) {
                   const target = enterLocalCall(env, ins);
