@@ -82,6 +82,18 @@ export interface SelftestsResult {
 }
 
 /**
+ * The verifier options standing for the load flags the kernel was given for `row` (its `flags` column):
+ * BPF_F_STRICT_ALIGNMENT and BPF_F_TEST_STATE_FREQ have counterparts; BPF_F_ANY_ALIGNMENT is the default here.
+ */
+function loadFlags(row: SelftestRow | undefined): VerifyOptions {
+  const flags = row?.flags ?? '';
+  return {
+    ...(flags.includes('BPF_F_STRICT_ALIGNMENT') ? { strictAlignment: true } : {}),
+    ...(flags.includes('BPF_F_TEST_STATE_FREQ') ? { checkpointEveryPrunePoint: true } : {}),
+  };
+}
+
+/**
  * Verifies every object of the suite (every program, as `bpfship verify OBJ` does) and tallies the rows.
  * `options` are given to every verification (default: the CLI's, Linux's rules and the kernel BTF when present);
  * with `only`, just the rows it keeps (and their programs) are verified.
@@ -109,7 +121,7 @@ export async function verifySelftests(options: VerifyOptions = {}, only?: (row: 
     const wanted = new Set(objectRows.map((r) => r.function));
     for (const p of (spec?.programs ?? []).filter((q) => only === undefined || wanted.has(q.name))) {
       const t = performance.now();
-      const report = verifyProgram(spec as ObjectSpec, p, { ...(kernelBtf !== undefined ? { kernelBtf } : {}), ...options });
+      const report = verifyProgram(spec as ObjectSpec, p, { ...(kernelBtf !== undefined ? { kernelBtf } : {}), ...loadFlags(objectRows.find((r) => r.function === p.name)), ...options });
       ms.set(report, performance.now() - t);
       reports.push(report);
     }

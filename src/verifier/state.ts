@@ -151,6 +151,8 @@ export function forEachReg(s: VerifierState, f: (r: Reg) => Reg | undefined): vo
   }
 }
 
+const NO_LOCK_MAPS: ReadonlySet<number> = new Set();
+
 /**
  * A consistent renaming of ids from an old state to the current one: an id the old state uses in several places
  * must be one id in the current state too (copies in the old state must be copies in the current one).
@@ -160,6 +162,18 @@ export class IdMap {
   private readonly olds: number[] = [];
   private readonly curs: number[] = [];
   private tmp = -1;
+
+  /**
+   * @param lockMaps the maps whose values hold a bpf_spin_lock: a pointer into such a value keeps its id after
+   *   its NULL check, because the id names the lock (an unlock must name the lock taken), so the ids of two
+   *   such pointers must correspond as any other ids do (Linux's regsafe checks them for every map value; it
+   *   drops the id of the others at the NULL check).
+   */
+  readonly lockMaps: ReadonlySet<number>;
+
+  constructor(lockMaps: ReadonlySet<number> = NO_LOCK_MAPS) {
+    this.lockMaps = lockMaps;
+  }
 
   /** Whether old id `a` may stand for current id `b` given the pairs seen so far. */
   check(a: number, b: number): boolean {
@@ -210,7 +224,7 @@ export function regSafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, precise 
       // A pointer that may be NULL in the current state but not in the old one is not safe; the other way round is.
       if (cur.maybeNull && !old.maybeNull) return false;
       return old.map === cur.map && old.off === cur.off && old.memSize === cur.memSize && old.readOnly === cur.readOnly &&
-        scalarIn(old.value, cur.value) && (old.maybeNull ? ids.checkExact(old.id, cur.id) : true) &&
+        scalarIn(old.value, cur.value) && (old.maybeNull || ids.lockMaps.has(old.map) ? ids.checkExact(old.id, cur.id) : true) &&
         ids.checkExact(old.refId, cur.refId);
     case RegType.PACKET:
     case RegType.PACKET_META:
@@ -299,7 +313,7 @@ function stackSafe(old: readonly StackSlot[], cur: readonly StackSlot[], ids: Id
  * `stackRead` gives, per frame (two 32-bit masks), the stack slots the old state's continuation read before
  * overwriting them; the others are ignored (all are compared without it).
  */
-export function statesEqual(old: VerifierState, cur: VerifierState, live: readonly number[], exact: boolean, precise?: PreciseMarks, stackRead?: readonly number[]): boolean {
+export function statesEqual(old: VerifierState, cur: VerifierState, live: readonly number[], exact: boolean, precise?: PreciseMarks, stackRead?: readonly number[], lockMaps?: ReadonlySet<number>): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   if (old.lockId !== 0 || cur.lockId !== 0) {
     if ((old.lockId === 0) !== (cur.lockId === 0)) return false;
@@ -308,7 +322,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, live: readon
   // The same state after more may_goto fall-throughs is the next iteration of a loop the run-time budget ends, not
   // an endless one.
   if (exact && old.mayGotoDepth !== cur.mayGotoDepth) return false;
-  const ids = new IdMap();
+  const ids = new IdMap(lockMaps);
   for (let f = 0; f < old.frames.length; f++) {
     const of = old.frames[f] as Frame;
     const cf = cur.frames[f] as Frame;

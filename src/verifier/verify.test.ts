@@ -358,6 +358,15 @@ describe('verifier: spin locks', () => {
     assert.equal(code(run('r1 = r6\nr2 = 8\nr3 = 0\ncall 4\n', { type: 'kprobe' })), 'helper-not-allowed', 'tracing programs cannot use a map with a lock');
   });
 
+  it('keeps a locked value\'s identity through pruning: unlocking another value of the same map is refused on every path', () => {
+    // r6 and r8 are two lookups (two values, two locks); r6's lock is taken, then on one path r6 becomes r8.
+    // A state remembered where the paths meet must not stand for the other path (Linux's regsafe compares the
+    // ids of pointers into values with a lock): the unlock names a lock that is not held.
+    const second = lookup.replace('r6 = r0', 'r8 = r0');
+    const text = `r9 = *(u32 *)(r1 + 0)\n${lookup}${second}${lock}if r9 == 0 goto swap\ngoto done\nswap:\nr6 = r8\ndone:\n${unlock}${end}`;
+    assert.match(check(text, { maps: [locked], type: 'sched_cls' }), /^invalid-helper-argument: bpf_spin_unlock of a different lock/);
+  });
+
   it('refuses legacy packet loads and tail calls while it is held', () => {
     assert.match(check(`r6 = r1\nr7 = r1\n${lookup.replace('r6 = r0', 'r8 = r0')}r1 = r8\nr1 += 4\ncall 93\nr0 = *(u8 *)skb[0]\nr1 = r8\nr1 += 4\ncall 94\n${end}`, { maps: [locked], type: 'sched_cls' }), /^unreleased-reference: legacy packet loads cannot be used while the spin lock/);
   });

@@ -380,6 +380,8 @@ class Runner {
   private readonly explored = new Map<number, Checkpoint[]>();
   private readonly externSlots: Set<number>;
   private readonly maxInsns: number;
+  /** The maps whose values hold a bpf_spin_lock (pruning compares the ids of pointers into them). */
+  private readonly lockMaps: ReadonlySet<number>;
   private processed = 0;
   private stored = 0;
   private pruned = 0;
@@ -416,6 +418,7 @@ class Runner {
     this.cfg = cfg;
     this.options = options;
     this.maxInsns = options.maxInsns ?? MAX_INSNS_PROCESSED;
+    this.lockMaps = new Set(maps.flatMap((m, i) => (m.fields?.some((f) => f.kind === 'spin_lock') === true ? [i] : [])));
     this.externSlots = new Set(linked.references.filter((r) => r.kind === 'extern-var' || r.kind === 'kfunc').map((r) => r.slot));
     this.env.fastcall = findFastcallPatterns(cfg, helperCallLookup((id) => ptype.helper?.(id) ?? platform.helper(id), this.externSlots));
     this.env.markPrecise = (regs) => markPrecise(cfg.insns, this.history, this.env.cur.frames.length - 1, regs);
@@ -750,7 +753,7 @@ class Runner {
       for (let i = 0; i < list.length; i++) {
         const cp = list[i] as Checkpoint;
         if (usable(cp)) {
-          if (statesEqual(cp.state, cur, live, false, cp.precise, cp.read)) {
+          if (statesEqual(cp.state, cur, live, false, cp.precise, cp.read, this.lockMaps)) {
             cp.hits++;
             if (evicted) this.explored.set(slot, list.filter((c) => c !== undefined));
             // This path's safety now rests on the numbers the old state's safety rested on, and its future reads
@@ -763,7 +766,7 @@ class Runner {
           // An earlier iteration of this call, not fully explored yet. If this state is included in it (every
           // number and stack byte compared: its marks are not final), every continuation of this one is one of
           // it: a fixed point. (The helper bounds the iterations, so this is no infinite loop.)
-          if (statesEqual(cp.state, cur, live, false)) {
+          if (statesEqual(cp.state, cur, live, false, undefined, undefined, this.lockMaps)) {
             cp.hits++;
             if (evicted) this.explored.set(slot, list.filter((c) => c !== undefined));
             this.loopBack(cp, slot, parent);
@@ -774,17 +777,17 @@ class Runner {
           // An earlier iteration of a loop through this may_goto (Linux's `may_goto_depth` differs), still being
           // explored: if this state is included in it (compared fully, its marks are not final), this iteration
           // does nothing that one does not, and the run-time budget ends the loop.
-          if (cp.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(cp.state, cur, live, false)) {
+          if (cp.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(cp.state, cur, live, false, undefined, undefined, this.lockMaps)) {
             cp.hits++;
             if (evicted) this.explored.set(slot, list.filter((c) => c !== undefined));
             this.loopBack(cp, slot, parent, false);
             return 'prune';
           }
-          if (loopHead && cp.pending > 0 && statesEqual(cp.state, cur, live, true)) {
+          if (loopHead && cp.pending > 0 && statesEqual(cp.state, cur, live, true, undefined, undefined, this.lockMaps)) {
             this.env.fail('infinite-loop', 'infinite loop: the program comes back to this instruction in the same state, so the loop never ends', []);
           }
           this.mayGotoPrevious = cp;
-        } else if (loopHead && cp.pending > 0 && statesEqual(cp.state, cur, live, true)) {
+        } else if (loopHead && cp.pending > 0 && statesEqual(cp.state, cur, live, true, undefined, undefined, this.lockMaps)) {
           this.env.fail('infinite-loop', 'infinite loop: the program comes back to this instruction in the same state, so the loop never ends', []);
         }
         // Forget states that keep failing to match (the kernel's heuristic): misses count only when a new state
