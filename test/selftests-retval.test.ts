@@ -47,9 +47,8 @@ const KEY0 = new Uint8Array(4);
 const CANNOT_RUN: Readonly<Record<string, { readonly modes: readonly Mode[]; readonly reason: string }>> = {
   'verifier_sock.o': { modes: ['interpret', 'jit', 'native'], reason: "the object's sk_storage_map (BPF_MAP_TYPE_SK_STORAGE) is a map type the runtime core does not create; native: another program calls bpf_sk_select_reuseport (82), which the core does not implement" },
   'verifier_iterating_callbacks.o': { modes: ['native'], reason: 'other programs of the object call kfuncs (bpf_iter_num_new, ...), which bpf2c cannot translate, and a native image is built from the whole object' },
-  'verifier_ref_tracking.o': { modes: ['native'], reason: "bpf2c cannot translate the object's lsm.s/bpf program (a call into its own section: 'the call to 2 does not enter a function')" },
+  'verifier_ref_tracking.o': { modes: ['native'], reason: "the object's lsm.s/bpf programs call kfuncs (bpf_lookup_user_key, bpf_key_put), which bpf2c cannot translate, and a native image is built from the whole object" },
   'verifier_helper_access_var_len.o': { modes: ['native'], reason: 'another program of the object calls bpf_probe_read_kernel (113), which the native core does not implement' },
-  'verifier_ldsx.o': { modes: ['native'], reason: "bpf2c cannot translate another program's sign-extending 32-bit load of the context's packet pointer" },
   'verifier_jeq_infer_not_null.o': { modes: ['native'], reason: 'programs of the object call bpf_sk_fullsock (95), which the core does not implement' },
   'verifier_jeq_infer_not_null.o socket_for_jne_false_branch': { modes: ['interpret', 'jit'], reason: 'calls bpf_sk_fullsock (95), which the core does not implement' },
   'verifier_jeq_infer_not_null.o socket_for_jeq_true_branch': { modes: ['interpret', 'jit'], reason: 'calls bpf_sk_fullsock (95), which the core does not implement' },

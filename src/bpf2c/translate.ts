@@ -3,9 +3,9 @@
  *
  * @module
  */
-import type { Instruction } from '../asm/index.ts';
+import { CallSource, makeInstruction, Opcode, type Instruction } from '../asm/index.ts';
 import { linkProgram, readObject, type LinkedProgram, type MapSpec, type ObjectSpec, type ProgramSpec, ProgramType, type ProgramTypeName } from '../spec/index.ts';
-import { rawCodeProgram } from './code-program.ts';
+import { rawCodeProgram, splitAtLocalCalls } from './code-program.ts';
 import { emitC } from './emit-c.ts';
 import { Bpf2cVerificationError } from './errors.ts';
 import type { NativeImageMetadata, NativeMapMetadata, NativeProgramMetadata } from './metadata.ts';
@@ -94,14 +94,15 @@ export function translateSpec(spec: ObjectSpec, elfSha256: string, options: Tran
       const outcome = options.verify({ spec, program, linked });
       if (!outcome.ok) throw new Bpf2cVerificationError(program.name, outcome.diagnostics, { file: sourceName, section: program.sectionName });
     }
+    const code = splitAtLocalCalls(markKfuncCalls(linked));
     inputs.push({
       name: program.name,
       section: program.sectionName,
       programType: program.kind.programType,
       programTypeId: ProgramType[program.kind.programType],
       attachType: program.kind.attachType ?? '',
-      code: linked,
-      functionKeys: linked.functions.map((f) => `${f.sectionName}:${f.sectionInsnOffset}`),
+      code,
+      functionKeys: code.functions.map((f) => `${f.sectionName}:${f.sectionInsnOffset}`),
     });
   }
   const maps = spec.maps.map(mapMetadata);
@@ -177,6 +178,19 @@ export function defaultOutputName(sourceName: string): string {
   const base = sourceName.slice(sourceName.lastIndexOf('/') + 1);
   const dot = base.lastIndexOf('.');
   return `${dot > 0 ? base.slice(0, dot) : base}.bpf2c.c`;
+}
+
+/**
+ * `linked` with each call to a kernel function (a `call -1` with a relocation to an extern kfunc, still marked a
+ * local call in the ELF) marked a kfunc call, as libbpf marks it (BPF_PSEUDO_KFUNC_CALL): bpf2c then refuses it as
+ * a kfunc, not as a local call into nowhere, and never splits a function at its bogus target.
+ */
+function markKfuncCalls(linked: LinkedProgram): LinkedProgram {
+  const kfuncSlots = new Set(linked.references.filter((r) => r.kind === 'kfunc').map((r) => r.slot));
+  if (kfuncSlots.size === 0) return linked;
+  const instructions = linked.instructions.map((ins) =>
+    ins.opcode === Opcode.CALL && kfuncSlots.has(ins.slot) ? makeInstruction(ins.opcode, ins.dst, CallSource.KFUNC, ins.offset, ins.imm, undefined, ins.slot) : ins);
+  return { ...linked, instructions };
 }
 
 function mapMetadata(m: MapSpec): NativeMapMetadata {
