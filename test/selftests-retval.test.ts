@@ -45,15 +45,9 @@ const KEY0 = new Uint8Array(4);
  * when one of its programs is loaded).
  */
 const CANNOT_RUN: Readonly<Record<string, { readonly modes: readonly Mode[]; readonly reason: string }>> = {
-  'verifier_sock.o': { modes: ['interpret', 'jit', 'native'], reason: "the object's sk_storage_map (BPF_MAP_TYPE_SK_STORAGE) is a map type the runtime core does not create; native: another program calls bpf_sk_select_reuseport (82), which the core does not implement" },
+  'verifier_sock.o': { modes: ['interpret', 'jit', 'native'], reason: "the object's sk_storage_map (BPF_MAP_TYPE_SK_STORAGE) is a map type the runtime core does not create: socket storage lives on a socket, and the runtimes have no sockets (skb->sk is NULL, lookups find none); native: another program calls bpf_sk_select_reuseport (82), which the core does not implement (no sockets, no reuseport groups)" },
   'verifier_iterating_callbacks.o': { modes: ['native'], reason: 'other programs of the object call kfuncs (bpf_iter_num_new, ...), which bpf2c cannot translate, and a native image is built from the whole object' },
   'verifier_ref_tracking.o': { modes: ['native'], reason: "the object's lsm.s/bpf programs call kfuncs (bpf_lookup_user_key, bpf_key_put), which bpf2c cannot translate, and a native image is built from the whole object" },
-  'verifier_helper_access_var_len.o': { modes: ['native'], reason: 'another program of the object calls bpf_probe_read_kernel (113), which the native core does not implement' },
-  'verifier_jeq_infer_not_null.o': { modes: ['native'], reason: 'programs of the object call bpf_sk_fullsock (95), which the core does not implement' },
-  'verifier_jeq_infer_not_null.o socket_for_jne_false_branch': { modes: ['interpret', 'jit'], reason: 'calls bpf_sk_fullsock (95), which the core does not implement' },
-  'verifier_jeq_infer_not_null.o socket_for_jeq_true_branch': { modes: ['interpret', 'jit'], reason: 'calls bpf_sk_fullsock (95), which the core does not implement' },
-  'verifier_int_ptr.o': { modes: ['native'], reason: 'a program of the object calls bpf_strtoul (106), which the core does not implement' },
-  'verifier_int_ptr.o ptr_to_long_half_uninitialized': { modes: ['interpret', 'jit'], reason: 'calls bpf_strtoul (106), which the core does not implement' },
 };
 
 /**

@@ -67,10 +67,10 @@ describe('core-wasm', () => {
     assert.equal(core.helperName(181), 'loop');
     assert.equal(core.helperName(210), undefined);
     assert.equal(core.helperImplemented(12), true);
-    assert.equal(core.helperImplemented(4), false);
-    assert.equal(core.helper(4), undefined);
+    assert.equal(core.helperImplemented(17), false);
+    assert.equal(core.helper(17), undefined);
     const implemented = Array.from({ length: 210 }, (_, id) => id).filter((id) => core.helperImplemented(id));
-    assert.equal(implemented.length, 63);
+    assert.equal(implemented.length, 72);
     assert.equal(core.helperFlags(44), 1);
     const ctx = core.createRunContext(ProgType.Kprobe, 2);
     assert.equal(call(5, ctx), 1000n);
@@ -81,8 +81,17 @@ describe('core-wasm', () => {
     const regs = core.alloc(48); // r0..r5 for bpfship_call_helper, no BigInt needed
     assert.equal(core.exports.bpfship_call_helper(8, ctx, regs), 0);
     assert.equal(core.view().getUint32(regs, true), 2);
-    assert.equal(core.exports.bpfship_call_helper(4, ctx, regs), -Errno.EINVAL);
+    assert.equal(core.exports.bpfship_call_helper(17, ctx, regs), -Errno.EINVAL);
     core.free(regs);
+    // bpf_strtoul in the WebAssembly build: characters consumed, the value through a pointer.
+    const text = core.alloc(16);
+    const res = core.alloc(8);
+    new Uint8Array(core.memory.buffer, text, 6).set(new TextEncoder().encode(' 0x1f!'));
+    assert.equal(call(106, ctx, text, 6, 0, res), 5n);
+    assert.equal(core.view().getBigUint64(res, true), 0x1fn);
+    assert.equal(call(106, ctx, text, 6, 2, res), BigInt.asUintN(64, BigInt(-Errno.EINVAL)));
+    core.free(text);
+    core.free(res);
     const comm = core.alloc(16);
     assert.equal(call(16, ctx, comm, 16), 0n);
     assert.equal(core.readCString(comm, 16), 'node');

@@ -74,6 +74,8 @@ export const MapType = {
   Queue: 22,
   Stack: 23,
   RingBuf: 27,
+  /** Created as Linux creates it; no user-space producer and no bpf_user_ringbuf_drain yet. */
+  UserRingBuf: 31,
 } as const;
 /** A map type number from {@link MapType}. */
 export type MapTypeId = (typeof MapType)[keyof typeof MapType];
