@@ -78,6 +78,28 @@ describe('#line directives', () => {
   });
 });
 
+describe('a selection of programs (libbpf autoload)', () => {
+  const elf = (): Uint8Array => new Uint8Array(readFileSync(join(TESTDATA, 'subprograms.o')));
+
+  it('translates the programs asked for, with those the program arrays name, and every map', () => {
+    const all = translateObject(elf(), { sourceName: 'subprograms.o' }).metadata;
+    const some = translateObject(elf(), { sourceName: 'subprograms.o', programs: ['entry'] }).metadata;
+    assert.deepEqual(all.programs.map((p) => p.name), ['tail_target', 'entry']);
+    assert.deepEqual(some.programs.map((p) => p.name), ['tail_target', 'entry']); // its prog array names tail_target
+    assert.deepEqual(some.maps, all.maps);
+  });
+
+  it('refuses a name the object does not have, listing the programs', () => {
+    assert.throws(() => translateObject(elf(), { sourceName: 'subprograms.o', programs: ['nope'] }), (e: unknown) => e instanceof Bpf2cError && /has no program 'nope' \(programs: tail_target, entry\)/.test(e.message));
+  });
+
+  it('leaves out a program native code cannot express', { skip: !existsSync(SELFTEST_REF_TRACKING) && 'no ../shared/linux-selftests' }, () => {
+    const out = translateObject(new Uint8Array(readFileSync(SELFTEST_REF_TRACKING)), { sourceName: 'verifier_ref_tracking.o', programs: ['reference_tracking_access_member'] });
+    assert.ok(out.metadata.programs.some((p) => p.name === 'reference_tracking_access_member'));
+    assert.ok(!out.metadata.programs.some((p) => p.section === 'lsm.s/bpf'));
+  });
+});
+
 describe('calls without relocations', () => {
   // An entry function whose own slot 3 is a call target, as `call l0_%=` in hand-written assembly leaves it.
   const instructions = withSlots(program(callLocal(1), exit(), mov64Imm(R0, 7), exit()).map((ins) => ins), 0);

@@ -7,7 +7,7 @@ import { CallSource, makeInstruction, Opcode, type Instruction } from '../asm/in
 import { linkProgram, readObject, type LinkedProgram, type MapSpec, type ObjectSpec, type ProgramSpec, ProgramType, type ProgramTypeName } from '../spec/index.ts';
 import { rawCodeProgram, splitAtLocalCalls } from './code-program.ts';
 import { emitC } from './emit-c.ts';
-import { Bpf2cVerificationError } from './errors.ts';
+import { Bpf2cError, Bpf2cVerificationError } from './errors.ts';
 import type { NativeImageMetadata, NativeMapMetadata, NativeProgramMetadata } from './metadata.ts';
 import { builtinProgramInfo, programInfoHash, type ProgramInfoSource } from './program-info.ts';
 import { sha256, toHex } from './sha256.ts';
@@ -54,6 +54,13 @@ export interface TranslateOptions {
    * with the platform's SHA-256): saves hashing it again here. Default: computed from the bytes.
    */
   readonly elfSha256?: string;
+  /**
+   * The entry programs to translate, by name, as libbpf loads only the programs left to autoload
+   * (bpf_program__set_autoload): a program that native code cannot express (a kfunc call) need not keep the
+   * others out of an image. Every map and data section of the object is still in the image, and so is every
+   * program an initialized program array names (its slots hold them). Default: every program.
+   */
+  readonly programs?: readonly string[];
 }
 
 /** bpf2c's result. */
@@ -88,7 +95,7 @@ export function translateSpec(spec: ObjectSpec, elfSha256: string, options: Tran
   const sourceName = options.sourceName ?? spec.file;
   const info = options.programInfo ?? builtinProgramInfo;
   const inputs: UnitProgramInput[] = [];
-  for (const program of spec.programs) {
+  for (const program of selectPrograms(spec, options.programs, sourceName)) {
     const linked = linkProgram(spec, program);
     if (options.verify !== undefined) {
       const outcome = options.verify({ spec, program, linked });
@@ -178,6 +185,23 @@ export function defaultOutputName(sourceName: string): string {
   const base = sourceName.slice(sourceName.lastIndexOf('/') + 1);
   const dot = base.lastIndexOf('.');
   return `${dot > 0 ? base.slice(0, dot) : base}.bpf2c.c`;
+}
+
+/**
+ * The programs of `spec` named in `names` (all without it), with those the object's program arrays are initialized
+ * with, in object order.
+ */
+function selectPrograms(spec: ObjectSpec, names: readonly string[] | undefined, file: string): readonly ProgramSpec[] {
+  if (names === undefined) return spec.programs;
+  for (const n of names) {
+    if (!spec.programs.some((p) => p.name === n)) throw new Bpf2cError(`${file} has no program '${n}' (programs: ${spec.programs.map((p) => p.name).join(', ')})`, { file });
+  }
+  // Program arrays initialized in the object name their programs: those go in too, or the slots could not be filled.
+  const wanted = new Set(names);
+  for (const m of spec.maps) for (const v of m.initialValues) if (v.kind === 'program') wanted.add(v.name);
+  const selected = spec.programs.filter((p) => wanted.has(p.name));
+  if (selected.length === 0) throw new Bpf2cError(`${file}: no program selected to translate`, { file });
+  return selected;
 }
 
 /**
