@@ -74,6 +74,46 @@ export function rawCodeProgram(name: string, instructions: readonly Instruction[
   return { instructions: slotted, slotCount, functions, lineInfo: [] };
 }
 
+/**
+ * `code` with a function starting at every target of a BPF-to-BPF call or `lddw rX, func` that falls inside a
+ * function rather than at its start, as Linux's verifier splits a program into subprograms (add_subprog for each
+ * pseudo call target). Such calls carry no relocation: hand-written assembly (`call l0_%=`) and callbacks in the
+ * entry program's own section. The piece is named `<function>_fn<section offset>`; a jump across the new boundary
+ * is then one bpf2c refuses, as Linux refuses it ("jump out of range").
+ *
+ * @example
+ * ```ts
+ * const linked = linkProgram(spec, program); // one function, 'main', whose slot 6 is a call target
+ * splitAtLocalCalls(linked).functions.map((f) => f.name); // ['main', 'main_fn6']
+ * ```
+ */
+export function splitAtLocalCalls(code: CodeProgram): CodeProgram {
+  const targets = new Set<number>();
+  for (const ins of code.instructions) {
+    let target = callTarget(ins, ins.slot);
+    if (ins.opcode === Opcode.LDDW && ins.src === LoadImm64Source.CODE_ADDR) target = ins.slot + 1 + ins.imm;
+    if (target !== undefined && functionAt(code, target) === undefined) targets.add(target);
+  }
+  if (targets.size === 0) return code;
+  const functions: CodeFunction[] = [];
+  for (const f of code.functions) {
+    const end = f.start + f.slotCount;
+    const cuts = [...targets].filter((t) => t > f.start && t < end).sort((a, b) => a - b);
+    const starts = [f.start, ...cuts];
+    starts.forEach((start, i) => {
+      const sectionInsnOffset = f.sectionInsnOffset + (start - f.start);
+      functions.push({
+        name: i === 0 ? f.name : `${f.name}_fn${sectionInsnOffset}`,
+        start,
+        slotCount: (starts[i + 1] ?? end) - start,
+        sectionName: f.sectionName,
+        sectionInsnOffset,
+      });
+    });
+  }
+  return { ...code, functions };
+}
+
 /** The instructions of function `f` of `code`. */
 export function functionInstructions(code: CodeProgram, f: CodeFunction): Instruction[] {
   return code.instructions.filter((ins) => ins.slot >= f.start && ins.slot < f.start + f.slotCount);

@@ -23,6 +23,14 @@ import { Bpf2cError } from './errors.ts';
 /** A packet pointer field of the context, by the run-context field that holds its native value. */
 export type PacketField = 'data' | 'data_end' | 'data_meta';
 
+/**
+ * What a load of a packet pointer field becomes: a read of the field's native value, or `refused-ldsx` for a
+ * sign-extending load (BPF_MEMSX) of one, which Linux refuses ("invalid bpf_context access"): it cannot run in a
+ * verified program, so native code traps there (like a write to r10), and the other programs of the object, which
+ * bpf2c translates together, still translate.
+ */
+export type PacketFieldLoad = PacketField | 'refused-ldsx';
+
 const XDP_FIELDS: ReadonlyMap<number, PacketField> = new Map([[0, 'data'], [4, 'data_end'], [8, 'data_meta']]);
 const SKB_FIELDS: ReadonlyMap<number, PacketField> = new Map([[76, 'data'], [80, 'data_end'], [140, 'data_meta']]);
 
@@ -102,13 +110,14 @@ function slotOf(off: number): number | undefined {
 }
 
 /**
- * For each load in `code` that reads a packet pointer field of the context, the field, by instruction slot.
+ * For each load in `code` that reads a packet pointer field of the context, the field, by instruction slot
+ * (`refused-ldsx` for a sign-extending load, which Linux refuses).
  *
  * @throws {Bpf2cError} when a load of a packet pointer field is narrower than 32 bits, when a store writes one, or
  *   when a load at a packet field's offset uses a register that is the context on some paths and not on others.
  */
-export function findPacketFieldLoads(code: CodeProgram, fields: ReadonlyMap<number, PacketField>, where: { file?: string; section?: string } = {}): Map<number, PacketField> {
-  const result = new Map<number, PacketField>();
+export function findPacketFieldLoads(code: CodeProgram, fields: ReadonlyMap<number, PacketField>, where: { file?: string; section?: string } = {}): Map<number, PacketFieldLoad> {
+  const result = new Map<number, PacketFieldLoad>();
   const entries = new Map<number, State>(); // function start -> entry state
   const byStart = new Map(code.functions.map((f) => [f.start, f]));
   const bySlot = new Map(code.instructions.map((ins) => [ins.slot, ins]));
@@ -157,6 +166,10 @@ export function findPacketFieldLoads(code: CodeProgram, fields: ReadonlyMap<numb
         if (field === undefined || (!isLoad && !isStore)) return;
         if (base.k === CTX) {
           if (isStore) throw new Bpf2cError(`instruction ${ins.slot} writes the context's packet pointer '${field}', which programs may only read`, { ...where, insn: ins.slot });
+          if (isLoad && (ins.opcode & 0xe0) === Mode.MEMSX) {
+            result.set(ins.slot, 'refused-ldsx');
+            return;
+          }
           if ((ins.opcode & 0xe0) !== Mode.MEM || (ins.opcode & 0x18) !== Size.W) throw new Bpf2cError(`instruction ${ins.slot} reads the context's packet pointer '${field}' with a ${sizeInBytes(ins.opcode & 0x18) * 8}-bit load; only a full 32-bit load can be translated`, { ...where, insn: ins.slot });
           result.set(ins.slot, field);
         } else if (base.k === TOP && isLoad) {

@@ -185,6 +185,7 @@ function noteFor(ins: Instruction, f: UnitFunction, bindingNames: readonly strin
   if (ins.opcode === Opcode.CALL && ins.src === 0) return `bpf_${helperName(ins.imm)}`;
   if (ins.opcode === Opcode.LDDW && (ins.src === 5 || ins.src === 6)) return bindingNames[ins.imm];
   const field = f.packetFields.get(ins.slot - f.fn.start);
+  if (field === 'refused-ldsx') return 'a sign-extending load of a context packet pointer, which Linux refuses';
   if (field !== undefined) return `ctx->${field} as a native pointer`;
   return undefined;
 }

@@ -8,7 +8,7 @@
 export { translateObject, translateSpec, translateRaw, defaultOutputName, type TranslateOptions, type Bpf2cOutput, type VerifyHook, type VerifyRequest, type VerifyOutcome, type RawProgram } from './translate.ts';
 export type { NativeImageMetadata, NativeProgramMetadata, NativeMapMetadata, NativeDataSectionMetadata } from './metadata.ts';
 export { programInfoHash, programInfoText, builtinProgramInfo, PROGRAM_INFO_VERSION, type ProgramInfoSource } from './program-info.ts';
-export { packetPointerFields, type PacketField } from './context-access.ts';
+export { packetPointerFields, type PacketField, type PacketFieldLoad } from './context-access.ts';
 export { rawCodeProgram, type CodeProgram, type CodeFunction, type CodeLineInfo } from './code-program.ts';
 export { Bpf2cError, Bpf2cVerificationError } from './errors.ts';
 export { helperName } from './helper-names.ts';

@@ -11,7 +11,7 @@
  */
 import { AluOp, AtomicOp, InstructionClass, JumpOp, LoadImm64Source, Mode, Opcode, Size, Source, type Instruction, callTarget, jumpTarget, writesFramePointer } from '../asm/index.ts';
 import { address, s32, s64, u32, u64, u64FromImm } from './c-syntax.ts';
-import type { PacketField } from './context-access.ts';
+import type { PacketFieldLoad } from './context-access.ts';
 import { Bpf2cError } from './errors.ts';
 
 /** Linux's helper id of bpf_tail_call. */
@@ -31,7 +31,7 @@ export interface InstructionContext {
    */
   readonly tailCallInPlace: boolean;
   /** The context packet pointer this load reads, if it is one (see context-access.ts). */
-  packetField(slot: number): PacketField | undefined;
+  packetField(slot: number): PacketFieldLoad | undefined;
   /** The first and one-past-last program slots of the function being translated. */
   readonly functionStart: number;
   readonly functionEnd: number;
@@ -261,6 +261,7 @@ function load(ins: Instruction, ctx: InstructionContext, fail: Fail): string {
   const mode = ins.opcode & 0xe0;
   const size = ins.opcode & 0x18;
   const field = ctx.packetField(ins.slot);
+  if (field === 'refused-ldsx') return '__builtin_trap(); /* a sign-extending load of a context packet pointer: Linux refuses it, never run in a verified program */';
   if (field !== undefined) return `${R(ins.dst)} = run_ctx->${field};`;
   const addr = address(R(ins.src), ins.offset);
   if (mode === Mode.MEM) return `${R(ins.dst)} = BS_LOAD_${LOAD_MACRO[size] as string}(${addr});`;

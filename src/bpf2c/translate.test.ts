@@ -1,15 +1,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { dsl } from '../asm/index.ts';
+import { dsl, withSlots } from '../asm/index.ts';
+import { splitAtLocalCalls, type CodeProgram } from './code-program.ts';
 import { assertGolden, PROGRAMS_OBJ } from '../internal/test-files.ts';
 import { readObject } from '../spec/index.ts';
 import { Bpf2cError, Bpf2cVerificationError, defaultOutputName, translateObject, translateRaw, translateSpec } from './index.ts';
 
 const TESTDATA = join(import.meta.dirname, 'testdata');
-const { R0, R1, R2, R6, R10, program, mov64Imm, mov64Reg, exit, loadMem, storeMem, call, callKfunc, jumpImm, JumpOp, Width, alu64Imm, alu32Imm, signed64Imm, AluOp } = dsl;
+const SELFTEST_REF_TRACKING = join(import.meta.dirname, '../../../shared/linux-selftests/obj/verifier_ref_tracking.o');
+const { R0, R1, R2, R6, R10, program, callLocal, mov64Imm, mov64Reg, exit, loadMem, storeMem, call, callKfunc, jumpImm, JumpOp, Width, alu64Imm, alu32Imm, signed64Imm, AluOp } = dsl;
 
 /** Every object the goldens cover: the shared example and benchmark programs, and bpf2c's own test objects. */
 function goldenObjects(): string[] {
@@ -76,6 +78,47 @@ describe('#line directives', () => {
   });
 });
 
+describe('a selection of programs (libbpf autoload)', () => {
+  const elf = (): Uint8Array => new Uint8Array(readFileSync(join(TESTDATA, 'subprograms.o')));
+
+  it('translates the programs asked for, with those the program arrays name, and every map', () => {
+    const all = translateObject(elf(), { sourceName: 'subprograms.o' }).metadata;
+    const some = translateObject(elf(), { sourceName: 'subprograms.o', programs: ['entry'] }).metadata;
+    assert.deepEqual(all.programs.map((p) => p.name), ['tail_target', 'entry']);
+    assert.deepEqual(some.programs.map((p) => p.name), ['tail_target', 'entry']); // its prog array names tail_target
+    assert.deepEqual(some.maps, all.maps);
+  });
+
+  it('refuses a name the object does not have, listing the programs', () => {
+    assert.throws(() => translateObject(elf(), { sourceName: 'subprograms.o', programs: ['nope'] }), (e: unknown) => e instanceof Bpf2cError && /has no program 'nope' \(programs: tail_target, entry\)/.test(e.message));
+  });
+
+  it('leaves out a program native code cannot express', { skip: !existsSync(SELFTEST_REF_TRACKING) && 'no ../shared/linux-selftests' }, () => {
+    const out = translateObject(new Uint8Array(readFileSync(SELFTEST_REF_TRACKING)), { sourceName: 'verifier_ref_tracking.o', programs: ['reference_tracking_access_member'] });
+    assert.ok(out.metadata.programs.some((p) => p.name === 'reference_tracking_access_member'));
+    assert.ok(!out.metadata.programs.some((p) => p.section === 'lsm.s/bpf'));
+  });
+});
+
+describe('calls without relocations', () => {
+  // An entry function whose own slot 3 is a call target, as `call l0_%=` in hand-written assembly leaves it.
+  const instructions = withSlots(program(callLocal(1), exit(), mov64Imm(R0, 7), exit()).map((ins) => ins), 0);
+  const code: CodeProgram = { instructions, slotCount: 4, functions: [{ name: 'main', start: 0, slotCount: 4, sectionName: 'socket', sectionInsnOffset: 10 }], lineInfo: [] };
+
+  it('split the function at the call target, as Linux makes it a subprogram', () => {
+    const split = splitAtLocalCalls(code);
+    assert.deepEqual(split.functions, [
+      { name: 'main', start: 0, slotCount: 2, sectionName: 'socket', sectionInsnOffset: 10 },
+      { name: 'main_fn12', start: 2, slotCount: 2, sectionName: 'socket', sectionInsnOffset: 12 },
+    ]);
+    assert.equal(splitAtLocalCalls(split), split);
+  });
+
+  it('refuse kfunc calls of an object by name of the problem, not as calls into nowhere', { skip: !existsSync(SELFTEST_REF_TRACKING) && 'no ../shared/linux-selftests' }, () => {
+    assert.throws(() => translateObject(new Uint8Array(readFileSync(SELFTEST_REF_TRACKING)), { sourceName: 'verifier_ref_tracking.o' }), (e: unknown) => e instanceof Bpf2cError && /calls to kernel functions \(kfuncs\)/.test(e.message));
+  });
+});
+
 describe('translation', () => {
   it('names C functions after the eBPF functions and gives each its own frame', () => {
     const c = translate(join(TESTDATA, 'subprograms.o'));
@@ -123,6 +166,14 @@ describe('translation', () => {
   it('refuses a narrow read of a packet pointer field', () => {
     const prog = program(loadMem(Width.u16, R0, R1, 0), exit());
     assert.throws(() => translateRaw([{ name: 'narrow', instructions: prog, programType: 'xdp' }]), /16-bit load/);
+  });
+
+  it('translates a sign-extending load of a packet pointer field (which Linux refuses) into a trap', () => {
+    const prog = program(dsl.loadMemSx(Width.u32, R2, R1, 0), mov64Imm(R0, 0), exit());
+    const c = translateRaw([{ name: 'ldsx_ctx', instructions: prog, programType: 'xdp' }]).c;
+    assert.match(c, /__builtin_trap\(\); \/\* a sign-extending load of a context packet pointer/);
+    // Elsewhere than the context it is an ordinary sign-extending load.
+    assert.match(translateRaw([{ name: 'ldsx', instructions: prog }]).c, /r2 = BS_LOAD_S32\(r1\);/);
   });
 
   it('translates a write to r10 (dead code Linux accepts) into a trap', () => {

@@ -3,9 +3,9 @@
  *
  * @module
  */
-import type { Instruction } from '../asm/index.ts';
+import { CallSource, makeInstruction, Opcode, type Instruction } from '../asm/index.ts';
 import { linkProgram, readObject, type LinkedProgram, type MapSpec, type ObjectSpec, type ProgramSpec, ProgramType, type ProgramTypeName } from '../spec/index.ts';
-import { rawCodeProgram } from './code-program.ts';
+import { rawCodeProgram, splitAtLocalCalls } from './code-program.ts';
 import { emitC } from './emit-c.ts';
 import { Bpf2cError, Bpf2cVerificationError } from './errors.ts';
 import type { NativeImageMetadata, NativeMapMetadata, NativeProgramMetadata } from './metadata.ts';
@@ -54,6 +54,13 @@ export interface TranslateOptions {
    * with the platform's SHA-256): saves hashing it again here. Default: computed from the bytes.
    */
   readonly elfSha256?: string;
+  /**
+   * The entry programs to translate, by name, as libbpf loads only the programs left to autoload
+   * (bpf_program__set_autoload): a program that native code cannot express (a kfunc call) need not keep the
+   * others out of an image. Every map and data section of the object is still in the image, and so is every
+   * program an initialized program array names (its slots hold them). Default: every program.
+   */
+  readonly programs?: readonly string[];
 }
 
 /** bpf2c's result. */
@@ -88,7 +95,7 @@ export function translateSpec(spec: ObjectSpec, elfSha256: string, options: Tran
   const sourceName = options.sourceName ?? spec.file;
   const info = options.programInfo ?? builtinProgramInfo;
   const inputs: UnitProgramInput[] = [];
-  for (const program of spec.programs) {
+  for (const program of selectPrograms(spec, options.programs, sourceName)) {
     const linked = linkProgram(spec, program);
     if (options.verify !== undefined) {
       const outcome = options.verify({ spec, program, linked });
@@ -99,14 +106,15 @@ export function translateSpec(spec: ObjectSpec, elfSha256: string, options: Tran
       const what = ['memset', 'memcpy', 'memmove', 'memcmp'].includes(kfunc.name) ? `the compiler builtin ${kfunc.name}` : `kfunc ${kfunc.name}`;
       throw new Bpf2cError(`program '${program.name}' calls the external function ${kfunc.name}: ${what} is not available in this runtime (native images run outside the kernel)`, { file: sourceName, section: program.sectionName, insn: kfunc.slot });
     }
+    const code = splitAtLocalCalls(markKfuncCalls(linked));
     inputs.push({
       name: program.name,
       section: program.sectionName,
       programType: program.kind.programType,
       programTypeId: ProgramType[program.kind.programType],
       attachType: program.kind.attachType ?? '',
-      code: linked,
-      functionKeys: linked.functions.map((f) => `${f.sectionName}:${f.sectionInsnOffset}`),
+      code,
+      functionKeys: code.functions.map((f) => `${f.sectionName}:${f.sectionInsnOffset}`),
     });
   }
   const maps = spec.maps.map(mapMetadata);
@@ -182,6 +190,36 @@ export function defaultOutputName(sourceName: string): string {
   const base = sourceName.slice(sourceName.lastIndexOf('/') + 1);
   const dot = base.lastIndexOf('.');
   return `${dot > 0 ? base.slice(0, dot) : base}.bpf2c.c`;
+}
+
+/**
+ * The programs of `spec` named in `names` (all without it), with those the object's program arrays are initialized
+ * with, in object order.
+ */
+function selectPrograms(spec: ObjectSpec, names: readonly string[] | undefined, file: string): readonly ProgramSpec[] {
+  if (names === undefined) return spec.programs;
+  for (const n of names) {
+    if (!spec.programs.some((p) => p.name === n)) throw new Bpf2cError(`${file} has no program '${n}' (programs: ${spec.programs.map((p) => p.name).join(', ')})`, { file });
+  }
+  // Program arrays initialized in the object name their programs: those go in too, or the slots could not be filled.
+  const wanted = new Set(names);
+  for (const m of spec.maps) for (const v of m.initialValues) if (v.kind === 'program') wanted.add(v.name);
+  const selected = spec.programs.filter((p) => wanted.has(p.name));
+  if (selected.length === 0) throw new Bpf2cError(`${file}: no program selected to translate`, { file });
+  return selected;
+}
+
+/**
+ * `linked` with each call to a kernel function (a `call -1` with a relocation to an extern kfunc, still marked a
+ * local call in the ELF) marked a kfunc call, as libbpf marks it (BPF_PSEUDO_KFUNC_CALL): bpf2c then refuses it as
+ * a kfunc, not as a local call into nowhere, and never splits a function at its bogus target.
+ */
+function markKfuncCalls(linked: LinkedProgram): LinkedProgram {
+  const kfuncSlots = new Set(linked.references.filter((r) => r.kind === 'kfunc').map((r) => r.slot));
+  if (kfuncSlots.size === 0) return linked;
+  const instructions = linked.instructions.map((ins) =>
+    ins.opcode === Opcode.CALL && kfuncSlots.has(ins.slot) ? makeInstruction(ins.opcode, ins.dst, CallSource.KFUNC, ins.offset, ins.imm, undefined, ins.slot) : ins);
+  return { ...linked, instructions };
 }
 
 function mapMetadata(m: MapSpec): NativeMapMetadata {

@@ -7,7 +7,7 @@
 import { LoadImm64Source, Opcode, type Instruction } from '../asm/index.ts';
 import { cIdentifier } from './c-syntax.ts';
 import type { CodeFunction, CodeProgram } from './code-program.ts';
-import { findPacketFieldLoads, packetPointerFields, type PacketField } from './context-access.ts';
+import { findPacketFieldLoads, packetPointerFields, type PacketFieldLoad } from './context-access.ts';
 import { Bpf2cError } from './errors.ts';
 import type { NativeDataSectionMetadata, NativeMapMetadata } from './metadata.ts';
 
@@ -36,7 +36,7 @@ export interface UnitFunction {
   readonly codeKeys: readonly string[];
   readonly isEntry: boolean;
   /** Loads of context packet pointers, by slot offset from the function start. */
-  readonly packetFields: ReadonlyMap<number, PacketField>;
+  readonly packetFields: ReadonlyMap<number, PacketFieldLoad>;
   /**
    * An entry program no other function calls: its tail calls return to the runner. Any other function runs a
    * tail call's target in place (the target's r0 returns to its caller, as Linux does for subprograms).
@@ -84,10 +84,10 @@ export function buildUnit(inputs: readonly UnitProgramInput[], maps: readonly Na
   // 2. Functions, with their packet pointer loads (relative slots); a shared function must agree in every program.
   for (const p of inputs) {
     const fields = packetPointerFields(p.programType);
-    const loads = fields === undefined ? new Map<number, PacketField>() : findPacketFieldLoads(p.code, fields, { ...where, section: p.section });
+    const loads = fields === undefined ? new Map<number, PacketFieldLoad>() : findPacketFieldLoads(p.code, fields, { ...where, section: p.section });
     p.code.functions.forEach((f, i) => {
       const key = p.functionKeys[i] as string;
-      const rel = new Map<number, PacketField>();
+      const rel = new Map<number, PacketFieldLoad>();
       for (const [slot, field] of loads) if (slot >= f.start && slot < f.start + f.slotCount) rel.set(slot - f.start, field);
       const existing = byKey.get(key);
       if (existing !== undefined) {
@@ -150,7 +150,7 @@ export function bodyOf(uf: UnitFunction): Instruction[] {
   return uf.code.instructions.filter((ins) => ins.slot >= uf.fn.start && ins.slot < end);
 }
 
-function sameFields(a: ReadonlyMap<number, PacketField>, b: ReadonlyMap<number, PacketField>): boolean {
+function sameFields(a: ReadonlyMap<number, PacketFieldLoad>, b: ReadonlyMap<number, PacketFieldLoad>): boolean {
   if (a.size !== b.size) return false;
   for (const [k, v] of a) if (b.get(k) !== v) return false;
   return true;

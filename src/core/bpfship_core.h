@@ -83,6 +83,8 @@ extern "C" {
 #define BPFSHIP_MAP_TYPE_QUEUE 22           /* + */
 #define BPFSHIP_MAP_TYPE_STACK 23           /* + */
 #define BPFSHIP_MAP_TYPE_RINGBUF 27         /* + */
+#define BPFSHIP_MAP_TYPE_USER_RINGBUF 31    /* + created with a ring buffer's rules; no user-space producer and no
+                                               bpf_user_ringbuf_drain yet, so no record ever reaches a program */
 
 /* Update flags (BPF_MAP_UPDATE_ELEM). */
 #define BPFSHIP_ANY 0ull
@@ -678,7 +680,13 @@ BPFSHIP_HELPER_DECL(map_pop_elem);           /* 88 */
 BPFSHIP_HELPER_DECL(map_peek_elem);          /* 89 */
 BPFSHIP_HELPER_DECL(spin_lock);              /* 93 */
 BPFSHIP_HELPER_DECL(spin_unlock);            /* 94 */
+BPFSHIP_HELPER_DECL(sk_fullsock);            /* 95 */
+BPFSHIP_HELPER_DECL(sk_cast);                /* 96, 98, 136-140: bpf_tcp_sock, bpf_get_listener_sock, bpf_skc_to_* */
 BPFSHIP_HELPER_DECL(skc_lookup_tcp);         /* 99 */
+BPFSHIP_HELPER_DECL(strtol);                 /* 105 */
+BPFSHIP_HELPER_DECL(strtoul);                /* 106 */
+BPFSHIP_HELPER_DECL(probe_read_kernel);      /* 113, also 4 (probe_read) and 112 (probe_read_user) */
+BPFSHIP_HELPER_DECL(probe_read_kernel_str);  /* 115, also 45 and 114 (the _str variants) */
 BPFSHIP_HELPER_DECL(jiffies64);              /* 118 */
 BPFSHIP_HELPER_DECL(get_netns_cookie);       /* 122 */
 BPFSHIP_HELPER_DECL(sk_assign);              /* 124 */

@@ -13,6 +13,7 @@ import { ensureCoreLibrary } from './core-build.ts';
 import { CoreError } from './core-error.ts';
 import { koffi } from './ffi.ts';
 import { Fib } from './fib.ts';
+import { unsupportedMapTypeNote } from './map-type-support.ts';
 
 export { CoreError } from './core-error.ts';
 
@@ -188,7 +189,7 @@ export function loadCoreLibrary(ncpus = 1): CoreLibrary {
       buf.write((attr.name ?? '').slice(0, 15), 40, 'latin1');
       const out: unknown[] = [null];
       const rc = f.create(buf, out) as number;
-      if (rc !== 0) throw new CoreError(`creating map '${attr.name ?? ''}' (type ${attr.type}, key ${attr.keySize}, value ${attr.valueSize}, ${attr.maxEntries} entries) failed with errno ${-rc}`, -rc);
+      if (rc !== 0) throw new CoreError(`creating map '${attr.name ?? ''}' (type ${attr.type}, key ${attr.keySize}, value ${attr.valueSize}, ${attr.maxEntries} entries) failed with errno ${-rc}${unsupportedMapTypeNote(attr.type) ? `: ${unsupportedMapTypeNote(attr.type)}` : ''}`, -rc);
       return addr(out[0]);
     },
     releaseMap: (m) => void f.release(m),

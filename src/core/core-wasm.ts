@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { BpfshipError } from '../internal/errors.ts';
+import { unsupportedMapTypeNote } from './map-type-support.ts';
 
 /*
  * The project's tsconfig has no WebAssembly typings (lib ES2023 without DOM, and @types/node 20 does not declare
@@ -74,6 +75,8 @@ export const MapType = {
   Queue: 22,
   Stack: 23,
   RingBuf: 27,
+  /** Created as Linux creates it; no user-space producer and no bpf_user_ringbuf_drain yet. */
+  UserRingBuf: 31,
 } as const;
 /** A map type number from {@link MapType}. */
 export type MapTypeId = (typeof MapType)[keyof typeof MapType];
@@ -255,8 +258,8 @@ export class MapOperationError extends BpfshipError {
   /** The operation that failed: "update", "lookup", "create", ... */
   readonly operation: string;
 
-  constructor(operation: string, errno: number, subject: string) {
-    super('MAP_OPERATION', `${subject}: ${operation} failed with ${errnoName(errno)} (-${Math.abs(errno)})`);
+  constructor(operation: string, errno: number, subject: string, why = '') {
+    super('MAP_OPERATION', `${subject}: ${operation} failed with ${errnoName(errno)} (-${Math.abs(errno)})${why ? `: ${why}` : ''}`);
     this.name = 'MapOperationError';
     this.errno = Math.abs(errno);
     this.operation = operation;
@@ -669,7 +672,7 @@ export class CoreWasm {
       this.bytes().set(name.subarray(0, 15), attr + 40);
       const err = this.exports.bpfship_map_create(attr, this.scratch);
       const subject = `map ${def.name ? `'${def.name}' ` : ''}(type ${def.type}, key ${def.keySize}, value ${def.valueSize}, max ${def.maxEntries})`;
-      if (err !== 0) throw new MapOperationError('create', err, subject);
+      if (err !== 0) throw new MapOperationError('create', err, subject, unsupportedMapTypeNote(def.type));
       const ptr = this.view().getUint32(this.scratch, true);
       const map = new CoreMap(this, ptr, def.name ?? '');
       this.maps.set(map.id, map);

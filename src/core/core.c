@@ -209,6 +209,7 @@ static const map_ops *ops_for_type(uint32_t type) {
   case BPFSHIP_MAP_TYPE_QUEUE: return &bs_queue_ops;
   case BPFSHIP_MAP_TYPE_STACK: return &bs_stack_ops;
   case BPFSHIP_MAP_TYPE_RINGBUF: return &bs_ringbuf_ops;
+  case BPFSHIP_MAP_TYPE_USER_RINGBUF: return &bs_ringbuf_ops; /* ringbuf_map_alloc serves both in Linux */
   default: return NULL;
   }
 }

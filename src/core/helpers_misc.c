@@ -114,3 +114,30 @@ uint64_t bpfship_helper_loop(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4,
     if (bs_invoke_callback(ctx, r2, i, r3, 0, 0, 0)) return (uint64_t)i + 1;
   return i;
 }
+
+/*
+ * bpf_probe_read, bpf_probe_read_user, bpf_probe_read_kernel(dst, size, unsafe_ptr): the runtime is a user-space
+ * sandbox, with no kernel memory and no traced process; what a program may read is its own memory, which it reads
+ * directly. So every probe read faults, in every mode alike, and the helper does what Linux does on a fault
+ * (bpf_probe_read_kernel_common): dst zeroed, -EFAULT. No host memory is ever read through it.
+ */
+uint64_t bpfship_helper_probe_read_kernel(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                          bpfship_run_ctx *ctx) {
+  (void)r3, (void)r4, (void)r5, (void)ctx;
+  uint32_t size = (uint32_t)r2;
+  if (size != 0) bs_memset(BS_PTR(r1), 0, size);
+  return RET(-BPFSHIP_EFAULT);
+}
+
+/*
+ * bpf_probe_read_str, bpf_probe_read_user_str, bpf_probe_read_kernel_str(dst, size, unsafe_ptr): as above, a
+ * fault: dst zeroed, -EFAULT; with size 0, 0 (Linux's strncpy_from_*_nofault reads nothing then).
+ */
+uint64_t bpfship_helper_probe_read_kernel_str(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                              bpfship_run_ctx *ctx) {
+  (void)r3, (void)r4, (void)r5, (void)ctx;
+  uint32_t size = (uint32_t)r2;
+  if (size == 0) return 0;
+  bs_memset(BS_PTR(r1), 0, size);
+  return RET(-BPFSHIP_EFAULT);
+}

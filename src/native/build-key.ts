@@ -6,7 +6,8 @@
  *
  * The key covers: the ELF's SHA-256 and name, bpf2c's version, the verifier's id and options, the program-info
  * description (its version and the bytes of the ABI tables it is computed from), the two headers' digests, the C
- * compiler (version line, target, driver digest) and the flags, and the C file's name.
+ * compiler (version line, target, driver digest) and the flags, the C file's name, and the programs built when
+ * not all are.
  *
  * @module
  */
@@ -36,6 +37,8 @@ export interface NativeBuildOptions {
   readonly compileTimeoutMs?: number;
   /** The cache root, or false for no cache. Default: {@link defaultCacheRoot}. */
   readonly cache?: string | false;
+  /** The entry programs to build, by name (bpf2c's TranslateOptions.programs). Default: every program. */
+  readonly programs?: readonly string[];
   /** Told when a stage of a build that missed the cache begins (the CLI's progress line). */
   readonly onStage?: (stage: 'bpf2c' | 'compile', detail: string) => void;
 }
@@ -130,6 +133,8 @@ export function nativeBuildKey(elf: Uint8Array, options: NativeBuildOptions, com
     compiler: [compiler.version, compiler.target, compiler.sha256],
     flags: reproducibleFlags(compiler, options, 'seed'),
     fileName,
+    // Only when asked, so that the keys of whole-object builds stay what they were.
+    ...(options.programs !== undefined ? { programs: [...new Set(options.programs)].sort() } : {}),
   });
   return { key, elfSha256, compiler, fileName, verifierId };
 }

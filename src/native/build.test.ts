@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PROGRAMS_OBJ } from '../internal/test-files.ts';
-import { buildNative, cFileName, compileC, CompileError, CompilerNotFoundError, findCompiler, optimizationFlags } from './index.ts';
+import { buildNative, cFileName, nativeBuildKey, compileC, CompileError, CompilerNotFoundError, findCompiler, optimizationFlags } from './index.ts';
 
 const GOLDEN = join(import.meta.dirname, '..', 'bpf2c', 'testdata', 'golden');
 const elf = (name: string): Uint8Array => new Uint8Array(readFileSync(join(PROGRAMS_OBJ, name)));
@@ -103,6 +103,13 @@ describe('build cache', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  it('keys a build of some programs apart from a build of all, and the same however the names are given', () => {
+    const all = nativeBuildKey(elf('primes.o'), { sourceName: 'primes.o' }).key;
+    const some = nativeBuildKey(elf('primes.o'), { sourceName: 'primes.o', programs: ['a', 'b'] }).key;
+    assert.notEqual(some, all);
+    assert.equal(nativeBuildKey(elf('primes.o'), { sourceName: 'primes.o', programs: ['b', 'a', 'b'] }).key, some);
   });
 
   it('names the C file after the ELF', () => {

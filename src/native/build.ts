@@ -44,6 +44,7 @@ export function buildNative(elf: Uint8Array, options: NativeBuildOptions): Nativ
     elfSha256,
     ...(options.verify !== undefined ? { verify: options.verify } : {}),
     ...(options.programInfo !== undefined ? { programInfo: options.programInfo } : {}),
+    ...(options.programs !== undefined ? { programs: options.programs } : {}),
   });
   const bpf2cMs = performance.now() - t0;
   options.onStage?.('compile', `compiling ${fileName} (${Math.round(out.c.length / 1024)} KiB of C)`);

@@ -32,6 +32,7 @@ const HELPER_ARGS: ReadonlyMap<number, readonly ArgUse[]> = new Map<number, read
   [1, [map(1), read(2, 'key')]], // map_lookup_elem
   [2, [map(1), read(2, 'key'), read(3, 'value')]], // map_update_elem
   [3, [map(1), read(2, 'key')]], // map_delete_elem
+  [4, [write(1, { reg: 2 })]], // probe_read
   [6, [read(1, { reg: 2 })]], // trace_printk
   [9, [read(3, { reg: 4 })]], // skb_store_bytes
   [12, [map(2)]], // tail_call
@@ -41,6 +42,7 @@ const HELPER_ARGS: ReadonlyMap<number, readonly ArgUse[]> = new Map<number, read
   [25, [map(2), read(4, { reg: 5 })]], // perf_event_output
   [26, [write(3, { reg: 4 })]], // skb_load_bytes
   [28, [read(1, { reg: 2 }), read(3, { reg: 4 })]], // csum_diff
+  [45, [write(1, { reg: 2 })]], // probe_read_str
   [51, [map(1)]], // redirect_map
   [69, [write(2, { reg: 3 })]], // fib_lookup (reads and writes struct bpf_fib_lookup)
   [84, [read(2, { reg: 3 })]], // sk_lookup_tcp
@@ -51,6 +53,12 @@ const HELPER_ARGS: ReadonlyMap<number, readonly ArgUse[]> = new Map<number, read
   [93, [write(1, 4)]], // spin_lock
   [94, [write(1, 4)]], // spin_unlock
   [99, [read(2, { reg: 3 })]], // skc_lookup_tcp
+  [105, [read(1, { reg: 2 }), write(4, 8)]], // strtol
+  [106, [read(1, { reg: 2 }), write(4, 8)]], // strtoul
+  [112, [write(1, { reg: 2 })]], // probe_read_user
+  [113, [write(1, { reg: 2 })]], // probe_read_kernel
+  [114, [write(1, { reg: 2 })]], // probe_read_user_str
+  [115, [write(1, { reg: 2 })]], // probe_read_kernel_str
   [130, [map(1), read(2, { reg: 3 })]], // ringbuf_output
   [131, [map(1)]], // ringbuf_reserve
   [132, [{ reg: 1, kind: 'record' }]], // ringbuf_submit

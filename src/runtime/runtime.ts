@@ -30,6 +30,7 @@ import { RunArena, runProgram, runXdpBatch, type RunInput, type RunResult } from
 import { FrameBatch } from './frame-batch.ts';
 import { linuxProgramType, type ProgramTypeProfile, RUNNABLE_LINUX_TYPES } from './program-type-profiles.ts';
 import { stripTraceNewline, type TraceEvent } from './trace.ts';
+import { libbpfMaxEntries } from './map-create-size.ts';
 
 /** Program ids whose JIT'd-or-not byte the runtime keeps in core memory for tail calls (ids past it take the slow way). */
 const JIT_PROGRAM_IDS = 65536;
@@ -282,7 +283,8 @@ export class Runtime {
   }
 
   private createMapFromSpec(m: MapSpec, inner: CoreMap | undefined, spinLock: number): CoreMap {
-    let maxEntries = m.maxEntries;
+    // libbpf rounds a ring buffer's size up to a power-of-two number of pages.
+    let maxEntries = libbpfMaxEntries(m.type, m.maxEntries);
     // libbpf sizes a perf event array with max_entries 0 to the number of CPUs.
     if (m.type === 4 && maxEntries === 0) maxEntries = this.core.ncpus;
     return this.core.createMap({

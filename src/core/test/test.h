@@ -71,6 +71,7 @@ void suite_map_in_map(void);
 void suite_batch(void);
 void suite_printk(void);
 void suite_helpers(void);
+void suite_string(void);
 void suite_packet(void);
 void suite_skb(void);
 void suite_fib(void);

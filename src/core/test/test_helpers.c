@@ -23,7 +23,7 @@ void suite_helpers(void) {
   CHECK_STR(bpfship_helper_name(209), "user_ringbuf_drain");
   CHECK(bpfship_helper_name(210) == NULL);
   CHECK_EQ(bpfship_helper_implemented(1), 1);
-  CHECK_EQ(bpfship_helper_implemented(4), 0); /* probe_read */
+  CHECK_EQ(bpfship_helper_implemented(17), 0); /* get_cgroup_classid */
   CHECK_EQ(bpfship_helper_implemented(0), 0);
   CHECK_EQ(bpfship_helper_implemented(5000), 0);
   CHECK_EQ(bpfship_helper_flags(12), BPFSHIP_HELPER_F_TAIL_CALL);
@@ -34,7 +34,7 @@ void suite_helpers(void) {
     CHECK(bpfship_helper_table[id].name != NULL);
     implemented += bpfship_helper_implemented(id);
   }
-  CHECK_EQ(implemented, 63);
+  CHECK_EQ(implemented, 79);
   CHECK_EQ(bpfship_core_abi_version(), BPFSHIP_CORE_ABI_VERSION);
   CHECK_EQ(bpfship_core_init(4), 0);
   bpfship_map *live = make_map(BPFSHIP_MAP_TYPE_ARRAY, 4, 4, 1, 0);
@@ -49,7 +49,7 @@ void suite_helpers(void) {
   init_ctx(&ctx, BPFSHIP_PROG_TYPE_KPROBE, 2);
   CHECK_EQ(bpfship_call_helper(8, &ctx, regs), 0);
   CHECK_EQ(regs[0], 2);
-  CHECK_EQ(bpfship_call_helper(4, &ctx, regs), -BPFSHIP_EINVAL);
+  CHECK_EQ(bpfship_call_helper(17, &ctx, regs), -BPFSHIP_EINVAL);
   CHECK_EQ(bpfship_call_helper(9999, &ctx, regs), -BPFSHIP_EINVAL);
   init_ctx(&ctx, BPFSHIP_PROG_TYPE_KPROBE, 3);
   CHECK_EQ(bpfship_run_ctx_size(), 160);

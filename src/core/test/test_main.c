@@ -89,6 +89,7 @@ int main(void) {
       {"batch", suite_batch},       {"printk", suite_printk},
       {"helpers", suite_helpers},   {"packet", suite_packet},
       {"skb", suite_skb},           {"fib", suite_fib},
+      {"string", suite_string},
   };
   for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
     int before_fail = test_failed, before_pass = test_passed;

@@ -14,6 +14,17 @@ void suite_ringbuf(void) {
   CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_RINGBUF, 0, 0, 2048, 0), -BPFSHIP_EINVAL);     /* not a page multiple */
   CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_RINGBUF, 4, 0, 4096, 0), -BPFSHIP_EINVAL);
   CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_RINGBUF, 0, 8, 4096, 0), -BPFSHIP_EINVAL);
+  /* a user ring buffer is created by the same rules (Linux's ringbuf_map_alloc); it is no ring buffer to consume */
+  CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_USER_RINGBUF, 0, 0, 4096, 0), 0);
+  CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_USER_RINGBUF, 0, 0, 8, 0), -BPFSHIP_EINVAL);
+  CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_USER_RINGBUF, 4, 0, 4096, 0), -BPFSHIP_EINVAL);
+  {
+    bpfship_map *urb = make_map(BPFSHIP_MAP_TYPE_USER_RINGBUF, 0, 0, 4096, 0);
+    void *sample;
+    CHECK_EQ(bpfship_ringbuf_peek(urb, &sample), -BPFSHIP_EINVAL);
+    CHECK_EQ(bpfship_ringbuf_query(urb, 1), 0);
+    bpfship_map_release(urb);
+  }
   CHECK_EQ(create_err(BPFSHIP_MAP_TYPE_RINGBUF, 0, 0, 4096, BPFSHIP_F_NO_PREALLOC), -BPFSHIP_EINVAL);
 
   bpfship_map *rb = make_map(BPFSHIP_MAP_TYPE_RINGBUF, 0, 0, 4096, 0);

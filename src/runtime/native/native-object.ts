@@ -11,6 +11,7 @@ import { loadCoreLibrary, RUN_CTX_SIZE, type CoreLibrary } from '../../core/inde
 import { koffi } from '../../core/index.ts';
 import { loadNativeImage, type LoadNativeImageOptions, type NativeImage } from './native-image.ts';
 import { NativeProgramRegistry } from './program-registry.ts';
+import { libbpfMaxEntries } from '../map-create-size.ts';
 
 /** The image asks for something the runtime cannot give (an unimplemented helper, an unknown program name). */
 export class NativeBindError extends BpfshipError {
@@ -288,7 +289,9 @@ export class NativeObject {
   }
 
   private createMap(m: { name: string; type: number; keySize: number; valueSize: number; maxEntries: number; flags: number }, name: string, innerMapId = 0): bigint {
-    const address = this.core.createMap({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, innerMapId, name });
+    // libbpf rounds a ring buffer's size up to a power-of-two number of pages.
+    const maxEntries = libbpfMaxEntries(m.type, m.maxEntries);
+    const address = this.core.createMap({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries, flags: m.flags, innerMapId, name });
     this.ownedMaps.push(address);
     return address;
   }
