@@ -1,9 +1,11 @@
 /**
  * A small bounds-checking executor for the soundness check (`soundness.ts`): runs a generated XDP program on a
  * concrete input, with every memory access checked against the regions that exist (the context, the packet, the
- * stack, map values handed out by lookups) and every stack read checked against the bytes written (in its frame's
- * lifetime: a new frame starts with nothing written). It implements exactly what the generator emits (bpf_loop
- * and its callbacks included) plus the common instructions; the project's interpreter is the other executor.
+ * stack, map values handed out by lookups) and, under the `strict` rule set, every stack read checked against the
+ * bytes written (in its frame's lifetime: a new frame starts with nothing written; under `linux` such a read gives
+ * whatever the bytes hold). It implements exactly what the generator emits (bpf_loop and its callbacks, `may_goto`
+ * with a budget per function call, as Linux's prologue stores one per frame) plus the common instructions; the
+ * project's interpreter is the other executor.
  *
  * Addresses are below 2^32 so that `ctx->data` (a 32-bit field) holds the packet address as the kernel's rewrite
  * of context loads would give it.
@@ -14,7 +16,8 @@
 import { AtomicOp, CallSource, InstructionClass, JumpOp, LoadImm64Source, Mode, Opcode, sizeInBytes, type Instruction } from '../asm/index.ts';
 import { evalAlu, evalCondition } from './concrete.ts';
 import type { GeneratedProgram } from './generator.ts';
-import type { ConcreteInput, ExecutionOutcome, SoundnessExecutor } from './soundness.ts';
+import type { RuleSet } from './rules.ts';
+import { type ConcreteInput, type ExecutionOutcome, faultsOnUninitializedStack, type SoundnessExecutor } from './soundness.ts';
 
 interface Region {
   readonly name: string;
@@ -40,7 +43,8 @@ const MAX_FRAMES = 8;
 const MAX_LOOPS = 1 << 23;
 
 /** Runs a program once; see the module comment. */
-function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): ExecutionOutcome {
+function execute(p: GeneratedProgram, input: ConcreteInput, rules: RuleSet, maxSteps: number): ExecutionOutcome {
+  const checkInit = faultsOnUninitializedStack(rules);
   const regions: Region[] = [];
   const packet = new Uint8Array(input.packet);
   regions.push({ name: 'packet', base: PACKET_BASE, bytes: packet, init: undefined, readOnly: false });
@@ -84,7 +88,9 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
 
   /** Runs the function at `entry` with `regs` until it returns; `depth` counts the frames below and its own. */
   function run(entry: number, regs: bigint[], depth: number): ExecutionOutcome {
-    const frames: { ret: number; saved: bigint[] }[] = [];
+    const frames: { ret: number; saved: bigint[]; mayGoto: number }[] = [];
+    /** This call's may_goto budget (each call starts with a full one; the caller's is restored on return). */
+    let mayGoto = input.mayGotoBudget;
     pc = entry;
     while (steps++ < maxSteps) {
       const ins = bySlot.get(pc);
@@ -129,7 +135,7 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
           if (region === undefined) return fault(`${load ? 'load' : 'store'} of ${size} bytes at 0x${addr.toString(16)} (r${base}${ins.offset >= 0 ? '+' : ''}${ins.offset}) is outside every region`);
           const at = Number(addr) - region.base;
           if (load) {
-            if (region.init !== undefined && input.allowUninitializedStack !== true) for (let i = 0; i < size; i++) if (region.init[at + i] === 0) return fault(`read of stack byte ${at + i - region.bytes.length} never written`);
+            if (region.init !== undefined && checkInit) for (let i = 0; i < size; i++) if (region.init[at + i] === 0) return fault(`read of stack byte ${at + i - region.bytes.length} never written`);
             let v = 0n;
             for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(region.bytes[at + i] as number);
             if ((ins.opcode & 0xe0) === Mode.MEMSX) v = BigInt.asUintN(64, BigInt.asIntN(size * 8, v));
@@ -165,17 +171,29 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
             pc += 1 + ins.offset;
             break;
           }
+          if (ins.opcode === Opcode.MAY_GOTO) {
+            // Falls through while the call's budget lasts, then jumps.
+            if (mayGoto > 0) {
+              mayGoto--;
+              pc += 1;
+            } else {
+              pc += 1 + ins.offset;
+            }
+            break;
+          }
           if (op === JumpOp.EXIT) {
             const f = frames.pop();
             if (f === undefined) return { kind: 'ok', r0: regs[0] as bigint };
             for (let r = 6; r <= 10; r++) regs[r] = f.saved[r] as bigint;
+            mayGoto = f.mayGoto;
             pc = f.ret;
             break;
           }
           if (op === JumpOp.CALL) {
             if (ins.src === CallSource.LOCAL) {
               if (depth + frames.length >= MAX_FRAMES) return fault('call stack too deep');
-              frames.push({ ret: pc + 1, saved: regs.slice() });
+              frames.push({ ret: pc + 1, saved: regs.slice(), mayGoto });
+              mayGoto = input.mayGotoBudget;
               regs[10] = (regs[10] as bigint) - BigInt(STACK_FRAME);
               freshFrame(regs[10] as bigint);
               pc += 1 + ins.imm;
@@ -213,7 +231,7 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
         const region = find(keyAddr, map.keySize);
         if (region === undefined) return 'the key is outside every region';
         const at = Number(keyAddr) - region.base;
-        if (region.init !== undefined && input.allowUninitializedStack !== true) for (let i = 0; i < map.keySize; i++) if (region.init[at + i] === 0) return 'the key includes stack bytes never written';
+        if (region.init !== undefined && checkInit) for (let i = 0; i < map.keySize; i++) if (region.init[at + i] === 0) return 'the key includes stack bytes never written';
         let key = 0n;
         for (let i = map.keySize - 1; i >= 0; i--) key = (key << 8n) | BigInt(region.bytes[at + i] as number);
         if (!input.present(m, key)) return 0n;
@@ -262,5 +280,5 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
 /** The reference executor. */
 export const referenceExecutor: SoundnessExecutor = {
   name: 'reference executor',
-  run: (p, input) => execute(p, input, 100_000),
+  run: (p, input, rules) => execute(p, input, rules, 100_000),
 };

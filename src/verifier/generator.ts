@@ -3,7 +3,8 @@
  * checks (right, off by a few bytes, or missing), map lookups with and without NULL checks, indexed map value
  * accesses with bounded and unbounded indexes, stack spills and fills, arithmetic, forward branches and small
  * bounded loops; with `callbacks`, bpf_loop calls whose callbacks count, use, check and clobber what the caller
- * handed them through its stack. Some programs are safe and some are not; the verifier must accept only safe ones,
+ * handed them through its stack; with `mayGoto`, loops that `may_goto` ends (alone or with a bound of their own)
+ * whose counter indexes map values and the packet, inside the loop and after it. Some programs are safe and some are not; the verifier must accept only safe ones,
  * which a bounds-checking execution then confirms (see `soundness.ts`).
  *
  * Programs are XDP programs over one hash map (key 4 bytes, value 16 bytes) and one array map (key 4, value 64),
@@ -25,6 +26,14 @@ export interface GeneratedProgram {
   readonly instructions: readonly Instruction[];
   readonly maps: readonly VerifierMap[];
   readonly programType: 'xdp';
+}
+
+/** Features the generated programs may use beyond the basic snippets (none by default). */
+export interface GeneratorOptions {
+  /** bpf_loop calls with generated callbacks. */
+  readonly callbacks?: boolean;
+  /** Loops ended by `may_goto`. */
+  readonly mayGoto?: boolean;
 }
 
 /** The maps every generated program may use. */
@@ -49,6 +58,8 @@ class Builder {
   mapValue: { checked: boolean; size: number } | undefined;
   /** Stack slots written (offsets). */
   readonly stack = new Set<number>();
+  /** may_goto loops emitted. */
+  mayGotoLoops = 0;
   /** The callbacks' bodies, laid out after the program. */
   readonly callbacks: string[] = [];
 
@@ -304,6 +315,85 @@ const callback: Snippet = (b) => {
   b.callbacks.push(body.join('\n'));
 };
 
+/**
+ * A loop that `may_goto` ends, alone or with a bound of its own, counting in r1 from 0 or from a number the program
+ * computed, by 1, 2 or 8. The body adds the counter up, writes it to a stack slot (then written only if the loop
+ * ran), and in a loop with a bound also indexes the map value in r8 with it (bounded right, off by one, masked, or
+ * not) or reads the packet at it (checked against data_end, for a byte too few, or not). After a loop with a bound,
+ * the counter may index the map value too.
+ *
+ * Only loops with a bound use the counter as an index: that makes it precise, so the verifier follows the loop
+ * iteration by iteration (as Linux does), which a loop only `may_goto` ends turns into a too-complex verdict after
+ * seconds of work.
+ */
+const mayGotoLoop: Snippet = (b) => {
+  // At most two per program: loops in sequence multiply the paths the verifier follows.
+  if (b.mayGotoLoops++ >= 2) return;
+  const head = b.fresh();
+  const done = b.fresh();
+  const size = b.mapValue?.size ?? 16;
+  b.emit(b.r.chance(0.75) ? 'r1 = 0' : `r1 = ${b.num()}`, `${head}:`, `may_goto ${done}`);
+  b.init.add('r1');
+  const bounded = b.r.int(4);
+  switch (bounded) {
+    case 0: break;
+    case 1: b.emit(`if r1 > ${b.r.pick([3, 7, size - 1, size])} goto ${done}`); break;
+    case 2: b.emit(`if r1 >= ${b.r.pick([4, 8, size])} goto ${done}`); break;
+    default: b.emit(`if r1 s> ${b.r.pick([3, 8, size - 1])} goto ${done}`); break;
+  }
+  const parts = 1 + b.r.int(2);
+  for (let i = 0; i < parts; i++) {
+    const part = b.r.int(5);
+    switch (bounded === 0 && (part === 1 || part === 2) ? 0 : part) {
+      case 0: {
+        // Not r2, which a packet check leaves holding a pointer (a pointer that grows each time round is never widened).
+        const acc = b.r.pick(['r4', 'r5']);
+        if (!b.init.has(acc)) b.emit(`${acc} = 0`);
+        b.emit(`${acc} += r1`);
+        b.init.add(acc);
+        break;
+      }
+      case 1: {
+        if (b.mapValue === undefined) break;
+        // Bounded right, off by one, masked, or not at all.
+        const bound = b.r.int(4);
+        if (bound === 0) b.emit(`if r1 > ${size - 1} goto ${done}`);
+        else if (bound === 1) b.emit(`if r1 > ${size} goto ${done}`);
+        b.emit('r3 = r8', bound === 2 ? `r0 = r1
+r0 &= ${size - 1}
+r3 += r0` : 'r3 += r1');
+        b.emit(b.r.chance(0.5) ? 'r3 = *(u8 *)(r3 + 0)' : `*(u8 *)(r3 + 0) = ${b.r.pick([0, 1, 7])}`);
+        b.init.add('r3');
+        break;
+      }
+      case 2: {
+        if (b.packetBytes < 0) break;
+        // The packet at the counter, checked against data_end (right, or for one byte too few) or not.
+        const check = b.r.int(3);
+        b.emit('r3 = r6', 'r3 += r1');
+        if (check < 2) b.emit('r0 = r3', `r0 += ${check === 0 ? 1 : 0}`, `if r0 > r7 goto ${done}`);
+        b.emit('r3 = *(u8 *)(r3 + 0)');
+        b.init.add('r3');
+        break;
+      }
+      case 3:
+        b.emit(`*(u64 *)(r10 - ${b.r.pick([8, 16, 24, 32, 40])}) = r1`);
+        break;
+      default:
+        b.emit(`r1 += ${b.r.pick([1, 1, 2, 8])}`);
+        break;
+    }
+  }
+  b.emit(`r1 += ${b.r.pick([1, 1, 1, 2])}`, `goto ${head}`, `${done}:`);
+  if (bounded !== 0 && b.mapValue !== undefined && b.r.chance(0.4)) {
+    const bound = b.r.int(3);
+    if (bound === 0) b.emit(`r1 &= ${size - 1}`);
+    else if (bound === 1) b.emit(`if r1 > ${b.r.pick([size - 1, size])} goto Lexit`);
+    b.emit('r3 = r8', 'r3 += r1', 'r3 = *(u8 *)(r3 + 0)');
+    b.init.add('r3');
+  }
+};
+
 const SNIPPETS: readonly [Snippet, number][] = [
   [diamond, 3],
   [arith, 4], [packetCheck, 1], [packetRead, 3], [packetWrite, 2], [lookup, 2], [mapAccess, 3], [indexed, 2],
@@ -329,11 +419,13 @@ function pickSnippet(r: Random, snippets: readonly [Snippet, number][]): Snippet
  * verifyLinked(testProgram(p.instructions), p.maps, { programType: p.programType, gpl: true });
  * ```
  */
-export function generateProgram(seed: number, length = 12, options: { callbacks?: boolean } = {}): GeneratedProgram {
+export function generateProgram(seed: number, length = 12, options: GeneratorOptions = {}): GeneratedProgram {
   const r = new Random(seed);
   const b = new Builder(r);
-  // Without callbacks, the snippets (and so every seed's program) are as they always were.
-  const snippets = options.callbacks === true ? [...SNIPPETS, [callback, 3] as [Snippet, number]] : SNIPPETS;
+  // Without options, the snippets (and so every seed's program) are as they always were.
+  const snippets = [...SNIPPETS];
+  if (options.callbacks === true) snippets.push([callback, 3]);
+  if (options.mayGoto === true) snippets.push([mayGotoLoop, 3]);
   b.emit('r9 = r1');
   const n = 3 + r.int(length);
   for (let i = 0; i < n; i++) pickSnippet(r, snippets)(b);
