@@ -1,17 +1,17 @@
 /**
  * `npm run fuzz:verifier`: generates random programs (src/verifier/generator.ts), verifies them under a rule set
  * (src/verifier/rules.ts), runs the accepted ones on random inputs with a bounds-checking executor whose notion of a
- * fault follows the rule set (see src/verifier/soundness.ts), and reports any fault (a soundness bug) and any
- * verdict that changes with a checkpoint at every prune point. With `--kernel`
- * (as root), also loads each program into the running kernel and compares verdicts: programs we accept that the
- * kernel rejects deserve a look (a kernel rule we lack, or a bug); programs the kernel accepts that we reject are
- * precision gaps.
+ * fault follows the rule set (see src/verifier/soundness.ts), and reports any fault (a soundness bug) and any verdict
+ * that changes with a checkpoint at every prune point. With `--kernel` (as root), also loads each program into the
+ * running kernel and compares verdicts: programs we accept that the kernel rejects deserve a look (a kernel rule we
+ * lack, or a bug); programs the kernel accepts that we reject are precision gaps.
  *
  * Options: `--count N` (default 20000), `--seed S` (first seed, default random), `--length L` (snippets per program,
  * default 16), `--inputs K` (runs per accepted program, default 10), `--rules linux|strict|both` (default both:
  * every program verified and run under each), `--callbacks` (programs also call bpf_loop with generated callbacks),
- * `--may-goto` (programs also loop with may_goto), `--kernel` (compares the verdicts of the first rule set),
- * `--show N` (cases printed per category, default 3). Exits 1 on a soundness violation or a pruning inconsistency.
+ * `--may-goto` (programs also loop with may_goto), `--iterators` (and over bpf_iter_num iterators), `--kernel`
+ * (compares the verdicts of the first rule set; programs that call kfuncs are not compared), `--show N` (cases
+ * printed per category, default 3). Exits 1 on a soundness violation or a pruning inconsistency.
  *
  * A violation prints its seed and options; `--seed S --count 1` with the same options reproduces it.
  *
@@ -38,7 +38,7 @@ const length = flag('--length', 16);
 const inputs = flag('--inputs', 10);
 const show = flag('--show', 3);
 const withKernel = args.includes('--kernel');
-const features = { callbacks: args.includes('--callbacks'), mayGoto: args.includes('--may-goto') };
+const features = { callbacks: args.includes('--callbacks'), mayGoto: args.includes('--may-goto'), iterators: args.includes('--iterators') };
 const ruleChoice = text('--rules', 'both');
 const rules: RuleChoice = ruleChoice === 'both' ? 'both' : parseRuleSet(ruleChoice);
 const ruleSets = ruleSetsOf(rules);
@@ -46,7 +46,7 @@ if (withKernel && !oracleAvailable()) {
   console.error('fuzz-verifier: --kernel needs root, cc and libbpf');
   process.exit(2);
 }
-const optionText = [`--rules ${rules}`, `--length ${length}`, `--inputs ${inputs}`, ...(features.callbacks ? ['--callbacks'] : []), ...(features.mayGoto ? ['--may-goto'] : [])].join(' ');
+const optionText = [`--rules ${rules}`, `--length ${length}`, `--inputs ${inputs}`, ...(features.callbacks ? ['--callbacks'] : []), ...(features.mayGoto ? ['--may-goto'] : []), ...(features.iterators ? ['--iterators'] : [])].join(' ');
 
 const accepted = new Map<RuleSet, number>(ruleSets.map((r) => [r, 0]));
 let runs = 0;
@@ -74,7 +74,7 @@ for (let seed = first; seed < first + count; seed++) {
   }
   const [linux, strict] = [checks.find((c) => c.rules === 'linux'), checks.find((c) => c.rules === 'strict')];
   if (linux !== undefined && strict !== undefined && strict.pass && !linux.pass && linux.rejectCode !== 'too-complex') strictOnly.push(`seed ${seed}: linux: ${linux.rejectCode ?? '?'}\n${p.text}`);
-  if (withKernel) {
+  if (withKernel && p.kfuncs.length === 0) {
     const ours = checks[0];
     const k = kernelVerdict(p.instructions, p.maps, p.programType, undefined, 'GPL');
     if (ours === undefined || k.verdict === 'unavailable') continue;

@@ -4,8 +4,11 @@
  * stack, map values handed out by lookups) and, under the `strict` rule set, every stack read checked against the
  * bytes written (in its frame's lifetime: a new frame starts with nothing written; under `linux` such a read gives
  * whatever the bytes hold). It implements exactly what the generator emits (bpf_loop and its callbacks, `may_goto`
- * with a budget per function call, as Linux's prologue stores one per frame) plus the common instructions; the
- * project's interpreter is the other executor.
+ * with a budget per function call, as Linux's prologue stores one per frame, and the bpf_iter_num kfuncs as
+ * kernel/bpf/bpf_iter.c has them) plus the common instructions; the project's interpreter is the other executor.
+ *
+ * Iterators are checked as the verifier promises to use them: `new` on a slot holding no live iterator, `next` and
+ * `destroy` on a live one, every iterator destroyed by the program's exit; anything else is a fault too.
  *
  * Addresses are below 2^32 so that `ctx->data` (a 32-bit field) holds the packet address as the kernel's rewrite
  * of context loads would give it.
@@ -41,6 +44,8 @@ const FUNC_BASE = 0x8000;
 const MAX_FRAMES = 8;
 /** Linux's BPF_MAX_LOOPS. */
 const MAX_LOOPS = 1 << 23;
+const EINVAL = 22n;
+const E2BIG = 7n;
 
 /** Runs a program once; see the module comment. */
 function execute(p: GeneratedProgram, input: ConcreteInput, rules: RuleSet, maxSteps: number): ExecutionOutcome {
@@ -59,6 +64,9 @@ function execute(p: GeneratedProgram, input: ConcreteInput, rules: RuleSet, maxS
   regions.push({ name: 'stack', base: STACK_BASE, bytes: stack, init: stackInit, readOnly: false });
   const values = new Map<string, number>();
   let nextValue = VALUE_BASE;
+  const kfuncAt = new Map(p.kfuncs.map((k) => [k.slot, k.name]));
+  /** Live bpf_iter_num iterators, by address (struct bpf_iter_num_kern: s32 cur, s32 end, in the stack). */
+  const iterators = new Set<number>();
 
   const bySlot = new Map<number, Instruction>();
   for (const ins of p.instructions) bySlot.set(ins.slot, ins);
@@ -183,7 +191,10 @@ function execute(p: GeneratedProgram, input: ConcreteInput, rules: RuleSet, maxS
           }
           if (op === JumpOp.EXIT) {
             const f = frames.pop();
-            if (f === undefined) return { kind: 'ok', r0: regs[0] as bigint };
+            if (f === undefined) {
+              if (depth === 1 && iterators.size > 0) return fault(`the iterator at 0x${[...iterators][0]?.toString(16)} was never destroyed`);
+              return { kind: 'ok', r0: regs[0] as bigint };
+            }
             for (let r = 6; r <= 10; r++) regs[r] = f.saved[r] as bigint;
             mayGoto = f.mayGoto;
             pc = f.ret;
@@ -201,10 +212,10 @@ function execute(p: GeneratedProgram, input: ConcreteInput, rules: RuleSet, maxS
             }
             calls++;
             const here = pc;
-            const r = helper(ins.imm, regs, depth + frames.length);
+            const r = ins.src === CallSource.KFUNC ? kfunc(kfuncAt.get(pc) ?? '?', regs) : helper(ins.imm, regs, depth + frames.length);
             pc = here;
             if (typeof r === 'string') return fault(r);
-            if (r === undefined) return { kind: 'unsupported', message: `helper ${ins.imm}` };
+            if (r === undefined) return { kind: 'unsupported', message: ins.src === CallSource.KFUNC ? `kfunc ${kfuncAt.get(here) ?? '?'}` : `helper ${ins.imm}` };
             if (typeof r !== 'bigint') return r;
             regs[0] = r;
             pc += 1;
@@ -218,6 +229,68 @@ function execute(p: GeneratedProgram, input: ConcreteInput, rules: RuleSet, maxS
       }
     }
     return { kind: 'limit' };
+  }
+
+  /** The 8 bytes of an iterator at `addr`, or a fault message when they are not in the stack. */
+  function iteratorBytes(name: string, addr: bigint): DataView | string {
+    const region = find(addr, 8);
+    if (region?.init === undefined) return `${name}'s iterator 0x${addr.toString(16)} is not in the stack`;
+    return new DataView(region.bytes.buffer, region.bytes.byteOffset + Number(addr) - region.base, 8);
+  }
+
+  /** Marks the 8 bytes at `addr` (in the stack) written. */
+  function written(addr: bigint): void {
+    stackInit.fill(1, Number(addr) - STACK_BASE, Number(addr) - STACK_BASE + 8);
+  }
+
+  /** A kfunc's result (`bpf_iter_num_*`, as kernel/bpf/bpf_iter.c), a fault message, or undefined when not implemented. */
+  function kfunc(name: string, regs: readonly bigint[]): bigint | string | undefined {
+    const it = regs[1] as bigint;
+    if (!name.startsWith('bpf_iter_num_')) return undefined;
+    const s = iteratorBytes(name, it);
+    if (typeof s === 'string') return s;
+    const live = iterators.has(Number(it));
+    const set = (cur: number, end: number): void => {
+      s.setInt32(0, cur, true);
+      s.setInt32(4, end, true);
+      written(it);
+    };
+    switch (name) {
+      case 'bpf_iter_num_new': {
+        if (live) return `bpf_iter_num_new on the live iterator at 0x${it.toString(16)}`;
+        const start = Number(BigInt.asIntN(32, regs[2] as bigint));
+        const end = Number(BigInt.asIntN(32, regs[3] as bigint));
+        iterators.add(Number(it));
+        if (start > end) {
+          set(0, 0);
+          return BigInt.asUintN(64, -EINVAL);
+        }
+        if (end - start > MAX_LOOPS) {
+          set(0, 0);
+          return BigInt.asUintN(64, -E2BIG);
+        }
+        set(start - 1, end);
+        return 0n;
+      }
+      case 'bpf_iter_num_next': {
+        if (!live) return `bpf_iter_num_next on 0x${it.toString(16)}, which holds no live iterator`;
+        // The kernel computes cur + 1 in an int (wrapping: start - 1 wraps too when start is INT_MIN).
+        const cur = s.getInt32(0, true);
+        if (((cur + 1) | 0) >= s.getInt32(4, true)) {
+          set(0, 0);
+          return 0n;
+        }
+        set(cur + 1, s.getInt32(4, true));
+        return it;
+      }
+      case 'bpf_iter_num_destroy':
+        if (!live) return `bpf_iter_num_destroy on 0x${it.toString(16)}, which holds no live iterator`;
+        iterators.delete(Number(it));
+        set(0, 0);
+        return 0n;
+      default:
+        return undefined;
+    }
   }
 
   /** A helper's result, a fault message, undefined when not implemented, or a callback's own outcome. */

@@ -2,20 +2,25 @@
  * A random generator of valid-looking programs for testing the verifier's soundness: packet parsing with bounds
  * checks (right, off by a few bytes, or missing), map lookups with and without NULL checks, indexed map value
  * accesses with bounded and unbounded indexes, stack spills and fills, arithmetic, forward branches and small
- * bounded loops; with `callbacks`, bpf_loop calls whose callbacks count, use, check and clobber what the caller
- * handed them through its stack; with `mayGoto`, loops that `may_goto` ends (alone or with a bound of their own)
- * whose counter indexes map values and the packet, inside the loop and after it. Some programs are safe and some are not; the verifier must accept only safe ones,
- * which a bounds-checking execution then confirms (see `soundness.ts`).
+ * bounded loops. Options add features: with `callbacks`, bpf_loop calls whose callbacks count, use, check and
+ * clobber what the caller handed them through its stack; with `mayGoto`, loops that `may_goto` ends (alone or with a
+ * bound of their own) whose counter indexes map values and the packet, inside the loop and after it; with
+ * `iterators`, loops over bpf_iter_num open-coded iterators (the value `next` returns NULL-checked or not, used as an
+ * index with or without a bound; the iterations counted and the count used as an index after the loop). Some
+ * programs are safe and some are not; the verifier must accept only safe ones, which a bounds-checking execution
+ * then confirms (see `soundness.ts`).
  *
  * Programs are XDP programs over one hash map (key 4 bytes, value 16 bytes) and one array map (key 4, value 64),
- * written as LLVM-syntax text and assembled, so a failing case prints as readable assembly.
+ * written as LLVM-syntax text and assembled, so a failing case prints as readable assembly (`kfunc NAME` is a call
+ * of the kernel function NAME, as the kfunc tests write it).
  *
  * @module
  */
 
 import { assemble, type Instruction } from '../asm/index.ts';
 import { Random } from './_random.ts';
-import { withCallbacks } from './_test-program.ts';
+import type { LinkedProgram } from '../spec/index.ts';
+import { testProgram, withCallbacks } from './_test-program.ts';
 import type { VerifierMap } from './maps.ts';
 
 /** A generated program with everything needed to verify and run it. */
@@ -26,6 +31,14 @@ export interface GeneratedProgram {
   readonly instructions: readonly Instruction[];
   readonly maps: readonly VerifierMap[];
   readonly programType: 'xdp';
+  /** The kfunc calls (`call` with src 2), by slot. */
+  readonly kfuncs: readonly { readonly slot: number; readonly name: string }[];
+}
+
+/** `p` as a linked program, its kfunc calls named as the linker names them. */
+export function linkGenerated(p: GeneratedProgram): LinkedProgram {
+  const linked = testProgram(p.instructions);
+  return p.kfuncs.length === 0 ? linked : { ...linked, references: p.kfuncs.map((k) => ({ kind: 'kfunc' as const, ...k })) };
 }
 
 /** Features the generated programs may use beyond the basic snippets (none by default). */
@@ -34,6 +47,8 @@ export interface GeneratorOptions {
   readonly callbacks?: boolean;
   /** Loops ended by `may_goto`. */
   readonly mayGoto?: boolean;
+  /** Loops over bpf_iter_num open-coded iterators (kfuncs). */
+  readonly iterators?: boolean;
 }
 
 /** The maps every generated program may use. */
@@ -58,6 +73,8 @@ class Builder {
   mapValue: { checked: boolean; size: number } | undefined;
   /** Stack slots written (offsets). */
   readonly stack = new Set<number>();
+  /** Iterator loops emitted. */
+  iterators = 0;
   /** may_goto loops emitted. */
   mayGotoLoops = 0;
   /** The callbacks' bodies, laid out after the program. */
@@ -394,6 +411,59 @@ r3 += r0` : 'r3 += r1');
   }
 };
 
+/**
+ * A loop over a bpf_iter_num iterator in the stack slot at fp-72 or fp-80, from constant bounds (empty, reversed,
+ * negative, or more than BPF_MAX_LOOPS values, which make it yield nothing). Each value `next` returns is NULL-checked
+ * (or, rarely, not) and read (as u32 or s32); it may index the map value in r8 (bounded right, off by one, masked,
+ * or not), end the loop early, or be added up; the iterations are counted at fp-96. The loop ends in `destroy`
+ * (rarely left out: a leaked iterator). After it the count may index the map value, with or without a bound (the
+ * verifier counts an iterator's values exactly, so with small bounds none is needed).
+ */
+const iteratorLoop: Snippet = (b) => {
+  if (b.iterators++ >= 2) return;
+  const head = b.fresh();
+  const done = b.fresh();
+  const it = b.r.pick([72, 80]);
+  const size = b.mapValue?.size ?? 16;
+  const [start, end] = b.r.pick([[0, 0], [0, 1], [0, 3], [1, 4], [0, 8], [0, 16], [2, 17], [0, 64], [1, 65], [5, 3], [-2, 2], [-1, 0], [0, 1 << 24]]) as [number, number];
+  const counted = b.r.chance(0.5);
+  if (counted) b.emit('r0 = 0', '*(u64 *)(r10 - 96) = r0');
+  b.emit('r1 = r10', `r1 += -${it}`, `w2 = ${start}`, `w3 = ${end}`, 'kfunc bpf_iter_num_new');
+  b.emit(`${head}:`, 'r1 = r10', `r1 += -${it}`, 'kfunc bpf_iter_num_next');
+  b.clobber();
+  if (b.r.chance(0.9)) b.emit(`if r0 == 0 goto ${done}`);
+  b.emit(`r3 = *(${b.r.chance(0.75) ? 'u32' : 's32'} *)(r0 + 0)`);
+  if (counted) b.emit('r4 = *(u64 *)(r10 - 96)', 'r4 += 1', '*(u64 *)(r10 - 96) = r4');
+  switch (b.r.int(4)) {
+    case 0:
+    case 1: {
+      if (b.mapValue === undefined) break;
+      const bound = b.r.int(4);
+      if (bound === 0) b.emit(`if r3 > ${size - 1} goto ${done}`);
+      else if (bound === 1) b.emit(`if r3 > ${size} goto ${done}`);
+      else if (bound === 2) b.emit(`r3 &= ${size - 1}`);
+      b.emit('r2 = r8', 'r2 += r3', b.r.chance(0.5) ? 'r2 = *(u8 *)(r2 + 0)' : '*(u8 *)(r2 + 0) = 1');
+      break;
+    }
+    case 2:
+      b.emit(`if r3 == ${b.r.pick([0, 2, 7])} goto ${done}`);
+      break;
+    default:
+      b.emit('r5 = *(u64 *)(r10 - 104)', 'r5 += r3', '*(u64 *)(r10 - 104) = r5');
+      break;
+  }
+  b.emit(`goto ${head}`, `${done}:`);
+  if (b.r.chance(0.97)) b.emit('r1 = r10', `r1 += -${it}`, 'kfunc bpf_iter_num_destroy');
+  b.clobber();
+  if (counted && b.mapValue !== undefined && b.r.chance(0.6)) {
+    b.emit('r4 = *(u64 *)(r10 - 96)');
+    const bound = b.r.int(3);
+    if (bound === 0) b.emit(`if r4 > ${size - 1} goto Lexit`);
+    else if (bound === 1) b.emit(`if r4 > ${size} goto Lexit`);
+    b.emit('r2 = r8', 'r2 += r4', 'r2 = *(u8 *)(r2 + 0)');
+  }
+};
+
 const SNIPPETS: readonly [Snippet, number][] = [
   [diamond, 3],
   [arith, 4], [packetCheck, 1], [packetRead, 3], [packetWrite, 2], [lookup, 2], [mapAccess, 3], [indexed, 2],
@@ -426,12 +496,35 @@ export function generateProgram(seed: number, length = 12, options: GeneratorOpt
   const snippets = [...SNIPPETS];
   if (options.callbacks === true) snippets.push([callback, 3]);
   if (options.mayGoto === true) snippets.push([mayGotoLoop, 3]);
+  if (options.iterators === true) snippets.push([iteratorLoop, 3]);
   b.emit('r9 = r1');
   const n = 3 + r.int(length);
   for (let i = 0; i < n; i++) pickSnippet(r, snippets)(b);
   b.emit(`r0 = ${r.pick([0, 1, 2])}`, 'exit');
   // The shared early exit, when something jumps to it (unreachable code would make the program malformed).
   if (b.lines.some((l) => l.endsWith('goto Lexit'))) b.emit('Lexit:', 'r0 = 0', 'exit');
-  const text = b.callbacks.length > 0 ? withCallbacks(b.lines.join('\n'), ...b.callbacks) : b.lines.join('\n');
-  return { seed, text, instructions: assemble(text), maps: GENERATED_MAPS, programType: 'xdp' };
+  return programFromText(b.lines.join('\n'), seed, b.callbacks);
+}
+
+/**
+ * A program from LLVM-syntax text in which `kfunc NAME` lines call the kernel function NAME, followed by `callbacks`
+ * (see `withCallbacks`; they call no kfunc), with the generated programs' maps.
+ *
+ * @example
+ * ```ts
+ * const p = programFromText('r1 = r10\nr1 += -8\nw2 = 0\nw3 = 3\nkfunc bpf_iter_num_new\n...');
+ * ```
+ */
+export function programFromText(main: string, seed = 0, callbacks: readonly string[] = []): GeneratedProgram {
+  // Kfunc calls assemble as `call -1`, then become src-2 calls named by slot.
+  const lines = main.split('\n');
+  const kfuncNames = lines.filter((l) => l.startsWith('kfunc ')).map((l) => l.slice('kfunc '.length));
+  const plain = lines.map((l) => (l.startsWith('kfunc ') ? 'call -1' : l)).join('\n');
+  const assembled = callbacks.length > 0 ? withCallbacks(plain, ...callbacks) : plain;
+  let k = 0;
+  const text = kfuncNames.length === 0 ? assembled : assembled.replace(/^call -1$/gm, () => `kfunc ${kfuncNames[k++] ?? '?'}`);
+  let instructions = assemble(assembled);
+  const kfuncs = instructions.filter((i) => i.opcode === 0x85 && i.imm === -1).map((i, n) => ({ slot: i.slot, name: kfuncNames[n] ?? '?' }));
+  if (kfuncs.length > 0) instructions = instructions.map((i) => (i.opcode === 0x85 && i.imm === -1 ? { ...i, src: 2 } : i));
+  return { seed, text, instructions, maps: GENERATED_MAPS, programType: 'xdp', kfuncs };
 }

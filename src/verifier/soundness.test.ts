@@ -1,13 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { assemble } from '../asm/index.ts';
 import { referenceExecutor } from './_reference-executor.ts';
-import { GENERATED_MAPS, generateProgram } from './generator.ts';
+import { generateProgram, programFromText } from './generator.ts';
 import type { RuleSet } from './rules.ts';
 import { checkProgram, checkSoundness, randomInput } from './soundness.ts';
-
-/** A hand-written program for the executor, with the generated programs' maps. */
-const handWritten = (text: string) => ({ seed: 0, text, instructions: assemble(text), maps: GENERATED_MAPS, programType: 'xdp' as const });
 
 describe('soundness: generated programs', () => {
   it('the generator makes valid-looking programs, some accepted and some not', () => {
@@ -17,8 +13,8 @@ describe('soundness: generated programs', () => {
   });
 
   it('the reference executor catches an out-of-bounds access and a NULL dereference under either rule set', () => {
-    const outside = handWritten('r6 = *(u32 *)(r1 + 0)\nr0 = *(u8 *)(r6 + 100)\nexit');
-    const nullValue = handWritten('*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nld_pseudo r1, 5, 0\ncall 1\nr0 = *(u8 *)(r0 + 0)\nexit');
+    const outside = programFromText('r6 = *(u32 *)(r1 + 0)\nr0 = *(u8 *)(r6 + 100)\nexit');
+    const nullValue = programFromText('*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nld_pseudo r1, 5, 0\ncall 1\nr0 = *(u8 *)(r0 + 0)\nexit');
     const absent = { ...randomInput(1), present: () => false };
     for (const rules of ['linux', 'strict'] as const) {
       assert.equal(referenceExecutor.run(outside, randomInput(1), rules).kind, 'fault', rules);
@@ -27,7 +23,7 @@ describe('soundness: generated programs', () => {
   });
 
   it('a read of stack never written is a fault under strict only (linux reads an unknown number)', () => {
-    const p = handWritten('r0 = *(u64 *)(r10 - 24)\nr0 &= 1\nexit');
+    const p = programFromText('r0 = *(u64 *)(r10 - 24)\nr0 &= 1\nexit');
     const strict = referenceExecutor.run(p, randomInput(1), 'strict');
     assert.equal(strict.kind, 'fault');
     assert.match(strict.kind === 'fault' ? strict.message : '', /read of stack byte -24 never written/);
@@ -36,17 +32,37 @@ describe('soundness: generated programs', () => {
     assert.equal(checkProgram(referenceExecutor, p, 'linux', { inputs: 4 }).pass, true);
     assert.equal(checkProgram(referenceExecutor, p, 'strict', { inputs: 4 }).pass, false);
     // A never-written key handed to a helper, likewise.
-    const key = handWritten('r2 = r10\nr2 += -4\nld_pseudo r1, 5, 0\ncall 1\nr0 = 0\nexit');
+    const key = programFromText('r2 = r10\nr2 += -4\nld_pseudo r1, 5, 0\ncall 1\nr0 = 0\nexit');
     assert.equal(referenceExecutor.run(key, randomInput(1), 'strict').kind, 'fault');
     assert.equal(referenceExecutor.run(key, randomInput(1), 'linux').kind, 'ok');
   });
 
   it('the reference executor runs may_goto with a budget per call: fall through while it lasts, then jump', () => {
-    const p = handWritten('r0 = 0\nloop:\nmay_goto out\nr0 += 1\ngoto loop\nout:\nexit');
+    const p = programFromText('r0 = 0\nloop:\nmay_goto out\nr0 += 1\ngoto loop\nout:\nexit');
     for (const budget of [0, 1, 5, 64]) {
       const out = referenceExecutor.run(p, { ...randomInput(1), mayGotoBudget: budget }, 'linux');
       assert.deepEqual(out, { kind: 'ok', r0: BigInt(budget) });
     }
+  });
+
+  it('the reference executor runs bpf_iter_num iterators as the kernel does, and faults on their misuse', () => {
+    // Counts the values in r6 and adds them up in r7.
+    const loop = (start: number, end: number, after = '') => programFromText(`r6 = 0\nr7 = 0\nr1 = r10\nr1 += -8\nw2 = ${start}\nw3 = ${end}\nkfunc bpf_iter_num_new\nr8 = r0\n` +
+      `loop:\nr1 = r10\nr1 += -8\nkfunc bpf_iter_num_next\nif r0 == 0 goto done\nr6 += 1\nr0 = *(s32 *)(r0 + 0)\nr7 += r0\ngoto loop\n` +
+      `done:\nr1 = r10\nr1 += -8\nkfunc bpf_iter_num_destroy\n${after}r0 = r6\nr0 <<= 16\nr7 &= 0xffff\nr0 |= r7\nexit`);
+    const run = (start: number, end: number): bigint | string => {
+      const out = referenceExecutor.run(loop(start, end), randomInput(1), 'strict');
+      return out.kind === 'ok' ? out.r0 : JSON.stringify(out);
+    };
+    assert.equal(run(0, 3), (3n << 16n) | 3n); // 0, 1, 2
+    assert.equal(run(-2, 2), (4n << 16n) | 0xfffen); // -2, -1, 0, 1
+    assert.equal(run(5, 3), 0n); // -EINVAL: no values
+    assert.equal(run(0, 1 << 24), 0n); // -E2BIG: no values
+    assert.equal(run(4, 4), 0n);
+    const leak = programFromText('r1 = r10\nr1 += -8\nw2 = 0\nw3 = 3\nkfunc bpf_iter_num_new\nr0 = 0\nexit');
+    assert.match(JSON.stringify(referenceExecutor.run(leak, randomInput(1), 'linux')), /never destroyed/);
+    const twice = loop(0, 3, 'r1 = r10\nr1 += -8\nkfunc bpf_iter_num_destroy\n');
+    assert.match(JSON.stringify(referenceExecutor.run(twice, randomInput(1), 'linux')), /holds no live iterator/);
   });
 
   for (const rules of ['strict', 'linux'] as const satisfies readonly RuleSet[]) {

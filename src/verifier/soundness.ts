@@ -17,8 +17,7 @@
  */
 
 import { Random } from './_random.ts';
-import { testProgram } from './_test-program.ts';
-import { type GeneratedProgram, type GeneratorOptions, generateProgram } from './generator.ts';
+import { type GeneratedProgram, type GeneratorOptions, generateProgram, linkGenerated } from './generator.ts';
 import { type RuleSet, RULE_SETS, ruleSetPolicy } from './rules.ts';
 import { verifyLinked } from './verify.ts';
 
@@ -122,7 +121,7 @@ export interface ProgramCheck {
  * ```
  */
 export function checkProgram(executor: SoundnessExecutor, p: GeneratedProgram, rules: RuleSet, options: { inputs: number; runRejected?: boolean }): ProgramCheck {
-  const linked = testProgram(p.instructions);
+  const linked = linkGenerated(p);
   const context = { programType: p.programType, gpl: true };
   const report = verifyLinked(linked, p.maps, context, { maxInsns: 200_000, rules });
   const pass = report.verdict === 'pass';
