@@ -8,7 +8,9 @@
  * kernel/bpf/bpf_iter.c has them) plus the common instructions; the project's interpreter is the other executor.
  *
  * Iterators are checked as the verifier promises to use them: `new` on a slot holding no live iterator, `next` and
- * `destroy` on a live one, every iterator destroyed by the program's exit; anything else is a fault too.
+ * `destroy` on a live one, every iterator destroyed by the program's exit; anything else is a fault too. So are
+ * references from `bpf_task_from_pid` (a read-only task object, or NULL when the input says no such task): each
+ * released once by `bpf_task_release` before the exit.
  *
  * Addresses are below 2^32 so that `ctx->data` (a 32-bit field) holds the packet address as the kernel's rewrite
  * of context loads would give it.
@@ -45,6 +47,10 @@ const MAX_FRAMES = 8;
 /** Linux's BPF_MAX_LOOPS. */
 const MAX_LOOPS = 1 << 23;
 const EINVAL = 22n;
+/** The `map` argument of `ConcreteInput.present` that says whether bpf_task_from_pid finds a task. */
+const TASK_LOOKUP = 100;
+/** Bytes of a task object (loads through it need its BTF, which generated programs lack). */
+const TASK_SIZE = 64;
 const E2BIG = 7n;
 
 /** Runs a program once; see the module comment. */
@@ -67,6 +73,8 @@ function execute(p: GeneratedProgram, input: ConcreteInput, rules: RuleSet, maxS
   const kfuncAt = new Map(p.kfuncs.map((k) => [k.slot, k.name]));
   /** Live bpf_iter_num iterators, by address (struct bpf_iter_num_kern: s32 cur, s32 end, in the stack). */
   const iterators = new Set<number>();
+  /** Task objects bpf_task_from_pid handed out and not yet released, by address. */
+  const tasks = new Set<number>();
 
   const bySlot = new Map<number, Instruction>();
   for (const ins of p.instructions) bySlot.set(ins.slot, ins);
@@ -193,6 +201,7 @@ function execute(p: GeneratedProgram, input: ConcreteInput, rules: RuleSet, maxS
             const f = frames.pop();
             if (f === undefined) {
               if (depth === 1 && iterators.size > 0) return fault(`the iterator at 0x${[...iterators][0]?.toString(16)} was never destroyed`);
+              if (depth === 1 && tasks.size > 0) return fault(`the task reference 0x${[...tasks][0]?.toString(16)} was never released`);
               return { kind: 'ok', r0: regs[0] as bigint };
             }
             for (let r = 6; r <= 10; r++) regs[r] = f.saved[r] as bigint;
@@ -246,6 +255,19 @@ function execute(p: GeneratedProgram, input: ConcreteInput, rules: RuleSet, maxS
   /** A kfunc's result (`bpf_iter_num_*`, as kernel/bpf/bpf_iter.c), a fault message, or undefined when not implemented. */
   function kfunc(name: string, regs: readonly bigint[]): bigint | string | undefined {
     const it = regs[1] as bigint;
+    if (name === 'bpf_task_from_pid') {
+      const pid = BigInt.asUintN(32, regs[1] as bigint);
+      if (!input.present(TASK_LOOKUP, pid)) return 0n;
+      const addr = nextValue;
+      nextValue += 0x1000;
+      regions.push({ name: `task ${pid}`, base: addr, bytes: new Uint8Array(TASK_SIZE), init: undefined, readOnly: true });
+      tasks.add(addr);
+      return BigInt(addr);
+    }
+    if (name === 'bpf_task_release') {
+      if (!tasks.delete(Number(it))) return `bpf_task_release of 0x${it.toString(16)}, which is no task reference held`;
+      return 0n;
+    }
     if (!name.startsWith('bpf_iter_num_')) return undefined;
     const s = iteratorBytes(name, it);
     if (typeof s === 'string') return s;

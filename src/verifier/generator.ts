@@ -6,7 +6,8 @@
  * clobber what the caller handed them through its stack; with `mayGoto`, loops that `may_goto` ends (alone or with a
  * bound of their own) whose counter indexes map values and the packet, inside the loop and after it; with
  * `iterators`, loops over bpf_iter_num open-coded iterators (the value `next` returns NULL-checked or not, used as an
- * index with or without a bound; the iterations counted and the count used as an index after the loop). Some
+ * index with or without a bound; the iterations counted and the count used as an index after the loop) and task
+ * references from bpf_task_from_pid, released (or not, or twice) by bpf_task_release. Some
  * programs are safe and some are not; the verifier must accept only safe ones, which a bounds-checking execution
  * then confirms (see `soundness.ts`).
  *
@@ -47,7 +48,7 @@ export interface GeneratorOptions {
   readonly callbacks?: boolean;
   /** Loops ended by `may_goto`. */
   readonly mayGoto?: boolean;
-  /** Loops over bpf_iter_num open-coded iterators (kfuncs). */
+  /** Loops over bpf_iter_num open-coded iterators, and task references from bpf_task_from_pid (kfuncs). */
   readonly iterators?: boolean;
 }
 
@@ -413,11 +414,11 @@ r3 += r0` : 'r3 += r1');
 
 /**
  * A loop over a bpf_iter_num iterator in the stack slot at fp-72 or fp-80, from constant bounds (empty, reversed,
- * negative, or more than BPF_MAX_LOOPS values, which make it yield nothing). Each value `next` returns is NULL-checked
- * (or, rarely, not) and read (as u32 or s32); it may index the map value in r8 (bounded right, off by one, masked,
- * or not), end the loop early, or be added up; the iterations are counted at fp-96. The loop ends in `destroy`
- * (rarely left out: a leaked iterator). After it the count may index the map value, with or without a bound (the
- * verifier counts an iterator's values exactly, so with small bounds none is needed).
+ * negative, or more than BPF_MAX_LOOPS values, which make it yield nothing). Each value `next` returns is
+ * NULL-checked (or, rarely, not) and read (as u32 or s32); it may index the map value in r8 (bounded right, off by
+ * one, masked, or not), end the loop early, or be added up at fp-104; the iterations are counted at fp-96. The loop
+ * ends in `destroy` (rarely left out: a leaked iterator). After it the count may index the map value, with or without
+ * a bound (the verifier counts an iterator's values exactly, so with small bounds none is needed).
  */
 const iteratorLoop: Snippet = (b) => {
   if (b.iterators++ >= 2) return;
@@ -428,6 +429,8 @@ const iteratorLoop: Snippet = (b) => {
   const [start, end] = b.r.pick([[0, 0], [0, 1], [0, 3], [1, 4], [0, 8], [0, 16], [2, 17], [0, 64], [1, 65], [5, 3], [-2, 2], [-1, 0], [0, 1 << 24]]) as [number, number];
   const counted = b.r.chance(0.5);
   if (counted) b.emit('r0 = 0', '*(u64 *)(r10 - 96) = r0');
+  // The sum at fp-104 starts at 0, or (rarely) from bytes never written.
+  if (b.r.chance(0.85)) b.emit('r0 = 0', '*(u64 *)(r10 - 104) = r0');
   b.emit('r1 = r10', `r1 += -${it}`, `w2 = ${start}`, `w3 = ${end}`, 'kfunc bpf_iter_num_new');
   b.emit(`${head}:`, 'r1 = r10', `r1 += -${it}`, 'kfunc bpf_iter_num_next');
   b.clobber();
@@ -464,6 +467,29 @@ const iteratorLoop: Snippet = (b) => {
   }
 };
 
+/**
+ * A reference from an acquiring kfunc: `bpf_task_from_pid` (of pid 1 or a number the program computed), its result
+ * NULL-checked (or, rarely, not), kept in the stack slot at fp-112 across a diamond, and released by
+ * `bpf_task_release` on every path, or (rarely) on one path only, not at all, or twice.
+ */
+const taskReference: Snippet = (b) => {
+  const skip = b.fresh();
+  const join = b.fresh();
+  b.emit(b.r.chance(0.7) ? 'r1 = 1' : `w1 = w${b.num().slice(1)}`, 'kfunc bpf_task_from_pid');
+  b.clobber();
+  if (b.r.chance(0.9)) b.emit(`if r0 == 0 goto ${skip}`);
+  b.emit('*(u64 *)(r10 - 112) = r0', 'call 7', `if r0 > ${b.r.pick([5, 0x7fffffff])} goto ${join}`);
+  const how = b.r.int(20);
+  // On the diamond's one side: nothing, or (rarely) a release there too.
+  if (how === 0) b.emit('r1 = *(u64 *)(r10 - 112)', 'kfunc bpf_task_release', `goto ${skip}`);
+  else b.emit('r0 = 0');
+  b.emit(`${join}:`);
+  if (how !== 1) b.emit('r1 = *(u64 *)(r10 - 112)', 'kfunc bpf_task_release');
+  if (how === 2) b.emit('r1 = *(u64 *)(r10 - 112)', 'kfunc bpf_task_release');
+  b.emit(`${skip}:`);
+  b.clobber();
+};
+
 const SNIPPETS: readonly [Snippet, number][] = [
   [diamond, 3],
   [arith, 4], [packetCheck, 1], [packetRead, 3], [packetWrite, 2], [lookup, 2], [mapAccess, 3], [indexed, 2],
@@ -496,7 +522,7 @@ export function generateProgram(seed: number, length = 12, options: GeneratorOpt
   const snippets = [...SNIPPETS];
   if (options.callbacks === true) snippets.push([callback, 3]);
   if (options.mayGoto === true) snippets.push([mayGotoLoop, 3]);
-  if (options.iterators === true) snippets.push([iteratorLoop, 3]);
+  if (options.iterators === true) snippets.push([iteratorLoop, 3], [taskReference, 1]);
   b.emit('r9 = r1');
   const n = 3 + r.int(length);
   for (let i = 0; i < n; i++) pickSnippet(r, snippets)(b);

@@ -65,6 +65,19 @@ describe('soundness: generated programs', () => {
     assert.match(JSON.stringify(referenceExecutor.run(twice, randomInput(1), 'linux')), /holds no live iterator/);
   });
 
+  it('the reference executor hands out task references and faults on a leak, a double release and a NULL release', () => {
+    const run = (text: string, found: boolean): string => {
+      const out = referenceExecutor.run(programFromText(text), { ...randomInput(1), present: () => found }, 'linux');
+      return out.kind === 'fault' ? out.message : out.kind;
+    };
+    const acquire = 'r1 = 1\nkfunc bpf_task_from_pid\n';
+    assert.equal(run(`${acquire}if r0 == 0 goto out\nr1 = r0\nkfunc bpf_task_release\nout:\nr0 = 0\nexit`, true), 'ok');
+    assert.match(run(`${acquire}r0 = 0\nexit`, true), /never released/);
+    assert.equal(run(`${acquire}r0 = 0\nexit`, false), 'ok', 'no task, no reference');
+    assert.match(run(`${acquire}r6 = r0\nr1 = r0\nkfunc bpf_task_release\nr1 = r6\nkfunc bpf_task_release\nr0 = 0\nexit`, true), /no task reference held/);
+    assert.match(run(`${acquire}r1 = r0\nkfunc bpf_task_release\nr0 = 0\nexit`, false), /no task reference held/);
+  });
+
   for (const rules of ['strict', 'linux'] as const satisfies readonly RuleSet[]) {
     it(`no program the verifier accepts under ${rules} faults when run (randomized; figures printed)`, (t) => {
       const count = Number(process.env['SOUNDNESS_COUNT'] ?? 400);
