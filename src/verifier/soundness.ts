@@ -74,8 +74,10 @@ export interface SoundnessViolation {
 /** The figures of a soundness run. */
 export interface SoundnessReport {
   readonly generated: number;
+  /** Verifications that passed (with both rule sets, a program counts once for each that accepts it). */
   readonly accepted: number;
   readonly runs: number;
+  /** Verifications that failed and whose program then faulted when run (with `runRejected`). */
   readonly faultsInRejected: number;
   readonly violations: readonly SoundnessViolation[];
   readonly unsupported: number;
