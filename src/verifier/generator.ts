@@ -415,7 +415,7 @@ r3 += r0` : 'r3 += r1');
 /**
  * A loop over a bpf_iter_num iterator in the stack slot at fp-72 or fp-80, from constant bounds (empty, reversed,
  * negative, or more than BPF_MAX_LOOPS values, which make it yield nothing). Each value `next` returns is
- * NULL-checked (or, rarely, not) and read (as u32 or s32); it may index the map value in r8 (bounded right, off by
+ * NULL-checked before it is read (as u32 or s32), or (rarely) after; it may index the map value in r8 (bounded right, off by
  * one, masked, or not), end the loop early, or be added up at fp-104; the iterations are counted at fp-96. The loop
  * ends in `destroy` (rarely left out: a leaked iterator). After it the count may index the map value, with or without
  * a bound (the verifier counts an iterator's values exactly, so with small bounds none is needed).
@@ -434,8 +434,11 @@ const iteratorLoop: Snippet = (b) => {
   b.emit('r1 = r10', `r1 += -${it}`, `w2 = ${start}`, `w3 = ${end}`, 'kfunc bpf_iter_num_new');
   b.emit(`${head}:`, 'r1 = r10', `r1 += -${it}`, 'kfunc bpf_iter_num_next');
   b.clobber();
-  if (b.r.chance(0.9)) b.emit(`if r0 == 0 goto ${done}`);
+  // The value is read after the NULL check or (rarely) before it.
+  const checked = b.r.chance(0.9);
+  if (checked) b.emit(`if r0 == 0 goto ${done}`);
   b.emit(`r3 = *(${b.r.chance(0.75) ? 'u32' : 's32'} *)(r0 + 0)`);
+  if (!checked) b.emit(`if r0 == 0 goto ${done}`);
   if (counted) b.emit('r4 = *(u64 *)(r10 - 96)', 'r4 += 1', '*(u64 *)(r10 - 96) = r4');
   switch (b.r.int(4)) {
     case 0:
