@@ -415,10 +415,11 @@ r3 += r0` : 'r3 += r1');
 /**
  * A loop over a bpf_iter_num iterator in the stack slot at fp-72 or fp-80, from constant bounds (empty, reversed,
  * negative, or more than BPF_MAX_LOOPS values, which make it yield nothing). Each value `next` returns is
- * NULL-checked before it is read (as u32 or s32), or (rarely) after; it may index the map value in r8 (bounded right, off by
- * one, masked, or not), end the loop early, or be added up at fp-104; the iterations are counted at fp-96. The loop
- * ends in `destroy` (rarely left out: a leaked iterator). After it the count may index the map value, with or without
- * a bound (the verifier counts an iterator's values exactly, so with small bounds none is needed).
+ * NULL-checked before it is read (as u32 or s32), or (rarely) after; it may index the map value in r8 (bounded
+ * right, off by one, masked, or not), end the loop early, or be added up at fp-104; the iterations are counted at
+ * fp-96. The loop ends in `destroy` (rarely left out: a leaked iterator). After it the count may index the map
+ * value, with or without a bound (the verifier counts an iterator's values exactly, so with small bounds none is
+ * needed).
  */
 const iteratorLoop: Snippet = (b) => {
   if (b.iterators++ >= 2) return;
