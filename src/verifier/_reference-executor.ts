@@ -1,9 +1,16 @@
 /**
  * A small bounds-checking executor for the soundness check (`soundness.ts`): runs a generated XDP program on a
  * concrete input, with every memory access checked against the regions that exist (the context, the packet, the
- * stack, map values handed out by lookups) and every stack read checked against the bytes written (in its frame's
- * lifetime: a new frame starts with nothing written). It implements exactly what the generator emits (bpf_loop
- * and its callbacks included) plus the common instructions; the project's interpreter is the other executor.
+ * stack, map values handed out by lookups) and, under the `strict` rule set, every stack read checked against the
+ * bytes written (in its frame's lifetime: a new frame starts with nothing written; under `linux` such a read gives
+ * whatever the bytes hold). It implements exactly what the generator emits (bpf_loop and its callbacks, `may_goto`
+ * with a budget per function call, as Linux's prologue stores one per frame, and the bpf_iter_num kfuncs as
+ * kernel/bpf/bpf_iter.c has them) plus the common instructions; the project's interpreter is the other executor.
+ *
+ * Iterators are checked as the verifier promises to use them: `new` on a slot holding no live iterator, `next` and
+ * `destroy` on a live one, every iterator destroyed by the program's exit; anything else is a fault too. So are
+ * references from `bpf_task_from_pid` (a read-only task object, or NULL when the input says no such task): each
+ * released once by `bpf_task_release` before the exit.
  *
  * Addresses are below 2^32 so that `ctx->data` (a 32-bit field) holds the packet address as the kernel's rewrite
  * of context loads would give it.
@@ -14,7 +21,8 @@
 import { AtomicOp, CallSource, InstructionClass, JumpOp, LoadImm64Source, Mode, Opcode, sizeInBytes, type Instruction } from '../asm/index.ts';
 import { evalAlu, evalCondition } from './concrete.ts';
 import type { GeneratedProgram } from './generator.ts';
-import type { ConcreteInput, ExecutionOutcome, SoundnessExecutor } from './soundness.ts';
+import type { RuleSet } from './rules.ts';
+import { type ConcreteInput, type ExecutionOutcome, faultsOnUninitializedStack, type SoundnessExecutor } from './soundness.ts';
 
 interface Region {
   readonly name: string;
@@ -38,9 +46,16 @@ const FUNC_BASE = 0x8000;
 const MAX_FRAMES = 8;
 /** Linux's BPF_MAX_LOOPS. */
 const MAX_LOOPS = 1 << 23;
+const EINVAL = 22n;
+/** The `map` argument of `ConcreteInput.present` that says whether bpf_task_from_pid finds a task. */
+const TASK_LOOKUP = 100;
+/** Bytes of a task object (loads through it need its BTF, which generated programs lack). */
+const TASK_SIZE = 64;
+const E2BIG = 7n;
 
 /** Runs a program once; see the module comment. */
-function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): ExecutionOutcome {
+function execute(p: GeneratedProgram, input: ConcreteInput, rules: RuleSet, maxSteps: number): ExecutionOutcome {
+  const checkInit = faultsOnUninitializedStack(rules);
   const regions: Region[] = [];
   const packet = new Uint8Array(input.packet);
   regions.push({ name: 'packet', base: PACKET_BASE, bytes: packet, init: undefined, readOnly: false });
@@ -55,6 +70,11 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
   regions.push({ name: 'stack', base: STACK_BASE, bytes: stack, init: stackInit, readOnly: false });
   const values = new Map<string, number>();
   let nextValue = VALUE_BASE;
+  const kfuncAt = new Map(p.kfuncs.map((k) => [k.slot, k.name]));
+  /** Live bpf_iter_num iterators, by address (struct bpf_iter_num_kern: s32 cur, s32 end, in the stack). */
+  const iterators = new Set<number>();
+  /** Task objects bpf_task_from_pid handed out and not yet released, by address. */
+  const tasks = new Set<number>();
 
   const bySlot = new Map<number, Instruction>();
   for (const ins of p.instructions) bySlot.set(ins.slot, ins);
@@ -84,7 +104,9 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
 
   /** Runs the function at `entry` with `regs` until it returns; `depth` counts the frames below and its own. */
   function run(entry: number, regs: bigint[], depth: number): ExecutionOutcome {
-    const frames: { ret: number; saved: bigint[] }[] = [];
+    const frames: { ret: number; saved: bigint[]; mayGoto: number }[] = [];
+    /** This call's may_goto budget (each call starts with a full one; the caller's is restored on return). */
+    let mayGoto = input.mayGotoBudget;
     pc = entry;
     while (steps++ < maxSteps) {
       const ins = bySlot.get(pc);
@@ -129,7 +151,7 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
           if (region === undefined) return fault(`${load ? 'load' : 'store'} of ${size} bytes at 0x${addr.toString(16)} (r${base}${ins.offset >= 0 ? '+' : ''}${ins.offset}) is outside every region`);
           const at = Number(addr) - region.base;
           if (load) {
-            if (region.init !== undefined && input.allowUninitializedStack !== true) for (let i = 0; i < size; i++) if (region.init[at + i] === 0) return fault(`read of stack byte ${at + i - region.bytes.length} never written`);
+            if (region.init !== undefined && checkInit) for (let i = 0; i < size; i++) if (region.init[at + i] === 0) return fault(`read of stack byte ${at + i - region.bytes.length} never written`);
             let v = 0n;
             for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(region.bytes[at + i] as number);
             if ((ins.opcode & 0xe0) === Mode.MEMSX) v = BigInt.asUintN(64, BigInt.asIntN(size * 8, v));
@@ -165,17 +187,33 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
             pc += 1 + ins.offset;
             break;
           }
+          if (ins.opcode === Opcode.MAY_GOTO) {
+            // Falls through while the call's budget lasts, then jumps.
+            if (mayGoto > 0) {
+              mayGoto--;
+              pc += 1;
+            } else {
+              pc += 1 + ins.offset;
+            }
+            break;
+          }
           if (op === JumpOp.EXIT) {
             const f = frames.pop();
-            if (f === undefined) return { kind: 'ok', r0: regs[0] as bigint };
+            if (f === undefined) {
+              if (depth === 1 && iterators.size > 0) return fault(`the iterator at 0x${[...iterators][0]?.toString(16)} was never destroyed`);
+              if (depth === 1 && tasks.size > 0) return fault(`the task reference 0x${[...tasks][0]?.toString(16)} was never released`);
+              return { kind: 'ok', r0: regs[0] as bigint };
+            }
             for (let r = 6; r <= 10; r++) regs[r] = f.saved[r] as bigint;
+            mayGoto = f.mayGoto;
             pc = f.ret;
             break;
           }
           if (op === JumpOp.CALL) {
             if (ins.src === CallSource.LOCAL) {
               if (depth + frames.length >= MAX_FRAMES) return fault('call stack too deep');
-              frames.push({ ret: pc + 1, saved: regs.slice() });
+              frames.push({ ret: pc + 1, saved: regs.slice(), mayGoto });
+              mayGoto = input.mayGotoBudget;
               regs[10] = (regs[10] as bigint) - BigInt(STACK_FRAME);
               freshFrame(regs[10] as bigint);
               pc += 1 + ins.imm;
@@ -183,10 +221,10 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
             }
             calls++;
             const here = pc;
-            const r = helper(ins.imm, regs, depth + frames.length);
+            const r = ins.src === CallSource.KFUNC ? kfunc(kfuncAt.get(pc) ?? '?', regs) : helper(ins.imm, regs, depth + frames.length);
             pc = here;
             if (typeof r === 'string') return fault(r);
-            if (r === undefined) return { kind: 'unsupported', message: `helper ${ins.imm}` };
+            if (r === undefined) return { kind: 'unsupported', message: ins.src === CallSource.KFUNC ? `kfunc ${kfuncAt.get(here) ?? '?'}` : `helper ${ins.imm}` };
             if (typeof r !== 'bigint') return r;
             regs[0] = r;
             pc += 1;
@@ -202,6 +240,81 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
     return { kind: 'limit' };
   }
 
+  /** The 8 bytes of an iterator at `addr`, or a fault message when they are not in the stack. */
+  function iteratorBytes(name: string, addr: bigint): DataView | string {
+    const region = find(addr, 8);
+    if (region?.init === undefined) return `${name}'s iterator 0x${addr.toString(16)} is not in the stack`;
+    return new DataView(region.bytes.buffer, region.bytes.byteOffset + Number(addr) - region.base, 8);
+  }
+
+  /** Marks the 8 bytes at `addr` (in the stack) written. */
+  function written(addr: bigint): void {
+    stackInit.fill(1, Number(addr) - STACK_BASE, Number(addr) - STACK_BASE + 8);
+  }
+
+  /** A kfunc's result (`bpf_iter_num_*`, as kernel/bpf/bpf_iter.c), a fault message, or undefined when not implemented. */
+  function kfunc(name: string, regs: readonly bigint[]): bigint | string | undefined {
+    const it = regs[1] as bigint;
+    if (name === 'bpf_task_from_pid') {
+      const pid = BigInt.asUintN(32, regs[1] as bigint);
+      if (!input.present(TASK_LOOKUP, pid)) return 0n;
+      const addr = nextValue;
+      nextValue += 0x1000;
+      regions.push({ name: `task ${pid}`, base: addr, bytes: new Uint8Array(TASK_SIZE), init: undefined, readOnly: true });
+      tasks.add(addr);
+      return BigInt(addr);
+    }
+    if (name === 'bpf_task_release') {
+      if (!tasks.delete(Number(it))) return `bpf_task_release of 0x${it.toString(16)}, which is no task reference held`;
+      return 0n;
+    }
+    if (!name.startsWith('bpf_iter_num_')) return undefined;
+    const s = iteratorBytes(name, it);
+    if (typeof s === 'string') return s;
+    const live = iterators.has(Number(it));
+    const set = (cur: number, end: number): void => {
+      s.setInt32(0, cur, true);
+      s.setInt32(4, end, true);
+      written(it);
+    };
+    switch (name) {
+      case 'bpf_iter_num_new': {
+        if (live) return `bpf_iter_num_new on the live iterator at 0x${it.toString(16)}`;
+        const start = Number(BigInt.asIntN(32, regs[2] as bigint));
+        const end = Number(BigInt.asIntN(32, regs[3] as bigint));
+        iterators.add(Number(it));
+        if (start > end) {
+          set(0, 0);
+          return BigInt.asUintN(64, -EINVAL);
+        }
+        if (end - start > MAX_LOOPS) {
+          set(0, 0);
+          return BigInt.asUintN(64, -E2BIG);
+        }
+        set(start - 1, end);
+        return 0n;
+      }
+      case 'bpf_iter_num_next': {
+        if (!live) return `bpf_iter_num_next on 0x${it.toString(16)}, which holds no live iterator`;
+        // The kernel computes cur + 1 in an int (wrapping: start - 1 wraps too when start is INT_MIN).
+        const cur = s.getInt32(0, true);
+        if (((cur + 1) | 0) >= s.getInt32(4, true)) {
+          set(0, 0);
+          return 0n;
+        }
+        set(cur + 1, s.getInt32(4, true));
+        return it;
+      }
+      case 'bpf_iter_num_destroy':
+        if (!live) return `bpf_iter_num_destroy on 0x${it.toString(16)}, which holds no live iterator`;
+        iterators.delete(Number(it));
+        set(0, 0);
+        return 0n;
+      default:
+        return undefined;
+    }
+  }
+
   /** A helper's result, a fault message, undefined when not implemented, or a callback's own outcome. */
   function helper(id: number, regs: readonly bigint[], depth: number): bigint | string | undefined | ExecutionOutcome {
     switch (id) {
@@ -213,7 +326,7 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
         const region = find(keyAddr, map.keySize);
         if (region === undefined) return 'the key is outside every region';
         const at = Number(keyAddr) - region.base;
-        if (region.init !== undefined && input.allowUninitializedStack !== true) for (let i = 0; i < map.keySize; i++) if (region.init[at + i] === 0) return 'the key includes stack bytes never written';
+        if (region.init !== undefined && checkInit) for (let i = 0; i < map.keySize; i++) if (region.init[at + i] === 0) return 'the key includes stack bytes never written';
         let key = 0n;
         for (let i = map.keySize - 1; i >= 0; i--) key = (key << 8n) | BigInt(region.bytes[at + i] as number);
         if (!input.present(m, key)) return 0n;
@@ -262,5 +375,5 @@ function execute(p: GeneratedProgram, input: ConcreteInput, maxSteps: number): E
 /** The reference executor. */
 export const referenceExecutor: SoundnessExecutor = {
   name: 'reference executor',
-  run: (p, input) => execute(p, input, 100_000),
+  run: (p, input, rules) => execute(p, input, rules, 100_000),
 };

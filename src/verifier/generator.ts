@@ -2,19 +2,26 @@
  * A random generator of valid-looking programs for testing the verifier's soundness: packet parsing with bounds
  * checks (right, off by a few bytes, or missing), map lookups with and without NULL checks, indexed map value
  * accesses with bounded and unbounded indexes, stack spills and fills, arithmetic, forward branches and small
- * bounded loops; with `callbacks`, bpf_loop calls whose callbacks count, use, check and clobber what the caller
- * handed them through its stack. Some programs are safe and some are not; the verifier must accept only safe ones,
- * which a bounds-checking execution then confirms (see `soundness.ts`).
+ * bounded loops. Options add features: with `callbacks`, bpf_loop calls whose callbacks count, use, check and
+ * clobber what the caller handed them through its stack; with `mayGoto`, loops that `may_goto` ends (alone or with a
+ * bound of their own) whose counter indexes map values and the packet, inside the loop and after it; with
+ * `iterators`, loops over bpf_iter_num open-coded iterators (the value `next` returns NULL-checked or not, used as an
+ * index with or without a bound; the iterations counted and the count used as an index after the loop) and task
+ * references from bpf_task_from_pid, released (or not, or twice) by bpf_task_release. Some
+ * programs are safe and some are not; the verifier must accept only safe ones, which a bounds-checking execution
+ * then confirms (see `soundness.ts`).
  *
  * Programs are XDP programs over one hash map (key 4 bytes, value 16 bytes) and one array map (key 4, value 64),
- * written as LLVM-syntax text and assembled, so a failing case prints as readable assembly.
+ * written as LLVM-syntax text and assembled, so a failing case prints as readable assembly (`kfunc NAME` is a call
+ * of the kernel function NAME, as the kfunc tests write it).
  *
  * @module
  */
 
 import { assemble, type Instruction } from '../asm/index.ts';
 import { Random } from './_random.ts';
-import { withCallbacks } from './_test-program.ts';
+import type { LinkedProgram } from '../spec/index.ts';
+import { testProgram, withCallbacks } from './_test-program.ts';
 import type { VerifierMap } from './maps.ts';
 
 /** A generated program with everything needed to verify and run it. */
@@ -25,6 +32,24 @@ export interface GeneratedProgram {
   readonly instructions: readonly Instruction[];
   readonly maps: readonly VerifierMap[];
   readonly programType: 'xdp';
+  /** The kfunc calls (`call` with src 2), by slot. */
+  readonly kfuncs: readonly { readonly slot: number; readonly name: string }[];
+}
+
+/** `p` as a linked program, its kfunc calls named as the linker names them. */
+export function linkGenerated(p: GeneratedProgram): LinkedProgram {
+  const linked = testProgram(p.instructions);
+  return p.kfuncs.length === 0 ? linked : { ...linked, references: p.kfuncs.map((k) => ({ kind: 'kfunc' as const, ...k })) };
+}
+
+/** Features the generated programs may use beyond the basic snippets (none by default). */
+export interface GeneratorOptions {
+  /** bpf_loop calls with generated callbacks. */
+  readonly callbacks?: boolean;
+  /** Loops ended by `may_goto`. */
+  readonly mayGoto?: boolean;
+  /** Loops over bpf_iter_num open-coded iterators, and task references from bpf_task_from_pid (kfuncs). */
+  readonly iterators?: boolean;
 }
 
 /** The maps every generated program may use. */
@@ -49,6 +74,10 @@ class Builder {
   mapValue: { checked: boolean; size: number } | undefined;
   /** Stack slots written (offsets). */
   readonly stack = new Set<number>();
+  /** Iterator loops emitted. */
+  iterators = 0;
+  /** may_goto loops emitted. */
+  mayGotoLoops = 0;
   /** The callbacks' bodies, laid out after the program. */
   readonly callbacks: string[] = [];
 
@@ -304,6 +333,167 @@ const callback: Snippet = (b) => {
   b.callbacks.push(body.join('\n'));
 };
 
+/**
+ * A loop that `may_goto` ends, alone or with a bound of its own, counting in r1 from 0 or from a number the program
+ * computed, by 1, 2 or 8. The body adds the counter up, writes it to a stack slot (then written only if the loop
+ * ran), and in a loop with a bound also indexes the map value in r8 with it (bounded right, off by one, masked, or
+ * not) or reads the packet at it (checked against data_end, for a byte too few, or not). After a loop with a bound,
+ * the counter may index the map value too.
+ *
+ * Only loops with a bound use the counter as an index: that makes it precise, so the verifier follows the loop
+ * iteration by iteration (as Linux does), which a loop only `may_goto` ends turns into a too-complex verdict after
+ * seconds of work.
+ */
+const mayGotoLoop: Snippet = (b) => {
+  // At most two per program: loops in sequence multiply the paths the verifier follows.
+  if (b.mayGotoLoops++ >= 2) return;
+  const head = b.fresh();
+  const done = b.fresh();
+  const size = b.mapValue?.size ?? 16;
+  b.emit(b.r.chance(0.75) ? 'r1 = 0' : `r1 = ${b.num()}`, `${head}:`, `may_goto ${done}`);
+  b.init.add('r1');
+  const bounded = b.r.int(4);
+  switch (bounded) {
+    case 0: break;
+    case 1: b.emit(`if r1 > ${b.r.pick([3, 7, size - 1, size])} goto ${done}`); break;
+    case 2: b.emit(`if r1 >= ${b.r.pick([4, 8, size])} goto ${done}`); break;
+    default: b.emit(`if r1 s> ${b.r.pick([3, 8, size - 1])} goto ${done}`); break;
+  }
+  const parts = 1 + b.r.int(2);
+  for (let i = 0; i < parts; i++) {
+    const part = b.r.int(5);
+    switch (bounded === 0 && (part === 1 || part === 2) ? 0 : part) {
+      case 0: {
+        // Not r2, which a packet check leaves holding a pointer (a pointer that grows each time round is never widened).
+        const acc = b.r.pick(['r4', 'r5']);
+        if (!b.init.has(acc)) b.emit(`${acc} = 0`);
+        b.emit(`${acc} += r1`);
+        b.init.add(acc);
+        break;
+      }
+      case 1: {
+        if (b.mapValue === undefined) break;
+        // Bounded right, off by one, masked, or not at all.
+        const bound = b.r.int(4);
+        if (bound === 0) b.emit(`if r1 > ${size - 1} goto ${done}`);
+        else if (bound === 1) b.emit(`if r1 > ${size} goto ${done}`);
+        b.emit('r3 = r8', bound === 2 ? `r0 = r1
+r0 &= ${size - 1}
+r3 += r0` : 'r3 += r1');
+        b.emit(b.r.chance(0.5) ? 'r3 = *(u8 *)(r3 + 0)' : `*(u8 *)(r3 + 0) = ${b.r.pick([0, 1, 7])}`);
+        b.init.add('r3');
+        break;
+      }
+      case 2: {
+        if (b.packetBytes < 0) break;
+        // The packet at the counter, checked against data_end (right, or for one byte too few) or not.
+        const check = b.r.int(3);
+        b.emit('r3 = r6', 'r3 += r1');
+        if (check < 2) b.emit('r0 = r3', `r0 += ${check === 0 ? 1 : 0}`, `if r0 > r7 goto ${done}`);
+        b.emit('r3 = *(u8 *)(r3 + 0)');
+        b.init.add('r3');
+        break;
+      }
+      case 3:
+        b.emit(`*(u64 *)(r10 - ${b.r.pick([8, 16, 24, 32, 40])}) = r1`);
+        break;
+      default:
+        b.emit(`r1 += ${b.r.pick([1, 1, 2, 8])}`);
+        break;
+    }
+  }
+  b.emit(`r1 += ${b.r.pick([1, 1, 1, 2])}`, `goto ${head}`, `${done}:`);
+  if (bounded !== 0 && b.mapValue !== undefined && b.r.chance(0.4)) {
+    const bound = b.r.int(3);
+    if (bound === 0) b.emit(`r1 &= ${size - 1}`);
+    else if (bound === 1) b.emit(`if r1 > ${b.r.pick([size - 1, size])} goto Lexit`);
+    b.emit('r3 = r8', 'r3 += r1', 'r3 = *(u8 *)(r3 + 0)');
+    b.init.add('r3');
+  }
+};
+
+/**
+ * A loop over a bpf_iter_num iterator in the stack slot at fp-72 or fp-80, from constant bounds (empty, reversed,
+ * negative, or more than BPF_MAX_LOOPS values, which make it yield nothing). Each value `next` returns is
+ * NULL-checked before it is read (as u32 or s32), or (rarely) after; it may index the map value in r8 (bounded
+ * right, off by one, masked, or not), end the loop early, or be added up at fp-104; the iterations are counted at
+ * fp-96. The loop ends in `destroy` (rarely left out: a leaked iterator). After it the count may index the map
+ * value, with or without a bound (the verifier counts an iterator's values exactly, so with small bounds none is
+ * needed).
+ */
+const iteratorLoop: Snippet = (b) => {
+  if (b.iterators++ >= 2) return;
+  const head = b.fresh();
+  const done = b.fresh();
+  const it = b.r.pick([72, 80]);
+  const size = b.mapValue?.size ?? 16;
+  const [start, end] = b.r.pick([[0, 0], [0, 1], [0, 3], [1, 4], [0, 8], [0, 16], [2, 17], [0, 64], [1, 65], [5, 3], [-2, 2], [-1, 0], [0, 1 << 24]]) as [number, number];
+  const counted = b.r.chance(0.5);
+  if (counted) b.emit('r0 = 0', '*(u64 *)(r10 - 96) = r0');
+  // The sum at fp-104 starts at 0, or (rarely) from bytes never written.
+  if (b.r.chance(0.85)) b.emit('r0 = 0', '*(u64 *)(r10 - 104) = r0');
+  b.emit('r1 = r10', `r1 += -${it}`, `w2 = ${start}`, `w3 = ${end}`, 'kfunc bpf_iter_num_new');
+  b.emit(`${head}:`, 'r1 = r10', `r1 += -${it}`, 'kfunc bpf_iter_num_next');
+  b.clobber();
+  // The value is read after the NULL check or (rarely) before it.
+  const checked = b.r.chance(0.9);
+  if (checked) b.emit(`if r0 == 0 goto ${done}`);
+  b.emit(`r3 = *(${b.r.chance(0.75) ? 'u32' : 's32'} *)(r0 + 0)`);
+  if (!checked) b.emit(`if r0 == 0 goto ${done}`);
+  if (counted) b.emit('r4 = *(u64 *)(r10 - 96)', 'r4 += 1', '*(u64 *)(r10 - 96) = r4');
+  switch (b.r.int(4)) {
+    case 0:
+    case 1: {
+      if (b.mapValue === undefined) break;
+      const bound = b.r.int(4);
+      if (bound === 0) b.emit(`if r3 > ${size - 1} goto ${done}`);
+      else if (bound === 1) b.emit(`if r3 > ${size} goto ${done}`);
+      else if (bound === 2) b.emit(`r3 &= ${size - 1}`);
+      b.emit('r2 = r8', 'r2 += r3', b.r.chance(0.5) ? 'r2 = *(u8 *)(r2 + 0)' : '*(u8 *)(r2 + 0) = 1');
+      break;
+    }
+    case 2:
+      b.emit(`if r3 == ${b.r.pick([0, 2, 7])} goto ${done}`);
+      break;
+    default:
+      b.emit('r5 = *(u64 *)(r10 - 104)', 'r5 += r3', '*(u64 *)(r10 - 104) = r5');
+      break;
+  }
+  b.emit(`goto ${head}`, `${done}:`);
+  if (b.r.chance(0.97)) b.emit('r1 = r10', `r1 += -${it}`, 'kfunc bpf_iter_num_destroy');
+  b.clobber();
+  if (counted && b.mapValue !== undefined && b.r.chance(0.6)) {
+    b.emit('r4 = *(u64 *)(r10 - 96)');
+    const bound = b.r.int(3);
+    if (bound === 0) b.emit(`if r4 > ${size - 1} goto Lexit`);
+    else if (bound === 1) b.emit(`if r4 > ${size} goto Lexit`);
+    b.emit('r2 = r8', 'r2 += r4', 'r2 = *(u8 *)(r2 + 0)');
+  }
+};
+
+/**
+ * A reference from an acquiring kfunc: `bpf_task_from_pid` (of pid 1 or a number the program computed), its result
+ * NULL-checked (or, rarely, not), kept in the stack slot at fp-112 across a diamond, and released by
+ * `bpf_task_release` on every path, or (rarely) on one path only, not at all, or twice.
+ */
+const taskReference: Snippet = (b) => {
+  const skip = b.fresh();
+  const join = b.fresh();
+  b.emit(b.r.chance(0.7) ? 'r1 = 1' : `w1 = w${b.num().slice(1)}`, 'kfunc bpf_task_from_pid');
+  b.clobber();
+  if (b.r.chance(0.9)) b.emit(`if r0 == 0 goto ${skip}`);
+  b.emit('*(u64 *)(r10 - 112) = r0', 'call 7', `if r0 > ${b.r.pick([5, 0x7fffffff])} goto ${join}`);
+  const how = b.r.int(20);
+  // On the diamond's one side: nothing, or (rarely) a release there too.
+  if (how === 0) b.emit('r1 = *(u64 *)(r10 - 112)', 'kfunc bpf_task_release', `goto ${skip}`);
+  else b.emit('r0 = 0');
+  b.emit(`${join}:`);
+  if (how !== 1) b.emit('r1 = *(u64 *)(r10 - 112)', 'kfunc bpf_task_release');
+  if (how === 2) b.emit('r1 = *(u64 *)(r10 - 112)', 'kfunc bpf_task_release');
+  b.emit(`${skip}:`);
+  b.clobber();
+};
+
 const SNIPPETS: readonly [Snippet, number][] = [
   [diamond, 3],
   [arith, 4], [packetCheck, 1], [packetRead, 3], [packetWrite, 2], [lookup, 2], [mapAccess, 3], [indexed, 2],
@@ -329,17 +519,42 @@ function pickSnippet(r: Random, snippets: readonly [Snippet, number][]): Snippet
  * verifyLinked(testProgram(p.instructions), p.maps, { programType: p.programType, gpl: true });
  * ```
  */
-export function generateProgram(seed: number, length = 12, options: { callbacks?: boolean } = {}): GeneratedProgram {
+export function generateProgram(seed: number, length = 12, options: GeneratorOptions = {}): GeneratedProgram {
   const r = new Random(seed);
   const b = new Builder(r);
-  // Without callbacks, the snippets (and so every seed's program) are as they always were.
-  const snippets = options.callbacks === true ? [...SNIPPETS, [callback, 3] as [Snippet, number]] : SNIPPETS;
+  // Without options, the snippets (and so every seed's program) are as they always were.
+  const snippets = [...SNIPPETS];
+  if (options.callbacks === true) snippets.push([callback, 3]);
+  if (options.mayGoto === true) snippets.push([mayGotoLoop, 3]);
+  if (options.iterators === true) snippets.push([iteratorLoop, 3], [taskReference, 1]);
   b.emit('r9 = r1');
   const n = 3 + r.int(length);
   for (let i = 0; i < n; i++) pickSnippet(r, snippets)(b);
   b.emit(`r0 = ${r.pick([0, 1, 2])}`, 'exit');
   // The shared early exit, when something jumps to it (unreachable code would make the program malformed).
   if (b.lines.some((l) => l.endsWith('goto Lexit'))) b.emit('Lexit:', 'r0 = 0', 'exit');
-  const text = b.callbacks.length > 0 ? withCallbacks(b.lines.join('\n'), ...b.callbacks) : b.lines.join('\n');
-  return { seed, text, instructions: assemble(text), maps: GENERATED_MAPS, programType: 'xdp' };
+  return programFromText(b.lines.join('\n'), seed, b.callbacks);
+}
+
+/**
+ * A program from LLVM-syntax text in which `kfunc NAME` lines call the kernel function NAME, followed by `callbacks`
+ * (see `withCallbacks`; they call no kfunc), with the generated programs' maps.
+ *
+ * @example
+ * ```ts
+ * const p = programFromText('r1 = r10\nr1 += -8\nw2 = 0\nw3 = 3\nkfunc bpf_iter_num_new\n...');
+ * ```
+ */
+export function programFromText(main: string, seed = 0, callbacks: readonly string[] = []): GeneratedProgram {
+  // Kfunc calls assemble as `call -1`, then become src-2 calls named by slot.
+  const lines = main.split('\n');
+  const kfuncNames = lines.filter((l) => l.startsWith('kfunc ')).map((l) => l.slice('kfunc '.length));
+  const plain = lines.map((l) => (l.startsWith('kfunc ') ? 'call -1' : l)).join('\n');
+  const assembled = callbacks.length > 0 ? withCallbacks(plain, ...callbacks) : plain;
+  let k = 0;
+  const text = kfuncNames.length === 0 ? assembled : assembled.replace(/^call -1$/gm, () => `kfunc ${kfuncNames[k++] ?? '?'}`);
+  let instructions = assemble(assembled);
+  const kfuncs = instructions.filter((i) => i.opcode === 0x85 && i.imm === -1).map((i, n) => ({ slot: i.slot, name: kfuncNames[n] ?? '?' }));
+  if (kfuncs.length > 0) instructions = instructions.map((i) => (i.opcode === 0x85 && i.imm === -1 ? { ...i, src: 2 } : i));
+  return { seed, text, instructions, maps: GENERATED_MAPS, programType: 'xdp', kfuncs };
 }

@@ -164,17 +164,22 @@ export function checkCondJump(env: Env, ins: Instruction): BranchStates {
       env.markPrecise(x ? [ins.dst, ins.src] : [ins.dst]);
       return d;
     }
+    const onJump = scalarRefine(op, dst.value, src.value, is32);
+    const onFall = scalarRefine(negateCondition(op), dst.value, src.value, is32);
+    // An outcome no values allow (`r & 255` false with r in [8, 255], which the tnums alone do not decide) is not
+    // explored either: the branch is decided by the operands' ranges as much as above, so they are precise too, or
+    // a state where they allow that outcome would be pruned against this one.
+    if ((onJump === undefined) !== (onFall === undefined)) env.markPrecise(x ? [ins.dst, ins.src] : [ins.dst]);
     env.lastLink = linkedCopies(cur, dst, x ? src : undefined);
     const jump = cloneState(cur);
-    const apply = (s: VerifierState, cond: number): boolean => {
-      const r = scalarRefine(cond, dst.value, src.value, is32);
+    const apply = (s: VerifierState, r: ReturnType<typeof scalarRefine>): boolean => {
       if (r === undefined) return false;
       setScalar(s, ins.dst, dst, r[0]);
       if (x && ins.src !== ins.dst) setScalar(s, ins.src, src, r[1]);
       return true;
     };
-    const okJump = apply(jump, op);
-    const okFall = apply(cur, negateCondition(op));
+    const okJump = apply(jump, onJump);
+    const okFall = apply(cur, onFall);
     return { fall: okFall ? cur : undefined, jump: okJump ? jump : undefined };
   }
 

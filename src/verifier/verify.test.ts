@@ -324,6 +324,17 @@ describe('verifier: pruning stays sound', () => {
     const prog = 'r6 = *(u32 *)(r1 + 0)\nr7 = *(u32 *)(r1 + 4)\ncall 7\nif r0 > 5 goto j\nr4 = r6\nr4 += 8\nif r4 > r7 goto out\nj:\nr1 = 1\nr1 = 2\nr0 = *(u32 *)(r6 + 4)\nexit\nout:\nr0 = 0\nexit';
     assert.equal(code(check(prog)), 'out-of-bounds');
   });
+
+  it('past a branch one outcome of which no value allows (a decided JSET makes its operand precise)', () => {
+    // r3 in [8, 255] makes `r3 & 255` true, which the tnums alone do not tell; the path with r3 in [0, 7] that
+    // meets that state at j must not be pruned, as r3 == 0 reaches the out-of-bounds load (fuzz seed 10081319).
+    // The padding makes the usual heuristics remember a state at j too.
+    const pad = 'r1 = 0\nif r1 == 1 goto p1\np1:\nr1 = 1\nr1 = 2\nr1 = 3\nif r1 == 1 goto p2\np2:\nr1 = 4\nr1 = 5\n';
+    const prog = `${lookup}r3 = r0\nr3 &= 255\n${pad}if r3 < 8 goto j\nj:\nif r3 & 255 goto out\nr0 = *(u8 *)(r6 + 100)\nr0 = 0\nexit\nout:\nr0 = 0\nexit`;
+    assert.equal(code(check(prog)), 'out-of-bounds');
+    assert.equal(code(check(prog, { rules: 'strict' })), 'out-of-bounds');
+    assert.equal(code(check(prog.replace('if r3 < 8 goto j', 'if r3 < 8 goto out'))), 'pass', 'with r3 >= 8 only, the load is never reached');
+  });
 });
 
 describe('verifier: spin locks', () => {
