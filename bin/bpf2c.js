@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The bpf2c command: `bpf2c FILE [-o OUT.c]` is `bpfship bpf2c FILE [-o OUT.c]` (see bin/bpfship.js).
+//
+// Author: Claude.
 import { fileURLToPath } from 'node:url';
 import { loadBundle } from '../dist/cli/code-cache.js';
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The bpfship command: the bundled command line (npm run build writes dist/bundle/, see scripts/bundle-cli.mjs),
 // loaded with V8's code cache (src/cli/code-cache.ts); each command's bundle is loaded when it runs.
+//
+// Author: Claude.
 import { fileURLToPath } from 'node:url';
 import { loadBundle } from '../dist/cli/code-cache.js';
 

@@ -56,3 +56,4 @@ int connection_events_xdp(struct xdp_md *ctx)
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
+/* Author: Claude. */

@@ -75,3 +75,4 @@ int flow_counter(struct xdp_md *ctx)
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
+/* Author: Claude. */

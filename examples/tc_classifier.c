@@ -84,3 +84,4 @@ int tc_classifier(struct __sk_buff *skb)
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
+/* Author: Claude. */

@@ -11,6 +11,8 @@
 // cstime, summed over all runs of a case): on a shared machine CPU time moves much less with the load than wall
 // time does. `--runs N` (default 21), `--json` prints the figures as JSON too. Goal (issue 12): each at most 2x
 // `node -e 0`.
+//
+// Author: Claude.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

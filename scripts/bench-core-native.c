@@ -2,6 +2,8 @@
  * Microbenchmark (not a test): the cost of a hash map lookup in the native runtime core, called the way a native
  * image calls it (through the helper table's function pointer) and the way a user-space tool does. Prints
  * nanoseconds per lookup. Built by `scripts/build-core.sh --bench`; run build/core/bench-native [iterations].
+ *
+ * Author: Claude.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,6 +9,8 @@
  *
  * Run: node --import tsx scripts/bench-core.ts [iterations]
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { execFileSync } from 'node:child_process';

@@ -11,6 +11,8 @@
 // Rounds are interleaved (kernel, then each mode, per round) and the median taken: the machine is shared and noisy.
 //
 // Usage: node --import tsx scripts/bench-engines.ts [--rounds N] [--skip-build-time] [--only NAME]
+//
+// Author: Claude.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -6,6 +6,8 @@
 // several page loads in one browser, after one warm-up load; the small bind_monitor.o is measured beside it.
 //
 //   npm run bench:explorer [-- --runs N]
+//
+// Author: Claude.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readObject } from '../src/spec/index.ts';

@@ -11,6 +11,8 @@
 // those two context loads become 64-bit loads from a {u64 data, u64 data_end} context (same instruction count).
 //
 // Usage: node --import tsx scripts/bench-interp.ts [--rounds N] [--frames N] [--ubpf-src DIR]
+//
+// Author: Claude.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

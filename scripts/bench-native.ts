@@ -5,6 +5,8 @@
 //      and under 10 ns per packet;
 //   3. build time, bpf2c and the C compiler apart.
 // Medians of interleaved rounds (this machine is noisy). `--json` prints the figures as JSON as well.
+//
+// Author: Claude.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -7,6 +7,8 @@
 // turns for the index transaction, and with a registry for its manifest and tag writes), and each client
 // publishing its own name. Prints p50/p99 latency and throughput per store and case, and their ratios.
 // `--publishes N` (default 200), `--concurrency C` (default 8), `--json`.
+//
+// Author: Claude.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

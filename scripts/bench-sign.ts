@@ -4,6 +4,8 @@
 // open the same image unsigned under `development` (its audit line, the same sealed-memfd load), medians of
 // interleaved rounds, per image; then the production check alone, split into its parts.
 // `--runs N` (default 41), `--json` prints the figures as JSON as well.
+//
+// Author: Claude.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -14,6 +14,8 @@
  * (a process per program: about 85 s for the suite); without it the output says so. `--no-selftests` leaves
  * the suite out.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { readFileSync, writeFileSync } from 'node:fs';

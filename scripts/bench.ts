@@ -1,5 +1,7 @@
 // `npm run bench`: performance figures, each measured side by side with its anchor in one run, as ratios.
 // Machines here are noisy: every figure is the median of several rounds, anchor and ours interleaved.
+//
+// Author: Claude.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

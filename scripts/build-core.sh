@@ -9,6 +9,7 @@
 #   --sanitize  also build the core and its tests with AddressSanitizer + UBSan and run them (slower)
 #   --clean   remove build/core first
 # Outputs only change when inputs do: fixed flags, -ffile-prefix-map, sorted inputs, no timestamps.
+# Author: Claude.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"

@@ -1,6 +1,8 @@
 // Bundles the explorer page (src/web/page, Preact) with esbuild into dist/web/static: index.html, explorer.js,
 // explorer.css and chunks loaded on demand (Graphviz for the graph, the verifier for refused uploads). Run by
 // `npm run build`; tests call buildPage() to serve the current sources. No network at build or run time.
+//
+// Author: Claude.
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -20,6 +20,8 @@
 // their own loading (koffi, better-sqlite3, fastify...) stay external and are required; commander is bundled, its
 // eager require('node:child_process') (net, dgram, streams, for executable sub-commands we do not have) replaced by
 // a stand-in that loads it on first use.
+//
+// Author: Claude.
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';

@@ -1,5 +1,7 @@
 // Checks the layering rules of ARCHITECTURE.md: the parsing and analysis layers import no node:* module (they run
 // in a browser too), and no layer imports a layer above it. Exits 1 naming each offending import.
+//
+// Author: Claude.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 

@@ -1,4 +1,6 @@
 // Runs one object through every reader and printer the CLI offers, so that robustness runs cover them all.
+//
+// Author: Claude.
 import { formatBtfDump, btfToJson } from '../src/btf/index.ts';
 import { readObject } from '../src/spec/index.ts';
 import { disassembleObject, type LineInfoLookup } from '../src/asm/index.ts';

@@ -1,5 +1,7 @@
 // `npm run fuzz [-- --variants N --seed S]`: the long robustness run. Every variant of every corpus object must
 // give a result or a typed error within 1 s. Exits 1 on any failure or hang, printing how to reproduce it.
+//
+// Author: Claude.
 import { parseArgs } from 'node:util';
 import { corpusObjects, invalidObjects } from '../src/internal/test-files.ts';
 import { fuzzObjects } from './fuzz-run.ts';

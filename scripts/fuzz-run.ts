@@ -1,6 +1,8 @@
 // Robustness run over mutated corpus objects, shared by the test suite (short) and `npm run fuzz` (long).
 // Runs variants in a worker thread; a variant that takes longer than the limit is a hang: the worker is
 // terminated, the hang recorded with its seed and index, and the run goes on from the next variant.
+//
+// Author: Claude.
 import { Worker } from 'node:worker_threads';
 
 export interface FuzzFailure { index: number; file: string; description: string; error: string }

@@ -15,6 +15,8 @@
  *
  * A violation prints its seed and options; `--seed S --count 1` with the same options reproduces it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { referenceExecutor } from '../src/verifier/_reference-executor.ts';

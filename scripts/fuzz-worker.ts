@@ -1,6 +1,8 @@
 // The worker side of the robustness run: mutates corpus objects and runs each variant through every reader
 // (ELF, BTF, spec, disassembler, inspect). A typed BpfshipError is a correct answer to bad input; anything else
 // thrown is a failure, reported with the seed and index that reproduce it. The parent thread watches for hangs.
+//
+// Author: Claude.
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';

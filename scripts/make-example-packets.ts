@@ -3,6 +3,8 @@
 // 10-byte runt no Ethernet program can take (frame 8). Checksums are right, so tcpdump and Wireshark show the
 // frames as a real capture. The files are committed; run this again only to change them:
 //   node --import tsx scripts/make-example-packets.ts
+//
+// Author: Claude.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writePcap } from '../src/packet/index.ts';

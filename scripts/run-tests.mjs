@@ -1,6 +1,8 @@
 // Runs every *.test.ts under src/ and test/ with node's test runner (through tsx), so that the closing summary
 // (`ℹ tests N`, `ℹ pass N`, `ℹ fail N`) is node's own. `node --test` on Node 20 neither expands globs nor finds .ts
 // files in a directory, hence this list. Arguments narrow the run: `npm test -- src/asm` runs one layer.
+//
+// Author: Claude.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';

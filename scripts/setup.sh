@@ -5,6 +5,7 @@
 # their TLS certificate; Chromium and a font for the explorer page's browser tests; libbpf1, the library `bpfship
 # deploy` loads programs into the kernel with, and iproute2 for the namespaces and veth pairs its tests make), npm
 # packages, then the TypeScript build and the page's bundle. Safe to run again.
+# Author: Claude.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""

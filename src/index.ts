@@ -1,6 +1,8 @@
 /**
  * bpfship's library API: read eBPF objects, their BTF and instructions.
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * import { readObject } from 'bpfship';

@@ -3,6 +3,8 @@
  * with a fresh profile and the flags that keep it off the network (this machine has none). Screenshots go to
  * test-artifacts/ (gitignored).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';

@@ -2,6 +2,8 @@
 // production implies native (refusals say what to do instead); the audit log goes where the policy says; --pcap
 // reports a frame the program type cannot take and runs the others; --show-maps prints maps as bpftool does;
 // verify --format json|sarif writes a document whatever the input; progress appears on a terminal only.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,5 +1,7 @@
 // The command line, run in-process through main() (exit statuses, output, errors), and once through the installed
 // `bpfship` command to check that the set-up built it.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -1,5 +1,7 @@
 // The runtime core's C unit tests (maps and helpers, natively), run through scripts/build-core.sh --test so that
 // their closing `N passed, N failed` line is part of the suite's result.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,6 +1,8 @@
 // `bpfship disasm FILE` against `llvm-objdump-19 -dr FILE` over the whole corpus, through the command itself
 // (so the BTF glue for CO-RE relocations is covered too), and `-S` against llvm-objdump -S where DWARF and BTF
 // line info agree.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { main } from '../src/cli/main.ts';

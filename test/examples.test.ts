@@ -1,5 +1,7 @@
 // The shipped examples: each compiles with `bpfship compile` to the object committed beside it (so the objects are
 // the sources' and the build is reproducible), is accepted by our verifier, and runs on the sample packets.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';

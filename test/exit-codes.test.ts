@@ -2,6 +2,8 @@
 //   0 success; 1 refused (verification or policy); 2 usage or malformed input; 3 the program faulted at run time;
 //   70 internal error.
 // Every row is checked through the command line, in each command and mode where the case can arise.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,8 @@
 // The verifier explorer in a real browser (Debian's Chromium, headless, through playwright-core): `bpfship explore`
 // run as a process on bind_monitor.o and bind_monitor_fixed.o, and `bpfship serve`'s page uploading an object.
 // Each test saves screenshots to test-artifacts/ (gitignored).
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,5 +1,7 @@
 // Golden files for `bpfship inspect` over the example and benchmark programs: a change in what the spec reads
 // shows up as a diff of test/golden/inspect/*.txt (regenerate with UPDATE_GOLDEN=1 npm test -- test/inspect-golden.test.ts).
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';

@@ -2,6 +2,8 @@
 // formatter must print the same text (and, with -j, the same JSON). The objects are the shipped examples and
 // test/testdata/map_value_kinds.c (every kind of value bpftool formats from BTF), loaded into the kernel with
 // bpftool; maps without BTF are made with `bpftool map create`.
+//
+// Author: Claude.
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

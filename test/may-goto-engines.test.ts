@@ -2,6 +2,8 @@
 // and native code, and a subprogram called after the program's budget is used up has a budget of its own (Linux
 // keeps one counter per call frame). The object is bpf2c's test program may_goto.o; the verifier accepts it, as
 // Linux 6.18 does.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

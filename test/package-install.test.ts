@@ -8,6 +8,8 @@
 // set-up's `npm ci` filled) through a lockfile made from the checkout's (the same versions `npm install` resolved),
 // and better-sqlite3, which npm would compile for minutes, gets its addon through prebuild-install's documented
 // local-prebuilds directory, packed from the one the set-up built on this machine.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';

@@ -5,6 +5,8 @@
 // Each refused case asserts the exit status, the cause named on stderr and in the audit log, and that nothing was
 // loaded (no image mapped) or run (no report). The commands run in-process on a command tree wired as main.ts
 // wires them (src/cli/commands/_test-cli.ts); one case runs the installed `bpfship` command.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -3,6 +3,8 @@
 // still running after 10 s is reported as a hang: a real hang never ends, and a generous limit keeps a loaded machine
 // (CI, or a developer's build beside the tests) from passing for one. `npm run fuzz` is the long run (100,000 variants
 // and more, 1 s per variant).
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { corpusObjects, invalidObjects } from '../src/internal/test-files.ts';

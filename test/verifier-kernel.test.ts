@@ -1,6 +1,8 @@
 /**
  * The verifier against the running kernel (needs root, cc and libbpf; CI runs as root): the example programs and
  * generated programs are loaded into Linux through test/verifier-oracle.c and the verdicts compared.
+ *
+ * Author: Claude.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -14,6 +14,8 @@
  * time") when the kernel says, then `log` and the tail
  * of the verifier log on failure. `oracle-error <what>` when the oracle itself could not run (a map the kernel
  * refuses to create, say).
+ *
+ * Author: Claude.
  */
 #include <bpf/bpf.h>
 #include <errno.h>

@@ -3,6 +3,8 @@
  * loads a linked program, with its maps, into the kernel to get the Linux verifier's verdict on exactly the same
  * instructions. Needs root; tests that use it say so.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { execFileSync, spawnSync } from 'node:child_process';

@@ -5,6 +5,8 @@
  * regions but keeps no record of which stack bytes were written, so it judges both rule sets alike: out-of-region
  * accesses, NULL dereferences and stores into read-only memory are faults, a read of never-written stack (which
  * `linux` allows and `strict` does not) is not one here. Its `may_goto` budget is Linux's (2^23 per call).
+ *
+ * Author: Claude.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -7,6 +7,8 @@
  * `FIXED_SIZE_MEM` names are shorthands for a base plus flags. {@link decodeArgType} and {@link decodeRetType}
  * expand a spelling into its base and flags.
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * decodeArgType('ARG_PTR_TO_UNINIT_MEM');

@@ -5,6 +5,8 @@
  * compiler by the tests. Union members share an offset (`__sk_buff.flow_keys`; `bpf_sock_ops.args`, `reply` and
  * `replylong`; `bpf_sk_lookup.sk` and `cookie`; `bpf_flow_keys.ipv4_src` and `ipv6_src`).
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * contextField('xdp_md', 'data_end'); // { name: 'data_end', offset: 4, size: 4, type: '__u32' }

@@ -9,6 +9,8 @@
  * returns NULL) and the chain stops, unless the table is marked `refusalFallsThrough` (cgroup_common_func_proto,
  * which its callers try before their own switch); a table with no entry for the helper passes it to the next one.
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * resolveHelper(['xdp_func_proto', 'bpf_sk_base_func_proto', 'bpf_base_func_proto'], 'perf_event_output');

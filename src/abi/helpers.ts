@@ -8,6 +8,8 @@
  * kernel/trace/bpf_trace.c, kernel/bpf/{ringbuf,stackmap,cgroup,bpf_lsm,...}.c); each prototype names the kernel
  * variable it mirrors, so `grep -rn bpf_skb_load_bytes_proto` in a kernel tree finds it.
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * const h = helperByName('ringbuf_reserve')!;

@@ -5,6 +5,8 @@
  * ranges. Facts are Linux 6.18's; the tests compare them with the headers, the C compiler and the running kernel.
  * Pure (no `node:*`), so it runs in a browser too.
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * import { helperById, helperPrototypeFor, checkContextAccess } from './abi/index.ts';

@@ -3,6 +3,8 @@
  * `enum bpf_attach_type` in include/uapi/linux/bpf.h), as of Linux 6.18. Names are the enumerators without their
  * prefix, in lower case, as libbpf and bpftool print them.
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * ProgramType.xdp; // 6

@@ -2,6 +2,8 @@
  * The Linux version whose ABI these tables describe (helper prototypes, context layouts and access rules, program,
  * map and attach type numbering). Attestations of objects signed for the kernel name it as their target.
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * LINUX_ABI_VERSION; // '6.18'

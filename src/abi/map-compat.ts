@@ -4,6 +4,8 @@
  * only `tail_call`), and some helpers allow only certain map types (`redirect_map` only the dev/cpu/xsk maps). A
  * call passes when both checks pass.
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * isMapCompatible('tail_call', 'prog_array'); // true

@@ -5,6 +5,8 @@
  * read and write packets directly (`may_access_direct_pkt_data`), which return values it may exit with
  * (`check_return_code`), and which helpers it may call (its `get_func_proto` chain, see helper-tables.ts).
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * checkContextAccess('xdp', 4, 4, 'read'); // { allowed: true, field: 'data_end', yields: 'PTR_TO_PACKET_END' }

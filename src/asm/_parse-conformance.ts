@@ -7,6 +7,8 @@
  * and a hex one 32 bits, offsets 16 bits (its negative tests `invalid_imm32_dec_range` and `invalid_offset_range`
  * rely on these limits).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

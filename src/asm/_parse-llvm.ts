@@ -6,6 +6,8 @@
  * express: fields LLVM ignores when decoding (they come back as 0) and the high half of a `ld_pseudo`'s constant,
  * which llvm-objdump does not print (this parser accepts a 64-bit value there).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -2,6 +2,8 @@
  * What a dialect parser returns for one instruction line, before labels are resolved; and the number checks both
  * dialects share.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

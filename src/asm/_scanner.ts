@@ -2,6 +2,8 @@
  * The tokenizer both assembler dialects share: one line in, tokens with their columns out. Hand-written (no regular
  * expressions), so that assembling a large listing stays linear and cheap.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -3,6 +3,8 @@
  * relocations in an object that llvm-objdump and our reader both accept, so the two disassemblers can be compared on
  * inputs no compiler would write (random instruction words, odd symbol layouts).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

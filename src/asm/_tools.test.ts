@@ -2,6 +2,8 @@
  * Shared by the asm tests (it holds no tests itself): the corpus file list and the llvm-objdump runner. Named
  * `.test.ts` because it reads files (node:fs), which the layer's own sources must not.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

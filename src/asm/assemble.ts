@@ -11,6 +11,8 @@
  * calls may name one instead of giving a displacement. As in the suite's assembler, `exit` names the first `exit`
  * instruction unless a label of that name exists.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -15,6 +15,8 @@
  * 0x1
  * ```
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -1,3 +1,4 @@
+// Author: Claude.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { prng } from './_tools.test.ts';

@@ -4,6 +4,8 @@
  * The decoder is the hot path of every tool that reads programs, so it reads with one DataView, builds each record
  * as an object literal of one shape (two for `lddw`), and uses no regular expressions or closures.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

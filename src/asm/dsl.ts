@@ -12,6 +12,8 @@
  *
  * Every builder returns an {@link Instruction}; `program` numbers their slots.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

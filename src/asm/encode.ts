@@ -1,6 +1,8 @@
 /**
  * Instructions to bytes: the exact inverse of `decode.ts`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -11,6 +11,8 @@
  * so that its output can be compared with llvm-objdump's line by line. Whatever LLVM cannot decode prints as
  * `<unknown>`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -3,6 +3,8 @@
  * codec, a formatter and object listing in llvm-objdump's syntax, and an assembler for that syntax and for the
  * bpf_conformance suite's. Pure (no `node:*`), so it runs in a browser too.
  *
+ * Author: Claude.
+ *
  * @module
  */
 export * from './opcode.ts';

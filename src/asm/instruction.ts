@@ -14,6 +14,8 @@
  *           slot 1: opcode, registers and offset 0 (reserved), imm = high 32 bits
  * ```
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -7,6 +7,8 @@
  * only symbols are data symbols (STT_OBJECT) are dumped as bytes. This module reproduces those rules; the test
  * beside it compares the output with llvm-objdump's, line by line, over the whole corpus.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

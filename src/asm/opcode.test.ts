@@ -1,3 +1,4 @@
+// Author: Claude.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AluOp, InstructionClass, isAluClass, isJumpClass, JumpOp, Mode, opClass, opMode, opOperation, Opcode, opSize, opSource, Size, sizeInBytes, Source } from './opcode.ts';

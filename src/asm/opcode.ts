@@ -23,6 +23,8 @@
  * The constants keep their bits in place (`AluOp.SUB` is `0x10`, not `1`), so an opcode is the bitwise OR of its
  * parts: `InstructionClass.ALU64 | AluOp.ADD | Source.X` is `0x0f`, "r1 += r2".
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -7,6 +7,8 @@
  * labels (`goto L12`, `call L40`), the full constant of `ld_pseudo`, and falls back to a raw slot (`.quad 0x...`,
  * which llvm-mc reads too) for any instruction whose text would not reproduce it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -1,3 +1,4 @@
+// Author: Claude.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';

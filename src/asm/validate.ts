@@ -2,6 +2,8 @@
  * The static checks RFC 9669 asks of every instruction stream, before any verifier runs: known opcodes, existing
  * registers, reserved fields zero, jumps landing on instructions.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -23,6 +23,8 @@
  * alignment UB), arithmetic is unsigned (wrapping), signed operations use casts (implementation-defined in ISO C,
  * two's complement in GCC and Clang, the only compilers supported), shifts are masked and division and modulo are
  * guarded as RFC 9669 says.
+ *
+ * Author: Claude.
  */
 #ifndef BPFSHIP_NATIVE_H
 #define BPFSHIP_NATIVE_H

@@ -1,3 +1,4 @@
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cIdentifier, cString, s32, s64, u32, u64, u64FromImm } from './c-syntax.ts';

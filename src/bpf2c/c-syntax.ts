@@ -2,6 +2,8 @@
  * Pieces of C syntax bpf2c writes: identifiers made from eBPF symbol names, integer literals that mean exactly the
  * 64-bit or 32-bit value intended, and string and byte-array literals.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

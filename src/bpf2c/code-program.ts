@@ -3,6 +3,8 @@
  * `LinkedProgram` of the spec layer has this shape; so does a raw instruction stream once {@link rawCodeProgram}
  * has found its functions (the conformance suite's tests come that way).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { callTarget, type Instruction, LoadImm64Source, Opcode } from '../asm/index.ts';

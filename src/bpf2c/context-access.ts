@@ -14,6 +14,8 @@
  * path and as another pointer on another (Linux refuses "same insn cannot be used with different pointers"), so
  * the answer is exact for verified programs; where paths disagree the translation fails rather than guess.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { AluOp, InstructionClass, JumpOp, Mode, Opcode, Size, Source, type Instruction, callTarget, jumpTarget, sizeInBytes } from '../asm/index.ts';

@@ -13,6 +13,8 @@
  * const bpfship_native_image bpfship_native_metadata = { ... };   (the one exported table)
  * ```
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { formatInstruction, jumpTarget, Opcode, type Instruction } from '../asm/index.ts';

@@ -1,6 +1,8 @@
 /**
  * The errors bpf2c throws.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { BpfshipError, type Location } from '../internal/errors.ts';

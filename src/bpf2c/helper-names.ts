@@ -2,6 +2,8 @@
  * Helper names for generated code's comments and the image metadata, from the abi layer's table (Linux's
  * `___BPF_FUNC_MAPPER` order).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { helperNames } from '../abi/index.ts';

@@ -3,6 +3,8 @@
  * files). Pure (no `node:*`), so it runs in a browser too; building and loading images is the `native` and
  * `runtime/native` layers' business.
  *
+ * Author: Claude.
+ *
  * @module
  */
 export { translateObject, translateSpec, translateRaw, defaultOutputName, type TranslateOptions, type Bpf2cOutput, type VerifyHook, type VerifyRequest, type VerifyOutcome, type RawProgram } from './translate.ts';

@@ -2,6 +2,8 @@
  * The description of a native image, as TypeScript data: what the generated file's `bpfship_native_image` table
  * holds (see bpfship_native.h), returned beside the C text so that tools need not parse C to know it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

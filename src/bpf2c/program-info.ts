@@ -28,6 +28,8 @@
  * helper, over all of its attach types, so the hash is the same whether or not the caller knows the attach type,
  * and still changes whenever any of those prototypes does.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { PROGRAM_INFO_VERSION } from './version.ts';

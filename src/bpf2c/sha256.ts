@@ -2,6 +2,8 @@
  * SHA-256 (FIPS 180-4), synchronous and without `node:crypto`, so that bpf2c stays pure and runs in a browser: the
  * generated file carries the digest of the source ELF and each program's program-info hash.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

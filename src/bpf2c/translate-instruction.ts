@@ -7,6 +7,8 @@
  * Shift counts are masked to the operand width, division by zero and INT_MIN / -1 are handled before C sees them
  * (`bs_sdiv64` and friends in bpfship_native.h), and memory goes through may_alias byte-aligned types.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { AluOp, AtomicOp, InstructionClass, JumpOp, LoadImm64Source, Mode, Opcode, Size, Source, type Instruction, callTarget, jumpTarget, writesFramePointer } from '../asm/index.ts';

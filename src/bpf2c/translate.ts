@@ -1,6 +1,8 @@
 /**
  * bpf2c: an eBPF object (or raw instruction streams) translated into one C file for a native image.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { CallSource, makeInstruction, Opcode, type Instruction } from '../asm/index.ts';

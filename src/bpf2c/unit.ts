@@ -2,6 +2,8 @@
  * A translation unit: every program of an object (or every raw test program), with the functions they share
  * identified once, the helpers they call, and what each function needs to know to be emitted.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { LoadImm64Source, Opcode, type Instruction } from '../asm/index.ts';

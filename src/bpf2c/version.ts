@@ -2,6 +2,8 @@
  * The version of bpf2c's translation, recorded in every image. Bumped whenever the generated code's meaning or
  * layout changes, so that an image says which translation produced it (and build caches key on it).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -2,6 +2,8 @@
  * Test helper: builds `.BTF` and `.BTF.ext` blobs by hand, so that tests can make every kind and every kind of
  * damage without a compiler.
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * const b = new BtfBuilder();

@@ -2,6 +2,8 @@
  * Test helper: the contents of named sections of an ELF64 little-endian object, read with the fewest possible
  * checks. Tests of the BTF layer use it to get `.BTF` and `.BTF.ext` without depending on the ELF layer.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -3,6 +3,8 @@
  * FLOAT, TYPE_TAG, RESTRICT, bitfields, variadic prototypes, extern and static linkage, signed enums), shared by the
  * unit tests and the bpftool comparison (bpftool reads raw BTF files too).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

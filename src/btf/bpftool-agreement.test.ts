@@ -2,6 +2,8 @@
  * Differential test: our `formatBtfDump` and `formatBtfJson` against `bpftool btf dump file F` (and `-j`) over
  * every file of the corpus and the example programs, plus a hand-built BTF holding every kind. bpftool must be
  * installed: a missing tool fails the test.
+ *
+ * Author: Claude.
  */
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';

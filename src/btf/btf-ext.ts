@@ -12,6 +12,8 @@
  * where `sec_name_off` names the ELF section of the code in the BTF string table, and each record starts with the
  * byte offset of its instruction inside that section.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -2,6 +2,8 @@
  * BTF as JSON, shaped like `bpftool -j btf dump file F`: the same objects, field names and field order, so scripts
  * written against bpftool's output read ours.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -2,6 +2,8 @@
  * A parsed `.BTF` section and the questions callers ask of it: a type by id or by name, what a typedef chain stands
  * for, how big a type is, which variables a data section holds.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

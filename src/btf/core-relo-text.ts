@@ -9,6 +9,8 @@
  * A record that does not make sense (unknown type, index out of range) prints as
  * `<kind> [id] '<access string>' <what is wrong>`, so a listing never fails on it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -2,6 +2,8 @@
  * The text of `bpftool btf dump file F` (its default `raw` format), so that a person can compare our reading of
  * an object with the reference tool's line for line.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -3,6 +3,8 @@
  * of those sections, answers questions about the types, and prints them as `bpftool btf dump` does. It knows
  * nothing about ELF: the caller passes the section contents. The only import target for other layers.
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * import { parseBtf, parseBtfExt, formatBtfDump } from './index.ts';

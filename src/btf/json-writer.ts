@@ -3,6 +3,8 @@
  * indentation and `},{` between array elements), so our `--json` output can be compared with bpftool's byte for
  * byte. Unlike `JSON.stringify` it writes bigints as plain integers, which 64-bit enumerators need.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -17,6 +17,8 @@
  *
  * followed by kind-specific data whose size depends on the kind and on `vlen`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

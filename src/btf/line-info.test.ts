@@ -1,6 +1,8 @@
 /**
  * BTF.ext on real objects: line info of the example programs points at their sources, and every corpus object's
  * `.BTF.ext` parses.
+ *
+ * Author: Claude.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

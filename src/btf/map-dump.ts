@@ -12,6 +12,8 @@
  * Values are formatted by value-dump.ts (bpftool's btf_dumper), in its plain-text forms for the text layout and its
  * JSON forms under `"formatted"`. `bpfship run --show-maps` and `bpfship deploy maps` both print through here.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Btf } from './btf.ts';

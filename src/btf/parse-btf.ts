@@ -1,6 +1,8 @@
 /**
  * The `.BTF` parser: header, string table and type records, with every offset, length, kind and type id checked.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

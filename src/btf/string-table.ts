@@ -2,6 +2,8 @@
  * The BTF string table: NUL-terminated names that type records, BTF.ext section names, file names and source lines
  * refer to by byte offset.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -3,6 +3,8 @@
  * `kind`. Type ids index the type table; id 0 is `void` ({@link BtfVoid}). Every type keeps the string-table offset
  * of its name (`nameOff`) beside the decoded `name` (empty for anonymous types), so that tools can print either.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

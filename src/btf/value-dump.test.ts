@@ -2,6 +2,8 @@
 // printed for the same bytes in a map of the deploy tests' map_layouts.o (src/deploy/deploy.test.ts compares the two
 // on the running kernel, global data sections included: their variables' offsets are libbpf's fix-up of the ELF's
 // BTF, so only the kernel's copy has them; this checks the formatter alone, without a kernel).
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -12,6 +12,8 @@
  *
  * The result is a tree for {@link writeJson}; tokens bpftool writes unquoted and non-JSON (`0x1f`) are JsonRaw.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Btf } from './btf.ts';

@@ -1,5 +1,7 @@
 // The code cache of the installed command's bundles: a bundle runs as CommonJS, its compiled code is written at exit,
 // taken back on the next run, ignored when stale or turned off.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

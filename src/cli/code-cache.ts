@@ -9,6 +9,8 @@
  * data matches the source and its own version, flags and build, and rejects it otherwise), and
  * `BPFSHIP_CODE_CACHE=0` turns it off.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { createHash } from 'node:crypto';

@@ -6,6 +6,8 @@
  * To add a command: a module in commands/ exporting `configure(command, ctx)` that adds the arguments, options and
  * action to the command it is given (already named and described from this table), and an entry here.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';

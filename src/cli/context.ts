@@ -2,6 +2,8 @@
  * What every command is given: where it writes, how it sets the exit status, and the services main.ts wires in
  * (the verifier, standard input). Commands never write to `process.stdout` or exit themselves; tests pass buffers.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { ExitCodeValue } from './exit-code.ts';

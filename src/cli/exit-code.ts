@@ -7,6 +7,8 @@
  * them all at start-up. (The installed command also bundles each command on its own, with its own copy of the
  * layers it uses: an error's class there is not the class main.ts would import.)
  *
+ * Author: Claude.
+ *
  * @module
  */
 

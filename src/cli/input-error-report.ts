@@ -3,6 +3,8 @@
  * malformed eBPF object. A CI step that uploads the report still gets a valid document, with the input error as its
  * one result, instead of an empty file (the error is on stderr too, and the exit status is 2).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { BpfshipError } from '../internal/errors.ts';

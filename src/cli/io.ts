@@ -2,6 +2,8 @@
  * File input and output for the commands: reading an input with an error that names it, and writing an output
  * whole or not at all (a temporary file renamed into place), so that a failure never leaves half an artifact.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';

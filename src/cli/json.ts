@@ -2,6 +2,8 @@
  * JSON output for `--json`: bigints as decimal strings (JSON numbers lose precision past 2^53), byte arrays as
  * hex strings.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -3,6 +3,8 @@
  * only what the command being run needs: the command tree is made from command-table.ts (names and summaries),
  * and only the named command's module is loaded and configured; `--version` loads nothing at all.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { readFileSync } from 'node:fs';

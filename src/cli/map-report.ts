@@ -4,6 +4,8 @@
  * image run on its own carries no BTF). Ring buffers, which bpftool cannot dump, list the records the run
  * committed, in bpftool's hex layout; queues, stacks and bloom filters, which have no keys to walk, are named only.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { formatMapDump, hexBytes, JsonMembers, JsonRaw, mapDumpJson, type Btf, type JsonValue, type MapDumpEntry, type MapDumpInfo } from '../btf/index.ts';

@@ -4,6 +4,8 @@
  * alone (src/native/build-key.ts), so the verifier, bpf2c and the ABI tables are loaded only on a miss: a cached
  * build starts as fast as `--version`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { NativeBuildOptions, NativeBuildResult } from '../native/build-key.ts';

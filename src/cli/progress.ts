@@ -10,6 +10,8 @@
  * stage costs the work a few memory writes and never waits on the worker. The worker starts with the first stage,
  * only on a terminal.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { createRequire } from 'node:module';

@@ -5,6 +5,8 @@
  * The verifier's code is loaded only when a program must actually be verified: a `build` answered from the cache
  * names the verifier in its cache key but never runs it, and must not pay for loading it (native-build.ts).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { VerifyHook } from '../bpf2c/index.ts';

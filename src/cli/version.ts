@@ -2,6 +2,8 @@
  * bpfship's version, read from the package's own package.json (one file, one source of the number): from
  * src/cli/ (tsx) and dist/cli/ (the package) alike it is two directories up.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { readFileSync } from 'node:fs';

@@ -11,6 +11,8 @@
  * (PREV_INUSE clear), which lets free() merge with both neighbours. Free blocks hold next/prev list links in their
  * payload. Bins: 64 exact classes of 16 bytes below 1 KiB, then one per power of two. Above the last block lies
  * the "top", which grows with memory.grow; a block freed next to the top is merged into it.
+ *
+ * Author: Claude.
  */
 #ifdef __wasm__
 #include "internal.h"

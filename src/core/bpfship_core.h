@@ -19,6 +19,8 @@
  * Error convention: functions returning int return 0 (or a count) on success and a negative Linux errno on failure,
  * exactly as the kernel's map code returns it (kernel/bpf/{arraymap,hashtab,ringbuf,queue_stack_maps,lpm_trie}.c),
  * so that a program or a user-space caller sees the same codes whatever the mode.
+ *
+ * Author: Claude.
  */
 #ifndef BPFSHIP_CORE_H
 #define BPFSHIP_CORE_H

@@ -1,5 +1,7 @@
 // The native core library built from the shipped C sources into a per-user cache: built once, found after, keyed
 // by the sources, safe when two processes build it at once, and a clear error without a C compiler.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -10,6 +10,8 @@
  * built.) Concurrent first uses are safe: each process compiles into a private directory and renames the finished
  * library into place, a rename that replaces atomically, so a reader sees no library or a whole one.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { execFileSync } from 'node:child_process';

@@ -1,6 +1,8 @@
 /**
  * The error of the native core library: missing (and impossible to build here), or refusing an operation.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { BpfshipError } from '../internal/errors.ts';

@@ -6,6 +6,8 @@
  *
  * Pointers are BigInt addresses (koffi 3's convention).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { existsSync } from 'node:fs';

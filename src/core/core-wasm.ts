@@ -14,6 +14,8 @@
  * for (const [key, value] of counts.entries()) console.log(key, value);
  * ```
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,8 @@
 /*
  * Core services: initialisation, host hooks, the map registry, and the user-space map operations that dispatch to
  * each map type (the part of kernel/bpf/syscall.c that checks permissions and flags before calling map ops).
+ *
+ * Author: Claude.
  */
 #ifndef __wasm__
 #define _GNU_SOURCE /* process_vm_readv */

@@ -1,6 +1,8 @@
 /**
  * koffi, loaded once, and the libc functions the native runtime calls through it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import koffi from 'koffi';

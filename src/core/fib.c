@@ -5,6 +5,8 @@
  *
  * The tables are small arrays searched linearly (a test runtime's FIB holds a handful of routes), behind one lock:
  * native programs may look up while the host edits.
+ *
+ * Author: Claude.
  */
 #include "internal.h"
 

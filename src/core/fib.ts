@@ -11,6 +11,8 @@
  * rt.fib.setNeighbour({ ifindex: 2, address: '192.168.1.1', mac: '02:00:00:00:00:fe' });
  * ```
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -13,6 +13,8 @@
  *
  * so the interpreter writes r1-r5 as 32-bit halves into memory, calls with three i32, and reads r0 back the same way.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -5,6 +5,8 @@
  *
  * The names were listed from the UAPI header once; a new kernel helper appends a row (and bumps
  * BPFSHIP_HELPER_COUNT).
+ *
+ * Author: Claude.
  */
 #include "internal.h"
 

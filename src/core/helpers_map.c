@@ -3,6 +3,8 @@
  *
  * Arguments arrive as u64 registers; the verifier has already checked their types (a map pointer in r1, a key of
  * key_size bytes, ...), so the helpers only re-check what Linux's map code checks at run time.
+ *
+ * Author: Claude.
  */
 #include "internal.h"
 

@@ -4,6 +4,8 @@
  * Time comes from the host (ktime_ns hook); the current task is the host process as given to
  * bpfship_core_set_task; randomness is a per-run xorshift128+ generator seeded by bpfship_run_ctx_init, so runs
  * are reproducible when the executor passes a fixed seed.
+ *
+ * Author: Claude.
  */
 #include "internal.h"
 

@@ -6,6 +6,8 @@
  * executor keeps data/data_end/data_meta in the run context and bpfship_run_ctx_set_ctx tells the helpers where
  * the program's context struct keeps its copies. skbs are modelled as linear and CHECKSUM_NONE: checksum helpers
  * update the checksum field in the packet and never an skb->csum.
+ *
+ * Author: Claude.
  */
 #include "internal.h"
 

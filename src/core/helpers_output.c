@@ -2,6 +2,8 @@
  * Output helpers: bpf_trace_printk / bpf_trace_vprintk / bpf_snprintf (formatting in printk.c, messages to the
  * host's trace hook), bpf_perf_event_output (records to the host's perf hook), and the ring buffer producer
  * helpers (records into a BPF_MAP_TYPE_RINGBUF map, read by bpfship_ringbuf_peek/advance).
+ *
+ * Author: Claude.
  */
 #include "internal.h"
 

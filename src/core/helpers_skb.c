@@ -12,6 +12,8 @@
  *
  * After every reshaping helper the context's packet pointers and len are rewritten, as Linux's
  * bpf_compute_data_pointers does, whether the helper succeeded or not.
+ *
+ * Author: Claude.
  */
 #include "internal.h"
 

@@ -4,6 +4,8 @@
  * address space of the interpreter and the JIT (core-wasm.ts), and the native shared library native images call
  * into, through koffi (core-library.ts). The FIB bpf_fib_lookup consults is filled through either.
  *
+ * Author: Claude.
+ *
  * @module
  */
 export { CoreMap, CoreUsageError, CoreWasm, Errno, HelperFlags, MAP_INFO_SIZE, MapFlags, MapOperationError, MapType, ProgType, RedirectKind, RingbufQuery, RunCtxLayout, UpdateFlags, coreWasmPath, errnoName, readU32, readU64, u32, u64, type BatchResult, type CallbackInvoker, type CoreExports, type CoreLoadOptions, type HelperFunction, type MapDefinition, type MapInfo, type MapTypeId, type PerfRecord, type TraceMessage, type WasmMemory, type WasmModule, type WasmTable } from './core-wasm.ts';

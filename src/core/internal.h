@@ -3,6 +3,8 @@
  *
  * The wasm build has no libc (no WASI imports are wanted), so memory, string and lock primitives go through the
  * bs_* names below: builtins that clang lowers to bulk-memory instructions in wasm and to libc calls natively.
+ *
+ * Author: Claude.
  */
 #ifndef BPFSHIP_INTERNAL_H
 #define BPFSHIP_INTERNAL_H

@@ -2,6 +2,8 @@
  * IP addresses as the core's structs hold them: 16 bytes in network order, an IPv4 address in the first 4 (the
  * layout of the FIB's and the tunnel metadata's address fields).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

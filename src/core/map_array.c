@@ -8,6 +8,8 @@
  * next to each other, which is exactly the user-space view. Slots of fd arrays are u64: bit 32 marks a present
  * id in prog/perf arrays or a present entry (its qsize) in a cpumap, a map pointer in array_of_maps, the raw 8-byte
  * value in a devmap.
+ *
+ * Author: Claude.
  */
 #include "internal.h"
 

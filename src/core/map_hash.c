@@ -16,6 +16,8 @@
  * tail, referenced elements get a second chance (bit cleared, moved to the head) and the first unreferenced one is
  * evicted. Linux approximates LRU the same way (active/inactive lists with a ref bit) but evicts in per-CPU
  * batches of up to 128 elements; the core evicts exactly one, so a full LRU map here keeps max_entries elements.
+ *
+ * Author: Claude.
  */
 #include "internal.h"
 

@@ -10,6 +10,8 @@
  *
  * Lookup takes the key's prefixlen as the most bits to match and returns the entry with the longest prefix
  * that matches. Update and delete need an exact prefix; a full trie refuses a new prefix with -ENOSPC.
+ *
+ * Author: Claude.
  */
 #include "internal.h"
 

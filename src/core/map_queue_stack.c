@@ -3,6 +3,8 @@
  * slots (one always empty to tell full from empty). Push with BPF_EXIST on a full map overwrites the oldest
  * element; pop and peek of an empty map zero the output and return -ENOENT. The keyed operations do not apply:
  * lookup, update and delete by key give -EINVAL (user space uses key NULL, which core.c maps to peek/push/pop).
+ *
+ * Author: Claude.
  */
 #include "internal.h"
 

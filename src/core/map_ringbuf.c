@@ -11,6 +11,8 @@
  * end into the mirror, and on commit the part past the end is copied to the start of the ring, where consumers and
  * later producers expect it. A consumer reading a wrapped record reads it contiguously from the mirror, which stays
  * intact until that record is consumed (no other record can wrap before the consumer passes it).
+ *
+ * Author: Claude.
  */
 #include "internal.h"
 

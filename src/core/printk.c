@@ -11,6 +11,8 @@
  * Pointers print as their real value (16 hex digits) where the kernel prints a per-boot hash, and %ps/%pS/%pB
  * print "0x<address>" (what the kernel prints when kallsyms has no symbol): there is no kernel to hide here.
  * As in bstr_printf, letters and digits right after a %p conversion are swallowed ("%pI6c" prints like "%pI6").
+ *
+ * Author: Claude.
  */
 #include "internal.h"
 

@@ -8,6 +8,8 @@
  *
  * Native only: the WebAssembly core has no clock of its own (its time comes from the host), and the JIT runs its
  * repeat loop inside the generated module instead.
+ *
+ * Author: Claude.
  */
 #ifndef __wasm__
 #include <time.h>

@@ -6,6 +6,8 @@
  * The tests need root and a BPF filesystem; they fail (never skip) without them. Every name carries the process id
  * so that parallel runs never collide, and `cleanup()` removes everything, even after a failure.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { execFileSync, spawn } from 'node:child_process';

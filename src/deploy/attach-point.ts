@@ -12,6 +12,8 @@
  * The xdp names are iproute2's (`ip link set dev eth0 xdpgeneric obj ...`). Parsing is pure; the targets are
  * resolved (interface index, cgroup directory) by the deployment.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { AttachType, type AttachTypeName, type ProgramTypeName } from '../abi/index.ts';

@@ -6,6 +6,8 @@
  * nothing can be created, and Node 20's `mkdirSync(..., { recursive: true })` retries such a failure forever: every
  * directory here is made one level at a time, each parent checked to be on bpffs first.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { execFileSync } from 'node:child_process';

@@ -2,6 +2,8 @@
 // the test's own cgroup, maps pinned by name and shared, map dumps against bpftool's, the kernel's refusal with its
 // log, rollback of a failed attachment, and usage errors. Root and bpffs are required: without them these tests
 // fail, they do not skip. src/cli/commands/deploy.test.ts drives the signed xdp_firewall end to end through the CLI.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -17,6 +17,8 @@
  * 5. The record (deployment-record.ts) is rewritten after every pin; on any failure everything done is undone in
  *    reverse order and the record deleted.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { closeSync, existsSync, openSync } from 'node:fs';

@@ -22,6 +22,8 @@
  * `state` is `deploying` from the moment the name is taken until everything is attached; a record left in that
  * state (the deploying process was killed) still lists every pin made, so `deploy remove` cleans it up.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';

@@ -6,6 +6,8 @@
  * - {@link KernelRefusedError}: the kernel refused the program (its verifier, with its log) or an attachment;
  *   everything already done was undone; the CLI exits 1, as for a policy refusal (PolicyRefusedError, src/policy).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { BpfshipError } from '../internal/errors.ts';

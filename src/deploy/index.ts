@@ -3,6 +3,8 @@
  * the policy checked, pinned in bpffs and attached with BPF links that outlive the process; `undeploy` takes all
  * of it away again. See docs/deploy.md.
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * import { deploy, undeploy } from 'bpfship/deploy';

@@ -3,6 +3,8 @@
  * the uapi structs `bpf_prog_info`, `bpf_map_info` and `bpf_link_info` (include/uapi/linux/bpf.h; the kernel
  * copies as many bytes as the caller asks for, so only the leading fields used here are requested).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { programTypeName, mapTypeName, attachTypeName } from '../abi/index.ts';

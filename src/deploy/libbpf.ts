@@ -8,6 +8,8 @@
  * wrappers below turn both into a {@link LibbpfError} naming the call, the errno and what libbpf printed meanwhile
  * (its print callback is captured, see {@link captureLibbpfOutput}).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import koffi, { type LibraryHandle } from 'koffi';

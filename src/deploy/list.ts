@@ -3,6 +3,8 @@
  * whether it still holds: each pin is opened and its object's id compared with the record, each link checked to
  * be attached (an XDP link whose interface went away stays pinned but detached), each clsact filter queried.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { existsSync } from 'node:fs';

@@ -10,6 +10,8 @@
  * The layout itself is src/btf/map-dump.ts's (shared with `bpfship run --show-maps`); this reads the entries and
  * the BTF from the kernel (the object's BTF as libbpf loaded it, by id).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { formatMapDump, parseBtf, perCpuStride, isPerCpuMapType, type MapDumpEntry } from '../btf/index.ts';

@@ -5,6 +5,8 @@
  * the object itself, with the verifier, its verdicts and options, each program's program-info hash and the kernel
  * ABI the verdicts hold for (src/sign/attestation.ts), which `bpfship deploy` checks under the production policy.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { LINUX_ABI_VERSION } from '../abi/index.ts';

@@ -5,6 +5,8 @@
  * cgroup v2 is not always mounted at /sys/fs/cgroup: hybrid layouts mount it at /sys/fs/cgroup/unified beside the
  * v1 hierarchies. The mounts are read from /proc/mounts to say where it is when a path is not a cgroup v2 directory.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { readFileSync, statfsSync, statSync } from 'node:fs';

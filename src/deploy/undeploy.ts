@@ -13,6 +13,8 @@
  * Removal goes on past a failing step and reports every failure; the record is kept until all steps succeed, so
  * running it again finishes the job.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { existsSync } from 'node:fs';

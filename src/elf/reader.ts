@@ -3,6 +3,8 @@
  * tables, each range-checked. It keeps the section contents as views of the input (nothing is copied), so reading
  * a large object costs little more than walking its headers.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -2,6 +2,8 @@
  * The shapes the ELF reader returns: sections, symbols and relocations of an ELF64 little-endian relocatable
  * object, as clang writes for `-target bpf`. Only what eBPF objects use is modelled; everything is plain data.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -4,6 +4,8 @@
  * Every read checks its range against the view and throws the parser's own error type with the offset, so that a
  * truncated or lying file becomes a typed error and never an out-of-range read returning `undefined`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

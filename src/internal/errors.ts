@@ -6,6 +6,8 @@
  * reads like a compiler's: `prog.o: section 'xdp' at offset 0x40: relocation 2 names symbol 99, past the symbol
  * table (12 symbols)`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -3,6 +3,8 @@
  * boundary values, truncations and splices. The same seed gives the same variant on every machine, so a failure is
  * reproduced from its seed alone.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

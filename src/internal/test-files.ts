@@ -1,6 +1,8 @@
 /**
  * Test support: the shared test data and the reference tools tests compare against. Only tests import this.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { execFileSync } from 'node:child_process';

@@ -7,6 +7,8 @@
  * The same functions serve `bpfship conformance` (tests from `.data` files) and `bpfship conformance-plugin`
  * (program bytes and memory from the suite's runner).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

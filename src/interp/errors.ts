@@ -5,6 +5,8 @@
  * location names the program and the instruction slot. They live here rather than in `internal/errors.ts` because
  * only the executors (interpreter, JIT, native) and the runtime throw them.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

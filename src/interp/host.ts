@@ -7,6 +7,8 @@
  * interface as two Int32Arrays of 32-bit halves ({@link Interpreter.lo}, {@link Interpreter.hi}), so no BigInt is
  * made on the way to a helper unless the host wants one.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

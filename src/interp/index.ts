@@ -2,6 +2,8 @@
  * The interp layer: the eBPF interpreter, the way programs are prepared for it, the interface to the environment it
  * runs in, and the bpf_conformance environment. Pure (no `node:*`), so it runs in a browser too.
  *
+ * Author: Claude.
+ *
  * @module
  */
 export { Interpreter, DEFAULT_INSTRUCTION_LIMIT, type InterpreterOptions } from './interpreter.ts';

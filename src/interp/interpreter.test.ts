@@ -1,3 +1,4 @@
+// Author: Claude.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assemble, type Instruction } from '../asm/index.ts';

@@ -19,6 +19,8 @@
  * (zero-extended in 32-bit operations), INT_MIN / -1 wraps, shift counts are masked, 32-bit operations zero the
  * upper half.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -6,6 +6,8 @@
  * helpers handed it; the interpreter checks every load, store and atomic against exactly those ranges, so an
  * unverified program cannot read or write anything else (map internals, other programs' stacks, the core's heap).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -15,6 +15,8 @@
  * slot) stops the run with a fault if control ever reaches it; jumps are checked here to land on instructions, so
  * only falling off the end of a program that does not end with `exit` or a jump does.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -42,6 +42,8 @@
  * `[low, low + span)` they give; the runtime's only require an address below 4 GiB (the core's memory is the
  * sandbox, the verifier proved the rest), checked once per base register and leaving out the current stack frame.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -3,6 +3,8 @@
  * layer's {@link ConformanceHost} lays out the memory: a guard, the 8-frame stack, the test memory), run by the
  * module {@link compileProgram} builds, over a WebAssembly.Memory holding a copy of that layout.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

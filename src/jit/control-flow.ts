@@ -5,6 +5,8 @@
  * written with WebAssembly's `block`/`loop`/`br` alone; {@link analyseFunctions} says why not when it cannot, and
  * the JIT then falls back to its dispatcher (a `br_table` over every block).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

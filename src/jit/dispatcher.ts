@@ -8,6 +8,8 @@
  * budget in a frame area of the memory (`frames`, outside the program's window) and move r10 down a 512-byte
  * frame, as the interpreter does, so the registers are exactly the interpreter's at every instruction.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

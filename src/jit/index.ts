@@ -1,6 +1,8 @@
 /**
  * The jit layer: eBPF to WebAssembly at load time. Pure (no `node:*`): it needs only the WebAssembly global.
  *
+ * Author: Claude.
+ *
  * @module
  */
 export { ByteWriter, BlockType, Op, TABLE_SIZE_SUBOP, ValType, encodeModule, type FuncDef, type FuncType, type GlobalDef, type ImportDef, type ModuleDef } from './wasm-encoder.ts';

@@ -4,6 +4,8 @@
  * Both shapes of generated code (structured and dispatcher) share it, so the runtime's program table can hold
  * either kind's `run`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

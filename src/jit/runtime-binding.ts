@@ -3,6 +3,8 @@
  * knows of the program's maps and tail-call targets. Its own file because every part of the compiler reads it and
  * the compiler's entry point (compile.ts) imports those parts.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

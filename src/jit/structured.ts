@@ -16,6 +16,8 @@
  * used for programs with calls only when they are verified (with a runtime binding); a conformance program with
  * calls gets the dispatcher shape, which keeps the interpreter's register file exactly.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

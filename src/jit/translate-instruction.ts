@@ -14,6 +14,8 @@
  * earlier on every path to the access ({@link RegisterFacts}), or for an access inside the
  * current 512-byte stack frame through r10 (which the generated code never writes).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -2,6 +2,8 @@
  * The pieces of the WebAssembly JavaScript API the JIT uses, typed locally: the project's tsconfig has no
  * WebAssembly typings (lib ES2023 without DOM, and @types/node 20 does not declare the namespace).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

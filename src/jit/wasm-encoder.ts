@@ -4,6 +4,8 @@
  * opcodes are the MVP's plus sign extension and the reference-types instructions for a second function table
  * (`table.get`, `table.size`, `ref.is_null`; every engine since 2021 has them).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -1,5 +1,7 @@
 // Compiling eBPF C with clang as libbpf projects do: the object verifies and reads back, two builds from different
 // directories give the same bytes, clang's diagnostics come back as clang printed them.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

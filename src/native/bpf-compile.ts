@@ -11,6 +11,8 @@
  * - the output name: clang writes a temporary file of ours, which is read back, so the object's bytes do not
  *   depend on where the caller puts it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { spawnSync } from 'node:child_process';

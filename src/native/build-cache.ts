@@ -7,6 +7,8 @@
  * `$XDG_CACHE_HOME/bpfship`, else `~/.cache/bpfship`. Entries are written to a temporary name and renamed, so a
  * reader never sees half an entry; the `.so` is checked against the digest recorded in the `.json` when read.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { createHash } from 'node:crypto';

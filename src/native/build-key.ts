@@ -9,6 +9,8 @@
  * compiler (version line, target, driver digest) and the flags, the C file's name, and the programs built when
  * not all are.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { createHash } from 'node:crypto';

@@ -2,6 +2,8 @@
  * `bpfship build`: an eBPF ELF object verified, translated by bpf2c and compiled into a reproducible native image,
  * through the content-addressed build cache.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { createHash } from 'node:crypto';

@@ -11,6 +11,8 @@
  * - time and locale: `SOURCE_DATE_EPOCH=0`, `LC_ALL=C`, `TZ=UTC` (the generated code uses no __DATE__/__TIME__).
  * Debug information is DWARF 4 (`-gdwarf-4`), which gdb, perf and addr2line all read right (see the flag).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { execFileSync } from 'node:child_process';

@@ -3,6 +3,8 @@
  * of the build cache key and of the attestation (a rebuild with the same ELF and the same compiler gives the same
  * bytes).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { execFileSync } from 'node:child_process';

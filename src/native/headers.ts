@@ -3,6 +3,8 @@
  * core's API (src/core/bpfship_core.h). Builds copy them beside the C file, so their bytes, not their
  * location, decide the output.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';

@@ -14,6 +14,8 @@
  *    symbol + addend), with the image loaded at address 0.
  * 3. An address is read from the PT_LOAD segment holding it (past p_filesz: zero, as the loader fills it).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { NativeImageMetadata, NativeMapMetadata, NativeProgramMetadata } from '../bpf2c/index.ts';

@@ -2,6 +2,8 @@
  * The native layer: C compiler discovery, reproducible builds of bpf2c's output into native images, the
  * content-addressed build cache, and reading a built image's description table back without loading it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 export { findCompiler, CompilerNotFoundError, type CompilerInfo, type FindCompilerOptions } from './compiler.ts';

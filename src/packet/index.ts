@@ -2,6 +2,8 @@
  * Packets in and out of program runs: pcap captures (read and written as tcpdump and Wireshark do), and the
  * fixed, seeded frames the examples, tests and benchmarks run on.
  *
+ * Author: Claude.
+ *
  * @module
  */
 export { LinkType, PcapError, readPcap, writePcap, type PcapFrame } from './pcap.ts';

@@ -3,6 +3,8 @@
  * microsecond or nanosecond timestamps) and pcapng (Wireshark's: section header, interface description, enhanced and
  * simple packet blocks). Frames come out in file order with their link type; only the captured bytes are kept.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

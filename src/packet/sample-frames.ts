@@ -4,6 +4,8 @@
  * some ICMP and IPv6 (neither TCP nor UDP), and some malformed ones (an IHL below 5, an IP header longer than the
  * frame). The same seed gives the same frames on every machine.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

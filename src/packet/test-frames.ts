@@ -4,6 +4,8 @@
  * protocols and EtherTypes, and some malformed (truncated headers, bad IHL). The same seed gives the same frames
  * everywhere.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

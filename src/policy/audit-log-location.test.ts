@@ -1,5 +1,7 @@
 // Where load decisions are audited: root's system log, the user's XDG state directory, what overrides them, and
 // that development audits only when asked.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';

@@ -9,6 +9,8 @@
  * The production policy always audits (to that default unless told otherwise) and refuses to load anything when
  * the log cannot be written; development audits only when asked (`--audit-log`, or `$BPFSHIP_AUDIT_LOG`).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { mkdirSync } from 'node:fs';

@@ -1,5 +1,7 @@
 // The load policy deciding on eBPF objects deployed to the kernel (mode 'kernel'): the production checks with the
 // native runtime's codes, the audit line, and the development policy's signature checks.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -21,6 +21,8 @@
  * bytes (see open-native-image.ts). The image's description table is decoded from the bytes without loading them
  * (image-metadata.ts), since the program-info hashes must be recomputed before anything of the image runs.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { builtinProgramInfo, programInfoHash, type NativeImageMetadata, type ProgramInfoSource } from '../bpf2c/index.ts';

@@ -5,6 +5,8 @@
  * `bpfship sign-object` records these hashes; the load policy recomputes them before an object is deployed and
  * refuses a mismatch (PROGRAM_INFO_MISMATCH), as the native runtime does for native images.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { ProgramType } from '../abi/index.ts';

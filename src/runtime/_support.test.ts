@@ -2,6 +2,8 @@
  * Shared by the runtime's tests (no tests of its own): a runtime over a freshly built core, the test objects, and
  * frame builders. Named `.test.ts` because it uses node:* modules.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

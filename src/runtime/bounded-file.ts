@@ -9,6 +9,8 @@
  * | native image (`run IMAGE.so`, openNativeImageFile) | {@link MAX_NATIVE_IMAGE_BYTES}: 64 MiB, what `bpfship fetch` accepts |
  * | signature file (`IMAGE.so.sig`) | {@link MAX_SIGNATURE_FILE_BYTES}: 4 MiB, what the sign layer parses |
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';

@@ -9,6 +9,8 @@
  *   of the run, as the verifier would type the returned pointer; a callback of bpf_for_each_map_elem gets its
  *   key and value as regions.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

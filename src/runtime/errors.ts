@@ -5,6 +5,8 @@
  * Programs refused at load and runs stopped by a fault use the executors' LoadError and ExecutionError
  * (`src/interp/errors.ts`).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

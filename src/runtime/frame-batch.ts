@@ -6,6 +6,8 @@
  * Layout (all in core memory): `capacity` frames every `stride` bytes, each with `headroom` bytes before the
  * packet (what bpf_xdp_adjust_head may grow into); a u32 length per frame; a u64 result (r0) per frame.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { CoreWasm } from '../core/index.ts';

@@ -4,6 +4,8 @@
  * `data_end` / `data_meta` fields give packet pointers, and the program may call only the helpers the host allows.
  * Everything else (helper prototypes, map rules) is Linux's.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -20,6 +20,8 @@
  * runNativeProgram(object, 'xdp_firewall', { data: frame }).returnName; // 'XDP_PASS'
  * ```
  *
+ * Author: Claude.
+ *
  * @module
  */
 export { Runtime, type RuntimeOptions } from './runtime.ts';

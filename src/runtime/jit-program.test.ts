@@ -1,6 +1,8 @@
 // The runtime's jit mode against its interpreter: the shared programs, the runtime's own test objects and a sample
 // of the corpus give the same r0, packet, context, redirect, trace and maps in both modes; programs the verifier
 // rejects are refused with its diagnostics; faults and traps become ExecutionErrors.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -13,6 +13,8 @@
  * its r0 back. A target must itself have been loaded in jit mode: a program that was only interpreted has not been
  * verified, and running its code unchecked would defeat the point.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -4,6 +4,8 @@
  * same return value and packet out as the runtime's interpreter. Uses the kernel; where the kernel refuses (not
  * root, no bpffs, a program type test_run does not support) the case is skipped and says why. A missing bpftool is
  * a failure, not a skip.
+ *
+ * Author: Claude.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -5,6 +5,8 @@
  * global-data loads resolved to the core's addresses) and prepared for their execution mode, program arrays and
  * map-in-map slots filled from their initial values.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -1,6 +1,8 @@
 // The load policy and openNativeImage as a library: the file replaced on disk between the check and the load, a
 // runtime whose ABI tables differ, the audit log failing, the development policy's signature checks, and the
 // interpreter under a policy.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -4,6 +4,8 @@
  * to the runtime core. Replacing the file on disk after the check changes nothing: the file is never read again,
  * and the loader checks the memfd's content against the digest the policy allowed before it maps it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { basename } from 'node:path';

@@ -9,6 +9,8 @@
  * (8 frames of 512 bytes), the core's run context, the context struct and the packet buffer (grown when a bigger
  * packet comes).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

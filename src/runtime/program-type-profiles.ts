@@ -6,6 +6,8 @@
  * `pkt_type` PACKET_OTHERHOST, `ifindex` 1; a tc program sees the Ethernet header; XDP gets 256 bytes of headroom,
  * `ingress_ifindex` 1). Host applications declare their own types with {@link defineProgramType}.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -4,6 +4,8 @@
  * packet bytes and bounds, context fields, maps and globals carry over; each run starts with its own tail-call
  * count; every run's trace lines are reported. The expected values are what BPF_PROG_TEST_RUN answers on Linux
  * 6.18 for the same objects (kernel-oracle.test.ts checks them against the machine's kernel).
+ *
+ * Author: Claude.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

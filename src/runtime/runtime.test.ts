@@ -1,3 +1,4 @@
+// Author: Claude.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { assemble } from '../asm/index.ts';

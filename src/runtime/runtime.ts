@@ -10,6 +10,8 @@
  * r.returnName; // 'XDP_DROP'
  * ```
  *
+ * Author: Claude.
+ *
  * @module
  */
 

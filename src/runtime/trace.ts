@@ -12,6 +12,8 @@
  * The flags column (irqs-off, need-resched, hard/softirq, preempt depth, migrate-disable) has no meaning outside the
  * kernel; it is printed as `.....`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

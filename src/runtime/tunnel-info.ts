@@ -5,6 +5,8 @@
  * module speaks of the remote and local ends, as the helpers' `struct bpf_tunnel_key` does: on a received packet
  * the remote end is the source, on one to transmit the destination.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

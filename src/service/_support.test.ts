@@ -2,6 +2,8 @@
  * Shared by the service's tests (no tests of its own): a development PKI, a service over a fresh embedded store
  * with its log captured, and the example objects. Named `.test.ts` because only tests use it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -1,6 +1,8 @@
 // Who may ask the service what: the Host check that stops DNS rebinding, browser origins, bearer tokens for
 // publishing and (optionally) reading, and the health check that needs none. Through inject(): the hook is the
 // same on a listening service (serve.test.ts checks one over TCP and TLS).
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';

@@ -16,6 +16,8 @@
  *
  * The token's name (never the token) goes into the request's log line and the published build (`publishedBy`).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

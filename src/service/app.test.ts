@@ -1,5 +1,7 @@
 // The service through fastify's inject(): publishing, reading back, refusing what must be refused (malformed
 // ELF, failed verification, bad names, wrong content types, oversized bodies, damaged blobs), and its log.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -16,6 +16,8 @@
  * A stop ({@link ServiceControl.stop}) answers new requests 503, refuses queued builds and lets running ones
  * finish within a grace period.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import Fastify, { LogController, type FastifyInstance } from 'fastify';

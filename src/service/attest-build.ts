@@ -5,6 +5,8 @@
  * what `bpfship deploy` checks), from the same verdicts and program-info hashes. The signing key is held by the
  * service's thread only; build workers never see it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { LINUX_ABI_VERSION } from '../abi/index.ts';

@@ -1,4 +1,6 @@
 // One build as the service runs it, on the calling thread: built, refused by the verifier, malformed.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

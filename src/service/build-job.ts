@@ -8,6 +8,8 @@
  * The verifier is the one `bpfship build` wires in (same identity, same cache key), so the service and the CLI
  * build the same bytes from the same ELF.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { Bpf2cVerificationError, builtinProgramInfo, programInfoHash, type NativeImageMetadata, type VerifyHook } from '../bpf2c/index.ts';

@@ -1,4 +1,6 @@
 // The build pool: builds in worker threads, never more at once than CPUs, a bounded queue, and closing.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -8,6 +8,8 @@
  * `mode: 'in-process'` runs builds on the calling thread, one at a time: for embedding where worker threads are
  * not wanted (the HTTP thread is then busy while a build runs).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { availableParallelism } from 'node:os';

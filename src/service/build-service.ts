@@ -10,6 +10,8 @@
  *
  * A failure anywhere before 5 publishes nothing: blobs stored by then are unreferenced, never half-written.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { BPF2C_VERSION } from '../bpf2c/index.ts';

@@ -15,6 +15,8 @@
  * `objectSignature` (the ELF signed for the kernel, `NAME.o.sig`) is absent from builds published before bpfship
  * signed objects.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { buildArtifacts, digestHex, type ArtifactKind, type OptionalArtifactKind, type StoredBuild } from '../store/index.ts';

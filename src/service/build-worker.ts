@@ -3,6 +3,8 @@
  * back, the native image's bytes transferred rather than copied. One job at a time per worker; build-pool.ts
  * decides how many workers there are.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { parentPort } from 'node:worker_threads';

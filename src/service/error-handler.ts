@@ -3,6 +3,8 @@
  * it says; a store fault as a 500 naming the blob but not the file; fastify's own checks (body too large, wrong
  * content type) with their status and code; anything else as a 500 whose details go only to the log.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { FastifyInstance } from 'fastify';

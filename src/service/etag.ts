@@ -4,6 +4,8 @@
  * (a build never changes; `GET /v1/images/NAME` changes tag when a new version becomes the latest), lists by a hash
  * of their JSON.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { createHash } from 'node:crypto';

@@ -3,6 +3,8 @@
  * at a time, each under a time limit, so that exploring a large program never holds up the HTTP thread. Answers are
  * the explore documents' JSON text, cached by ELF digest and program (a published ELF never changes).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { Worker } from 'node:worker_threads';

@@ -3,6 +3,8 @@
  * (src/web's explore document) and posts the document back as JSON text, so that the service's HTTP thread never
  * runs a verification. explore-runner.ts starts it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { parentPort } from 'node:worker_threads';

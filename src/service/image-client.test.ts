@@ -1,5 +1,7 @@
 // fetchSignedImage against a real listening service on an ephemeral port, and against a service that lies:
 // tampered images, rewritten digests, foreign URLs, untrusted signers.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';

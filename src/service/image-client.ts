@@ -18,6 +18,8 @@
  * and the signed subject must be named `NAME.o`. A build published before the service signed objects has none
  * (FETCH_NOT_FOUND).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import {

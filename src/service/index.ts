@@ -2,6 +2,8 @@
  * The service layer: `bpfship serve`'s build-and-sign service (a fastify application over a {@link Store}), and
  * the client a runtime uses to fetch what it published, checked before it is accepted.
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * import { createService, fetchSignedImage } from './service/index.ts';

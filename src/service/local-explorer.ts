@@ -10,6 +10,8 @@
  * | `GET /api/explore` | the object's programs, with their verdicts (src/web's ExploreObject) |
  * | `GET /api/explore/programs/INDEX` | one program's explore document |
  *
+ * Author: Claude.
+ *
  * @module
  */
 import Fastify, { type FastifyInstance } from 'fastify';

@@ -16,6 +16,8 @@
  * The registry is not trusted: the annotations only say which build to look for; the bytes are checked against
  * the signature. See oci-artifact.ts for the layout.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { MAX_SIGNATURE_FILE_BYTES, verifyImage, verifyKernelObject, type Certificate, type RevocationList } from '../sign/index.ts';

@@ -1,6 +1,8 @@
 // The service over an OCI registry and PostgreSQL, both real and started here on loopback: each build becomes an
 // OCI artifact that skopeo reads, `fetch oci://` verifies it in memory, a blob damaged in the registry is refused
 // by fetch and by the service, and `store check` lists what is damaged with the builds that need it.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -11,6 +11,8 @@
  * `diagnostics` and `programs` come only with verification failures; `error.where` (offset, section) only with a
  * malformed ELF.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Location } from '../internal/errors.ts';

@@ -13,6 +13,8 @@
  * for 5xx. A request the client abandoned before the answer is logged with `aborted: true`.
  * Headers and bodies are never logged: nothing that could carry a credential or a key reaches the log.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

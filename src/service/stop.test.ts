@@ -1,6 +1,8 @@
 // Stopping the service: new requests are answered 503 at once, builds waiting for a worker are answered 503 and
 // never published, running builds are published when they finish within the grace period and abandoned (503,
 // not published) past it. (serve.test.ts sends SIGTERM to a real `bpfship serve`.)
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIREWALL_OBJECT, objectBytes, postElf, testPki, type TestPki } from './_support.test.ts';

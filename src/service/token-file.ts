@@ -12,6 +12,8 @@
  * (`openssl rand -hex 16` makes one); names are letters, digits, `.`, `_`, `@`, `-`. Only the tokens' SHA-256 are
  * kept in memory, compared in constant time.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto';

@@ -4,6 +4,8 @@
  * Why our own: @peculiar/asn1 decodes object identifiers with arcs past 2^53 into a non-decimal form, and our own
  * EKU lives under a 128-bit UUID arc (see oids.ts). Arcs are decoded as BigInt here, so any OID reads exactly.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -2,6 +2,8 @@
  * Test support for the sign layer: certificate authorities and signers with any profile (including every odd one
  * the validator must refuse), a sample build record, and temporary directories. Only tests import this.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { webcrypto } from 'node:crypto';

@@ -1,6 +1,8 @@
 /**
  * The one import of @peculiar/x509 in the project, made safe to use.
  *
+ * Author: Claude.
+ *
  * @peculiar/x509 resolves its algorithm providers through tsyringe, which throws at import time unless a `Reflect`
  * metadata polyfill is loaded first; ES modules evaluate imports in order, so `reflect-metadata` is imported on the
  * line before it. The library signs with WebCrypto, so node's is installed as its provider. Other files of the layer

@@ -47,6 +47,8 @@
  * Parsing follows in-toto's rule for the statement (unknown fields are ignored) and is strict for our predicate
  * (every field present and well-typed, nothing else), since a v1 reader cannot know what an unknown field means.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { isSha256Hex, sha256Hex } from './encoding.ts';

@@ -9,6 +9,8 @@
  * The file is opened O_APPEND (each record is one write, so concurrent writers do not interleave within a line on
  * Linux), created 0600, and the directory is synced when the file is created so the new entry survives a crash.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';

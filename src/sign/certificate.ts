@@ -3,6 +3,8 @@
  * issuer matching) and by @peculiar/x509 (extensions, which node 20 does not expose), with the facts the validator
  * needs as plain fields.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { X509Certificate as NodeCertificate, createHash, type KeyObject } from 'node:crypto';

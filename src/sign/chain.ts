@@ -23,6 +23,8 @@
  * EKU restriction but never the signer's. Serials are revoked regardless of issuer (stricter than a CRL; 128-bit
  * random serials make collisions a non-issue).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { Certificate, KeyUsageBit } from './certificate.ts';

@@ -1,3 +1,4 @@
+// Author: Claude.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';

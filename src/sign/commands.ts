@@ -2,6 +2,8 @@
  * The file-level cores of the `sign`, `verify-signature` and `keys init` commands (the CLI parses arguments and
  * prints; these read and write files). Each reads an image exactly once and works on those bytes.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';

@@ -16,6 +16,8 @@
  * cosign and the sigstore bundles use for DSSE, so their tools read ours; IEEE-P1363 (r || s) is refused rather
  * than guessed at, so each signature has one encoding.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';

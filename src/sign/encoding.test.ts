@@ -1,3 +1,4 @@
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeBase64Strict, decodePem, encodeBase64, encodePem, isSha256Hex, sha256Hex } from './encoding.ts';

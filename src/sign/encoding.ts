@@ -5,6 +5,8 @@
  * unused bits of the last character, so `QQ==` and `QR==` decode alike: a flipped byte in a signature file could go
  * unnoticed. Here a base64 text is accepted only when it is the canonical encoding of what it decodes to.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { createHash } from 'node:crypto';

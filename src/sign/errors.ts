@@ -4,6 +4,8 @@
  * Every refusal names its cause with one of the codes below, so that `verify-signature --json`, the audit log and
  * the runtime's policy all speak the same words, and tests can assert the cause rather than a message.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { BpfshipError, type Location } from '../internal/errors.ts';

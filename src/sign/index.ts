@@ -3,6 +3,8 @@
  * about native images and about eBPF objects signed for the kernel, the `.sig` file, offline verification and the audit log. The production policy itself (every
  * check folded into one audited decision) is the runtime's LoadPolicy (src/policy/load-policy.ts).
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * import { initDevKeys, buildPredicate, signImageFile, verifyImageFile } from './sign/index.ts';

@@ -4,6 +4,8 @@
  *
  * Keys are node:crypto KeyObjects (Ed25519 or ECDSA P-256); they are imported into WebCrypto only to sign.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { randomBytes, webcrypto, type KeyObject } from 'node:crypto';

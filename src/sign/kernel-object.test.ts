@@ -1,3 +1,4 @@
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { identity, makeHierarchy, SAMPLE_ELF, SAMPLE_PROGRAM_INFO, sampleImage, samplePredicate } from './_test-pki.ts';

@@ -17,6 +17,8 @@
  * intermediate-ca.pem signer.pem` accepts the result. The intermediate's EKU restricts what it may certify, so even
  * a stolen intermediate key cannot mint TLS certificates that chain to the root.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { closeSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';

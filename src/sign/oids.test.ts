@@ -1,3 +1,4 @@
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BPFSHIP_OID_ARC, DEFAULT_SIGNER_EKUS, EKU_CODE_SIGNING, EKU_EBPF_PROGRAM_VERIFICATION, isObjectIdentifier } from './oids.ts';

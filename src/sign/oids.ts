@@ -22,6 +22,8 @@
  * A note for implementers: the UUID arc is a 128-bit number, past what @peculiar/asn1's OID decoder renders in
  * decimal (it prints `2.25.{0140...}`), so the EKU is decoded by our own DER reader (`_der.ts`), never by it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -14,6 +14,8 @@
  * certificate anywhere in the path (signer, intermediate or root). Digests are `sha256:<hex>` or bare hex. Both
  * fields are optional; nothing else is allowed.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Location } from '../internal/errors.ts';

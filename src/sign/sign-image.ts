@@ -5,6 +5,8 @@
  * The image is passed as bytes, not a path, so that what is hashed is exactly what the caller holds (the build
  * step's output buffer, or a file it read once).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { buildKernelObjectStatement, buildStatement, encodeStatement, ProgramVerdict, type AttestedProgram, type KernelObjectPredicate, type NativeImagePredicate, type SignedStatement } from './attestation.ts';

@@ -16,6 +16,8 @@
  * the file adds nothing, since trust never comes from the file). Reading is strict: the file is read by a runtime
  * deciding whether to load code, so every field must be exactly as written here.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Location } from '../internal/errors.ts';

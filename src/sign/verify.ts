@@ -25,6 +25,8 @@
  * The result is plain data (JSON-ready for `--json` and the audit log). Verification never throws on bad input:
  * any unexpected fault becomes a refusal with code INTERNAL, so that a bug fails closed.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Location } from '../internal/errors.ts';

@@ -2,6 +2,8 @@
  * Global data sections (`.data`, `.rodata`, `.bss` and their `.name` variants), which libbpf turns into
  * single-entry array maps, with their variables.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

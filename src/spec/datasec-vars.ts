@@ -3,6 +3,8 @@
  * offsets at 0 for the loader to fill in; libbpf takes them from the ELF section size and the variables' symbols
  * (btf_fixup_datasec), and so do we. The spec layer reads DATASECs only through here.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -2,6 +2,8 @@
  * Choosing an entry point: a program by section and name, or any function of the object (a `.text` function
  * verified or run on its own, as PREVAIL and test harnesses do), with the program type given or from its section.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -2,6 +2,8 @@
  * Programs and subprograms: the functions of the code sections, and what each instruction refers to (maps, global
  * data, other functions, kernel functions), from the relocations and from pc-relative BPF-to-BPF calls.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

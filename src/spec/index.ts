@@ -2,6 +2,8 @@
  * The spec layer: an eBPF object read into deterministic, plain data (programs, maps, global data, BTF). Pure (no
  * `node:*`), so it runs in a browser too.
  *
+ * Author: Claude.
+ *
  * @module
  */
 export { readObject, type ReadObjectOptions } from './read-object.ts';

@@ -7,6 +7,8 @@
  * `lddw` of a map says which map by index (`src` 5, map by index) and whose `lddw` of global data says which data
  * section and offset (`src` 6, map value by index, the offset in the second slot), as RFC 9669 defines them.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -1,6 +1,8 @@
 /**
  * Linux's map types (`enum bpf_map_type`) and map flags, by name.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

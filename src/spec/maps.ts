@@ -2,6 +2,8 @@
  * Map definitions: BTF-defined maps in `.maps` (libbpf's `struct { __uint(type, ...); ... } name SEC(".maps")`) and
  * legacy definitions in `maps` sections (`struct bpf_map_def` and its iproute2 and samples/bpf variants).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -3,6 +3,8 @@
  * every machine (cilium/ebpf's rule for its CollectionSpec): nothing here depends on the host, the kernel or the
  * time. Creating maps, choosing CPUs counts and loading programs happen later, in the runtime.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -2,6 +2,8 @@
  * Program types and attach types from a program's section name, by libbpf's conventions (the `SEC("...")`
  * table in libbpf.c), with the prefix matching of libbpf before 1.0 as a fallback for older objects.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

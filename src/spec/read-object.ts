@@ -2,6 +2,8 @@
  * Reads an eBPF ELF object into an {@link ObjectSpec}: programs and subprograms with what each instruction refers
  * to, maps (BTF-defined and legacy), global data, externs, license and BTF.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

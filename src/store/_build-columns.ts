@@ -2,6 +2,8 @@
  * The `builds` table as both indexes (SQLite and PostgreSQL) lay it out: one digest column per artifact kind, and
  * the row type with the column values each driver returns (text in SQLite; `Date` and parsed JSON in PostgreSQL).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { ArtifactKind, OptionalArtifactKind } from './media-types.ts';

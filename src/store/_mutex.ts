@@ -4,6 +4,8 @@
  * PostgreSQL index lets one publish per name at a time take a connection and wait for the name's advisory lock
  * (the others wait here, holding no connection).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -4,6 +4,8 @@
  * unprivileged user: PostgreSQL refuses to run as root, so as root it runs as `nobody`). `scripts/setup.sh`
  * installs both. Only tests and scripts/bench-service.ts import this.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

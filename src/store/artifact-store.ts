@@ -10,6 +10,8 @@
  * - every read is checked against its digest; a blob found damaged (missing, or bytes that hash to something else)
  *   is remembered for the health check until good bytes are stored again.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { BlobBackend } from './blob-backend.ts';

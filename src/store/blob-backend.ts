@@ -4,6 +4,8 @@
  * need it) is the index's business (index-backend.ts). Every read is hashed again before it is returned, whatever
  * the backend: a damaged blob is an error, never wrong bytes.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { BlobDescriptor, StoredBuild } from './store.ts';

@@ -4,6 +4,8 @@
  * then renamed into place, so a reader never sees half a blob and a crash leaves at most a stray temporary file.
  * Every read hashes the bytes again and refuses a file that no longer matches its name.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { randomUUID } from 'node:crypto';

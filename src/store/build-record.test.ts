@@ -1,4 +1,6 @@
 // The build record, moved here from the CLI: its format and its errors.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUILD_RECORD_MEDIA_TYPE, buildRecordFor, formatBuildRecord, parseBuildRecord } from './build-record.ts';

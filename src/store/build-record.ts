@@ -23,6 +23,8 @@
  * It lives in the store layer (it moved here unchanged from src/cli/commands) because the build service stores the
  * same record as a blob beside each image it publishes, so that `bpfship sign` reads either.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { NativeImageMetadata } from '../bpf2c/index.ts';

@@ -1,4 +1,6 @@
 // Digests as the store and its API write them.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { digestHex, digestOf, isDigest, requireDigestHex } from './digest.ts';

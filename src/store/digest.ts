@@ -2,6 +2,8 @@
  * Content digests as the store and its API write them: `sha256:<64 lowercase hex>`, the OCI convention, so that a
  * digest says which hash it is and an OCI registry can hold the same blobs later.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { createHash } from 'node:crypto';

@@ -1,5 +1,7 @@
 // The embedded store: blobs by digest (deduplicated, checked on read, never half-written), builds with versions per
 // name, the latest per name, failed builds, and what survives a reopen.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -11,6 +11,8 @@
  * better-sqlite3 is loaded when a store is opened, not when this module is imported, so that commands which never
  * open a store do not load the native addon.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';

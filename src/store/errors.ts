@@ -3,6 +3,8 @@
  * Callers are expected to catch it: the service answers a corrupt blob with a 500 naming the digest instead of
  * serving wrong bytes.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { BpfshipError, type Location } from '../internal/errors.ts';

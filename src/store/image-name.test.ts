@@ -1,4 +1,6 @@
 // Image names: the OCI path-component rule.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { imageNameProblem, MAX_IMAGE_NAME_LENGTH } from './image-name.ts';

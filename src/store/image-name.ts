@@ -4,6 +4,8 @@
  * one `.`, `_`, `__` or any run of `-`), so that every name can later be an OCI repository unchanged; and they
  * can never be a path (`..`, `/`) in a store on disk.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -8,6 +8,8 @@
  * publishers (several processes included) get consecutive versions with no gap and no duplicate; the index's
  * `UNIQUE (name, version)` backs that up.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { BlobDescriptor, FailedBuild, ImageSummary, NewBuild, NewFailedBuild, StoredBuild } from './store.ts';

@@ -4,6 +4,8 @@
  * index) make a store several service instances share. Also the build record, the format shared by `bpfship build`
  * and the service.
  *
+ * Author: Claude.
+ *
  * @example
  * ```ts
  * import { openEmbeddedStore, MediaType } from './store/index.ts';

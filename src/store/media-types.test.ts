@@ -1,4 +1,6 @@
 // The media types of a build's artifacts.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SIGNATURE_FILE_MEDIA_TYPE } from '../sign/index.ts';

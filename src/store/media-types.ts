@@ -3,6 +3,8 @@
  * build record's are the ones their own formats define (src/sign/signature-file.ts, build-record.ts); they are
  * spelled out here so that the store layer does not load the sign layer, and a test holds them equal.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { BUILD_RECORD_MEDIA_TYPE } from './build-record.ts';

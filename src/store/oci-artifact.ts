@@ -20,6 +20,8 @@
  * people and tools listing the registry; nothing trusts them: `bpfship fetch` checks the image against the signed
  * statement (whose subject names `NAME.so` and carries its digest).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { cFileName } from '../native/index.ts';

@@ -7,6 +7,8 @@
  * untagged manifests, or at worst a `NAME-VERSION` tag the index never committed (a build nobody was answered
  * for, validly signed), which the next publish of that version replaces.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { BlobBackend } from './blob-backend.ts';

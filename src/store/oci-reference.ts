@@ -7,6 +7,8 @@
  * The transport is HTTPS, except for a registry on a loopback address (`localhost`, `127.0.0.0/8`, `[::1]`), which
  * is reached over plain HTTP as Docker does by default; `plainHttp` forces plain HTTP anywhere (a test network).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -3,6 +3,8 @@
  * `DATA/blobs`) or an OCI registry (`oci://HOST:PORT/REPOSITORY`), the index in SQLite (the default,
  * `DATA/index.sqlite`) or PostgreSQL (`postgres://...`). A directory and SQLite together are the embedded store.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { join } from 'node:path';

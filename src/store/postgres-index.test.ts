@@ -2,6 +2,8 @@
 // unprivileged user): migrations, a schema from a newer bpfship refused, versions without gaps or duplicates under
 // concurrent publishers on separate connection pools (as two service instances), and a publisher that fails
 // inside its transaction leaving nothing.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPostgres, type TestPostgres } from './_test-servers.ts';

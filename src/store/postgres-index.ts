@@ -9,6 +9,8 @@
  * transaction commits. A publisher that dies at any point holds no lock any more (PostgreSQL ends its session) and
  * has committed nothing, so versions have no gaps and no duplicates; `UNIQUE (name, version)` backs that up.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { randomUUID } from 'node:crypto';

@@ -6,6 +6,8 @@
  *
  * A migration, once released, never changes: a new one is added at the end.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

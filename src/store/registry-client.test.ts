@@ -3,6 +3,8 @@
 // blobs deduplicated, manifests by tag and digest, the tag list, a registry without the referrers API. Then against
 // a scripted registry that falters as distribution 2.8 does while a blob is uploaded twice: the answers that may
 // change are retried a bounded number of times, the others are not.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

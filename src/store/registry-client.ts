@@ -22,6 +22,8 @@
  * upload session. Uploads of the same bytes through one client at the same time share one upload, so that a service
  * publishing several builds of one ELF at once does not race with itself.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';

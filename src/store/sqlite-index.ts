@@ -13,6 +13,8 @@
  * publishing transaction may wait for a registry (`beforeCommit`) between its first and last statement, and
  * meanwhile readers see only what was committed.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { randomUUID } from 'node:crypto';

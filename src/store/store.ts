@@ -4,6 +4,8 @@
  * put together by artifact-store.ts; the embedded store (a directory plus SQLite, embedded-store.ts) is the default.
  * The interface is asynchronous and says nothing about files.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { BuildDigests } from './media-types.ts';

@@ -2,6 +2,8 @@
  * A small seeded pseudo-random generator (xorshift128+ over two 32-bit halves), so that randomized tests and the
  * program generator are reproducible from a seed.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

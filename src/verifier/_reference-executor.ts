@@ -15,6 +15,8 @@
  * Addresses are below 2^32 so that `ctx->data` (a 32-bit field) holds the packet address as the kernel's rewrite
  * of context loads would give it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

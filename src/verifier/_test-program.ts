@@ -2,6 +2,8 @@
  * Test support: builds a linked program from assembly text or instructions, with a map table, so that verifier
  * tests read like the programs they check. Only tests (and the generator) import this.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -3,6 +3,8 @@
  * pointers (adding or subtracting a number, 64-bit), and the rule that no operation turns an address into a number
  * the program could store or return (a pointer leak), except the difference of two pointers into one region.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -14,6 +14,8 @@
  * To reach a fixed point, numbers in the stack that change from one iteration to the next and that nothing has
  * needed precisely are widened to unknown (Linux's `widen_imprecise_scalars`).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

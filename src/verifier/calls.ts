@@ -3,6 +3,8 @@
  * must cover, map types, references taken and released, packet pointers invalidated), BPF-to-BPF calls (frames,
  * depth, recursion), and the program's exit (the return value, references left unreleased).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

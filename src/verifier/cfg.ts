@@ -7,6 +7,8 @@
  * writes to r10, jumps and calls outside the program, into the second half of a `lddw` or across function
  * boundaries, a function whose last instruction can fall through, and instructions no path reaches.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

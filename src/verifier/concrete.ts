@@ -3,6 +3,8 @@
  * computes from known inputs. The abstract domain folds constants with it, and the tests check every abstract
  * operation against it (a value inside the inputs' abstractions must give a result inside the output's).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

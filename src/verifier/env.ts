@@ -3,6 +3,8 @@
  * type), the state of the path being explored, and the services the instruction checks share (reading and writing
  * registers with their checks, fresh ids, failing with a diagnostic).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -15,6 +15,8 @@
  * written as LLVM-syntax text and assembled, so a failing case prints as readable assembly (`kfunc NAME` is a call
  * of the kernel function NAME, as the kfunc tests write it).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -3,6 +3,8 @@
  * (ARG_ANYTHING) arguments are addresses the helper dereferences rather than values it keeps, the ranges of helpers
  * that return 32-bit values, and the fields of `struct bpf_sock` a socket pointer may read.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -4,6 +4,8 @@
  * paths as the Linux verifier does, and reports the first problem with its source line, the path to it and the
  * registers involved. Pure (no `node:*`), so it runs in a browser too.
  *
+ * Author: Claude.
+ *
  * @module
  */
 export { verifyObject, verifyProgram, verifyLinked, isGplCompatible, formatState, MAX_INSNS_PROCESSED, type ProgramContext } from './verify.ts';

@@ -4,6 +4,8 @@
  * and valid on the other (with every copy); a comparison of a packet pointer with `data_end` proves how many bytes
  * of the packet may be read (for every pointer derived from the same base).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

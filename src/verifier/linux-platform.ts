@@ -4,6 +4,8 @@
  * ANYTHING arguments are addresses a helper dereferences, result ranges of 32-bit helpers, the legacy packet loads)
  * come from `helper-extras.ts`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -5,6 +5,8 @@
  * helpers and kfuncs made for them: a load or store that touches one is refused ("bpf_spin_lock cannot be accessed
  * directly by load/store"), and so is a helper's memory argument that covers one.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -3,6 +3,8 @@
  * a one-element array map, as libbpf creates them), then the inner-map templates of map-in-maps. Indices match the
  * linker's (`lddw` src 5 and 6 name `spec.maps` first, then `spec.dataSections`).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

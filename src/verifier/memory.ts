@@ -4,6 +4,8 @@
  * frame, the context fields the program type exposes, the packet up to what a comparison with `data_end` proved,
  * a map value, a ring buffer record.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -4,6 +4,8 @@
  * fields each program type may use, and which return values it may give. The values are Linux's; see
  * `linux-platform.ts`, built on the abi layer.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -10,6 +10,8 @@
  * remembered, and the facts backtracking needs (which stack slot a load filled from, which registers a branch
  * linked).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

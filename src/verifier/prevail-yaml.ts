@@ -9,6 +9,8 @@
  * Its test platform is reproduced: a 64-byte context with the packet pointers at offsets 0 and 4, one map (key 4,
  * value 4, 4 entries), every Linux helper allowed, and code that may end without `exit`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

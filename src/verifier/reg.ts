@@ -6,6 +6,8 @@
  * Register states are immutable and shared between verifier states; an instruction replaces a register's state,
  * never edits it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

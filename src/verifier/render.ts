@@ -3,6 +3,8 @@
  * with a caret, the path taken and the registers involved), JSON, and SARIF 2.1.0 for code-scanning tools. Pure
  * string building; the CLI decides where it goes.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

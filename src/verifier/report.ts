@@ -3,6 +3,8 @@
  * the source, on which path, and with which register states. Plain data: the renderers in `render.ts` turn it into
  * compiler-style text, JSON or SARIF.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

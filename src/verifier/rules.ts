@@ -14,6 +14,8 @@
  *
  * Why `linux` is memory-safe in every runtime, and which to choose: `src/verifier/DESIGN.md`, "Rule sets".
  *
+ * Author: Claude.
+ *
  * @module
  */
 

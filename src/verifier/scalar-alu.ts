@@ -4,6 +4,8 @@
  * `scalar*_min_max_*` family), computed with exact integers so that wrap-around is decided, not guessed: a range
  * whose exact result fits in one turn of the modular number line keeps its bounds, others lose them.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -2,6 +2,8 @@
  * Conditional jumps on scalars: whether a comparison's outcome is already decided, and what each outcome teaches
  * about the operands (the kernel's `is_scalar_branch_taken` and `regs_refine_cond_op`).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

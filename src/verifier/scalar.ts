@@ -15,6 +15,8 @@
  * view learns to the others (the kernel's `reg_bounds_sync`), so that, for instance, a value known to be below 256
  * unsigned also has its bits above bit 7 known zero. All bounds are bigints; scalars are immutable.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

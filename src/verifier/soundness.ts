@@ -13,6 +13,8 @@
  * The executor is pluggable: `_reference-executor.ts` is a small one written for this check; the project's
  * interpreter plugs in through the same {@link SoundnessExecutor} interface.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

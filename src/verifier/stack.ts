@@ -7,6 +7,8 @@
  * Offsets are relative to the frame pointer: byte `fp+off` for off in [-512, -1]. Slot k covers
  * `fp-8k-8` .. `fp-8k-1`; position p in a slot counts from its lowest address.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -23,6 +23,8 @@
  *
  * Plain data with bigints as decimal strings: `JSON.stringify` gives the format other tools read.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -5,6 +5,8 @@
  * The current state is mutated instruction by instruction; every state kept for later (a branch to explore, a
  * checkpoint for pruning) is a {@link cloneState} copy. Register states and stack slots are immutable and shared.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

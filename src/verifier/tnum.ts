@@ -12,6 +12,8 @@
  * The operations follow the Linux verifier's (kernel/bpf/tnum.c), which are proven sound and, for add, sub and the
  * bitwise operations, optimal. Values are unsigned 64-bit bigints in [0, 2^64).
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -8,6 +8,8 @@
  * Bounded loops are accepted by exploring them until they exit; the complexity limit (1,000,000 instructions
  * processed, as Linux's) ends verification of programs whose paths cannot be bounded that way.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

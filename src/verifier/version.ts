@@ -1,3 +1,4 @@
+// Author: Claude.
 import { DEFAULT_RULES, type RuleSet } from './rules.ts';
 
 /** The verifier's name and version, as build records and attestations name it. Bumped when verdicts can change. */

@@ -7,6 +7,8 @@
  * Widening only forgets, so it is always sound; what it costs is precision a later check might have wanted, which
  * is why precise numbers (a counter used as an index, a value a branch decided) are kept and iterated instead.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

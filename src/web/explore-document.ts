@@ -7,6 +7,8 @@
  *
  * Pure (no `node:*`): it runs in a browser as well as in the CLI and the service.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -3,6 +3,8 @@
  * the recorded states at an instruction, the branch decisions of a path, the path to the error, the instruction
  * that last changed a register on the same path. Pure, so the page and the tests share it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -4,6 +4,8 @@
  * explore`) and the service (`bpfship serve`) produce and the page (src/web/page, bundled into dist/web/static by
  * scripts/build-web.mjs) shows. Pure: no `node:*`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 export {

@@ -2,6 +2,8 @@
  * Where the built page is: `dist/web/static` of the package (scripts/build-web.mjs writes it; `npm run build` runs
  * it), found from this module's own location whether it runs from `src/` or from `dist/`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -11,3 +11,4 @@ int read_past_end(struct xdp_md *ctx)
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
+/* Author: Claude. */

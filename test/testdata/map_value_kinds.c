@@ -66,3 +66,4 @@ int touch(struct xdp_md *ctx)
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
+/* Author: Claude. */

@@ -108,3 +108,4 @@ int main(int argc, char **argv) {
   fprintf(stderr, "usage: kernel-probe helpers TYPE ATTACH FLAGS MAXID | context TYPE ATTACH LIMIT\n");
   return 2;
 }
+/* Author: Claude. */

@@ -36,3 +36,4 @@ SEC("xdp") int may_goto_loops(struct xdp_md *ctx) {
 }
 
 char LICENSE[] SEC("license") = "GPL";
+/* Author: Claude. */

@@ -83,3 +83,4 @@ int tail_target(struct xdp_md *ctx) {
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
+/* Author: Claude. */

@@ -3,6 +3,8 @@
  * port, its startup line parsed for the address it really listens on, its standard output (the request log) sent
  * to a file when asked, stopped by its pid.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';

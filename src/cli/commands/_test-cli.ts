@@ -2,6 +2,8 @@
  * Test support: `bpfship ARGS...` run in-process through main() (so with main's command table, error handling and
  * exit statuses), the output captured. Only tests import this.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { CommandEntry } from '../command-table.ts';

@@ -1,6 +1,8 @@
 /**
  * `bpfship disasm FILE [--section S] [-S]` and `bpfship asm IN.s -o OUT.bin`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';

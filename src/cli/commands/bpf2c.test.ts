@@ -1,4 +1,6 @@
 // `bpfship bpf2c` and `bpfship build`, through main() with a test verifier (or none).
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

@@ -2,6 +2,8 @@
  * `bpfship bpf2c FILE [-o OUT.c] [--rules linux|strict] [--license STR]` (also installed as `bpf2c`): verify every
  * program of an eBPF object and write one C file for a native image.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { createHash } from 'node:crypto';

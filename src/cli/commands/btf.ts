@@ -1,6 +1,8 @@
 /**
  * `bpfship btf FILE [--json]`: the BTF types of an object, as `bpftool btf dump file` (and `bpftool -j`) prints them.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';

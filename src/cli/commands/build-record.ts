@@ -4,6 +4,8 @@
  * the commands' imports and their behaviour: a record that does not parse is a UsageError (exit status 2) with the
  * same message as before.
  *
+ * Author: Claude.
+ *
  * @module
  */
 // Straight from the module, not the store's index: that would load the whole store layer (and through it bpf2c)

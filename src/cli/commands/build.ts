@@ -6,6 +6,8 @@
  * sign it (`OUT.so.sig`). Only verified images are signed: without a verifier wired in, signing is refused before
  * anything is built.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { Option, type Command } from '@commander-js/extra-typings';

@@ -4,6 +4,8 @@
  * multiarch include directory), reproducibly (src/native/bpf-compile.ts). clang's diagnostics are shown exactly as
  * clang prints them; a source clang rejects is malformed input (exit status 2), and nothing is written.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Command, OptionValues } from '@commander-js/extra-typings';

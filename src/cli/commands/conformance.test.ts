@@ -1,4 +1,6 @@
 // `bpfship conformance` and `bpfship conformance-plugin`, through main().
+//
+// Author: Claude.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -10,6 +10,8 @@
  * Execution modes plug in through {@link conformanceExecutors}: `interpret` now, `jit` and `native` when their
  * layers register an executor there.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';

@@ -4,6 +4,8 @@
 // `deploy list`, `deploy maps` (bpftool's layout), `deploy remove` leaving nothing; and every refusal (tampered
 // object, another object's signature, an untrusted root, an object our verifier rejects, an attestation of a
 // rejected program, an object the kernel rejects) loading nothing, with exit status 1 and an audit line.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

@@ -9,6 +9,8 @@
  * by the kernel (its verifier's log); 2 a request that cannot be carried out as given (unknown interface, name in
  * use, malformed object or attach point, no bpffs); 70 an internal fault.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';

@@ -2,6 +2,8 @@
  * `bpfship examples DIR`: copies the example programs the package ships (C sources, their compiled objects, sample
  * packets and a capture; README.md "First five minutes") into DIR, wherever npm put the package.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';

@@ -1,5 +1,7 @@
 // `bpfship explore`: its JSON output, what it refuses, where it finds source files, and its server's Host check.
 // (The page it serves is driven in Chromium by test/explorer.test.ts.)
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';

@@ -6,6 +6,8 @@
  * are read from disk when found (beside the object or in a directory above it, or from the current directory) and
  * shown only when their lines are the ones the compiler recorded.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { type Command } from '@commander-js/extra-typings';

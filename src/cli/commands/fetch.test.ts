@@ -1,6 +1,8 @@
 // End to end: `bpfship serve` as a process on an ephemeral loopback port; xdp_firewall.o POSTed to it; `bpfship
 // fetch` downloads and checks the image and its signature; `bpfship run --policy production` runs them. And what
 // fetch refuses (an untrusted root, a tampered image), writing nothing, and its wrong arguments.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

@@ -12,6 +12,8 @@
  * Exit status 0 when both files were written; 1 when anything does not match or cannot be fetched, with nothing
  * written; 2 for wrong arguments.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';

@@ -1,6 +1,8 @@
 /**
  * `bpfship inspect FILE [--json]`: what an object holds.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';

@@ -1,6 +1,8 @@
 // `bpfship run --mode native` against `bpfship run --mode interpret` on the shared programs: the same report, line
 // for line (the mode in the header, times and the interpreter's instruction count aside), in text and JSON, for
 // single packets, contexts and captures; an object built on the fly and a native image built by `bpfship build`.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

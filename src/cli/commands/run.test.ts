@@ -1,4 +1,6 @@
 // `bpfship run`, through its register function on a command tree like main.ts's (the lead wires it into main.ts).
+//
+// Author: Claude.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -25,6 +25,8 @@
  * `/var/log/bpfship/audit.log`) and refuses to run when it cannot; development writes no log unless asked. A
  * refused load prints the reason, loads nothing and exits with status 1. Exit statuses: src/cli/exit-code.ts.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';

@@ -5,6 +5,8 @@
 //
 // The builds are real (each is verified, translated, signed and published); the native build cache makes the
 // compile of the same ELF once per instance, which is what a service does with a repeated upload.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,6 +1,8 @@
 // `bpfship serve`: its arguments, what it refuses before it starts, and as a real process: where it says it
 // listens, Host and token checks over TCP, TLS, SIGTERM semantics, and its log surviving SIGKILL. (fetch.test.ts
 // runs it too; serve-cluster.test.ts runs two on one registry and one database.)
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -10,6 +10,8 @@
  * output. SIGINT or SIGTERM: stop accepting, answer queued builds 503, let running builds finish within `--grace`
  * seconds, close the store, exit 0; a second signal abandons the running builds at once.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { Option, type Command } from '@commander-js/extra-typings';

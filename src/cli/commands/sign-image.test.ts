@@ -1,4 +1,6 @@
 // `bpfship sign IMAGE`: signing an image built earlier from its build record, and refusing what must not be signed.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -8,6 +8,8 @@
  * image's program-info hashes must be the ones this toolchain computes. The bytes signed are the bytes checked
  * (read once).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';

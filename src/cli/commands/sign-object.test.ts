@@ -1,4 +1,6 @@
 // `bpfship sign-object`: only verified objects are signed, with the kernel-object attestation.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';

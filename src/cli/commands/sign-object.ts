@@ -7,6 +7,8 @@
  * printed, as `bpfship verify` prints them) or the signer's chain is refused by the `--trust` roots; 2 malformed
  * input or wrong arguments.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';

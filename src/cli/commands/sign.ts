@@ -1,6 +1,8 @@
 /**
  * `bpfship keys init DIR` and `bpfship verify-signature IMAGE --trust ROOT.pem`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';

@@ -1,5 +1,7 @@
 // `bpfship store check`: every blob re-hashed; a missing and a corrupt blob listed with the builds that need them.
 // (The same check over a registry and PostgreSQL runs in service/oci-store.test.ts.)
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

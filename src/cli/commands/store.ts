@@ -7,6 +7,8 @@
  * A damaged blob is repaired by storing the same bytes again (a rebuild of the same ELF with the same toolchain
  * gives the same image; `bpfship build` and the service are reproducible), or from a backup.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { Command } from '@commander-js/extra-typings';

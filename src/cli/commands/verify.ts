@@ -4,6 +4,8 @@
  * why not (options of the verifier: verifier-options.ts). Exit status 0 when every selected
  * program is proven safe, 1 when one is not, 2 when the input is malformed or the arguments are wrong.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { type Command, Option } from '@commander-js/extra-typings';

@@ -1,6 +1,8 @@
 /*
  * A minimal test harness for the core's C tests: CHECK/CHECK_EQ record failures with file:line and keep going;
  * each test file exports suite functions listed in test_main.c, which prints "N passed, N failed" at the end.
+ *
+ * Author: Claude.
  */
 #ifndef BPFSHIP_CORE_TEST_H
 #define BPFSHIP_CORE_TEST_H

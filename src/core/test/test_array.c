@@ -1,5 +1,8 @@
 /* Array-shaped maps: array, percpu_array, prog_array, perf_event_array, devmap: creation checks, errno cases,
- * per-CPU views, iteration. */
+ * per-CPU views, iteration.
+ *
+ * Author: Claude.
+ */
 #include "test.h"
 
 static void creation(void) {

@@ -1,5 +1,8 @@
 /* Batch operations: lookup in chunks with the key token, -ENOENT at the end, update/delete counts, per-CPU
- * values, lookup_and_delete. */
+ * values, lookup_and_delete.
+ *
+ * Author: Claude.
+ */
 #include "test.h"
 
 void suite_batch(void) {

@@ -1,5 +1,8 @@
 /* bpf_fib_lookup over the core's FIB: the initial namespace (loopback, forwarding off), then devices, routes and
- * neighbours the host adds, through both program types' flavours (XDP always checks the MTU; tc checks the packet). */
+ * neighbours the host adds, through both program types' flavours (XDP always checks the MTU; tc checks the packet).
+ *
+ * Author: Claude.
+ */
 #include "test.h"
 
 #define E(x) ((uint64_t)(int64_t)-(x))

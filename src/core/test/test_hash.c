@@ -1,5 +1,8 @@
 /* Hash maps: creation checks, full maps, flags and errno cases, deletion during iteration, per-CPU values,
- * lookup_and_delete, for_each with deletion; and the LRU flavours' eviction order. */
+ * lookup_and_delete, for_each with deletion; and the LRU flavours' eviction order.
+ *
+ * Author: Claude.
+ */
 #include "test.h"
 
 static void creation(void) {

@@ -1,4 +1,6 @@
-/* Helpers other than packet ones: table, time, randomness, identity, locks, bpf_loop, tail calls, output. */
+/* Helpers other than packet ones: table, time, randomness, identity, locks, bpf_loop, tail calls, output.
+ * Author: Claude.
+ */
 #include "test.h"
 
 static uint64_t loop_cb(uint64_t i, uint64_t cb_ctx, uint64_t r3, uint64_t r4, uint64_t r5, bpfship_run_ctx *ctx) {

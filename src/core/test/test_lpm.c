@@ -1,4 +1,6 @@
-/* LPM trie: creation rules, longest-prefix lookups, exact-prefix updates and deletes, full trie, key order. */
+/* LPM trie: creation rules, longest-prefix lookups, exact-prefix updates and deletes, full trie, key order.
+ * Author: Claude.
+ */
 #include "test.h"
 
 typedef struct {

@@ -1,4 +1,6 @@
-/* Runs every suite of the core's C tests against the native library and prints "N passed, N failed". */
+/* Runs every suite of the core's C tests against the native library and prints "N passed, N failed".
+ * Author: Claude.
+ */
 #include "test.h"
 
 int test_passed, test_failed;

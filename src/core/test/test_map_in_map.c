@@ -1,4 +1,6 @@
-/* array_of_maps and hash_of_maps: template checks, ids in user space, inner maps for programs, references. */
+/* array_of_maps and hash_of_maps: template checks, ids in user space, inner maps for programs, references.
+ * Author: Claude.
+ */
 #include "test.h"
 
 static int create_outer(uint32_t type, uint32_t key_size, uint32_t inner_id, bpfship_map **out) {

@@ -1,5 +1,8 @@
 /* Packet helpers: XDP head/tail/meta adjustment (and the context struct kept in sync), skb byte access,
- * checksum helpers against an independent RFC 1071 computation, redirects, perf output with packet bytes. */
+ * checksum helpers against an independent RFC 1071 computation, redirects, perf output with packet bytes.
+ *
+ * Author: Claude.
+ */
 #include "test.h"
 
 /* RFC 1071 checksum of big-endian 16-bit words: the value to store, big-endian. */

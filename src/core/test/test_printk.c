@@ -1,4 +1,6 @@
-/* bpf_trace_printk / bpf_snprintf formatting: accepted conversions and their output, and the rejections. */
+/* bpf_trace_printk / bpf_snprintf formatting: accepted conversions and their output, and the rejections.
+ * Author: Claude.
+ */
 #include "test.h"
 
 static const char *fmt1(const char *fmt, uint64_t a, uint64_t b, uint64_t c) {

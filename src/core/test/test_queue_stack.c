@@ -1,4 +1,6 @@
-/* Queue and stack maps: creation rules, FIFO/LIFO order, full maps with and without BPF_EXIST, empty pops. */
+/* Queue and stack maps: creation rules, FIFO/LIFO order, full maps with and without BPF_EXIST, empty pops.
+ * Author: Claude.
+ */
 #include "test.h"
 
 void suite_queue_stack(void) {

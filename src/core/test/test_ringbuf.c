@@ -1,4 +1,6 @@
-/* Ring buffer: creation rules, reserve/submit/discard visibility, full ring, wrap-around, query, helpers. */
+/* Ring buffer: creation rules, reserve/submit/discard visibility, full ring, wrap-around, query, helpers.
+ * Author: Claude.
+ */
 #include "test.h"
 
 static int collect(void *cb_ctx, void *sample, uint32_t size) {

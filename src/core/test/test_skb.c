@@ -1,6 +1,9 @@
 /* sk_buff helpers: pull_data, change_head/tail, adjust_room, change_proto, change_type, the hash and tunnel keys,
  * on a fake __sk_buff whose len/pkt_type/protocol/hash fields sit where Linux's do. Expected values are Linux
- * 6.18's, as the kernel-oracle test (src/runtime/testdata/skb_helpers.c) checked them on this machine's kernel. */
+ * 6.18's, as the kernel-oracle test (src/runtime/testdata/skb_helpers.c) checked them on this machine's kernel.
+ *
+ * Author: Claude.
+ */
 #include "test.h"
 
 #define E(x) ((uint64_t)(int64_t)-(x))

@@ -17,3 +17,4 @@ int refused_by_kernel(struct xdp_md *ctx) {
 }
 
 char LICENSE[] SEC("license") = "GPL";
+/* Author: Claude. */

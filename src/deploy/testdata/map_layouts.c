@@ -60,3 +60,4 @@ int touch_maps(struct xdp_md *ctx) {
 }
 
 char LICENSE[] SEC("license") = "GPL";
+/* Author: Claude. */

@@ -23,3 +23,4 @@ int tc_count(struct __sk_buff *skb) {
 }
 
 char LICENSE[] SEC("license") = "GPL";
+/* Author: Claude. */

@@ -4,6 +4,8 @@
  * the differential tests can compare native mode with it. Map checks are permissive (any address a helper hands
  * out is accessible): the point is equal results, not the interpreter's own fault detection.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { HelperOutcome, Interpreter, prepareLinkedProgram, STACK_SIZE, type InterpreterHost, type PreparedProgram } from '../../interp/index.ts';

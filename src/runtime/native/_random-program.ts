@@ -2,6 +2,8 @@
  * Test support: random eBPF programs over every ALU, jump, load, store and atomic form, whose result r0 depends on
  * every register and memory word, for differential tests between execution modes.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { AluOp, AtomicOp, InstructionClass, JumpOp, Mode, Size, Source, dsl, makeInstruction, type Instruction } from '../../asm/index.ts';

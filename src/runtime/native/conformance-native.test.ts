@@ -1,4 +1,6 @@
 // The bpf_conformance suite in native mode: every test translated by bpf2c, compiled into one image, run.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';

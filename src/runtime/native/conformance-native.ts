@@ -8,6 +8,8 @@
  * non-zero argument, so the interpreter's stop-on-zero never triggers). It is a koffi callback: native code calls
  * back into JavaScript for it, which is slow but only two tests call it.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { encodeInstructions, type Instruction } from '../../asm/index.ts';

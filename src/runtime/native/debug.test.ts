@@ -1,5 +1,7 @@
 // Source-level debugging of native programs: gdb stops at a line of the eBPF C source and lists it; perf
 // attributes samples to the program's function and source lines. Both through native-host.c, a small C host.
+//
+// Author: Claude.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

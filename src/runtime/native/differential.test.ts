@@ -1,5 +1,7 @@
 // Native mode against the interpreter: the shared example and benchmark programs (and bpf2c's own test object) on
 // the same seeded frames, and random programs over every ALU, jump, load, store and atomic form.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -3,6 +3,8 @@
  * runtime core's maps and helpers, running their programs one at a time or in batches, and the conformance suite
  * in native mode.
  *
+ * Author: Claude.
+ *
  * @module
  */
 export { loadNativeImage, nativeImageLoadCount, type NativeImage, type NativeRunners, type LoadNativeImageOptions } from './native-image.ts';

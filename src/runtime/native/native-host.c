@@ -10,6 +10,8 @@
  * programs for tail calls (prog array slot i gets program i when the object declares no initial values), runs
  * PROGRAM (default: the first) REPEAT times (default 1) as XDP on one frame (default: an IPv4/TCP frame to port
  * 80), and prints r0.
+ *
+ * Author: Claude.
  */
 #include <dlfcn.h>
 #include <stdio.h>

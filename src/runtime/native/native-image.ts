@@ -3,6 +3,8 @@
  * with its description table (`bpfship_native_metadata`, see src/bpf2c/bpfship_native.h) decoded and checked, and
  * its loader-filled tables (helpers, map bindings, tail-call registry) exposed for binding.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { createHash } from 'node:crypto';

@@ -1,4 +1,6 @@
 // Native objects: maps in the runtime core shared with TypeScript, helpers, tail calls, global data, batches.
+//
+// Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -3,6 +3,8 @@
  * TypeScript reads and writes), its helper table bound to the core's helpers, its programs registered for tail
  * calls, and a run context ready. This is what `bpfship run --mode native` and the benchmarks use.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { BpfshipError } from '../../internal/errors.ts';

@@ -10,6 +10,8 @@
  * context instead (bpf2c rewrites those loads), so the struct's own data/data_end fields only matter for the
  * context given back, which is computed from the run context after the run.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { RunInputError } from '../errors.ts';

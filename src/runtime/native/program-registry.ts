@@ -3,6 +3,8 @@
  * function. A prog array slot holds an id (the core's bpf_tail_call records it); an image's runner looks the id up
  * here, so a tail call may enter a program of any loaded image.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { CoreLibrary } from '../../core/index.ts';

@@ -4,6 +4,8 @@
  * digest or signature and mapping it: `dlopen("/proc/self/fd/N")` maps the very bytes that were checked, not a
  * file on disk someone could replace in between.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { readSync, writeSync } from 'node:fs';

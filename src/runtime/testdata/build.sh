@@ -1,5 +1,6 @@
 #!/bin/sh
 # Rebuilds the test objects from their C sources (clang -target bpf -O2 -g, libbpf's headers).
+# Author: Claude.
 set -eu
 cd "$(dirname "$0")"
 CLANG=${CLANG:-$(command -v clang-19 || command -v clang)}

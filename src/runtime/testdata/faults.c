@@ -34,3 +34,4 @@ static __noinline int d2(volatile int x) { return d3(x) + 1; }
 SEC("xdp") int deep_fail(struct xdp_md *ctx) { return d2(0); }
 
 char LICENSE[] SEC("license") = "GPL";
+/* Author: Claude. */

@@ -35,3 +35,4 @@ SEC("xdp") int fwd(struct xdp_md *ctx) {
 }
 
 char LICENSE[] SEC("license") = "GPL";
+/* Author: Claude. */

@@ -35,3 +35,4 @@ SEC("ratelimit") int forge(struct rl_ctx *ctx) {
 }
 
 char LICENSE[] SEC("license") = "GPL";
+/* Author: Claude. */

@@ -111,3 +111,4 @@ SEC("xdp") int lookups(struct xdp_md *ctx) {
 }
 
 char LICENSE[] SEC("license") = "GPL";
+/* Author: Claude. */

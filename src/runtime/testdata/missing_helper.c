@@ -5,3 +5,4 @@
 SEC("xdp") int uses_task(struct xdp_md *ctx) { return bpf_get_current_task() != 0; }
 
 char LICENSE[] SEC("license") = "GPL";
+/* Author: Claude. */

@@ -74,3 +74,4 @@ SEC("xdp") int print_run(struct xdp_md *ctx) {
 }
 
 char LICENSE[] SEC("license") = "GPL";
+/* Author: Claude. */

@@ -137,3 +137,4 @@ SEC("xdp") int xdp_fields(struct xdp_md *x) {
   return x->ingress_ifindex * 100 + x->rx_queue_index * 10 + (x->data_meta == x->data) + ((x->data_end - x->data) << 16);
 }
 char LICENSE[] SEC("license") = "GPL";
+/* Author: Claude. */

@@ -340,3 +340,4 @@ SEC("tc") int clone_redirect(struct __sk_buff *skb) {
 }
 
 char LICENSE[] SEC("license") = "GPL";
+/* Author: Claude. */

@@ -17,3 +17,4 @@ SEC("tc") int tunnel_echo(struct __sk_buff *skb) {
 }
 
 char LICENSE[] SEC("license") = "GPL";
+/* Author: Claude. */

@@ -4,6 +4,8 @@
  * BLOB_CORRUPT, never wrong bytes. Blobs never change, so they are cacheable forever; `ETag` and `Content-Digest`
  * (RFC 9530) carry the digest, and `If-None-Match` with it gets 304 without the store reading the bytes.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { FastifyInstance } from 'fastify';

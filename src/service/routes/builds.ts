@@ -5,6 +5,8 @@
  * verifier's diagnostics; 413 past the body limit; 415 for any other content type (decided before the body is
  * read); 503 when the build queue is full or the service is stopping.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { FastifyInstance } from 'fastify';

@@ -1,6 +1,8 @@
 // The explorer's routes in the service (through inject; the page itself is driven by Chromium in
 // test/explorer.test.ts): a published build's attestation and signer chain, and its programs' explore documents,
 // verified in the explore worker.
+//
+// Author: Claude.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

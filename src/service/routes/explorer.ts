@@ -11,6 +11,8 @@
  * Uploads go through `POST /v1/builds` like every client's. Programs are verified for the explorer in a worker
  * thread (explore-runner.ts), never on the HTTP thread.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import fastifyStatic from '@fastify/static';

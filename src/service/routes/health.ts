@@ -13,6 +13,8 @@
  *  "blobs": {"kind": "directory", "location": "…", "ok": true}, "damaged": []}, "builds": {"running": 0, "queued": 0, "concurrency": 2}}
  * ```
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { FastifyInstance } from 'fastify';

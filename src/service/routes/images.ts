@@ -6,6 +6,8 @@
  * A build never changes: its answer's `ETag` is its id, and a given version is cacheable forever; the latest and
  * the list are `no-cache` (revalidate: `If-None-Match` gets 304 until a new version is published).
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

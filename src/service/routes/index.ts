@@ -2,6 +2,8 @@
  * Every route module of the service, registered in this order by app.ts: a new module (a page, another API) is one
  * more line here, and inherits the access control, the request log and the error handler of every route.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import type { FastifyInstance } from 'fastify';

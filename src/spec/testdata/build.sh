@@ -1,5 +1,6 @@
 #!/bin/sh
 # Rebuilds the compiled fixtures beside their sources (clang-19 -target bpf -O2 -g), reproducibly.
+# Author: Claude.
 set -eu
 cd "$(dirname "$0")"
 CLANG=${CLANG:-clang-19}

@@ -28,3 +28,4 @@ __attribute__((section("socket1"), used)) int count_packets(struct __sk_buff *sk
 }
 
 char _license[] __attribute__((section("license"), used)) = "GPL";
+/* Author: Claude. */

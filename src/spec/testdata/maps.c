@@ -58,3 +58,4 @@ SEC("xdp") int entry(struct xdp_md *ctx) {
 }
 
 char LICENSE[] SEC("license") = "GPL";
+/* Author: Claude. */

@@ -367,3 +367,4 @@ SEC("xdp") int bad_map_value_context(struct xdp_md *ctx) {
   bpf_loop(2, nothing, v, 0);
   return 2;
 }
+/* Author: Claude. */

@@ -109,3 +109,4 @@ int bad_use_after_release(void *ctx)
 }
 
 char _license[] SEC("license") = "GPL";
+/* Author: Claude. */

@@ -89,3 +89,4 @@ int lock_wrong_offset(struct __sk_buff *skb)
   bpf_spin_unlock((struct bpf_spin_lock *)v);
   return 0;
 }
+/* Author: Claude. */

@@ -1,2 +1,4 @@
-/** Stylesheets are bundled by esbuild. */
+/** Stylesheets are bundled by esbuild.
+ * Author: Claude.
+ */
 declare module '*.css';

@@ -6,6 +6,8 @@
  * - `bpfship serve`: `#/` the images and the upload form; `#/images/NAME/VERSION` a build with its attestation;
  *   `#/images/NAME/VERSION/p/INDEX[/SLOT]` one of its programs in the explorer; `#/images/NAME/failures` refused builds.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { render } from 'preact';

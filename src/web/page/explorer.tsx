@@ -5,6 +5,8 @@
  * Keyboard: ↓/j and ↑/k move through the listing, s steps along the selected path, e jumps to the error, [ and ]
  * pick the previous/next path at the instruction, Backspace goes back, ? lists the keys.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { memo } from 'preact/compat';

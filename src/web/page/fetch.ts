@@ -3,6 +3,8 @@
  * user for a token once and keeps it in this browser's session storage (never in the URL), sending it as
  * `Authorization: Bearer`.
  *
+ * Author: Claude.
+ *
  * @module
  */
 

@@ -8,6 +8,8 @@
  * (up to {@link REGION_BLOCKS}), with the edges that leave the region shown as links to their targets; moving the
  * selection out of the region lays out the next one. Layouts are cached.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';

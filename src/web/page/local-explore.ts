@@ -3,6 +3,8 @@
  * reader, verifier and explore document as the CLI and the service, bundled into this chunk of the page and loaded
  * only when asked for.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { readObject } from '../../spec/index.ts';

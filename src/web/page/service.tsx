@@ -4,6 +4,8 @@
  * and its programs in the explorer, and the builds verification refused, with their diagnostics. A refused upload
  * can be explored in the browser itself: its bytes are at hand, and the verifier runs there too.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { useEffect, useState } from 'preact/hooks';

@@ -3,6 +3,8 @@
  * that led there, each register (type, bounds, known bits, id, the instruction that last changed it, and what this
  * instruction changes), the stack, the references held. A register's "set at" link follows its value back.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { useState } from 'preact/hooks';

@@ -2,6 +2,8 @@
  * A list of fixed-height rows that renders only the rows in view (plus a margin), so that a listing of a million
  * instructions costs what forty rows cost. Keeps a selected row in view when it changes.
  *
+ * Author: Claude.
+ *
  * @module
  */
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';

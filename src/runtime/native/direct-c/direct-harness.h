@@ -1,5 +1,8 @@
 /* Direct-C baseline: included after a benchmark program's source. The including file defines
- * BPFSHIP_DIRECT_MAPS(X) (X(map) per map) and BPFSHIP_DIRECT_PROGRAMS(X) (X(function) per program, in order). */
+ * BPFSHIP_DIRECT_MAPS(X) (X(map) per map) and BPFSHIP_DIRECT_PROGRAMS(X) (X(function) per program, in order).
+ *
+ * Author: Claude.
+ */
 #include <string.h>
 
 bpfship_run_ctx bpfship_direct_ctx;

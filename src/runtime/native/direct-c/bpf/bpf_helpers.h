@@ -1,5 +1,8 @@
 /* Direct-C baseline: libbpf's program-side macros and the helpers the benchmark programs call, on the host,
- * backed by the runtime core (its helper functions, called directly, with the harness's run context). */
+ * backed by the runtime core (its helper functions, called directly, with the harness's run context).
+ *
+ * Author: Claude.
+ */
 #ifndef BPFSHIP_DIRECT_BPF_HELPERS_H
 #define BPFSHIP_DIRECT_BPF_HELPERS_H
 #include <stdint.h>

@@ -1,4 +1,6 @@
-/* Direct-C baseline: Linux's UAPI bpf.h with a host struct xdp_md (64-bit packet pointers). */
+/* Direct-C baseline: Linux's UAPI bpf.h with a host struct xdp_md (64-bit packet pointers).
+ * Author: Claude.
+ */
 #ifndef BPFSHIP_DIRECT_LINUX_BPF_H
 #define BPFSHIP_DIRECT_LINUX_BPF_H
 #define xdp_md bpfship_uapi_xdp_md
