@@ -93,31 +93,24 @@ describe('soundness: generated programs', () => {
     });
   }
 
-  it('nor with may_goto loops, under either rule set', (t) => {
-    const count = Number(process.env['SOUNDNESS_COUNT'] ?? 200);
-    const r = checkSoundness(referenceExecutor, { firstSeed: 7001, count, inputs: 6, runRejected: true, rules: 'both', mayGoto: true });
-    t.diagnostic(`${r.generated} programs, ${r.accepted} verifications passed (of ${2 * r.generated}), ${r.runs} runs; ${r.faultsInRejected} rejected programs faulted when run; ${r.unsupported} not runnable`);
-    for (const v of r.violations.slice(0, 3)) t.diagnostic(`VIOLATION seed ${v.seed} (--rules ${v.rules}, packet ${v.packetSize} bytes): ${JSON.stringify(v.outcome)}\n${v.text}`);
-    for (const v of r.pruningInconsistencies.slice(0, 3)) t.diagnostic(`PRUNING seed ${v.seed} (--rules ${v.rules}): usual ${v.usual}; eager ${v.eager}\n${v.text}`);
-    assert.equal(r.violations.length, 0);
-    assert.equal(r.pruningInconsistencies.length, 0);
-    assert.equal(r.unsupported, 0);
-    assert.ok(r.accepted > count / 10, 'the generator should make some acceptable programs');
-    assert.ok(r.faultsInRejected > 0, 'the generator should make some unsafe programs');
-  });
-
-  it('nor with iterator loops and task references (kfuncs), under either rule set', (t) => {
-    const count = Number(process.env['SOUNDNESS_COUNT'] ?? 200);
-    const r = checkSoundness(referenceExecutor, { firstSeed: 9001, count, inputs: 6, runRejected: true, rules: 'both', iterators: true });
-    t.diagnostic(`${r.generated} programs, ${r.accepted} verifications passed (of ${2 * r.generated}), ${r.runs} runs; ${r.faultsInRejected} rejected programs faulted when run; ${r.unsupported} not runnable`);
-    for (const v of r.violations.slice(0, 3)) t.diagnostic(`VIOLATION seed ${v.seed} (--rules ${v.rules}, packet ${v.packetSize} bytes): ${JSON.stringify(v.outcome)}\n${v.text}`);
-    for (const v of r.pruningInconsistencies.slice(0, 3)) t.diagnostic(`PRUNING seed ${v.seed} (--rules ${v.rules}): usual ${v.usual}; eager ${v.eager}\n${v.text}`);
-    assert.equal(r.violations.length, 0);
-    assert.equal(r.pruningInconsistencies.length, 0);
-    assert.equal(r.unsupported, 0);
-    assert.ok(r.accepted > count / 10, 'the generator should make some acceptable programs');
-    assert.ok(r.faultsInRejected > 0, 'the generator should make some unsafe programs');
-  });
+  const features = [
+    { what: 'may_goto loops', firstSeed: 7001, options: { mayGoto: true } },
+    { what: 'iterator loops and task references (kfuncs)', firstSeed: 9001, options: { iterators: true } },
+  ] as const;
+  for (const f of features) {
+    it(`nor with ${f.what}, under either rule set`, (t) => {
+      const count = Number(process.env['SOUNDNESS_COUNT'] ?? 200);
+      const r = checkSoundness(referenceExecutor, { firstSeed: f.firstSeed, count, inputs: 6, runRejected: true, rules: 'both', ...f.options });
+      t.diagnostic(`${r.generated} programs, ${r.accepted} verifications passed (of ${2 * r.generated}), ${r.runs} runs; ${r.faultsInRejected} rejected programs faulted when run; ${r.unsupported} not runnable`);
+      for (const v of r.violations.slice(0, 3)) t.diagnostic(`VIOLATION seed ${v.seed} (--rules ${v.rules}, packet ${v.packetSize} bytes): ${JSON.stringify(v.outcome)}\n${v.text}`);
+      for (const v of r.pruningInconsistencies.slice(0, 3)) t.diagnostic(`PRUNING seed ${v.seed} (--rules ${v.rules}): usual ${v.usual}; eager ${v.eager}\n${v.text}`);
+      assert.equal(r.violations.length, 0);
+      assert.equal(r.pruningInconsistencies.length, 0);
+      assert.equal(r.unsupported, 0);
+      assert.ok(r.accepted > count / 10, 'the generator should make some acceptable programs');
+      assert.ok(r.faultsInRejected > 0, 'the generator should make some unsafe programs');
+    });
+  }
 
   it('nor with callbacks under the linux rule set (addresses may leave, never-written stack reads as unknown numbers)', (t) => {
     const count = Number(process.env['SOUNDNESS_COUNT'] ?? 300);
