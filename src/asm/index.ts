@@ -26,6 +26,7 @@ export {
   isMemoryStore,
   isAtomic,
   isLegacyPacketLoad,
+  registersWritten,
   jumpTarget,
   callTarget,
   isKnownEncoding,

@@ -20,6 +20,7 @@ import {
   isUnconditionalJump,
   jumpTarget,
   makeInstruction,
+  registersWritten,
   withSlots,
 } from './instruction.ts';
 import { AluOp, InstructionClass, JumpOp, Mode, Size, Source } from './opcode.ts';
@@ -108,5 +109,22 @@ describe('makeInstruction', () => {
   it('numbers slots with withSlots', () => {
     const slots = withSlots([makeInstruction(0xb7, 0, 0, 0, 0), makeInstruction(0x18, 0, 0, 0, 0, 0n), makeInstruction(0x95, 0, 0, 0, 0)]).map((i) => i.slot);
     assert.deepEqual(slots, [0, 1, 3]);
+  });
+});
+
+describe('registersWritten', () => {
+  it('names the destination, the register an atomic fetches into, and r0-r5 at calls and legacy packet loads', () => {
+    assert.equal(registersWritten(makeInstruction(0xb7, 3, 0, 0, 1)), 1 << 3, 'r3 = 1');
+    assert.equal(registersWritten(makeInstruction(0x61, 2, 1, 0, 0)), 1 << 2, 'r2 = *(u32 *)(r1 + 0)');
+    assert.equal(registersWritten(makeInstruction(0x18, 4, 0, 0, 0, 0n)), 1 << 4, 'lddw');
+    assert.equal(registersWritten(makeInstruction(0x63, 10, 1, -4, 0)), 0, 'a store writes memory only');
+    assert.equal(registersWritten(makeInstruction(0xdb, 10, 2, -8, 0x00)), 0, 'atomic add without fetch');
+    assert.equal(registersWritten(makeInstruction(0xdb, 10, 2, -8, 0x01)), 1 << 2, 'fetch-add into src');
+    assert.equal(registersWritten(makeInstruction(0xdb, 10, 2, -8, 0xe1)), 1 << 2, 'xchg');
+    assert.equal(registersWritten(makeInstruction(0xdb, 10, 2, -8, 0xf1)), 1, 'cmpxchg into r0');
+    assert.equal(registersWritten(makeInstruction(0x85, 0, 0, 0, 1)), 0x3f, 'helper call');
+    assert.equal(registersWritten(makeInstruction(0x30, 0, 0, 0, 12)), 0x3f, 'LD_ABS sets r0 and clobbers r1-r5');
+    assert.equal(registersWritten(makeInstruction(0x2d, 1, 2, 3, 0)), 0, 'a jump');
+    assert.equal(registersWritten(makeInstruction(0x95, 0, 0, 0, 0)), 0, 'exit');
   });
 });

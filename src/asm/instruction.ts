@@ -178,6 +178,37 @@ export function isLegacyPacketLoad(ins: Instruction): boolean {
 }
 
 /**
+ * The registers the instruction may write, a bit per register (bit i for ri): the destination of ALU operations,
+ * loads and `lddw`; the register an atomic fetches into (r0 for `CMPXCHG`); r0-r5 at a call and at a legacy packet
+ * load (which sets r0 and clobbers r1-r5, as a helper call does).
+ *
+ * @example
+ * ```ts
+ * registersWritten(makeInstruction(0x85, 0, 0, 0, 1)); // 0x3f: a helper call writes r0 and clobbers r1-r5
+ * ```
+ */
+export function registersWritten(ins: Instruction): number {
+  const dst = ins.dst <= 10 ? 1 << ins.dst : 0;
+  switch (ins.opcode & 0x07) {
+    case InstructionClass.ALU:
+    case InstructionClass.ALU64:
+    case InstructionClass.LDX:
+      return dst;
+    case InstructionClass.LD:
+      return ins.opcode === Opcode.LDDW ? dst : 0x3f;
+    case InstructionClass.STX:
+      if ((ins.opcode & 0xe0) !== Mode.ATOMIC) return 0;
+      if (ins.imm === AtomicOp.CMPXCHG) return 1;
+      return (ins.imm & AtomicOp.FETCH) !== 0 && ins.src <= 10 ? 1 << ins.src : 0;
+    case InstructionClass.JMP:
+    case InstructionClass.JMP32:
+      return (ins.opcode & 0xf0) === JumpOp.CALL ? 0x3f : 0;
+    default:
+      return 0;
+  }
+}
+
+/**
  * The slot a jump lands on, for the instruction at slot `index`: `index + 1 + offset` (or `+ imm` for `gotol`).
  * Undefined for instructions that are not jumps. The result may lie outside the program; checking is the caller's
  * (or {@link validateInstructions}') business.

@@ -682,8 +682,7 @@ BPFSHIP_HELPER_DECL(map_pop_elem);           /* 88 */
 BPFSHIP_HELPER_DECL(map_peek_elem);          /* 89 */
 BPFSHIP_HELPER_DECL(spin_lock);              /* 93 */
 BPFSHIP_HELPER_DECL(spin_unlock);            /* 94 */
-BPFSHIP_HELPER_DECL(sk_fullsock);            /* 95 */
-BPFSHIP_HELPER_DECL(sk_cast);                /* 96, 98, 136-140: bpf_tcp_sock, bpf_get_listener_sock, bpf_skc_to_* */
+BPFSHIP_HELPER_DECL(sk_cast);                /* 95, 96, 98, 136-140: bpf_sk_fullsock, bpf_tcp_sock, bpf_get_listener_sock, bpf_skc_to_* */
 BPFSHIP_HELPER_DECL(skc_lookup_tcp);         /* 99 */
 BPFSHIP_HELPER_DECL(strtol);                 /* 105 */
 BPFSHIP_HELPER_DECL(strtoul);                /* 106 */

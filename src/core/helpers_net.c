@@ -347,16 +347,9 @@ uint64_t bpfship_helper_sk_release(uint64_t r1, uint64_t r2, uint64_t r3, uint64
   return 0;
 }
 
-/* bpf_sk_fullsock(sk): the socket if it is a full one, else NULL. The verifier lets only a socket reach it, and
- * the runtime has none (skb->sk is NULL, lookups find none): NULL, so no pointer is ever handed out. */
-uint64_t bpfship_helper_sk_fullsock(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
-                                    bpfship_run_ctx *ctx) {
-  (void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)ctx;
-  return 0;
-}
-
-/* The socket casts (bpf_tcp_sock, bpf_get_listener_sock, bpf_skc_to_tcp_sock and its kin): the socket as the
- * narrower kind, or NULL. As for bpf_sk_fullsock, only a socket can reach them and the runtime has none: NULL. */
+/* The socket casts (bpf_sk_fullsock, bpf_tcp_sock, bpf_get_listener_sock, bpf_skc_to_tcp_sock and its kin): the
+ * socket as the narrower kind, or NULL. The verifier lets only a socket reach them, and the runtime has none
+ * (skb->sk is NULL, lookups find none): NULL, so no pointer is ever handed out. */
 uint64_t bpfship_helper_sk_cast(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
                                 bpfship_run_ctx *ctx) {
   (void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)ctx;

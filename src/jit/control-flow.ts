@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Instruction } from '../asm/index.ts';
+import { registersWritten, type Instruction } from '../asm/index.ts';
 import type { PreparedProgram } from '../interp/index.ts';
 
 /** How a basic block ends. */
@@ -273,8 +273,8 @@ function analyseFunction(entry: number, root: number, all: readonly BasicBlock[]
 }
 
 /**
- * The registers (a bit per register) some instruction of the loop headed by block `header` may write: its
- * destinations, the register an atomic fetches into (r0 for cmpxchg), and r0-r5 at every call. The loop is every
+ * The registers (a bit per register) some instruction of the loop headed by block `header` may write (see
+ * `registersWritten`: destinations, atomic fetches, r0-r5 at calls and legacy packet loads). The loop is every
  * block that reaches a back edge to `header` without passing through it. A register outside this set holds on
  * every pass what it held when the loop was entered, so what was known about it then still holds in the loop.
  */
@@ -300,16 +300,3 @@ export function registersWrittenInLoop(prog: PreparedProgram, g: FunctionGraph, 
   });
   return written;
 }
-
-/** The registers (a bit per register) one instruction may write. */
-function registersWritten(ins: { opcode: number; dst: number; src: number; imm: number }): number {
-  const cls = ins.opcode & 7;
-  if (cls === 0 || cls === 1 || cls === 4 || cls === 7) return 1 << ins.dst; // lddw, loads, ALU
-  if (cls === 3 && (ins.opcode & 0xe0) === 0xc0) { // atomics
-    if (ins.imm === 0xf1) return 1; // cmpxchg: r0
-    return (ins.imm & 1) !== 0 ? 1 << ins.src : 0; // fetch (xchg included) into src
-  }
-  if ((cls === 5 || cls === 6) && (ins.opcode & 0xf0) === 0x80) return 0x3f; // calls: r0-r5
-  return 0;
-}
-

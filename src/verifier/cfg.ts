@@ -19,6 +19,7 @@ import {
   LoadImm64Source,
   Mode,
   Opcode,
+  registersWritten,
   type Instruction,
   validateInstructions,
 } from '../asm/index.ts';
@@ -230,50 +231,45 @@ function successors(ins: Instruction, s: number): number[] {
 
 /** Registers an instruction reads and writes, as bit masks. */
 function useDef(ins: Instruction, helperArgs: HelperArgCount): { use: number; def: number } {
+  return { use: registersRead(ins, helperArgs), def: registersWritten(ins) };
+}
+
+/** The registers an instruction reads, a bit per register (calls: the arguments the helper takes). */
+function registersRead(ins: Instruction, helperArgs: HelperArgCount): number {
   const bit = (r: number): number => (r <= 10 ? 1 << r : 0);
-  const cls = ins.opcode & 0x07;
-  switch (cls) {
+  const x = (ins.opcode & 0x08) !== 0;
+  switch (ins.opcode & 0x07) {
     case InstructionClass.ALU:
     case InstructionClass.ALU64: {
       const op = ins.opcode & 0xf0;
-      const x = (ins.opcode & 0x08) !== 0;
-      if (op === 0xb0) return { use: x ? bit(ins.src) : 0, def: bit(ins.dst) };
-      if (op === 0x80 || op === 0xd0) return { use: bit(ins.dst), def: bit(ins.dst) };
-      return { use: bit(ins.dst) | (x ? bit(ins.src) : 0), def: bit(ins.dst) };
+      if (op === 0xb0) return x ? bit(ins.src) : 0;
+      if (op === 0x80 || op === 0xd0) return bit(ins.dst);
+      return bit(ins.dst) | (x ? bit(ins.src) : 0);
     }
     case InstructionClass.LDX:
-      return { use: bit(ins.src), def: bit(ins.dst) };
+      return bit(ins.src);
     case InstructionClass.ST:
-      return { use: bit(ins.dst), def: 0 };
-    case InstructionClass.STX: {
-      if ((ins.opcode & 0xe0) === Mode.ATOMIC) {
-        const fetch = (ins.imm & 1) !== 0;
-        if (ins.imm === 0xf1) return { use: bit(ins.dst) | bit(ins.src) | 1, def: 1 };
-        return { use: bit(ins.dst) | bit(ins.src), def: fetch ? bit(ins.src) : 0 };
-      }
-      return { use: bit(ins.dst) | bit(ins.src), def: 0 };
-    }
-    case InstructionClass.LD: {
-      if (ins.opcode === Opcode.LDDW) return { use: 0, def: bit(ins.dst) };
-      // Legacy packet loads read the context in r6 (and the index register), clobber r1-r5 and set r0.
-      const ind = (ins.opcode & 0xe0) === Mode.IND;
-      return { use: bit(6) | (ind ? bit(ins.src) : 0), def: 0x3f };
-    }
+      return bit(ins.dst);
+    case InstructionClass.STX:
+      return bit(ins.dst) | bit(ins.src) | ((ins.opcode & 0xe0) === Mode.ATOMIC && ins.imm === 0xf1 ? 1 : 0);
+    case InstructionClass.LD:
+      if (ins.opcode === Opcode.LDDW) return 0;
+      // Legacy packet loads read the context in r6 (and the index register).
+      return bit(6) | ((ins.opcode & 0xe0) === Mode.IND ? bit(ins.src) : 0);
     case InstructionClass.JMP:
     case InstructionClass.JMP32: {
       const op = ins.opcode & 0xf0;
-      if (op === JumpOp.EXIT) return { use: 1, def: 0 };
+      if (op === JumpOp.EXIT) return 1;
       if (op === JumpOp.CALL) {
-        if (ins.opcode === Opcode.CALLX) return { use: 0x3e | bit(ins.dst), def: 0x3f };
+        if (ins.opcode === Opcode.CALLX) return 0x3e | bit(ins.dst);
         const n = ins.src === CallSource.HELPER ? Math.min(5, Math.max(0, helperArgs(ins.imm))) : 5;
-        return { use: ((1 << (n + 1)) - 1) & ~1, def: 0x3f };
+        return ((1 << (n + 1)) - 1) & ~1;
       }
-      if (op === JumpOp.JA || op === JumpOp.JCOND) return { use: 0, def: 0 };
-      const x = (ins.opcode & 0x08) !== 0;
-      return { use: bit(ins.dst) | (x ? bit(ins.src) : 0), def: 0 };
+      if (op === JumpOp.JA || op === JumpOp.JCOND) return 0;
+      return bit(ins.dst) | (x ? bit(ins.src) : 0);
     }
     default:
-      return { use: 0, def: 0 };
+      return 0;
   }
 }
 
