@@ -50,7 +50,7 @@
 import type { PreparedProgram } from '../interp/index.ts';
 import { analyseFunctions } from './control-flow.ts';
 import { dispatcherFunction } from './dispatcher.ts';
-import { F_REPEAT, F_RUN, F_XDP_BATCH, G_FRAMES, G_FUEL, MODULE_TYPES, T_REPEAT, T_XDP_BATCH, XDP_MD } from './module-layout.ts';
+import { CORE_MEMORY_MAX_PAGES, F_REPEAT, F_RUN, F_XDP_BATCH, G_FRAMES, G_FUEL, MODULE_TYPES, T_REPEAT, T_XDP_BATCH, XDP_MD } from './module-layout.ts';
 import { checkEntryR10, structuredFunctions } from './structured.ts';
 import { BlockType, ByteWriter, encodeModule, type FuncDef, type GlobalDef, type ImportDef, Op, ValType } from './wasm-encoder.ts';
 
@@ -117,7 +117,12 @@ export function compileProgram(prog: PreparedProgram, options: JitCompileOptions
     { module: 'env', name: 'helper', kind: 'func', type: 0 },
     { module: 'env', name: 'fault', kind: 'func', type: 1 },
     { module: 'env', name: 'tail_call', kind: 'func', type: 4 },
-    { module: 'env', name: 'memory', kind: 'memory', minPages: 1 },
+    // Bound to the core's memory, the module declares it never grows past 2 GiB: an address wrapped to 32 bits
+    // from a register that may have been at or above 4 GiB is then at or past 2 GiB, and traps (see
+    // RegisterFacts.wrapTraps). A memory that could grow further fails to link.
+    runtime === undefined
+      ? { module: 'env', name: 'memory', kind: 'memory', minPages: 1 }
+      : { module: 'env', name: 'memory', kind: 'memory', minPages: 1, maxPages: CORE_MEMORY_MAX_PAGES },
     { module: 'env', name: 'table', kind: 'table', minElements: 0 },
   ];
   if (runtime !== undefined) imports.push({ module: 'env', name: 'programs', kind: 'table', minElements: 0 });

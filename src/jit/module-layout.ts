@@ -12,6 +12,12 @@
 import { MAX_CALL_FRAMES } from '../interp/index.ts';
 import { type FuncType, ValType } from './wasm-encoder.ts';
 
+/**
+ * The most 64 KiB pages the core's memory may grow to (its `--max-memory`, 2 GiB, in scripts/build-core.sh). The
+ * JIT's memory checks rely on it: any address at or past 2 GiB traps.
+ */
+export const CORE_MEMORY_MAX_PAGES = 32768;
+
 /** Why a JIT'd program stopped with a fault (the `kind` of `env.fault`). */
 export const JitFault = {
   /** A load or store outside the memory window. */

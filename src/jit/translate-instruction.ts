@@ -101,6 +101,18 @@ export class RegisterFacts {
   readonly bound = new Int32Array(11);
   /** 1 where the register's upper 32 bits are known to be zero. */
   readonly zext = new Uint8Array(11);
+  /**
+   * 1 where the register is either below 4 GiB or, wrapped to 32 bits, at least 2 GiB: as an address wrapped to
+   * 32 bits it is exact or traps, since the core's memory never grows past 2 GiB (CORE_MEMORY_MAX_PAGES).
+   * A register that a positive constant below 2 GiB takes below 4 GiB is one: it is below 4 GiB too unless the
+   * addition wrapped past 2^64, and then its low half is within that constant of 4 GiB. This is `p + i` in
+   * `if (p + i + 1 > end) break; ... p[i]`, the packet loop clang writes.
+   */
+  readonly wrapTraps = new Uint8Array(11);
+  /** The register that this one equals plus {@link delta} (as 64-bit integers), -1 for none. */
+  readonly base = new Int8Array(11).fill(-1);
+  /** See {@link base}: from 0 to 2^31 - 1. */
+  readonly delta = new Int32Array(11);
   /** The address of the map the register holds (what a `lddw` of a map loaded into it), -1 for none. */
   readonly map = new Float64Array(11).fill(-1);
 
@@ -115,6 +127,9 @@ export class RegisterFacts {
   assign(other: RegisterFacts): void {
     this.bound.set(other.bound);
     this.zext.set(other.zext);
+    this.wrapTraps.set(other.wrapTraps);
+    this.base.set(other.base);
+    this.delta.set(other.delta);
     this.map.set(other.map);
   }
 
@@ -122,14 +137,30 @@ export class RegisterFacts {
   clear(): void {
     this.bound.fill(0);
     this.zext.fill(0);
+    this.wrapTraps.fill(0);
+    this.base.fill(-1);
+    this.delta.fill(0);
     this.map.fill(-1);
   }
 
-  /** Forgets what was known about register `r` (it is being written). */
+  /** Forgets what was known about register `r` (it is being written), and every register's relation to it. */
   forget(r: number): void {
     this.bound[r] = 0;
     this.zext[r] = 0;
+    this.wrapTraps[r] = 0;
+    this.base[r] = -1;
+    this.delta[r] = 0;
     this.map[r] = -1;
+    for (let q = 0; q <= 10; q++) if (this.base[q] === r) this.base[q] = -1;
+  }
+
+  /** Records that register `r` is below 4 GiB, and what that proves of the register it is a constant above. */
+  below4GiB(r: number): void {
+    this.zext[r] = 1;
+    const b = this.base[r] as number;
+    if (b < 0) return;
+    if (this.delta[r] === 0) this.zext[b] = 1;
+    else this.wrapTraps[b] = 1;
   }
 }
 
@@ -224,10 +255,11 @@ export class InstructionTranslator {
       this.lget(frameBase);
       return off + STACK_FRAME_SIZE;
     }
-    if (off >= 0 && this.facts.zext[reg] === 1) {
+    if (off >= 0 && (this.facts.zext[reg] === 1 || this.facts.wrapTraps[reg] === 1)) {
       // The register is below 2^32, so wrapping it to i32 loses nothing, and WebAssembly adds the memarg offset
       // without wrapping (an effective address past the memory traps): nothing to check. Packet pointers are
       // such registers (4-byte loads of the context's data fields), and most packet accesses go through them.
+      // A register whose wrapped value is past the 2 GiB memory when it is not below 2^32 needs no check either.
       this.get(reg); b.byte(Op.i32_wrap_i64);
       return off;
     }
@@ -298,12 +330,13 @@ export class InstructionTranslator {
     else if (op === 0x20 || op === 0x30) order = taken ? -1 : 1; // jgt, jge
     else if (op === 0xa0 || op === 0xb0) order = taken ? 1 : -1; // jlt, jle
     if (order === 0 || ins.dst === 10) return;
+    const facts = this.facts;
     if (!x) {
-      if ((order === 1 || order === 2) && ins.imm >= 0) z[ins.dst] = 1;
+      if ((order === 1 || order === 2) && ins.imm >= 0) facts.below4GiB(ins.dst);
       return;
     }
-    if ((order === 1 || order === 2) && z[ins.src] === 1) z[ins.dst] = 1;
-    if ((order === -1 || order === 2) && z[ins.dst] === 1 && ins.src !== 10) z[ins.src] = 1;
+    if ((order === 1 || order === 2) && z[ins.src] === 1) facts.below4GiB(ins.dst);
+    if ((order === -1 || order === 2) && z[ins.dst] === 1 && ins.src !== 10) facts.below4GiB(ins.src);
   }
 
   /**
@@ -473,8 +506,13 @@ export class InstructionTranslator {
         const dstZext = facts.zext[dst] === 1;
         const zext = (op === 0x50 && (dstZext || srcZext)) || ((op === 0x40 || op === 0xa0) && dstZext && srcZext) ||
           (op === 0x70 && (dstZext || (!x && (imm & 63) >= 32)));
+        // dst += k for a constant k in [0, 2^31) keeps dst's relation to the register it was copied from.
+        const b0 = facts.base[dst] as number, d0 = facts.delta[dst] as number;
         this.get(dst); this.src64(ins); b.byte(simple);
         if (zext) this.setZext(dst); else this.set(dst);
+        if (op === 0x00 && !x && imm >= 0 && b0 >= 0 && b0 !== dst && d0 + imm <= 0x7fffffff) {
+          facts.base[dst] = b0; facts.delta[dst] = d0 + imm;
+        }
         return;
       }
       if ((op === 0x30 || op === 0x90) && offset === 0 && facts.zext[dst] === 1 && srcZext) {
@@ -511,9 +549,12 @@ export class InstructionTranslator {
             this.set(dst);
           } else {
             const map = x ? (facts.map[src] as number) : -1;
+            const wrapTraps = x ? (facts.wrapTraps[src] as number) : 0;
             this.src64(ins);
             if (srcZext) this.setZext(dst); else this.set(dst);
             facts.map[dst] = map;
+            facts.wrapTraps[dst] = wrapTraps;
+            if (x && src !== dst) { facts.base[dst] = src; facts.delta[dst] = 0; }
           }
           return;
         case 0xd0: this.get(dst); this.bswap(imm); this.set(dst); return; // ALU64 END: unconditional bswap

@@ -121,10 +121,13 @@ export interface FuncDef {
   readonly body: Uint8Array;
 }
 
-/** An import: a function of type `type`, a memory of at least `minPages` pages, or a funcref table. */
+/**
+ * An import: a function of type `type`, a memory of at least `minPages` pages (and, with `maxPages`, declared to
+ * grow to at most that many: instantiation refuses a memory that may grow further), or a funcref table.
+ */
 export type ImportDef =
   | { readonly module: string; readonly name: string; readonly kind: 'func'; readonly type: number }
-  | { readonly module: string; readonly name: string; readonly kind: 'memory'; readonly minPages: number }
+  | { readonly module: string; readonly name: string; readonly kind: 'memory'; readonly minPages: number; readonly maxPages?: number }
   | { readonly module: string; readonly name: string; readonly kind: 'table'; readonly minElements: number };
 
 /** A global the module defines: a mutable i32 or i64 starting at zero. */
@@ -159,7 +162,8 @@ export function encodeModule(def: ModuleDef): Uint8Array {
       imports.name(imp.module).name(imp.name);
       if (imp.kind === 'func') imports.byte(0x00).u32(imp.type);
       else if (imp.kind === 'table') imports.byte(0x01).byte(0x70).byte(0x00).u32(imp.minElements); // funcref, no maximum
-      else imports.byte(0x02).byte(0x00).u32(imp.minPages);
+      else if (imp.maxPages === undefined) imports.byte(0x02).byte(0x00).u32(imp.minPages);
+      else imports.byte(0x02).byte(0x01).u32(imp.minPages).u32(imp.maxPages);
     }
     section(out, 2, imports);
   }

@@ -285,6 +285,26 @@ describe('a JIT\'d program that goes wrong (unverified code, compiled directly)'
     assert.throws(() => p.execute(0, frame), (e: unknown) => e instanceof ExecutionError && e.fault.kind === 'memory' && e.fault.pc === 2);
   });
 
+  it('leaves the check out through p when p + k was proven below 2^32, and still traps when p + k wrapped past 2^64', () => {
+    // r4 = 2^64 - 16 and r5 = r4 + 16 = 0, which passes `if r5 > r3`. The generated code knows only that r5 is
+    // below 2^32, so r4 is either below 2^32 too or wraps to an address at or past 2 GiB; the load through it must
+    // trap in WebAssembly (no check emitted), not land at 0xfffffff0 - 2^32.
+    const p = compile(dsl.program(
+      dsl.loadImm64(4, -16n), dsl.mov64Reg(5, 4), dsl.add64Imm(5, 16), dsl.mov32Imm(3, 100),
+      dsl.jumpReg(0x20, 5, 3, 1), dsl.loadMem(Size.B, 0, 4, 0), dsl.exit(),
+    ));
+    assert.throws(() => p.execute(0, frame), (e: unknown) => e instanceof ExecutionError && e.fault.kind === 'memory' && /trapped in WebAssembly/.test(e.message));
+  });
+
+  it('forgets p + k once p is written: a check stays, and an address of 4 GiB + 16 faults at the load', () => {
+    // r5 = r4 + 1 is proven below 2^32 only after r4 moved up by 4 GiB: that proves nothing of the new r4.
+    const p = compile(dsl.program(
+      dsl.mov32Imm(4, 16), dsl.mov64Reg(5, 4), dsl.loadImm64(6, 0x1_0000_0000n), dsl.add64Reg(4, 6), dsl.add64Imm(5, 1),
+      dsl.mov32Imm(3, 100), dsl.jumpReg(0x20, 5, 3, 1), dsl.loadMem(Size.B, 0, 4, 0), dsl.exit(),
+    ));
+    assert.throws(() => p.execute(0, frame), (e: unknown) => e instanceof ExecutionError && e.fault.kind === 'memory' && e.fault.pc === 8);
+  });
+
   it('runs callbacks (bpf_loop, bpf_for_each_map_elem) one frame below the helper\'s caller', () => {
     const obj = rt.load(objectAt(join(TESTDATA, 'runtime_cases.o')), { programs: ['loop_sum', 'each_sum'] });
     try {
