@@ -1,14 +1,16 @@
 // `npm run bench`: performance figures, each measured side by side with its anchor in one run, as ratios.
-// Machines here are noisy: every figure is the median of several rounds, anchor and ours interleaved.
+// Measured on the built package (dist/: run npm run build first). Machines here are noisy: every figure is the
+// median of several rounds, anchor and ours interleaved.
 //
 // Author: Claude.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { corpusObjects } from '../src/internal/test-files.ts';
-import { readObject } from '../src/spec/index.ts';
-import { disassembleObject } from '../src/asm/index.ts';
-import { formatBtfDump } from '../src/btf/index.ts';
+// The built package (dist/), as a user's install runs it.
+import { corpusObjects } from '../dist/internal/test-files.js';
+import { readObject } from '../dist/spec/index.js';
+import { disassembleObject } from '../dist/asm/index.js';
+import { formatBtfDump } from '../dist/btf/index.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' } } });
 const rounds = Number(values.rounds);

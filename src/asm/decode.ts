@@ -10,15 +10,10 @@
  */
 
 import { InstructionError, type Location } from '../internal/errors.ts';
-import { type Instruction, isKnownEncoding as isKnownEncodingExport } from './instruction.ts';
+import { type Instruction, isKnownEncoding } from './instruction.ts';
 import {
-  Opcode as OpcodeExport,
+  Opcode,
 } from './opcode.ts';
-
-// Local copies of the imported constants: under tsx every use of an imported binding is a getter call, which
-// costs more than the rest of the hot paths here put together.
-const Opcode = OpcodeExport;
-const isKnownEncoding = isKnownEncodingExport;
 
 /** Options for {@link decodeInstructions}. */
 export interface DecodeOptions {

@@ -18,22 +18,13 @@
 
 import type { Instruction } from './instruction.ts';
 import {
-  AluOp as AluOpExport,
-  InstructionClass as InstructionClassExport,
-  JumpOp as JumpOpExport,
-  Mode as ModeExport,
-  Opcode as OpcodeExport,
-  Size as SizeExport,
+  AluOp,
+  InstructionClass,
+  JumpOp,
+  Mode,
+  Opcode,
+  Size,
 } from './opcode.ts';
-
-// Local copies of the imported constants: under tsx every use of an imported binding is a getter call, which
-// costs more than the rest of the hot paths here put together.
-const AluOp = AluOpExport;
-const InstructionClass = InstructionClassExport;
-const JumpOp = JumpOpExport;
-const Mode = ModeExport;
-const Opcode = OpcodeExport;
-const Size = SizeExport;
 
 /** Options for {@link formatInstruction}. */
 export interface FormatOptions {

@@ -20,28 +20,16 @@
  */
 
 import {
-  AluOp as AluOpExport,
-  AtomicOp as AtomicOpExport,
-  CallSource as CallSourceExport,
-  InstructionClass as InstructionClassExport,
-  JumpOp as JumpOpExport,
-  Mode as ModeExport,
-  Opcode as OpcodeExport,
-  Size as SizeExport,
-  Source as SourceExport,
+  AluOp,
+  AtomicOp,
+  CallSource,
+  InstructionClass,
+  JumpOp,
+  Mode,
+  Opcode,
+  Size,
+  Source,
 } from './opcode.ts';
-
-// Local copies of the imported constants: under tsx every use of an imported binding is a getter call, which
-// costs more than the rest of the hot paths here put together.
-const AluOp = AluOpExport;
-const AtomicOp = AtomicOpExport;
-const CallSource = CallSourceExport;
-const InstructionClass = InstructionClassExport;
-const JumpOp = JumpOpExport;
-const Mode = ModeExport;
-const Opcode = OpcodeExport;
-const Size = SizeExport;
-const Source = SourceExport;
 
 /** The registers: r0 (return value), r1-r5 (arguments), r6-r9 (callee-saved), r10 (read-only frame pointer). */
 export const Register = {

@@ -17,26 +17,18 @@ import {
   type ElfSection,
   type ElfSymbol,
   isEbpfMachine,
-  RelocationType as RelocationTypeExport,
-  SectionFlag as SectionFlagExport,
-  SectionType as SectionTypeExport,
-  SymbolType as SymbolTypeExport,
+  RelocationType,
+  SectionFlag,
+  SectionType,
+  SymbolType,
 } from '../elf/types.ts';
 import { InstructionError } from '../internal/errors.ts';
 import { decodeInstructionAt } from './decode.ts';
 import type { Instruction } from './instruction.ts';
 import { branchDisplacement, llvmText, UNKNOWN } from './format.ts';
 import {
-  Opcode as OpcodeExport,
+  Opcode,
 } from './opcode.ts';
-
-// Local copies of the imported constants: under tsx every use of an imported binding is a getter call, which
-// costs more than the rest of the hot paths here put together.
-const RelocationType = RelocationTypeExport;
-const SectionFlag = SectionFlagExport;
-const SectionType = SectionTypeExport;
-const SymbolType = SymbolTypeExport;
-const Opcode = OpcodeExport;
 
 /** One line of source, as BTF line info (or DWARF) names it. */
 export interface SourceLine {
@@ -182,12 +174,6 @@ class Output {
 }
 
 const STT_COMMON = 5;
-
-// Local copies of imported functions and constants: under tsx every use of an imported binding is a getter call.
-const llvmTextOf = llvmText;
-const branchDisplacementOf = branchDisplacement;
-const decodeAt = decodeInstructionAt;
-const UNKNOWN_TEXT = UNKNOWN;
 
 /**
  * The text of `llvm-objdump-19 -d FILE` (with `withRelocations`, of `-dr`; with `source`, of `-S`).
@@ -344,17 +330,17 @@ function disassembleSection(elf: ElfFile, section: ElfSection, options: Disassem
       if (remaining < 8) {
         step = 1;
       } else if (bytes[index] === Opcode.LDDW && ((bytes[index + 1] as number) & 0x0f) <= 11 && bytes[index + 2] === 0 && bytes[index + 3] === 0) {
-        ins = decodeAt(dv, index, size);
+        ins = decodeInstructionAt(dv, index, size);
         if (ins === undefined) {
           step = 1;
         } else {
           step = 16;
-          text = llvmTextOf(ins, alu32);
+          text = llvmText(ins, alu32);
         }
       } else {
-        ins = decodeAt(dv, index, size);
+        ins = decodeInstructionAt(dv, index, size);
         step = 8;
-        if (ins !== undefined) text = llvmTextOf(ins, alu32);
+        if (ins !== undefined) text = llvmText(ins, alu32);
       }
       if (ins !== undefined && text === undefined && ins.opcode === Opcode.LDDW) step = 8;
 
@@ -366,10 +352,10 @@ function disassembleSection(elf: ElfFile, section: ElfSection, options: Disassem
       }
       out.char(0x09);
       if (text === undefined) {
-        out.put(UNKNOWN_TEXT);
+        out.put(UNKNOWN);
       } else {
         out.put(text);
-        const disp = branchDisplacementOf(ins as Instruction);
+        const disp = branchDisplacement(ins as Instruction);
         if (disp !== undefined) out.put(targetAnnotation(labels, index + 8 + disp * 8));
       }
       out.char(0x0a);

@@ -42,14 +42,7 @@ const TWO_32 = 4294967296;
 const SKF_NET_OFF = -0x100000;
 const SKF_LL_OFF = -0x200000;
 
-// Local copies of imported constants (imported bindings are getter calls under tsx).
-const CONTINUE = HelperOutcome.CONTINUE;
-const EXIT = HelperOutcome.EXIT;
-const TAIL_CALL = HelperOutcome.TAIL_CALL;
-const FRAMES = MAX_CALL_FRAMES;
-const FRAME = STACK_FRAME_SIZE;
-const STACK = STACK_SIZE;
-const CODE_TAG = CODE_ADDRESS_TAG;
+/** The highest tag word a code address's upper half can hold (CODE_ADDRESS_TAG + a program's id). */
 const CODE_TAG_END = CODE_ADDRESS_TAG + MAX_PROGRAM_ID;
 // What the out-of-line call paths tell the loop (0 and up: switch to this.nextProg at that slot).
 const STEP = -2;
@@ -90,10 +83,10 @@ export class Interpreter {
   private u8 = new Uint8Array(0);
   private dv = new DataView(this.buffer);
   // Call frames: r6-r9 of the caller (lo, hi pairs), where to return, in which program.
-  private readonly saved = new Int32Array(FRAMES * 8);
-  private readonly retPc = new Int32Array(FRAMES);
-  private readonly retProg: (PreparedProgram | undefined)[] = new Array<PreparedProgram | undefined>(FRAMES).fill(undefined);
-  private readonly savedBudget = new Int32Array(FRAMES);
+  private readonly saved = new Int32Array(MAX_CALL_FRAMES * 8);
+  private readonly retPc = new Int32Array(MAX_CALL_FRAMES);
+  private readonly retProg: (PreparedProgram | undefined)[] = new Array<PreparedProgram | undefined>(MAX_CALL_FRAMES).fill(undefined);
+  private readonly savedBudget = new Int32Array(MAX_CALL_FRAMES);
   // State the loop publishes before a helper call, for invokeCallback and for messages.
   private depth = 0;
   private current: PreparedProgram | undefined;
@@ -140,7 +133,7 @@ export class Interpreter {
     const hi = this.hi;
     lo[0] = 0; hi[0] = 0;
     for (let r = 6; r <= 9; r++) { lo[r] = 0; hi[r] = 0; }
-    lo[10] = (setup.stack + STACK) | 0;
+    lo[10] = (setup.stack + STACK_SIZE) | 0;
     hi[10] = 0;
     this.setup = setup;
     this.refreshMemory();
@@ -174,7 +167,7 @@ export class Interpreter {
       throw this.fault(FaultKind.BAD_CALL, prog, this.pc, `the callback 0x${BigInt.asUintN(64, fn).toString(16)} is not the address of a function of the program`);
     }
     const depth = this.depth + 1;
-    if (depth >= FRAMES) throw this.fault(FaultKind.CALL_DEPTH, prog, this.pc, `the callback would be call frame ${depth + 1}; at most ${FRAMES} frames are allowed`);
+    if (depth >= MAX_CALL_FRAMES) throw this.fault(FaultKind.CALL_DEPTH, prog, this.pc, `the callback would be call frame ${depth + 1}; at most ${MAX_CALL_FRAMES} frames are allowed`);
     const lo = this.lo;
     const hi = this.hi;
     const keepLo = lo.slice();
@@ -188,7 +181,7 @@ export class Interpreter {
       hi[r] = Number(BigInt.asIntN(32, v >> 32n));
     }
     lo[0] = 0; hi[0] = 0;
-    lo[10] = (this.setup.stack + STACK - depth * FRAME) | 0;
+    lo[10] = (this.setup.stack + STACK_SIZE - depth * STACK_FRAME_SIZE) | 0;
     hi[10] = 0;
     try {
       this.loop(target, slot, depth);
@@ -240,8 +233,8 @@ export class Interpreter {
 
   /** The program a function address names, or undefined if it names none (or no function start). */
   private codeTarget(prog: PreparedProgram, hiWord: number, slot: number): PreparedProgram | undefined {
-    if (hiWord < CODE_TAG || hiWord > CODE_TAG_END) return undefined;
-    const id = hiWord - CODE_TAG;
+    if (hiWord < CODE_ADDRESS_TAG || hiWord > CODE_TAG_END) return undefined;
+    const id = hiWord - CODE_ADDRESS_TAG;
     const target = id === prog.id ? prog : this.host.program?.(id);
     if (target === undefined || slot < 0 || slot >= target.slotCount || target.bySlot[slot] === undefined) return undefined;
     return target;
@@ -275,7 +268,7 @@ export class Interpreter {
     const retProg = this.retProg;
     const limit = this.instructionLimit;
     const sLo = this.setup.stack;
-    const sHi = sLo + STACK;
+    const sHi = sLo + STACK_SIZE;
     const code = prog.code;
     let u8 = this.u8;
     let dv = this.dv;
@@ -987,7 +980,7 @@ export class Interpreter {
           lo[7] = saved[b + 2] as number; hi[7] = saved[b + 3] as number;
           lo[8] = saved[b + 4] as number; hi[8] = saved[b + 5] as number;
           lo[9] = saved[b + 6] as number; hi[9] = saved[b + 7] as number;
-          lo[10] = (lo[10] as number) + FRAME;
+          lo[10] = (lo[10] as number) + STACK_FRAME_SIZE;
           pc = retPc[depth] as number;
           const back = retProg[depth] as PreparedProgram;
           if (back !== prog) {
@@ -1007,7 +1000,7 @@ export class Interpreter {
           lo[7] = saved[b + 2] as number; hi[7] = saved[b + 3] as number;
           lo[8] = saved[b + 4] as number; hi[8] = saved[b + 5] as number;
           lo[9] = saved[b + 6] as number; hi[9] = saved[b + 7] as number;
-          lo[10] = (lo[10] as number) + FRAME;
+          lo[10] = (lo[10] as number) + STACK_FRAME_SIZE;
           this.mayGoto = this.savedBudget[depth] as number;
           pc = retPc[depth] as number;
           const back = retProg[depth] as PreparedProgram;
@@ -1027,7 +1020,7 @@ export class Interpreter {
 
   /** A BPF-to-BPF call's frame: r6-r9 and where to return saved, r10 one frame down. */
   private pushFrame(prog: PreparedProgram, pc: number, depth: number): void {
-    if (depth + 1 >= FRAMES) throw this.fault(FaultKind.CALL_DEPTH, prog, pc, `the call would be call frame ${depth + 2}; at most ${FRAMES} frames are allowed`);
+    if (depth + 1 >= MAX_CALL_FRAMES) throw this.fault(FaultKind.CALL_DEPTH, prog, pc, `the call would be call frame ${depth + 2}; at most ${MAX_CALL_FRAMES} frames are allowed`);
     const lo = this.lo;
     const hi = this.hi;
     const saved = this.saved;
@@ -1040,7 +1033,7 @@ export class Interpreter {
     this.retProg[depth] = prog;
     this.savedBudget[depth] = this.mayGoto;
     this.mayGoto = MAY_GOTO_BUDGET;
-    lo[10] = (lo[10] as number) - FRAME;
+    lo[10] = (lo[10] as number) - STACK_FRAME_SIZE;
   }
 
   /**
@@ -1051,9 +1044,9 @@ export class Interpreter {
     const host = this.host;
     const outcome = host.callHelper(id, this);
     if (this.u8.length === 0) this.refreshMemory();
-    if (outcome === CONTINUE) return STEP;
-    if (outcome === EXIT) return DONE;
-    if (outcome === TAIL_CALL) {
+    if (outcome === HelperOutcome.CONTINUE) return STEP;
+    if (outcome === HelperOutcome.EXIT) return DONE;
+    if (outcome === HelperOutcome.TAIL_CALL) {
       const target = host.takeTailCall?.();
       if (target === undefined) return STEP;
       this.nextProg = target;
@@ -1086,9 +1079,9 @@ export class Interpreter {
     if (vh !== 0 || vl < 0) throw this.fault(FaultKind.BAD_CALL, prog, pc, `callx r${d}: 0x${((BigInt(vh >>> 0) << 32n) | BigInt(vl >>> 0)).toString(16)} is neither a function of the program nor a helper number`);
     const outcome = this.host.callHelper(vl, this);
     if (this.u8.length === 0) this.refreshMemory();
-    if (outcome === CONTINUE) return STEP;
-    if (outcome === EXIT) return DONE;
-    if (outcome === TAIL_CALL) {
+    if (outcome === HelperOutcome.CONTINUE) return STEP;
+    if (outcome === HelperOutcome.EXIT) return DONE;
+    if (outcome === HelperOutcome.TAIL_CALL) {
       const t = this.host.takeTailCall?.();
       if (t === undefined) return STEP;
       this.nextProg = t;
@@ -1129,8 +1122,8 @@ export class Interpreter {
 
   private findRegion(a: number, size: number, store: boolean): MemoryRegion | undefined {
     const stack = this.setup.stack;
-    if (a >= stack && a + size <= stack + STACK) {
-      if (this.stackRegion.start !== stack) this.stackRegion = { start: stack, end: stack + STACK, writable: true, name: 'stack' };
+    if (a >= stack && a + size <= stack + STACK_SIZE) {
+      if (this.stackRegion.start !== stack) this.stackRegion = { start: stack, end: stack + STACK_SIZE, writable: true, name: 'stack' };
       return this.stackRegion;
     }
     for (const r of this.setup.regions) {
@@ -1144,7 +1137,7 @@ export class Interpreter {
   private memoryFault(prog: PreparedProgram, pc: number, address: bigint, size: number, store: boolean, expr: string): ExecutionError {
     const what = `${store ? 'store' : 'load'} of ${size} byte${size === 1 ? '' : 's'} at 0x${address.toString(16)} (${expr})`;
     const a = address < BigInt(TWO_32) ? Number(address) : -1;
-    const regions: MemoryRegion[] = [{ start: this.setup.stack, end: this.setup.stack + STACK, writable: true, name: 'stack' }, ...this.setup.regions];
+    const regions: MemoryRegion[] = [{ start: this.setup.stack, end: this.setup.stack + STACK_SIZE, writable: true, name: 'stack' }, ...this.setup.regions];
     const dynamic = a >= 0 ? this.host.findRegion?.(a, 1) : undefined;
     if (dynamic !== undefined) regions.push(dynamic);
     const inside = a >= 0 ? regions.find((r) => a >= r.start && a < r.end) : undefined;

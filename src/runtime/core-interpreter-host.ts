@@ -76,8 +76,6 @@ const HELPER_ARGS: ReadonlyMap<number, readonly ArgUse[]> = new Map<number, read
 /** One past the largest helper id (the core's BPFSHIP_HELPER_COUNT, with room to grow). */
 const HELPER_ID_LIMIT = 256;
 const TAIL_CALL_HELPER = 12;
-/** A local copy: under tsx every use of an imported binding is a getter call, and callHelper is hot. */
-const HELPER_F_PACKET = HelperFlags.Packet;
 const FOR_EACH_MAP_ELEM = 164;
 const RINGBUF_RESERVE = 131;
 const BPF_F_RDONLY_PROG = 1 << 7;
@@ -243,7 +241,7 @@ export class CoreInterpreterHost implements InterpreterHost {
       }
     }
     if (id === 132 || id === 133) this.dropRecord(run, lo[1] as number >>> 0);
-    if (((this.flags[id] as number) & HELPER_F_PACKET) !== 0) this.refreshPacket(run);
+    if (((this.flags[id] as number) & HelperFlags.Packet) !== 0) this.refreshPacket(run);
     if (id === TAIL_CALL_HELPER) {
       const target = this.core.takeTailCall(run.runCtx);
       if (target !== undefined) {
