@@ -44,6 +44,8 @@ export interface FunctionGraph {
   readonly entry: number;
   /** The blocks its entry reaches (block 0 starts at the entry), numbered for this function. */
   readonly blocks: readonly BasicBlock[];
+  /** Each block's predecessors (the blocks with an edge to it), in reverse postorder. */
+  readonly preds: readonly (readonly number[])[];
   /** The blocks in reverse postorder (block 0 first). */
   readonly rpo: readonly number[];
   /** Position of each block in `rpo`. */
@@ -269,7 +271,7 @@ function analyseFunction(entry: number, root: number, all: readonly BasicBlock[]
     const v = rpo[i] as number;
     children[idom[v] as number]?.push(v);
   }
-  return { entry, blocks, rpo, order, idom, loopHeader, merge, children };
+  return { entry, blocks, preds, rpo, order, idom, loopHeader, merge, children };
 }
 
 /**
@@ -279,16 +281,15 @@ function analyseFunction(entry: number, root: number, all: readonly BasicBlock[]
  * every pass what it held when the loop was entered, so what was known about it then still holds in the loop.
  */
 export function registersWrittenInLoop(prog: PreparedProgram, g: FunctionGraph, header: number): number {
-  const preds: number[][] = g.blocks.map(() => []);
-  g.blocks.forEach((blk, i) => { for (const s of blk.succ) (preds[s] as number[]).push(i); });
+  const preds = g.preds;
   const inLoop = new Uint8Array(g.blocks.length);
   inLoop[header] = 1;
-  const work = (preds[header] as number[]).filter((p) => (g.order[header] as number) <= (g.order[p] as number));
+  const work = (preds[header] as readonly number[]).filter((p) => (g.order[header] as number) <= (g.order[p] as number));
   for (const p of work) inLoop[p] = 1;
   while (work.length > 0) {
     const n = work.pop() as number;
     if (n === header) continue;
-    for (const p of preds[n] as number[]) if (inLoop[p] === 0) { inLoop[p] = 1; work.push(p); }
+    for (const p of preds[n] as readonly number[]) if (inLoop[p] === 0) { inLoop[p] = 1; work.push(p); }
   }
   let written = 0;
   g.blocks.forEach((blk, i) => {
