@@ -51,6 +51,18 @@ describe('--rules', () => {
     const strict = await cli(['run', obj, '--program', 'uninitialized_stack1', '--mode', 'jit', '--data', pkt, '--rules', 'strict']);
     assert.equal(strict.code, 1, strict.err);
   });
+
+  it('explore verifies under the rule set asked for, and its report says which', async () => {
+    const obj = join(SELFTESTS_OBJ, 'verifier_basic_stack.o');
+    const verdicts = async (rules: string): Promise<string> => {
+      const r = await cli(['explore', obj, '--program', 'uninitialized_stack1', '--json', '--rules', rules]);
+      const { programs } = JSON.parse(r.out) as { programs: { report: { rules: string; verdict: string } }[] };
+      return `${r.code} ${programs.map((p) => `${p.report.rules}:${p.report.verdict}`).join()}`;
+    };
+    assert.equal(await verdicts('linux'), '0 linux:pass');
+    assert.equal(await verdicts('strict'), '1 strict:fail');
+    assert.match((await cli(['explore', obj, '--rules', 'lax', '--json'])).err, /Allowed choices are linux, strict/);
+  });
 });
 
 describe('--license', () => {

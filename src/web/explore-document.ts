@@ -15,7 +15,7 @@
 import { helperById } from '../abi/index.ts';
 import { CallSource, JumpOp, Opcode, formatInstruction, type Instruction } from '../asm/index.ts';
 import { linkProgram, type FunctionSpec, type LinkedProgram, type ObjectSpec, type ProgramSpec } from '../spec/index.ts';
-import { VERIFIER_NAME, VERIFIER_VERSION, verifyProgram, type ProgramReport, type RecordOptions } from '../verifier/index.ts';
+import { VERIFIER_NAME, VERIFIER_VERSION, verifyProgram, type ProgramReport, type RecordOptions, type VerifyOptions } from '../verifier/index.ts';
 
 /** The format name and version of {@link ExploreProgram} and {@link ExploreObject}. */
 export const EXPLORE_FORMAT = 'bpfship-explore/1';
@@ -29,6 +29,12 @@ export interface ExploreOptions {
   readonly record?: RecordOptions;
   /** Stop verifying after this long (reported as too complex). */
   readonly timeLimitMs?: number;
+  /** The rule set (the verifier's default, `linux`, otherwise): the report records it. */
+  readonly rules?: VerifyOptions['rules'];
+  /** The license to verify under, as VerifyOptions.license (the object's own by default). */
+  readonly license?: string;
+  /** The kernel's BTF, for kfuncs (see VerifyOptions.kernelBtf). */
+  readonly kernelBtf?: VerifyOptions['kernelBtf'];
   /**
    * The text of a source file named by BTF line info, when the caller can find it (the CLI reads it from disk);
    * undefined otherwise, and the page shows the lines BTF recorded.
@@ -162,6 +168,9 @@ export function exploreProgram(spec: ObjectSpec, target: number | ProgramSpec, o
     ...(options.programType !== undefined ? { programType: options.programType } : {}),
     ...(options.attachType !== undefined ? { attachType: options.attachType } : {}),
     ...(options.timeLimitMs !== undefined ? { timeLimitMs: options.timeLimitMs } : {}),
+    ...(options.rules !== undefined ? { rules: options.rules } : {}),
+    ...(options.license !== undefined ? { license: options.license } : {}),
+    ...(options.kernelBtf !== undefined ? { kernelBtf: options.kernelBtf } : {}),
   });
   let linked: LinkedProgram | undefined;
   try {

@@ -1,6 +1,7 @@
 /**
- * `bpfship explore FILE [--section S] [--program NAME] [--type TYPE] [--listen HOST:PORT] [--open] [--json]`: the
- * verifier explorer for an object. Every selected program is verified with its states recorded; the explorer page
+ * `bpfship explore FILE [--section S] [--program NAME] [--type TYPE] [--rules linux|strict] [--license STR]
+ * [--btf FILE] [--listen HOST:PORT] [--open] [--json]`: the verifier explorer for an object, verifying as `verify`
+ * does with the same options. Every selected program is verified with its states recorded; the explorer page
  * is then served on loopback (a free port unless --listen says) and its URL printed; --open opens it in a browser.
  * With --json, the explore documents are printed instead (no server). The C source files named by BTF line info
  * are read from disk when found (beside the object or in a directory above it, or from the current directory) and
@@ -18,6 +19,7 @@ import { ProgramType, readObject, selectPrograms, type ProgramTypeName } from '.
 import { exploreObject, exploreProgram, type ExploreProgram } from '../../web/index.ts';
 import { readInput, UsageError } from '../io.ts';
 import type { CommandContext, Io } from '../context.ts';
+import { addVerifierOptions, kernelBtfFor, licenseFor, verifierSettings, VMLINUX_BTF } from '../verifier-options.ts';
 import { parseListen } from './serve.ts';
 
 /** Source files larger than this are not read. */
@@ -69,11 +71,12 @@ function openBrowser(url: string, io: Io): void {
 
 /** Configures `explore`. */
 export function configureExplore(command: Command, { io, setExit }: CommandContext): void {
-  command
+  addVerifierOptions(command
     .argument('<file>', 'an eBPF ELF object (clang -target bpf -g -O2 -c)')
     .option('--section <name>', 'only programs in this section')
     .option('--program <name>', 'only the program (or .text function) with this name')
-    .option('--type <type>', 'verify as this program type (xdp, sched_cls, ...), overriding the section name')
+    .option('--type <type>', 'verify as this program type (xdp, sched_cls, ...), overriding the section name'))
+    .option('--btf <file>', `the kernel's BTF, for kfuncs (default ${VMLINUX_BTF} when present)`)
     .option('--listen <host:port>', 'the address to serve on (loopback only)', '127.0.0.1:0')
     .option('--open', 'open the page in a browser ($BROWSER, else xdg-open)')
     .option('--json', 'print the explore documents as JSON instead of serving them')
@@ -87,6 +90,8 @@ export function configureExplore(command: Command, { io, setExit }: CommandConte
       if (!['127.0.0.1', 'localhost', '::1'].includes(listen.host) && !listen.host.startsWith('127.')) {
         throw new UsageError(`--listen ${opts.listen}: the explorer serves on loopback only (127.0.0.1, ::1)`);
       }
+      const settings = verifierSettings(opts);
+      const kernelBtf = await kernelBtfFor(opts.btf);
       const maxStates = positiveInteger(opts.maxStates, '--max-states');
       const maxBytes = positiveInteger(opts.maxBytes, '--max-bytes');
       const spec = readObject(readInput(file), { name: file });
@@ -105,6 +110,9 @@ export function configureExplore(command: Command, { io, setExit }: CommandConte
         readSource,
         record: { ...(maxStates !== undefined ? { maxStatesPerInsn: maxStates } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}) },
         ...(opts.type !== undefined ? { programType: opts.type } : {}),
+        rules: settings.rules,
+        ...licenseFor(spec.license, settings.license),
+        ...(kernelBtf !== undefined ? { kernelBtf } : {}),
       }));
       const all = exploreObject(spec, { programs: selected, ...(opts.type !== undefined ? { programType: opts.type } : {}) });
       const object = {
@@ -122,7 +130,7 @@ export function configureExplore(command: Command, { io, setExit }: CommandConte
         const diag = d.report.diagnostics[0];
         const where = diag?.source !== undefined ? ` at ${diag.source.file.replace(/^\.\//, '')}:${diag.source.line}` : '';
         const states = d.report.recording?.states.length ?? 0;
-        io.stderr(`${file}: ${d.section}/${d.name} (${d.report.type}): ${d.report.verdict === 'pass' ? 'PASS' : `FAIL${where}`} (${d.report.insnsProcessed.toLocaleString('en-US')} instructions processed, ${states.toLocaleString('en-US')} states recorded)\n`);
+        io.stderr(`${file}: ${d.section}/${d.name} (${d.report.type}, ${d.report.rules} rules): ${d.report.verdict === 'pass' ? 'PASS' : `FAIL${where}`} (${d.report.insnsProcessed.toLocaleString('en-US')} instructions processed, ${states.toLocaleString('en-US')} states recorded)\n`);
       }
       const { createLocalExplorer } = await import('../../service/local-explorer.ts');
       const app = await createLocalExplorer({ object, documents: new Map(docs.map((d) => [d.index, JSON.stringify(d)])) });
