@@ -3,7 +3,8 @@
 // is in a network namespace; TCP to port 22 dropped and to another port let through, counted in the pinned map;
 // `deploy list`, `deploy maps` (bpftool's layout), `deploy remove` leaving nothing; and every refusal (tampered
 // object, another object's signature, an untrusted root, an object our verifier rejects, an attestation of a
-// rejected program, an object the kernel rejects) loading nothing, with exit status 1 and an audit line.
+// rejected program, an object the kernel rejects, an attestation under weaker rules than --require-rules asks)
+// loading nothing, with exit status 1 and an audit line.
 //
 // Author: Claude.
 import { after, before, describe, it } from 'node:test';
@@ -190,6 +191,25 @@ describe('bpfship deploy: refusals load nothing', () => {
     doc['dsseEnvelope'] = signEnvelope(IN_TOTO_PAYLOAD_TYPE, encodeStatement(forged), keys.trusted.signer.privateKey, keys.trusted.signer.certificate.keyId);
     writeFileSync(`${file}.sig`, JSON.stringify(doc));
     await refuseBind(file, 'PROGRAM_NOT_VERIFIED');
+  });
+
+  it('--require-rules strict: an object attested under linux rules is refused; signed under strict, it deploys', async () => {
+    const object = exampleObject('xdp_firewall.o');
+    const linuxFile = placed('linux-rules-xdp_firewall.o', object);
+    const linuxSigned = await cli(['sign-object', linuxFile, '--sign-key', keys.signerKey, '--sign-cert', keys.signerCert, '--chain', keys.intermediatePem]);
+    assert.equal(linuxSigned.code, 0, linuxSigned.err);
+    await refusal(linuxFile, ['--require-rules', 'strict'], 'RULES_REFUSED');
+    assert.match(readAuditLog(fx.auditLog).at(-1)?.reason ?? '', /'linux' rule set.*'strict'/);
+    const strictFile = placed('strict-rules-xdp_firewall.o', object);
+    const strictSigned = await cli(['sign-object', strictFile, '--sign-key', keys.signerKey, '--sign-cert', keys.signerCert, '--chain', keys.intermediatePem, '--rules', 'strict']);
+    assert.equal(strictSigned.code, 0, strictSigned.err);
+    const name = `strict-${pid}`;
+    const r = await deployCli([strictFile, '--name', name, '--attach', `xdp:${fx.hostIf}`, '--policy', 'production', '--trust', keys.rootPem, '--require-rules', 'strict']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /allowed by the production policy: strict-rules-xdp_firewall\.o/);
+    assert.match(run('ip', ['link', 'show', fx.hostIf]), /xdp/);
+    assert.equal((await cli(['deploy', 'remove', name, '--state-dir', fx.stateDir])).code, 0);
+    assert.doesNotMatch(run('ip', ['link', 'show', fx.hostIf]), /xdp/);
   });
 
   it('an object the kernel rejects: status 1 with the kernel verifier\'s log, nothing loaded or pinned', async () => {
