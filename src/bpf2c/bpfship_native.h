@@ -270,7 +270,7 @@ typedef struct bpfship_native_map {
   uint32_t initial_value_count;                       /* 40 */
   uint32_t reserved;                                  /* 44 */
   const bpfship_native_initial_value *initial_values; /* 48 */
-  uint64_t reserved2;                                 /* 56 */
+  uint64_t map_extra;                                 /* 56: BPF_MAP_CREATE's map_extra (was reserved, 0) */
 } bpfship_native_map;
 
 /* A global data section (.data, .rodata, .bss, ...): a one-element array map of `size` bytes. 32 bytes. */

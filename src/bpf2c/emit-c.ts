@@ -241,7 +241,7 @@ function lineLookup(records: readonly CodeLineInfo[]): (slot: number) => CodeLin
 }
 
 function mapInitializer(m: NativeMapMetadata, inner: string, init: string): string {
-  return `{ .name = ${cString(m.name)}, .type = ${m.type} /* ${MAP_TYPE_NAMES[m.type] ?? 'unknown'} */, .key_size = ${m.keySize}, .value_size = ${m.valueSize}, .max_entries = ${m.maxEntries}, .flags = ${m.flags}, .pinning = ${m.pinning}, .inner_map = ${inner}, .initial_value_count = ${m.initialValues.length}, .initial_values = ${init} }`;
+  return `{ .name = ${cString(m.name)}, .type = ${m.type} /* ${MAP_TYPE_NAMES[m.type] ?? 'unknown'} */, .key_size = ${m.keySize}, .value_size = ${m.valueSize}, .max_entries = ${m.maxEntries}, .flags = ${m.flags}, .pinning = ${m.pinning}, .map_extra = ${m.mapExtra}, .inner_map = ${inner}, .initial_value_count = ${m.initialValues.length}, .initial_values = ${init} }`;
 }
 
 function emitMetadata(out: Lines, unit: Unit, meta: NativeImageMetadata): void {

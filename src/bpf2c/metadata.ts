@@ -38,6 +38,11 @@ export interface NativeMapMetadata {
   readonly maxEntries: number;
   readonly flags: number;
   readonly pinning: number;
+  /**
+   * BPF_MAP_CREATE's map_extra (a bloom filter's number of hash functions). A number, not a bigint, so that the
+   * metadata stays JSON; bpf2c refuses a value past 2^53 (only arena maps, which the core lacks, use more).
+   */
+  readonly mapExtra: number;
   readonly innerMap: NativeMapMetadata | undefined;
   /** Prog array and map-in-map slots filled at load: `key` holds program or map `name`. */
   readonly initialValues: readonly { readonly key: number; readonly kind: 'program' | 'map'; readonly name: string }[];

@@ -224,6 +224,12 @@ function markKfuncCalls(linked: LinkedProgram): LinkedProgram {
   return { ...linked, instructions };
 }
 
+/** map_extra as the image table's number (see NativeMapMetadata.mapExtra). */
+function mapExtraNumber(m: MapSpec): number {
+  if (m.mapExtra > BigInt(Number.MAX_SAFE_INTEGER)) throw new Bpf2cError(`map '${m.name}' has map_extra 0x${m.mapExtra.toString(16)}, past what a native image's map table carries (2^53 - 1)`);
+  return Number(m.mapExtra);
+}
+
 function mapMetadata(m: MapSpec): NativeMapMetadata {
   return {
     name: m.name,
@@ -233,6 +239,7 @@ function mapMetadata(m: MapSpec): NativeMapMetadata {
     maxEntries: m.maxEntries,
     flags: m.flags,
     pinning: m.pinning,
+    mapExtra: mapExtraNumber(m),
     innerMap: m.innerMap === undefined ? undefined : mapMetadata(m.innerMap),
     initialValues: m.initialValues.map((v) => ({ key: v.key, kind: v.kind, name: v.name })),
   };

@@ -8,7 +8,7 @@
  */
 
 /** bpf2c's version. */
-export const BPF2C_VERSION = '0.1.1';
+export const BPF2C_VERSION = '0.1.2';
 
 /**
  * The version of the program-info description (programInfoText) the info hashes are taken over: bumped whenever

@@ -85,6 +85,7 @@ extern "C" {
 #define BPFSHIP_MAP_TYPE_QUEUE 22           /* + */
 #define BPFSHIP_MAP_TYPE_STACK 23           /* + */
 #define BPFSHIP_MAP_TYPE_RINGBUF 27         /* + */
+#define BPFSHIP_MAP_TYPE_BLOOM_FILTER 30    /* + */
 #define BPFSHIP_MAP_TYPE_USER_RINGBUF 31    /* + created with a ring buffer's rules; no user-space producer and no
                                                bpf_user_ringbuf_drain yet, so no record ever reaches a program */
 
@@ -175,6 +176,13 @@ BPFSHIP_API uint32_t bpfship_core_abi_version(void);
 BPFSHIP_API void bpfship_core_set_task(uint32_t pid, uint32_t tgid, uint32_t uid, uint32_t gid, const char *comm);
 
 /*
+ * Mixes `entropy` into the source of per-map random hash seeds (bloom filters without BPF_F_ZERO_SEED). The native
+ * build takes its seeds from getrandom() and needs none; the wasm build has no entropy of its own, so its host
+ * should call this once with random bits before creating maps.
+ */
+BPFSHIP_API void bpfship_core_add_entropy(uint64_t entropy);
+
+/*
  * Memory the executors need inside the core's address space (the eBPF stack, the context struct, the packet with
  * its headroom, scratch buffers for map keys and values): zero-filled, 16-byte aligned, or NULL when memory is
  * exhausted. In the wasm build this is the only allocator of the linear memory; natively it is calloc/free.
@@ -233,7 +241,7 @@ typedef struct bpfship_map_attr {
   uint32_t inner_map_id; /* 20: map-in-map only: the id of a map whose shape every inner map must have */
   int32_t spin_lock_off; /* 24: offset of the struct bpf_spin_lock inside the value (from BTF), or -1 */
   uint32_t reserved;     /* 28: must be 0 */
-  uint64_t map_extra;    /* 32: must be 0 (bloom filters are not implemented) */
+  uint64_t map_extra;    /* 32: bloom filters: the number of hash functions (low 4 bits, 0 = 5); else 0 */
   char name[16];         /* 40: a name for diagnostics, NUL-padded (BPF_OBJ_NAME_LEN) */
 } bpfship_map_attr;
 
@@ -281,13 +289,22 @@ BPFSHIP_API int bpfship_map_freeze(bpfship_map *map);
  * The user-space operations (BPF_MAP_LOOKUP_ELEM, UPDATE_ELEM, ...). `value` buffers hold user_value_size bytes:
  * per-CPU maps take and give one round_up(value_size, 8) slot per possible CPU; prog arrays, perf event arrays,
  * devmaps and map-in-map maps take and give a u32 id. Queue and stack maps take key NULL: lookup peeks, update
- * pushes, lookup_and_delete pops. Flags: BPF_ANY/NOEXIST/EXIST for updates, BPF_F_LOCK where the value has a
+ * pushes, lookup_and_delete pops. Bloom filters take key NULL too: update adds the value (flags BPF_ANY only),
+ * lookup tests it (`value` is read, not written: 0 when maybe present, -ENOENT when absent), delete and
+ * get_next_key give -EOPNOTSUPP, lookup_and_delete -ENOTSUPP. Flags: BPF_ANY/NOEXIST/EXIST for updates, BPF_F_LOCK where the value has a
  * spin lock (else -EINVAL). Special fields (the spin lock) are never copied and read back as zero, as in Linux.
  */
 BPFSHIP_API int bpfship_map_lookup(bpfship_map *map, const void *key, void *value, uint64_t flags);
 BPFSHIP_API int bpfship_map_update(bpfship_map *map, const void *key, const void *value, uint64_t flags);
 BPFSHIP_API int bpfship_map_delete(bpfship_map *map, const void *key);
 BPFSHIP_API int bpfship_map_lookup_and_delete(bpfship_map *map, const void *key, void *value, uint64_t flags);
+
+/* A bloom filter's bitmap size in bits and number of hash functions (what Linux computed from max_entries and
+ * map_extra); -EINVAL for other maps. */
+BPFSHIP_API int bpfship_bloom_geometry(const bpfship_map *map, uint64_t *bits, uint32_t *nr_hash_funcs);
+
+/* Linux's jhash(data, len, initval) on a little-endian machine: the hash bloom filters use. */
+BPFSHIP_API uint32_t bpfship_jhash(const void *data, uint32_t len, uint32_t initval);
 
 /*
  * BPF_MAP_GET_NEXT_KEY: with key NULL (or a key not in the map) the first key; -ENOENT after the last. As in

@@ -15,7 +15,7 @@ import { ensureCoreLibrary } from './core-build.ts';
 import { CoreError } from './core-error.ts';
 import { koffi } from './ffi.ts';
 import { Fib } from './fib.ts';
-import { unsupportedMapTypeNote } from './map-type-support.ts';
+import { mapCreateNote } from './map-create-note.ts';
 
 export { CoreError } from './core-error.ts';
 
@@ -33,6 +33,8 @@ export interface CoreMapAttributes {
   readonly flags?: number;
   readonly innerMapId?: number;
   readonly spinLockOffset?: number;
+  /** map_extra: a bloom filter's number of hash functions (0..15, 0 means 5); else 0. */
+  readonly mapExtra?: bigint;
   readonly name?: string;
 }
 
@@ -53,7 +55,7 @@ export interface CoreLibrary {
   releaseMap(map: bigint): void;
   mapId(map: bigint): number;
   mapFromId(id: number): bigint;
-  /** Returns 0 or a negative errno, as the core does. */
+  /** Returns 0 or a negative errno, as the core does. A bloom filter reads `value` (the value to test). */
   mapLookup(map: bigint, key: Uint8Array | null, value: Uint8Array, flags?: bigint): number;
   mapUpdate(map: bigint, key: Uint8Array | null, value: Uint8Array, flags?: bigint): number;
   mapDelete(map: bigint, key: Uint8Array): number;
@@ -188,10 +190,12 @@ export function loadCoreLibrary(ncpus = 1): CoreLibrary {
       buf.writeUInt32LE(attr.flags ?? 0, 16);
       buf.writeUInt32LE(attr.innerMapId ?? 0, 20);
       buf.writeInt32LE(attr.spinLockOffset ?? -1, 24);
+      buf.writeBigUInt64LE(BigInt.asUintN(64, attr.mapExtra ?? 0n), 32);
       buf.write((attr.name ?? '').slice(0, 15), 40, 'latin1');
       const out: unknown[] = [null];
       const rc = f.create(buf, out) as number;
-      if (rc !== 0) throw new CoreError(`creating map '${attr.name ?? ''}' (type ${attr.type}, key ${attr.keySize}, value ${attr.valueSize}, ${attr.maxEntries} entries) failed with errno ${-rc}${unsupportedMapTypeNote(attr.type) ? `: ${unsupportedMapTypeNote(attr.type)}` : ''}`, -rc);
+      const note = mapCreateNote(attr);
+      if (rc !== 0) throw new CoreError(`creating map '${attr.name ?? ''}' (type ${attr.type}, key ${attr.keySize}, value ${attr.valueSize}, ${attr.maxEntries} entries) failed with errno ${-rc}${note ? `: ${note}` : ''}`, -rc);
       return addr(out[0]);
     },
     releaseMap: (m) => void f.release(m),

@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { BpfshipError } from '../internal/errors.ts';
-import { unsupportedMapTypeNote } from './map-type-support.ts';
+import { mapCreateNote } from './map-create-note.ts';
 
 /*
  * The project's tsconfig has no WebAssembly typings (lib ES2023 without DOM, and @types/node 20 does not declare
@@ -77,6 +77,8 @@ export const MapType = {
   Queue: 22,
   Stack: 23,
   RingBuf: 27,
+  /** Keyless: update adds a value, {@link CoreMap.contains} tests one; nothing can be deleted. */
+  BloomFilter: 30,
   /** Created as Linux creates it; no user-space producer and no bpf_user_ringbuf_drain yet. */
   UserRingBuf: 31,
 } as const;
@@ -207,6 +209,7 @@ export interface CoreExports {
   bpfship_core_ncpus(): number;
   bpfship_core_abi_version(): number;
   bpfship_core_set_task(pid: number, tgid: number, uid: number, gid: number, comm: number): void;
+  bpfship_core_add_entropy(entropy: bigint): void;
   bpfship_alloc(size: number): number;
   bpfship_free(ptr: number): void;
   bpfship_map_create(attr: number, out: number): number;
@@ -325,6 +328,8 @@ export interface MapDefinition {
   readonly innerMap?: CoreMap;
   /** Offset of the struct bpf_spin_lock inside the value (from BTF). */
   readonly spinLockOffset?: number;
+  /** BPF_MAP_CREATE's map_extra: a bloom filter's number of hash functions (0..15, 0 means 5); else 0. */
+  readonly mapExtra?: bigint;
   readonly name?: string;
 }
 
@@ -462,6 +467,10 @@ export class CoreWasm {
     const comm = core.writeTemp(textEncoder.encode(task.comm.slice(0, 15) + '\0'));
     core.exports.bpfship_core_set_task(task.pid, task.tgid, task.uid, task.gid, comm);
     core.free(comm);
+    // The module has no entropy of its own: random per-map hash seeds (bloom filters) start from these bits.
+    const entropy = new BigUint64Array(1);
+    (globalThis as unknown as { crypto: { getRandomValues(a: BigUint64Array): BigUint64Array } }).crypto.getRandomValues(entropy);
+    core.exports.bpfship_core_add_entropy(entropy[0] as bigint);
     return core;
   }
 
@@ -670,11 +679,12 @@ export class CoreWasm {
       dv.setUint32(attr + 16, def.flags ?? 0, true);
       dv.setUint32(attr + 20, def.innerMap?.id ?? 0, true);
       dv.setInt32(attr + 24, def.spinLockOffset ?? -1, true);
+      dv.setBigUint64(attr + 32, BigInt.asUintN(64, def.mapExtra ?? 0n), true);
       const name = textEncoder.encode((def.name ?? '').slice(0, 15));
       this.bytes().set(name.subarray(0, 15), attr + 40);
       const err = this.exports.bpfship_map_create(attr, this.scratch);
       const subject = `map ${def.name ? `'${def.name}' ` : ''}(type ${def.type}, key ${def.keySize}, value ${def.valueSize}, max ${def.maxEntries})`;
-      if (err !== 0) throw new MapOperationError('create', err, subject, unsupportedMapTypeNote(def.type));
+      if (err !== 0) throw new MapOperationError('create', err, subject, mapCreateNote(def));
       const ptr = this.view().getUint32(this.scratch, true);
       const map = new CoreMap(this, ptr, def.name ?? '');
       this.maps.set(map.id, map);
@@ -768,8 +778,12 @@ export class CoreMap {
     }
   }
 
-  /** The value of `key`, or undefined when absent (-ENOENT). Queue and stack maps: peek (key ignored). */
+  /**
+   * The value of `key`, or undefined when absent (-ENOENT). Queue and stack maps: peek (key ignored). A bloom
+   * filter has no value to give: test one with {@link CoreMap.contains}.
+   */
   lookup(key?: Uint8Array, flags = 0): Uint8Array | undefined {
+    if (this.type === MapType.BloomFilter) throw new CoreUsageError(`${this.subject()}: a bloom filter gives no values back; test membership with contains(value)`);
     const kp = this.putKey(key);
     const err = this.core.exports.bpfship_map_lookup(this.ptr, kp, this.val, BigInt(flags));
     if (err === -Errno.ENOENT) return undefined;
@@ -823,7 +837,27 @@ export class CoreMap {
     return this.core.read(this.val, this.userValueSize);
   }
 
-  /** Queue/stack: push (BPF_EXIST overwrites the oldest element of a full map). */
+  /**
+   * Bloom filter: whether `value` may have been added (BPF_MAP_LOOKUP_ELEM with key NULL: 0 or -ENOENT). false
+   * means certainly never added; true may be a false positive.
+   *
+   * @example
+   * ```ts
+   * const seen = core.createMap({ type: MapType.BloomFilter, keySize: 0, valueSize: 4, maxEntries: 1000, mapExtra: 3n });
+   * seen.update(undefined, u32(7)); // add (BPF_ANY only)
+   * seen.contains(u32(7)); // true
+   * ```
+   */
+  contains(value: Uint8Array, flags = 0): boolean {
+    this.requireType(MapType.BloomFilter, 'contains');
+    this.putValue(value);
+    const err = this.core.exports.bpfship_map_lookup(this.ptr, 0, this.val, BigInt(flags));
+    if (err === -Errno.ENOENT) return false;
+    this.check('lookup', err);
+    return true;
+  }
+
+  /** Queue/stack: push (BPF_EXIST overwrites the oldest element of a full map). Bloom filter: add. */
   push(value: Uint8Array, flags = 0): void {
     this.update(undefined, value, flags);
   }

@@ -98,6 +98,7 @@ size_t bs_strncpy_nofault(char *dst, const char *src, size_t max) {
 }
 #else
 #include <stdlib.h>
+#include <sys/random.h>
 #include <sys/uio.h>
 #include <unistd.h>
 static bpfship_host_hooks g_hooks;
@@ -159,6 +160,29 @@ void bs_free(void *ptr) { free(ptr); }
 void *bpfship_alloc(size_t size) { return bs_zalloc(size); }
 void bpfship_free(void *ptr) { bs_free(ptr); }
 
+/* ---- randomness for map hash seeds ---- */
+
+/*
+ * Per-map seeds (a bloom filter's, unless BPF_F_ZERO_SEED) are random as Linux's get_random_u32 makes them, so that
+ * values colliding in a map cannot be chosen from outside. Natively they come from getrandom(); the wasm build has
+ * no entropy of its own, so its host hands some over (bpfship_core_add_entropy) and seeds are drawn from it by
+ * splitmix64. A host that gives none still gets distinct seeds per map, from a fixed start.
+ */
+static uint64_t g_entropy = 0x6a09e667f3bcc908ull;
+
+void bpfship_core_add_entropy(uint64_t entropy) { g_entropy ^= entropy; }
+
+uint32_t bs_random_u32(void) {
+#ifndef __wasm__
+  uint32_t r;
+  if (getrandom(&r, sizeof r, 0) == (ssize_t)sizeof r) return r;
+#endif
+  uint64_t z = __atomic_add_fetch(&g_entropy, 0x9e3779b97f4a7c15ull, __ATOMIC_RELAXED);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return (uint32_t)((z ^ (z >> 31)) >> 32);
+}
+
 /* ---- lifecycle and identity ---- */
 
 static bpfship_map **g_maps; /* index = id */
@@ -212,6 +236,7 @@ static const map_ops *ops_for_type(uint32_t type) {
   case BPFSHIP_MAP_TYPE_STACK: return &bs_stack_ops;
   case BPFSHIP_MAP_TYPE_RINGBUF: return &bs_ringbuf_ops;
   case BPFSHIP_MAP_TYPE_USER_RINGBUF: return &bs_ringbuf_ops; /* ringbuf_map_alloc serves both in Linux */
+  case BPFSHIP_MAP_TYPE_BLOOM_FILTER: return &bs_bloom_filter_ops;
   default: return NULL;
   }
 }
@@ -292,8 +317,10 @@ int bpfship_map_create(const bpfship_map_attr *attr, bpfship_map **out) {
   *out = NULL;
   const map_ops *ops = ops_for_type(attr->map_type);
   if (!ops) return -BPFSHIP_EINVAL;
-  /* syscall.c map_create: unused fields must be zero, and read-only plus write-only is contradictory. */
-  if (attr->reserved != 0 || attr->map_extra != 0) return -BPFSHIP_EINVAL;
+  /* syscall.c map_create: unused fields must be zero (map_extra is used by bloom filters only: the core has no
+   * arena), and read-only plus write-only is contradictory. */
+  if (attr->reserved != 0 || (attr->map_extra != 0 && attr->map_type != BPFSHIP_MAP_TYPE_BLOOM_FILTER))
+    return -BPFSHIP_EINVAL;
   if ((attr->map_flags & BPFSHIP_F_RDONLY) && (attr->map_flags & BPFSHIP_F_WRONLY)) return -BPFSHIP_EINVAL;
   int err = ops->check(attr);
   if (err) return err;
@@ -415,9 +442,14 @@ static bool can_write(const bpfship_map *map) { return !(map->map_flags & BPFSHI
 static bool is_queue_stack(const bpfship_map *map) {
   return map->map_type == BPFSHIP_MAP_TYPE_QUEUE || map->map_type == BPFSHIP_MAP_TYPE_STACK;
 }
+/* Maps whose user-space lookup is a peek and update a push (bpf_map_copy_value, bpf_map_update_value). For a
+ * bloom filter the lookup's value is an input: the value to test, left as it was. */
+static bool is_peek_push(const bpfship_map *map) {
+  return is_queue_stack(map) || map->map_type == BPFSHIP_MAP_TYPE_BLOOM_FILTER;
+}
 
 static int sys_lookup(bpfship_map *map, const void *key, void *value, uint64_t flags) {
-  if (is_queue_stack(map)) return map->ops->pop(map, value, false);
+  if (is_peek_push(map)) return map->ops->pop(map, value, false);
   if (map->ops->sys_lookup) return map->ops->sys_lookup(map, key, value, flags);
   if (!map->ops->lookup) return -BPFSHIP_ENOTSUPP;
   void *ptr = map->ops->lookup(map, key, 0, false);
@@ -429,7 +461,7 @@ static int sys_lookup(bpfship_map *map, const void *key, void *value, uint64_t f
 }
 
 static int sys_update(bpfship_map *map, const void *key, const void *value, uint64_t flags) {
-  if (is_queue_stack(map)) return map->ops->push(map, value, flags);
+  if (is_peek_push(map)) return map->ops->push(map, value, flags);
   if (map->ops->sys_update) return map->ops->sys_update(map, key, value, flags);
   if (!map->ops->update) return -BPFSHIP_ENOTSUPP;
   return map->ops->update(map, key, value, flags, 0);

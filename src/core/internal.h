@@ -93,7 +93,8 @@ struct map_ops {
   int (*sys_lookup)(bpfship_map *map, const void *key, void *value, uint64_t flags);
   int (*sys_update)(bpfship_map *map, const void *key, const void *value, uint64_t flags);
   int (*sys_lookup_and_delete)(bpfship_map *map, const void *key, void *value, uint64_t flags);
-  /* Queue and stack. */
+  /* Queue, stack and bloom filter: push, and pop (remove) or peek (!remove). A bloom filter's peek reads `value`
+   * (the value to test) instead of writing it. */
   int (*push)(bpfship_map *map, const void *value, uint64_t flags);
   int (*pop)(bpfship_map *map, void *value, bool remove);
   /* bpf_for_each_map_elem; returns the number of elements visited or -errno. */
@@ -109,10 +110,13 @@ extern const map_ops bs_hash_ops, bs_percpu_hash_ops, bs_lru_hash_ops, bs_lru_pe
 extern const map_ops bs_ringbuf_ops;
 extern const map_ops bs_queue_ops, bs_stack_ops;
 extern const map_ops bs_lpm_trie_ops;
+extern const map_ops bs_bloom_filter_ops;
 
 /* ---- core.c services for the map files ---- */
 
 BS_HIDDEN uint32_t bs_ncpus(void);
+/* A random u32 for per-map hash seeds (getrandom natively; the host's entropy in wasm, see core.c). */
+BS_HIDDEN uint32_t bs_random_u32(void);
 /* Fills the common header from the attributes. */
 BS_HIDDEN void bs_map_init_common(bpfship_map *map, const bpfship_map_attr *attr);
 /* Copies a value without its special field (the spin lock), as Linux's copy_map_value. */

@@ -253,6 +253,7 @@ export function readImageMetadata(bytes: Uint8Array, name = 'image.so'): NativeI
       maxEntries: mem.u32(address + 20, `${at} max entries`),
       flags: mem.u32(address + 24, `${at} flags`),
       pinning: mem.u32(address + 28, `${at} pinning`),
+      mapExtra: mapExtra(mem.bytes(address + 56, 8, `${at} map_extra`), at, fail),
       innerMap: inner === 0 ? undefined : decodeMap(inner, depth + 1),
       initialValues,
     };
@@ -286,4 +287,11 @@ export function readImageMetadata(bytes: Uint8Array, name = 'image.so'): NativeI
 function boundedCount(n: number, what: string, fail: (detail: string) => NativeImageError): number {
   if (n > MAX_COUNT) throw fail(`${n} ${what} is past any image bpf2c writes`);
   return n;
+}
+
+/** A map's map_extra (8 little-endian bytes) as the metadata's number; past 2^53 no image bpf2c writes has it. */
+function mapExtra(bytes: Uint8Array, at: string, fail: (detail: string) => NativeImageError): number {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw fail(`${at}: map_extra 0x${v.toString(16)} is past any image bpf2c writes`);
+  return Number(v);
 }

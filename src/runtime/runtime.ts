@@ -295,6 +295,7 @@ export class Runtime {
       valueSize: m.valueSize,
       maxEntries,
       flags: m.flags,
+      ...(m.mapExtra !== 0n ? { mapExtra: m.mapExtra } : {}),
       ...(inner === undefined ? {} : { innerMap: inner }),
       ...(spinLock >= 0 ? { spinLockOffset: spinLock } : {}),
       name: m.name.slice(0, 15),

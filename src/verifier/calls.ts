@@ -250,7 +250,12 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
           break;
         }
         const n = BigInt(isKey ? m.keySize : m.valueSize);
-        helperMem(env, regno, r, n, n, arg.kind === ArgKind.UNINIT_MAP_VALUE, `the ${isKey ? 'key' : 'value'} of map '${m.name}' passed to ${name}`);
+        const valueWhat = `the ${isKey ? 'key' : 'value'} of map '${m.name}' passed to ${name}`;
+        // bpf_map_peek_elem declares its value uninitialized (a queue or stack writes it), but a bloom filter reads
+        // it: the value to test. Linux checks only the write; checking the read too refuses, under strict rules,
+        // a test of never-written stack bytes, and changes nothing under Linux's (allow_uninit_stack).
+        if (arg.kind === ArgKind.UNINIT_MAP_VALUE && m.type === MapType.bloom_filter) helperMem(env, regno, r, n, n, false, valueWhat);
+        helperMem(env, regno, r, n, n, arg.kind === ArgKind.UNINIT_MAP_VALUE, valueWhat);
         break;
       }
       case ArgKind.MEM:

@@ -87,6 +87,7 @@ int main(void) {
   } suites[] = {
       {"array", suite_array},       {"hash", suite_hash},   {"lru", suite_lru},
       {"ringbuf", suite_ringbuf},   {"queue_stack", suite_queue_stack},
+      {"bloom", suite_bloom},
       {"lpm", suite_lpm},           {"map_in_map", suite_map_in_map},
       {"batch", suite_batch},       {"printk", suite_printk},
       {"helpers", suite_helpers},   {"packet", suite_packet},

@@ -34,8 +34,8 @@ export class InterpretedObject {
     const addresses: number[] = [];
     const values: number[] = [];
     for (const m of spec.maps) {
-      const inner = m.innerMap === undefined ? undefined : core.createMap({ type: m.innerMap.type as never, keySize: m.innerMap.keySize, valueSize: m.innerMap.valueSize, maxEntries: libbpfMaxEntries(m.innerMap.type, m.innerMap.maxEntries), flags: m.innerMap.flags, name: `${m.name}.inner` });
-      const map = core.createMap({ type: m.type as never, keySize: m.keySize, valueSize: m.valueSize, maxEntries: libbpfMaxEntries(m.type, m.maxEntries), flags: m.flags, name: m.name, ...(inner !== undefined ? { innerMap: inner } : {}) });
+      const inner = m.innerMap === undefined ? undefined : core.createMap({ type: m.innerMap.type as never, keySize: m.innerMap.keySize, valueSize: m.innerMap.valueSize, maxEntries: libbpfMaxEntries(m.innerMap.type, m.innerMap.maxEntries), flags: m.innerMap.flags, mapExtra: m.innerMap.mapExtra, name: `${m.name}.inner` });
+      const map = core.createMap({ type: m.type as never, keySize: m.keySize, valueSize: m.valueSize, maxEntries: libbpfMaxEntries(m.type, m.maxEntries), flags: m.flags, mapExtra: m.mapExtra, name: m.name, ...(inner !== undefined ? { innerMap: inner } : {}) });
       this.maps.set(m.name, map);
       addresses.push(map.ptr);
       values.push(0);

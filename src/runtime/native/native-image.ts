@@ -272,6 +272,7 @@ function decodeImage(lib: ReturnType<typeof koffi.load>, name: string, sha256: s
     }
     return {
       name: cstr(ptr(m, 0)), type: u32(m, 8), keySize: u32(m, 12), valueSize: u32(m, 16), maxEntries: u32(m, 20), flags: u32(m, 24), pinning: u32(m, 28),
+      mapExtra: Number(ptr(m, 56)),
       innerMap: inner === 0n ? undefined : decodeMap(inner),
       initialValues,
     };

@@ -25,6 +25,8 @@ export class NativeBindError extends BpfshipError {
 
 const BPF_F_RDONLY_PROG = 1 << 7;
 const MAP_TYPE_ARRAY = 2;
+const MAP_TYPE_BLOOM_FILTER = 30;
+const ENOENT = 2;
 
 /** Options of {@link openNativeObject}. */
 export interface NativeObjectOptions extends LoadNativeImageOptions {
@@ -49,6 +51,8 @@ export interface NativeMapHandle {
   readonly id: number;
   readonly definition: NativeMapMetadata | { readonly name: string; readonly type: number; readonly keySize: number; readonly valueSize: number; readonly maxEntries: number };
   lookup(key: Uint8Array | null): Uint8Array | undefined;
+  /** Bloom filters: whether `value` may have been added (BPF_MAP_LOOKUP_ELEM with key NULL). */
+  contains(value: Uint8Array): boolean;
   /** @throws {NativeBindError} with the errno when the core refuses. */
   update(key: Uint8Array | null, value: Uint8Array, flags?: bigint): void;
   delete(key: Uint8Array): boolean;
@@ -155,7 +159,7 @@ export class NativeObject {
       }
     });
     meta.dataSections.forEach((d, i) => {
-      const def = { name: d.name, type: MAP_TYPE_ARRAY, keySize: 4, valueSize: Math.max(d.size, 1), maxEntries: 1, flags: d.readOnly ? BPF_F_RDONLY_PROG : 0, pinning: 0, innerMap: undefined, initialValues: [] };
+      const def = { name: d.name, type: MAP_TYPE_ARRAY, keySize: 4, valueSize: Math.max(d.size, 1), maxEntries: 1, flags: d.readOnly ? BPF_F_RDONLY_PROG : 0, pinning: 0, mapExtra: 0, innerMap: undefined, initialValues: [] };
       const address = this.createMap(def, d.name);
       const handle = this.handle(d.name, address, def);
       if (d.size > 0) handle.update(u32(0), d.initialBytes);
@@ -290,10 +294,10 @@ export class NativeObject {
     if (this.closed) throw new NativeBindError(`${this.image.name}: the object was closed`);
   }
 
-  private createMap(m: { name: string; type: number; keySize: number; valueSize: number; maxEntries: number; flags: number }, name: string, innerMapId = 0): bigint {
+  private createMap(m: { name: string; type: number; keySize: number; valueSize: number; maxEntries: number; flags: number; mapExtra: number }, name: string, innerMapId = 0): bigint {
     // libbpf rounds a ring buffer's size up to a power-of-two number of pages.
     const maxEntries = libbpfMaxEntries(m.type, m.maxEntries);
-    const address = this.core.createMap({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries, flags: m.flags, innerMapId, name });
+    const address = this.core.createMap({ type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries, flags: m.flags, mapExtra: BigInt(m.mapExtra), innerMapId, name });
     this.ownedMaps.push(address);
     return address;
   }
@@ -316,6 +320,13 @@ export class NativeObject {
       update(key, value, flags = 0n) {
         const rc = core.mapUpdate(address, key, value, flags);
         if (rc !== 0) throw new NativeBindError(`updating map '${name}' failed with errno ${-rc}`);
+      },
+      contains(value) {
+        if (definition.type !== MAP_TYPE_BLOOM_FILTER) throw new NativeBindError(`map '${name}' is no bloom filter (type ${definition.type}): contains() tests bloom filters only`);
+        if (value.length !== definition.valueSize) throw new NativeBindError(`map '${name}': the value has ${value.length} bytes, expected ${definition.valueSize}`);
+        const rc = core.mapLookup(address, null, value.slice());
+        if (rc !== 0 && rc !== -ENOENT) throw new NativeBindError(`testing a value of map '${name}' failed with errno ${-rc}`);
+        return rc === 0;
       },
       delete: (key) => core.mapDelete(address, key) === 0,
       keys() {
