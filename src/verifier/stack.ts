@@ -36,6 +36,7 @@ import {
   type StackSlot,
   StackByte,
 } from './state.ts';
+import { bitLength } from './tnum.ts';
 
 
 /** The slot and position of byte `fp+off`. */
@@ -66,7 +67,7 @@ function spillSize(slot: StackSlot): number {
 
 /** The width in bits of the values a scalar can hold (the kernel's `get_reg_width`). */
 function valueWidth(s: Scalar): number {
-  return s.umax === 0n ? 0 : s.umax.toString(2).length;
+  return bitLength(s.umax);
 }
 
 /** `fp-12` for messages. */
