@@ -220,10 +220,19 @@ export class IdMap {
    *   such pointers must correspond as any other ids do (Linux's regsafe checks them for every map value; it
    *   drops the id of the others at the NULL check).
    */
-  readonly lockMaps: ReadonlySet<number>;
+  lockMaps: ReadonlySet<number>;
 
   constructor(lockMaps: ReadonlySet<number> = NO_LOCK_MAPS) {
     this.lockMaps = lockMaps;
+  }
+
+  /** Forgets every pair, for a new comparison (statesEqual reuses one map: it runs over a million times a program). */
+  reset(lockMaps: ReadonlySet<number> = NO_LOCK_MAPS): this {
+    this.olds.length = 0;
+    this.curs.length = 0;
+    this.tmp = -1;
+    this.lockMaps = lockMaps;
+    return this;
   }
 
   /** Whether old id `a` may stand for current id `b` given the pairs seen so far. */
@@ -380,6 +389,9 @@ function stackSafe(old: readonly StackSlot[], cur: readonly StackSlot[], ids: Id
   return true;
 }
 
+/** The id renaming of {@link statesEqual}, which never runs inside itself. */
+const sharedIds = new IdMap();
+
 /**
  * Whether the current state `cur` is included in the explored state `old` at the same instruction (the kernel's
  * `states_equal`): then everything proven from `old` on holds for `cur`, and `cur` need not be explored. `live`
@@ -398,7 +410,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, live: readon
   // The same state after more may_goto fall-throughs is the next iteration of a loop the run-time budget ends, not
   // an endless one.
   if (exact && old.mayGotoDepth !== cur.mayGotoDepth) return false;
-  const ids = new IdMap(lockMaps);
+  const ids = sharedIds.reset(lockMaps);
   for (let f = 0; f < old.frames.length; f++) {
     const of = old.frames[f] as Frame;
     const cf = cur.frames[f] as Frame;
