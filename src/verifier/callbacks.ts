@@ -255,7 +255,7 @@ export function widenIteration(old: VerifierState, cur: VerifierState, precise: 
       let width = 0;
       while (width < 8 && c.bytes[width] === StackByte.SPILL) width++;
       const value = width >= 8 ? SCALAR_UNKNOWN : scalarTruncate(SCALAR_UNKNOWN, width);
-      cf.stack[k] = { bytes: c.bytes, spill: withReg(c.spill, { value, id: 0, off: 0 }) };
+      cf.stack[k] = { bytes: c.bytes, kinds: c.kinds, spill: withReg(c.spill, { value, id: 0, off: 0 }) };
     }
   }
 }

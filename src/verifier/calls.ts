@@ -78,6 +78,7 @@ import {
   type Frame,
   type Reference,
   newFrame,
+  stackSlot,
 } from './state.ts';
 
 
@@ -162,7 +163,7 @@ function invalidate(env: Env, match: (r: Reg) => boolean, origin: Origin): void 
     for (let i = 0; i < f.regs.length; i++) if (match(f.regs[i] as Reg)) f.regs[i] = gone;
     for (let k = 0; k < f.stack.length; k++) {
       const s = f.stack[k];
-      if (s?.spill !== undefined && match(s.spill)) f.stack[k] = { bytes: s.bytes.replaceAll('r', 'm'), spill: undefined };
+      if (s?.spill !== undefined && match(s.spill)) f.stack[k] = stackSlot(s.bytes.replaceAll('r', 'm'), undefined);
     }
   }
 }

@@ -49,7 +49,7 @@ import { acquireReference, invalidateRegs } from './calls.ts';
 import type { Env } from './env.ts';
 import { checkRegion, loadedScalar } from './memory.ts';
 import { noteDepth } from './stack.ts';
-import { type Frame, MAX_STACK, SLOT_INVALID, type StackSlot } from './state.ts';
+import { type Frame, MAX_STACK, SLOT_INVALID, type StackSlot, stackSlot } from './state.ts';
 import {
   type Origin,
   type Reg,
@@ -369,10 +369,10 @@ function iteratorCall(env: Env, k: KfuncInfo, type: string, it: Reg): void {
     const [count, ret] = start > end ? [0n, -22n] : end - start > BPF_MAX_LOOPS ? [0n, -7n] : [end - start, 0n];
     const ref = acquireReference(env, `${k.name} (an open-coded iterator, which bpf_iter_num_destroy must destroy)`);
     noteDepth(env, frame, at);
-    setStackSlot(frame, index, {
-      bytes: ITER_BYTES,
-      spill: makeReg({ type: RegType.ITER, value: scalarConst(count), id: ref, refId: ref, memSize: kernelTypeId(type), origin: { slot: env.slot, what: `created by ${k.name}` } }),
-    });
+    setStackSlot(frame, index, stackSlot(
+      ITER_BYTES,
+      makeReg({ type: RegType.ITER, value: scalarConst(count), id: ref, refId: ref, memSize: kernelTypeId(type), origin: { slot: env.slot, what: `created by ${k.name}` } }),
+    ));
     env.noteStackWrite(frame.frameNo, index);
     r0 = constReg(ret, origin);
   } else {
@@ -382,7 +382,7 @@ function iteratorCall(env: Env, k: KfuncInfo, type: string, it: Reg): void {
     if ((k.flags & KfuncFlag.ITER_NEXT) !== 0) {
       const left = state.value.varOff.value;
       if (left > 0n) {
-        setStackSlot(frame, index, { bytes: ITER_BYTES, spill: { ...state, value: scalarConst(left - 1n) } });
+        setStackSlot(frame, index, stackSlot(ITER_BYTES, { ...state, value: scalarConst(left - 1n) }));
         // Read-only: a write would change the iterator's position, which the count here follows.
         r0 = makeReg({ type: RegType.MEM, readOnly: true, memSize: 4, value: SCALAR_ZERO, origin: { slot: env.slot, what: `the iterator's current value, from ${k.name}` } });
       } else {

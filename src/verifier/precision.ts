@@ -66,7 +66,14 @@ export interface HistoryNode {
 
 /** Empty marks for a state with `frames` frames. */
 export function emptyMarks(frames: number): PreciseMarks {
-  return { regs: new Array<number>(frames).fill(0), stack: Array.from({ length: frames }, () => new Set<number>()) };
+  // Plain loops: every remembered state gets these, and Array.from with a mapping function costs several times more.
+  const regs: number[] = [];
+  const stack: Set<number>[] = [];
+  for (let f = 0; f < frames; f++) {
+    regs.push(0);
+    stack.push(new Set<number>());
+  }
+  return { regs, stack };
 }
 
 /** A set of registers and stack slots being traced back. */

@@ -21,7 +21,7 @@ import type { VerifierMap } from './maps.ts';
 import type { CtxAccess, Platform, ProgramTypeInfo } from './platform.ts';
 import { type Reg, REG_NOT_INIT, RegType, makeReg, scalarReg } from './reg.ts';
 import { type MutableScalar, S64_MAX, S64_MIN, SCALAR_UNKNOWN, SCALAR_ZERO, U64_MAX, finish, isEmpty, mutableScalar, scalarConst } from './scalar.ts';
-import { type Frame, type StackSlot, SLOT_INVALID, type VerifierState, newFrame } from './state.ts';
+import { type Frame, type StackSlot, SLOT_INVALID, type VerifierState, newFrame, stackSlot } from './state.ts';
 import { testProgram } from './_test-program.ts';
 import { verifyLinked } from './verify.ts';
 
@@ -383,12 +383,12 @@ function writeCell(frame: Frame, lo: number, hi: number, fields: Map<string, str
     const p = off + 8 * (k + 1);
     while (frame.stack.length <= k) frame.stack.push(SLOT_INVALID);
     const slot = frame.stack[k] as StackSlot;
-    frame.stack[k] = { bytes: slot.bytes.slice(0, p) + 'm' + slot.bytes.slice(p + 1), spill: undefined };
+    frame.stack[k] = stackSlot(slot.bytes.slice(0, p) + 'm' + slot.bytes.slice(p + 1), undefined);
   }
   // A whole aligned slot with a known value: a spilled constant.
   if (iv !== undefined && iv !== 'relation' && iv[0] === iv[1] && to - from === 7 && from % 8 === 0) {
     const k = (-from - 1) >> 3;
-    frame.stack[k] = { bytes: 'rrrrrrrr', spill: scalarReg(scalarConst(iv[0])) };
+    frame.stack[k] = stackSlot('rrrrrrrr', scalarReg(scalarConst(iv[0])));
   }
   return undefined;
 }

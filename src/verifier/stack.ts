@@ -35,7 +35,9 @@ import {
   SLOT_INVALID,
   type StackSlot,
   StackByte,
+  stackSlot,
 } from './state.ts';
+import { bitLength } from './tnum.ts';
 
 
 /** The slot and position of byte `fp+off`. */
@@ -66,7 +68,7 @@ function spillSize(slot: StackSlot): number {
 
 /** The width in bits of the values a scalar can hold (the kernel's `get_reg_width`). */
 function valueWidth(s: Scalar): number {
-  return s.umax === 0n ? 0 : s.umax.toString(2).length;
+  return bitLength(s.umax);
 }
 
 /** `fp-12` for messages. */
@@ -101,7 +103,7 @@ export function stackWriteFixed(env: Env, frame: Frame, off: number, size: numbe
     if (value.type === RegType.STACK && frame.frameNo < env.cur.frames.length - 1 && value.frame > frame.frameNo) {
       env.fail('invalid-pointer', `r${regno} points into a deeper stack frame and cannot be saved into the caller's stack`, [regno]);
     }
-    setSlot(frame, k, { bytes: 'rrrrrrrr', spill: value });
+    setSlot(frame, k, stackSlot('rrrrrrrr', value));
     env.lastSpill = 1 + frame.frameNo * 64 + k;
     return;
   }
@@ -111,7 +113,7 @@ export function stackWriteFixed(env: Env, frame: Frame, off: number, size: numbe
     let rest = old.bytes.slice(size);
     if (old.spill !== undefined) rest = scrub(rest);
     const spill = valueWidth(value.value) <= size * 8 ? value : { ...value, id: 0, off: 0 };
-    setSlot(frame, k, { bytes: StackByte.SPILL.repeat(size) + rest, spill });
+    setSlot(frame, k, stackSlot(StackByte.SPILL.repeat(size) + rest, spill));
     env.lastSpill = 1 + frame.frameNo * 64 + k;
     return;
   }
@@ -122,7 +124,7 @@ export function stackWriteFixed(env: Env, frame: Frame, off: number, size: numbe
   if (isNullScalar(value) && valueRegno >= 0 && valueRegno <= 10) env.markPrecise([valueRegno]);
   // Part of a number derived from an address becomes unreadable rather than a readable number.
   bytes = replaceBytes(bytes, p, size, value.tainted ? StackByte.INVALID : isNullScalar(value) ? StackByte.ZERO : StackByte.MISC);
-  setSlot(frame, k, { bytes, spill: undefined });
+  setSlot(frame, k, stackSlot(bytes, undefined));
 }
 
 /** Reads `size` bytes at `fp+off` (aligned, within one slot); `signed` for sign-extending loads. */
@@ -198,7 +200,7 @@ export function stackWriteRange(env: Env, frame: Frame, minOff: number, maxEnd: 
       bytes = bytes.replaceAll(StackByte.SPILL, StackByte.MISC);
       spill = undefined;
     }
-    setSlot(frame, k, { bytes: replaceBytes(bytes, p, 1, nb), spill });
+    setSlot(frame, k, stackSlot(replaceBytes(bytes, p, 1, nb), spill));
   }
 }
 
@@ -218,7 +220,7 @@ export function stackHelperWrite(env: Env, frame: Frame, off: number, minSize: n
     if (slot.spill !== undefined) bytes = bytes.replaceAll(StackByte.SPILL, pointerSpill ? StackByte.INVALID : StackByte.MISC);
     const b = bytes[p] as string;
     const nb = o < off + minSize ? StackByte.MISC : b === StackByte.INVALID ? StackByte.INVALID : StackByte.MISC;
-    setSlot(frame, k, { bytes: replaceBytes(bytes, p, 1, nb), spill: undefined });
+    setSlot(frame, k, stackSlot(replaceBytes(bytes, p, 1, nb), undefined));
   }
 }
 

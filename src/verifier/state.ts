@@ -38,16 +38,65 @@ export const StackByte = {
   SPILL: 'r',
 } as const;
 
-/** Eight bytes of stack (`fp-8k-8` to `fp-8k-1`). */
+/**
+ * Which bytes of a slot hold each {@link StackByte} code, bit i for byte i (lowest address first): the slot
+ * comparison of pruning, the verifier's hottest loop, tests all eight bytes at once with these instead of reading
+ * the `bytes` string one character at a time. One object per distinct `bytes` string, shared.
+ */
+export interface SlotKinds {
+  readonly invalid: number;
+  readonly misc: number;
+  readonly zero: number;
+  readonly spill: number;
+  /** Bytes of any other code (kfuncs.ts's iterator slots): slots with some are compared byte by byte. */
+  readonly other: number;
+}
+
+/** Eight bytes of stack (`fp-8k-8` to `fp-8k-1`). Made by {@link stackSlot}. */
 export interface StackSlot {
   /** One {@link StackByte} code per byte, lowest address first. */
   readonly bytes: string;
+  /** The same codes as masks, for comparisons. */
+  readonly kinds: SlotKinds;
   /** The spilled register, when some bytes are SPILL. For a narrow scalar spill it holds the whole register. */
   readonly spill: Reg | undefined;
 }
 
+const kindsOf = new Map<string, SlotKinds>();
+
+function slotKinds(bytes: string): SlotKinds {
+  let k = kindsOf.get(bytes);
+  if (k !== undefined) return k;
+  let invalid = 0;
+  let misc = 0;
+  let zero = 0;
+  let spill = 0;
+  let other = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const bit = 1 << i;
+    switch (bytes[i]) {
+      case StackByte.INVALID: invalid |= bit; break;
+      case StackByte.MISC: misc |= bit; break;
+      case StackByte.ZERO: zero |= bit; break;
+      case StackByte.SPILL: spill |= bit; break;
+      default: other |= bit;
+    }
+  }
+  // A string that is not eight codes long cannot be compared by masks of eight bits: mark it for the byte loop.
+  if (bytes.length !== 8) other |= 1;
+  k = { invalid, misc, zero, spill, other };
+  // Few strings occur (codes of four or five kinds); the bound only guards against a caller inventing codes.
+  if (kindsOf.size < 4096) kindsOf.set(bytes, k);
+  return k;
+}
+
+/** A stack slot holding `bytes` (eight {@link StackByte} codes) and, when some are SPILL, the spilled register. */
+export function stackSlot(bytes: string, spill: Reg | undefined): StackSlot {
+  return { bytes, kinds: slotKinds(bytes), spill };
+}
+
 /** The empty slot. */
-export const SLOT_INVALID: StackSlot = { bytes: '????????', spill: undefined };
+export const SLOT_INVALID: StackSlot = stackSlot('????????', undefined);
 
 /** What a frame running a callback needs at its exit: which helper called it and the values it may return. */
 export interface CallbackFrame {
@@ -148,7 +197,7 @@ export function forEachReg(s: VerifierState, f: (r: Reg) => Reg | undefined): vo
       const slot = frame.stack[k];
       if (slot?.spill === undefined) continue;
       const n = f(slot.spill);
-      if (n !== undefined && n !== slot.spill) frame.stack[k] = { bytes: slot.bytes, spill: n };
+      if (n !== undefined && n !== slot.spill) frame.stack[k] = { bytes: slot.bytes, kinds: slot.kinds, spill: n };
     }
   }
 }
@@ -171,10 +220,19 @@ export class IdMap {
    *   such pointers must correspond as any other ids do (Linux's regsafe checks them for every map value; it
    *   drops the id of the others at the NULL check).
    */
-  readonly lockMaps: ReadonlySet<number>;
+  lockMaps: ReadonlySet<number>;
 
   constructor(lockMaps: ReadonlySet<number> = NO_LOCK_MAPS) {
     this.lockMaps = lockMaps;
+  }
+
+  /** Forgets every pair, for a new comparison (statesEqual reuses one map: it runs over a million times a program). */
+  reset(lockMaps: ReadonlySet<number> = NO_LOCK_MAPS): this {
+    this.olds.length = 0;
+    this.curs.length = 0;
+    this.tmp = -1;
+    this.lockMaps = lockMaps;
+    return this;
   }
 
   /** Whether old id `a` may stand for current id `b` given the pairs seen so far. */
@@ -254,6 +312,33 @@ function slotAt(stack: readonly StackSlot[], k: number): StackSlot {
   return stack[k] ?? SLOT_INVALID;
 }
 
+/**
+ * The byte codes of `o` and `c` compared one by one (the mask comparison in {@link stackSafe} for slots holding
+ * codes other than the four of {@link StackByte}): whether the old slot's bytes admit the current one's. Spilled
+ * registers themselves are compared by the caller (not at all for an imprecise spilled number).
+ */
+function slotBytesSafe(o: StackSlot, c: StackSlot, spillPrecise: boolean): boolean {
+  if (o.spill !== undefined && o.spill.type === RegType.SCALAR && !spillPrecise) {
+    for (let i = 0; i < 8; i++) {
+      const ob = o.bytes[i] as string;
+      const cb = c.bytes[i] as string;
+      if (ob === StackByte.INVALID) continue;
+      if (cb === StackByte.INVALID) return false;
+      if (cb === StackByte.SPILL && (c.spill?.type !== RegType.SCALAR || (c.spill.tainted && !o.spill.tainted))) return false;
+      if (ob === StackByte.ZERO && cb !== StackByte.ZERO) return false;
+    }
+    return true;
+  }
+  for (let i = 0; i < 8; i++) {
+    const ob = o.bytes[i] as string;
+    const cb = c.bytes[i] as string;
+    if (ob === StackByte.INVALID) continue;
+    if (ob === StackByte.MISC && (cb === StackByte.MISC || cb === StackByte.ZERO || (cb === StackByte.SPILL && c.spill?.type === RegType.SCALAR && !c.spill.tainted))) continue;
+    if (ob !== cb) return false;
+  }
+  return true;
+}
+
 function stackSafe(old: readonly StackSlot[], cur: readonly StackSlot[], ids: IdMap, exact: boolean, precise: ReadonlySet<number> | undefined, readLo: number, readHi: number): boolean {
   const n = exact ? Math.max(old.length, cur.length) : old.length;
   for (let k = 0; k < n; k++) {
@@ -269,34 +354,32 @@ function stackSafe(old: readonly StackSlot[], cur: readonly StackSlot[], ids: Id
       continue;
     }
     const spillPrecise = precise === undefined || precise.has(k);
-    // A spilled number whose value nothing depended on matches any number there, spilled or not.
-    if (o.spill !== undefined && o.spill.type === RegType.SCALAR && !spillPrecise) {
-      let ok = true;
-      for (let i = 0; i < 8 && ok; i++) {
-        const ob = o.bytes[i] as string;
-        const cb = c.bytes[i] as string;
-        if (ob === StackByte.INVALID) continue;
-        if (cb === StackByte.INVALID) ok = false;
-        else if (cb === StackByte.SPILL && (c.spill?.type !== RegType.SCALAR || (c.spill.tainted && !o.spill.tainted))) ok = false;
-        else if (ob === StackByte.ZERO && cb !== StackByte.ZERO) ok = false;
-      }
-      if (!ok) return false;
+    const ok = o.kinds;
+    const ck = c.kinds;
+    // Slots with codes the masks do not tell apart (iterators) are compared byte by byte.
+    if ((ok.other | ck.other) !== 0) {
+      if (!slotBytesSafe(o, c, spillPrecise)) return false;
+      if (o.spill !== undefined && o.spill.type === RegType.SCALAR && !spillPrecise) continue;
+    } else if (o.spill !== undefined && o.spill.type === RegType.SCALAR && !spillPrecise) {
+      // A spilled number whose value nothing depended on matches any number there, spilled or not: each byte
+      // written in the old slot must be written in the current one, by a number (a spilled one not derived from
+      // an address unless the old one was), and a zero must stay a zero.
+      const written = ~ok.invalid & 0xff;
+      if ((written & ck.invalid) !== 0) return false;
+      if ((written & ck.spill) !== 0 && (c.spill?.type !== RegType.SCALAR || (c.spill.tainted && !o.spill.tainted))) return false;
+      if ((ok.zero & ~ck.zero) !== 0) return false;
       continue;
-    }
-    // Fully spilled registers compare as registers.
-    if (o.bytes === 'rrrrrrrr') {
-      if (c.bytes !== 'rrrrrrrr' || c.spill === undefined || o.spill === undefined) return false;
+    } else if (ok.spill === 0xff) {
+      // Fully spilled registers compare as registers.
+      if (ck.spill !== 0xff || c.spill === undefined || o.spill === undefined) return false;
       if (!regSafe(o.spill, c.spill, ids, false, spillPrecise)) return false;
       continue;
-    }
-    for (let i = 0; i < 8; i++) {
-      const ob = o.bytes[i] as string;
-      const cb = c.bytes[i] as string;
-      // Never written in the old state: the old path never read it, so neither will this one.
-      if (ob === StackByte.INVALID) continue;
-      // Zero, and any byte of a spilled number, is one of the numbers MISC stands for.
-      if (ob === StackByte.MISC && (cb === StackByte.MISC || cb === StackByte.ZERO || (cb === StackByte.SPILL && c.spill?.type === RegType.SCALAR && !c.spill.tainted))) continue;
-      if (ob !== cb) return false;
+    } else {
+      // Bytes never written in the old state do not matter (the old path never read them, so neither will this
+      // one); zero, and any byte of a spilled number, is one of the numbers MISC stands for; every other code must
+      // be the same.
+      const numbers = ck.misc | ck.zero | (c.spill?.type === RegType.SCALAR && !c.spill.tainted ? ck.spill : 0);
+      if (((ok.misc & ~numbers) | (ok.zero & ~ck.zero) | (ok.spill & ~ck.spill)) !== 0) return false;
     }
     // Narrow scalar spills: the spilled values must compare too.
     if (o.spill !== undefined) {
@@ -305,6 +388,9 @@ function stackSafe(old: readonly StackSlot[], cur: readonly StackSlot[], ids: Id
   }
   return true;
 }
+
+/** The id renaming of {@link statesEqual}, which never runs inside itself. */
+const sharedIds = new IdMap();
 
 /**
  * Whether the current state `cur` is included in the explored state `old` at the same instruction (the kernel's
@@ -324,7 +410,7 @@ export function statesEqual(old: VerifierState, cur: VerifierState, live: readon
   // The same state after more may_goto fall-throughs is the next iteration of a loop the run-time budget ends, not
   // an endless one.
   if (exact && old.mayGotoDepth !== cur.mayGotoDepth) return false;
-  const ids = new IdMap(lockMaps);
+  const ids = sharedIds.reset(lockMaps);
   for (let f = 0; f < old.frames.length; f++) {
     const of = old.frames[f] as Frame;
     const cf = cur.frames[f] as Frame;

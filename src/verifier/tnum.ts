@@ -51,18 +51,28 @@ export function tnumIsUnknown(a: Tnum): boolean {
   return a.mask === U64_MASK;
 }
 
-/** Number of significant bits of `x` (0 for 0), as `fls64`. */
-function bitLength(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+/**
+ * Number of significant bits of `x` (0 for 0), as `fls64`. Range analysis calls this on every bounds sync, so the
+ * u64 values it is meant for take two `Math.clz32` on the halves instead of printing the number in binary; anything
+ * else (never passed today) keeps the printed length it always had.
+ */
+export function bitLength(x: bigint): number {
+  if (x < 0n || x > U64_MASK) return x.toString(2).length;
+  const hi = Number(x >> 32n);
+  if (hi !== 0) return 64 - Math.clz32(hi);
+  return 32 - Math.clz32(Number(x));
 }
+
+/** `LOW_BITS[n]` is 2^n - 1 and `HIGH_BITS[n]` its complement in 64 bits, for n in 0..64: no bigint built per call. */
+const LOW_BITS: readonly bigint[] = Array.from({ length: 65 }, (_, n) => (1n << BigInt(n)) - 1n);
+const HIGH_BITS: readonly bigint[] = LOW_BITS.map((m) => U64_MASK ^ m);
 
 /** The smallest tnum containing every value of the unsigned range [min, max]. */
 export function tnumRange(min: bigint, max: bigint): Tnum {
   const chi = min ^ max;
   const bits = bitLength(chi);
   if (bits > 63) return TNUM_UNKNOWN;
-  const delta = (1n << BigInt(bits)) - 1n;
-  return { value: min & ~delta & U64_MASK, mask: delta };
+  return { value: min & (HIGH_BITS[bits] as bigint), mask: LOW_BITS[bits] as bigint };
 }
 
 /** `a << shift` (shift in 0..63). */

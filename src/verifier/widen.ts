@@ -49,7 +49,7 @@ export function widenImpreciseScalars(old: VerifierState, cur: VerifierState, pr
       if (scalarEquals(o.spill.value, c.spill.value)) continue;
       let width = 0;
       while (width < 8 && c.bytes[width] === StackByte.SPILL) width++;
-      cf.stack[k] = { bytes: c.bytes, spill: forget(c.spill, width) };
+      cf.stack[k] = { bytes: c.bytes, kinds: c.kinds, spill: forget(c.spill, width) };
     }
   }
 }
