@@ -294,7 +294,9 @@ BPFSHIP_API int bpfship_map_freeze(bpfship_map *map);
  * devmaps and map-in-map maps take and give a u32 id. Queue and stack maps take key NULL: lookup peeks, update
  * pushes, lookup_and_delete pops. Bloom filters take key NULL too: update adds the value (flags BPF_ANY only),
  * lookup tests it (`value` is read, not written: 0 when maybe present, -ENOENT when absent), delete and
- * get_next_key give -EOPNOTSUPP, lookup_and_delete -ENOTSUPP. Flags: BPF_ANY/NOEXIST/EXIST for updates, BPF_F_LOCK where the value has a
+ * get_next_key give -EOPNOTSUPP, lookup_and_delete -ENOTSUPP. Cgroup storage maps are empty to user space (no
+ * cgroup is attached; programs reach their storage through bpf_get_local_storage only): lookup, update and
+ * get_next_key give -ENOENT, delete -EINVAL. Flags: BPF_ANY/NOEXIST/EXIST for updates, BPF_F_LOCK where the value has a
  * spin lock (else -EINVAL). Special fields (the spin lock) are never copied and read back as zero, as in Linux.
  */
 BPFSHIP_API int bpfship_map_lookup(bpfship_map *map, const void *key, void *value, uint64_t flags);
