@@ -1,6 +1,7 @@
 // The verifier on bpf_get_local_storage and cgroup storage maps (kernel/bpf/verifier.c): the helper takes only the
 // two cgroup storage types and they take only it (check_map_func_compatibility), flags must be 0, only the cgroup
-// program types have it, and the pointer it returns is a map value of value_size bytes that is never NULL.
+// program types have it, a program uses at most one storage map of each type, and the pointer it returns is a map
+// value of value_size bytes that is never NULL.
 // Author: Claude.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,6 +46,18 @@ describe('verifier: bpf_get_local_storage', () => {
   it('refuses non-zero flags, as Linux does', () => {
     assert.match(call({ flags: 1 }), /^invalid-helper-argument: .*\(r2\) must be 0.*get_local_storage\(\) doesn't support non-zero flags/);
     assert.match(call({ flags: 0, use: 'r1 = 1\n*(u64 *)(r0 + 8) = r1' }), /^pass$/);
+  });
+
+  it('allows one cgroup storage map of each type per program, as Linux does, counting every reference', () => {
+    const other = testMap({ name: 'other', type: 19, keySize: 8, valueSize: 8, maxEntries: 0 });
+    // the second map is only loaded, never passed to the helper: Linux counts every reference
+    const text = (second: number) => `ld_pseudo r1, 5, 0\nr2 = 0\ncall 81\nld_pseudo r1, 5, ${second}\nr0 = 1\nexit`;
+    const r = verifyLinked(testProgram(text(1)), [storage, other], { programType: 'cgroup_skb', gpl: true });
+    assert.equal(r.verdict, 'fail');
+    assert.match(`${r.diagnostics[0]?.code}: ${r.diagnostics[0]?.message}`, /^helper-not-allowed: map 'other' is a second cgroup_storage map .*only one cgroup storage of each type is allowed/);
+    // one of each type, and the same map twice, are fine
+    assert.equal(verifyLinked(testProgram(text(1)), [storage, percpu], { programType: 'cgroup_skb', gpl: true }).verdict, 'pass');
+    assert.equal(verifyLinked(testProgram(text(0)), [storage], { programType: 'cgroup_skb', gpl: true }).verdict, 'pass');
   });
 
   it('is there for the cgroup program types only', () => {
