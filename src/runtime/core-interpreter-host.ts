@@ -5,9 +5,9 @@
  *
  * - before a call, map arguments must be live maps and pointer arguments must lie in the program's regions for the
  *   size the helper will read or write (a key of the map's key size, a buffer of the size in the next register);
- * - after a call, a map value (bpf_map_lookup_elem, bpf_get_local_storage's storage) or ring buffer record (bpf_ringbuf_reserve) becomes a region
- *   of the run, as the verifier would type the returned pointer; a callback of bpf_for_each_map_elem gets its
- *   key and value as regions.
+ * - after a call, a map value (bpf_map_lookup_elem, bpf_get_local_storage's storage) or ring buffer record
+ *   (bpf_ringbuf_reserve) becomes a region of the run, as the verifier would type the returned pointer; a callback
+ *   of bpf_for_each_map_elem gets its key and value as regions.
  *
  * Author: Claude.
  *

@@ -179,13 +179,13 @@ const PTR_CAST_HELPERS: ReadonlySet<string> = new Set([
   'skc_to_tcp_timewait_sock', 'skc_to_tcp_request_sock',
 ]);
 
+/** bpf_get_local_storage: flags must be 0, and the storage it returns is never NULL. */
+const GET_LOCAL_STORAGE = 81;
+
 /**
  * Checks a call to a helper function and sets r0. For a helper that calls back into the program, returns the state
  * entering the callback (a path to explore besides this one, on which the helper has returned).
  */
-/** bpf_get_local_storage: flags must be 0, and the storage it returns is never NULL. */
-const GET_LOCAL_STORAGE = 81;
-
 export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | undefined {
   const id = ins.imm;
   const proto = env.ptype.helper?.(id) ?? env.platform.helper(id);
