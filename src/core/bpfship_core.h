@@ -82,6 +82,9 @@ extern "C" {
 #define BPFSHIP_MAP_TYPE_DEVMAP 14          /* + slots hold ifindexes, for bpf_redirect_map */
 #define BPFSHIP_MAP_TYPE_CPUMAP 16          /* + slots hold queue sizes, for bpf_redirect_map */
 #define BPFSHIP_MAP_TYPE_XSKMAP 17          /* + AF_XDP sockets: none exist here, so every slot stays empty */
+#define BPFSHIP_MAP_TYPE_CGROUP_STORAGE 19  /* + one storage per test run, for bpf_get_local_storage; empty to user
+                                               space (no cgroup is ever attached) */
+#define BPFSHIP_MAP_TYPE_PERCPU_CGROUP_STORAGE 21 /* + the same, one copy per CPU */
 #define BPFSHIP_MAP_TYPE_QUEUE 22           /* + */
 #define BPFSHIP_MAP_TYPE_STACK 23           /* + */
 #define BPFSHIP_MAP_TYPE_RINGBUF 27         /* + */
@@ -291,7 +294,9 @@ BPFSHIP_API int bpfship_map_freeze(bpfship_map *map);
  * devmaps and map-in-map maps take and give a u32 id. Queue and stack maps take key NULL: lookup peeks, update
  * pushes, lookup_and_delete pops. Bloom filters take key NULL too: update adds the value (flags BPF_ANY only),
  * lookup tests it (`value` is read, not written: 0 when maybe present, -ENOENT when absent), delete and
- * get_next_key give -EOPNOTSUPP, lookup_and_delete -ENOTSUPP. Flags: BPF_ANY/NOEXIST/EXIST for updates, BPF_F_LOCK where the value has a
+ * get_next_key give -EOPNOTSUPP, lookup_and_delete -ENOTSUPP. Cgroup storage maps are empty to user space (no
+ * cgroup is attached; programs reach their storage through bpf_get_local_storage only): lookup, update and
+ * get_next_key give -ENOENT, delete -EINVAL. Flags: BPF_ANY/NOEXIST/EXIST for updates, BPF_F_LOCK where the value has a
  * spin lock (else -EINVAL). Special fields (the spin lock) are never copied and read back as zero, as in Linux.
  */
 BPFSHIP_API int bpfship_map_lookup(bpfship_map *map, const void *key, void *value, uint64_t flags);
@@ -441,7 +446,10 @@ struct bpfship_run_ctx {
   int32_t skb_network_off;    /* 144: network header - data, when skb_flags has BPFSHIP_SKB_F_HEADERS */
   int32_t skb_transport_off;  /* 148: transport header - data, when skb_flags has BPFSHIP_SKB_F_TRANSPORT */
   uint32_t skb_flags;         /* 152: BPFSHIP_SKB_F_* */
-  uint32_t reserved1;         /* 156 */
+  /* 156: which test run this is, for cgroup storage (bpf_get_local_storage): a new number from each
+   * bpfship_run_ctx_init, so the `repeat` runs of one test run, which keep their run context, share one storage
+   * and the next test run gets a zeroed one, as BPF_PROG_TEST_RUN allocates it (map_cgroup_storage.c) */
+  uint32_t test_run;
 };                            /* 160 bytes */
 
 #define BPFSHIP_RUN_CTX_SIZE 160u
@@ -462,7 +470,7 @@ struct bpfship_run_ctx {
 typedef uint64_t (*bpfship_callback_invoker)(bpfship_run_ctx *ctx, uint64_t fn, uint64_t r1, uint64_t r2,
                                               uint64_t r3, uint64_t r4, uint64_t r5);
 
-/* Zeroes *ctx and sets prog_type, cpu (must be < ncpus, else -EINVAL), and the prandom seed; ctx offsets are set
+/* Zeroes *ctx and sets prog_type, cpu (must be < ncpus, else -EINVAL), a new test_run number, and the prandom seed; ctx offsets are set
  * to "absent", ctx_ptr_size to the native pointer size, ctx_kind from the program type (SKB for socket filters,
  * tc, cgroup skb, lwt and sk_skb programs). Returns 0 or -EINVAL. */
 BPFSHIP_API int bpfship_run_ctx_init(bpfship_run_ctx *ctx, uint32_t prog_type, uint32_t cpu, uint64_t seed);
@@ -691,6 +699,7 @@ BPFSHIP_HELPER_DECL(redirect_map);           /* 51 */
 BPFSHIP_HELPER_DECL(xdp_adjust_meta);        /* 54 */
 BPFSHIP_HELPER_DECL(xdp_adjust_tail);        /* 65 */
 BPFSHIP_HELPER_DECL(fib_lookup);             /* 69 */
+BPFSHIP_HELPER_DECL(get_local_storage);      /* 81 */
 BPFSHIP_HELPER_DECL(sk_lookup_tcp);          /* 84 */
 BPFSHIP_HELPER_DECL(sk_lookup_udp);          /* 85 */
 BPFSHIP_HELPER_DECL(sk_release);             /* 86 */

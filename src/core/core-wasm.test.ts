@@ -73,7 +73,7 @@ describe('core-wasm', () => {
     assert.equal(core.helperImplemented(17), false);
     assert.equal(core.helper(17), undefined);
     const implemented = Array.from({ length: 210 }, (_, id) => id).filter((id) => core.helperImplemented(id));
-    assert.equal(implemented.length, 79);
+    assert.equal(implemented.length, 80);
     assert.equal(core.helperFlags(44), 1);
     const ctx = core.createRunContext(ProgType.Kprobe, 2);
     assert.equal(call(5, ctx), 1000n);

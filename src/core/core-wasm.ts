@@ -74,6 +74,13 @@ export const MapType = {
   DevMap: 14,
   CpuMap: 16,
   XskMap: 17,
+  /**
+   * Cgroup local storage for bpf_get_local_storage: one storage per test run (zeroed before its first run, shared
+   * by its repeats), never visible to user space, where the map is empty (no cgroup is attached).
+   */
+  CgroupStorage: 19,
+  /** The same, one copy per CPU. */
+  PerCPUCgroupStorage: 21,
   Queue: 22,
   Stack: 23,
   RingBuf: 27,
@@ -179,6 +186,8 @@ export const RunCtxLayout = {
   skbNetworkOff: 144,
   skbTransportOff: 148,
   skbFlags: 152,
+  /** The test run number bpfship_run_ctx_init gives (cgroup storage is fresh per test run). */
+  testRun: 156,
 } as const;
 
 /** Helper flags (BPFSHIP_HELPER_F_*, bpfship_helper_flags): what an executor must do around the call. */

@@ -25,6 +25,7 @@ _Static_assert(__builtin_offsetof(bpfship_run_ctx, executor_data) == 136, "bpfsh
 _Static_assert(__builtin_offsetof(bpfship_run_ctx, ctx_kind) == 71, "bpfship_run_ctx layout");
 _Static_assert(__builtin_offsetof(bpfship_run_ctx, skb_network_off) == 144, "bpfship_run_ctx layout");
 _Static_assert(__builtin_offsetof(bpfship_run_ctx, skb_flags) == 152, "bpfship_run_ctx layout");
+_Static_assert(__builtin_offsetof(bpfship_run_ctx, test_run) == 156, "bpfship_run_ctx layout");
 _Static_assert(sizeof(bpfship_tunnel_info) == 56, "bpfship_tunnel_info layout");
 _Static_assert(sizeof(bpfship_fib_device) == 16, "bpfship_fib_device layout");
 _Static_assert(sizeof(bpfship_fib_route) == 72, "bpfship_fib_route layout");
@@ -237,13 +238,15 @@ static const map_ops *ops_for_type(uint32_t type) {
   case BPFSHIP_MAP_TYPE_RINGBUF: return &bs_ringbuf_ops;
   case BPFSHIP_MAP_TYPE_USER_RINGBUF: return &bs_ringbuf_ops; /* ringbuf_map_alloc serves both in Linux */
   case BPFSHIP_MAP_TYPE_BLOOM_FILTER: return &bs_bloom_filter_ops;
+  case BPFSHIP_MAP_TYPE_CGROUP_STORAGE:
+  case BPFSHIP_MAP_TYPE_PERCPU_CGROUP_STORAGE: return &bs_cgroup_storage_ops;
   default: return NULL;
   }
 }
 
 static bool is_percpu_type(uint32_t t) {
   return t == BPFSHIP_MAP_TYPE_PERCPU_ARRAY || t == BPFSHIP_MAP_TYPE_PERCPU_HASH ||
-         t == BPFSHIP_MAP_TYPE_LRU_PERCPU_HASH;
+         t == BPFSHIP_MAP_TYPE_LRU_PERCPU_HASH || t == BPFSHIP_MAP_TYPE_PERCPU_CGROUP_STORAGE;
 }
 
 static bool is_map_in_map(uint32_t t) {
@@ -625,6 +628,7 @@ int bpfship_run_ctx_init(bpfship_run_ctx *ctx, uint32_t prog_type, uint32_t cpu,
   ctx->cpu = cpu;
   ctx->ctx_off_data = ctx->ctx_off_data_end = ctx->ctx_off_data_meta = BPFSHIP_CTX_OFF_NONE;
   ctx->ctx_ptr_size = (uint8_t)sizeof(void *);
+  ctx->test_run = bs_next_test_run();
   switch (prog_type) {
   case BPFSHIP_PROG_TYPE_SOCKET_FILTER:
   case BPFSHIP_PROG_TYPE_SCHED_CLS:

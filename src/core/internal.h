@@ -111,8 +111,12 @@ extern const map_ops bs_ringbuf_ops;
 extern const map_ops bs_queue_ops, bs_stack_ops;
 extern const map_ops bs_lpm_trie_ops;
 extern const map_ops bs_bloom_filter_ops;
+extern const map_ops bs_cgroup_storage_ops; /* both cgroup storage types */
 
 /* ---- core.c services for the map files ---- */
+
+/* A new test run number for bpfship_run_ctx_init (map_cgroup_storage.c): never 0. */
+BS_HIDDEN uint32_t bs_next_test_run(void);
 
 BS_HIDDEN uint32_t bs_ncpus(void);
 /* A random u32 for per-map hash seeds (getrandom natively; the host's entropy in wasm, see core.c). */

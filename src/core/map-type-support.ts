@@ -9,7 +9,7 @@
 import { mapTypeName } from '../abi/index.ts';
 
 /** The Linux map type ids the core implements (bpfship_core.h, the types marked +; core-wasm.ts MapType). */
-export const CORE_MAP_TYPES: ReadonlySet<number> = new Set([1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 16, 17, 22, 23, 27, 30, 31]);
+export const CORE_MAP_TYPES: ReadonlySet<number> = new Set([1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 16, 17, 19, 21, 22, 23, 27, 30, 31]);
 
 /**
  * For a map type the core does not implement, the sentence that says so (naming Linux's type); '' otherwise.

@@ -5,9 +5,9 @@
  *
  * - before a call, map arguments must be live maps and pointer arguments must lie in the program's regions for the
  *   size the helper will read or write (a key of the map's key size, a buffer of the size in the next register);
- * - after a call, a map value (bpf_map_lookup_elem) or ring buffer record (bpf_ringbuf_reserve) becomes a region
- *   of the run, as the verifier would type the returned pointer; a callback of bpf_for_each_map_elem gets its
- *   key and value as regions.
+ * - after a call, a map value (bpf_map_lookup_elem, bpf_get_local_storage's storage) or ring buffer record
+ *   (bpf_ringbuf_reserve) becomes a region of the run, as the verifier would type the returned pointer; a callback
+ *   of bpf_for_each_map_elem gets its key and value as regions.
  *
  * Author: Claude.
  *
@@ -47,6 +47,7 @@ const HELPER_ARGS: ReadonlyMap<number, readonly ArgUse[]> = new Map<number, read
   [45, [write(1, { reg: 2 })]], // probe_read_str
   [51, [map(1)]], // redirect_map
   [69, [write(2, { reg: 3 })]], // fib_lookup (reads and writes struct bpf_fib_lookup)
+  [81, [map(1)]], // get_local_storage (the storage it returns becomes a value region, as a lookup's does)
   [84, [read(2, { reg: 3 })]], // sk_lookup_tcp
   [85, [read(2, { reg: 3 })]], // sk_lookup_udp
   [87, [map(1), read(2, 'value')]], // map_push_elem
@@ -78,6 +79,7 @@ const HELPER_ID_LIMIT = 256;
 const TAIL_CALL_HELPER = 12;
 const FOR_EACH_MAP_ELEM = 164;
 const RINGBUF_RESERVE = 131;
+const GET_LOCAL_STORAGE = 81;
 const BPF_F_RDONLY_PROG = 1 << 7;
 const MAX_HELPER_BUFFER = 1 << 30;
 
@@ -233,7 +235,7 @@ export class CoreInterpreterHost implements InterpreterHost {
 
     // 3. What the result means for the program's memory.
     if ((r0lo !== 0 || r0hi !== 0) && r0hi === 0) {
-      if ((id === 1 || id === 195) && helperMap !== undefined) this.addValueRegion(run, helperMap, r0lo >>> 0);
+      if ((id === 1 || id === 195 || id === GET_LOCAL_STORAGE) && helperMap !== undefined) this.addValueRegion(run, helperMap, r0lo >>> 0);
       else if (id === RINGBUF_RESERVE && helperMap !== undefined) {
         const size = lo[2] as number >>> 0;
         run.dynamic.push({ start: r0lo >>> 0, end: (r0lo >>> 0) + size, writable: true, name: `ring buffer record of map '${helperMap.name}'` });

@@ -179,6 +179,9 @@ const PTR_CAST_HELPERS: ReadonlySet<string> = new Set([
   'skc_to_tcp_timewait_sock', 'skc_to_tcp_request_sock',
 ]);
 
+/** bpf_get_local_storage: flags must be 0, and the storage it returns is never NULL. */
+const GET_LOCAL_STORAGE = 81;
+
 /**
  * Checks a call to a helper function and sets r0. For a helper that calls back into the program, returns the state
  * entering the callback (a path to explore besides this one, on which the helper has returned).
@@ -219,6 +222,10 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
     switch (arg.kind) {
       case ArgKind.ANYTHING:
         if (isPointer(r) && arg.pointerOk !== true && !env.allowPointerLeaks) env.fail('pointer-leak', `${what} (r${regno}) holds ${describeType(r)}${env.originText(r)}: passing it would leak an address`, [regno]);
+        // bpf_get_local_storage cannot return an error, so Linux pins its flags to 0 (check_helper_call).
+        if (id === GET_LOCAL_STORAGE && regno === 2 && !(r.type === RegType.SCALAR && isConst(r.value) && r.value.varOff.value === 0n)) {
+          env.fail('invalid-helper-argument', `${what} (r2) must be 0, but it holds ${describeType(r)}${env.originText(r)} (Linux: "get_local_storage() doesn't support non-zero flags")`, [regno]);
+        }
         break;
       case ArgKind.CONST_MAP_PTR: {
         if (r.type !== RegType.CONST_MAP || r.maybeNull) {
@@ -230,7 +237,7 @@ export function checkHelperCall(env: Env, ins: Instruction): CallbackEntry | und
         // The program type's own rules first (Linux's may_update_sockmap depends on it), then the platform's.
         const compatible = env.ptype.mapCompatible ?? env.platform.mapCompatible ?? mapHelperCompatible;
         if (m !== undefined && !compatible(id, m.type)) {
-          env.fail('invalid-helper-argument', `${name} cannot be used with map '${m.name}' of type ${mapTypeName(m.type)}`, [regno]);
+          env.fail('invalid-helper-argument', `${name} cannot be used with map '${m.name}' of type ${mapTypeName(m.type)} (Linux: "cannot pass map_type ${m.type} into func bpf_${name.replace(/^bpf_/, '')}#${id}")`, [regno]);
         }
         break;
       }
@@ -460,7 +467,7 @@ function helperResult(env: Env, proto: HelperPrototype, mapIndex: number, allocS
         const ref = acquire(env, name);
         return makeReg({ type: RegType.SOCKET, maybeNull: true, id: ref, refId: ref, value: SCALAR_ZERO, origin });
       }
-      const notNull = proto.ret === RetKind.MAP_VALUE || proto.id === 81; // bpf_get_local_storage never returns NULL
+      const notNull = proto.ret === RetKind.MAP_VALUE || proto.id === GET_LOCAL_STORAGE; // never returns NULL
       return makeReg({ type: RegType.MAP_VALUE, maybeNull: !notNull, map: mapIndex, id: notNull ? 0 : id, value: SCALAR_ZERO, origin });
     }
     case RetKind.SOCKET_OR_NULL:

@@ -26,7 +26,9 @@ import {
 import type { Btf } from '../btf/index.ts';
 import type { LinkedProgram, ObjectSpec, ProgramSelector, ProgramSpec } from '../spec/index.ts';
 import {
+  MapType,
   linkProgram,
+  mapTypeName,
   selectPrograms,
 } from '../spec/index.ts';
 import {
@@ -329,11 +331,45 @@ export function verifyLinked(linked: LinkedProgram, maps: readonly VerifierMap[]
       }],
     };
   }
+  const storage = cgroupStorageProblem(cfgOrProblems, maps);
+  if (storage !== undefined) {
+    const ins = cfgOrProblems.insns[storage.slot];
+    const source = sourceOf(linked, storage.slot);
+    return {
+      section: program.sectionName, name: program.name, type: ptype.name, rules: options.rules ?? DEFAULT_RULES, verdict: 'fail', malformed: false,
+      insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, readsUninitializedStack: false, timeMs: now() - t0, log: [],
+      diagnostics: [{
+        severity: 'error', code: 'helper-not-allowed', message: storage.message, slot: storage.slot, function: cfgOrProblems.functions[cfgOrProblems.funcOf[storage.slot] ?? 0]?.name ?? program.name,
+        instruction: ins === undefined ? '' : formatInstruction(ins), path: [], registers: [], ...(source !== undefined ? { source } : {}),
+      }],
+    };
+  }
   const runner = new Runner(linked, cfgOrProblems, maps, platform, ptype, context, options);
   const report = runner.run(t0);
   // With `record`, a refused program's path to the error is known only at its end: a second run keeps its states.
   const again = options.record !== undefined ? recordErrorPathAgain(report.recording, options.record) : undefined;
   return again === undefined ? report : new Runner(linked, cfgOrProblems, maps, platform, ptype, context, { ...options, record: again }).run(t0);
+}
+
+/**
+ * A program may refer to one cgroup storage map of each type (cgroup_storage, percpu_cgroup_storage): bpf_get_local_storage
+ * finds the storage by type alone. Linux checks it while resolving the map references, before the proof, so an
+ * unreachable reference counts too (bpf_cgroup_storage_assign, "only one cgroup storage of each type is allowed").
+ */
+function cgroupStorageProblem(cfg: Cfg, maps: readonly VerifierMap[]): { slot: number; message: string } | undefined {
+  const first = new Map<number, number>();
+  for (let s = 0; s < cfg.insns.length; s++) {
+    const ins = cfg.insns[s];
+    if (ins === undefined || ins.opcode !== Opcode.LDDW || (ins.src !== LoadImm64Source.MAP_IDX && ins.src !== LoadImm64Source.MAP_IDX_VALUE)) continue;
+    const m = maps[ins.imm];
+    if (m === undefined || (m.type !== MapType.cgroup_storage && m.type !== MapType.percpu_cgroup_storage)) continue;
+    const seen = first.get(m.type);
+    if (seen === undefined) first.set(m.type, ins.imm);
+    else if (seen !== ins.imm) {
+      return { slot: s, message: `map '${m.name}' is a second ${mapTypeName(m.type)} map of this program (the first is '${maps[seen]?.name}'): a program may use one of each cgroup storage type (Linux: "only one cgroup storage of each type is allowed")` };
+    }
+  }
+  return undefined;
 }
 
 /** Whether `ins` can leave its function without an exit: LD_ABS/LD_IND (outside the packet), bpf_tail_call. */

@@ -69,6 +69,7 @@ void suite_lru(void);
 void suite_ringbuf(void);
 void suite_queue_stack(void);
 void suite_bloom(void);
+void suite_cgroup_storage(void);
 void suite_lpm(void);
 void suite_map_in_map(void);
 void suite_batch(void);

@@ -36,7 +36,7 @@ void suite_helpers(void) {
     CHECK(bpfship_helper_table[id].name != NULL);
     implemented += bpfship_helper_implemented(id);
   }
-  CHECK_EQ(implemented, 79);
+  CHECK_EQ(implemented, 80);
   CHECK_EQ(bpfship_core_abi_version(), BPFSHIP_CORE_ABI_VERSION);
   CHECK_EQ(bpfship_core_init(4), 0);
   bpfship_map *live = make_map(BPFSHIP_MAP_TYPE_ARRAY, 4, 4, 1, 0);

@@ -88,6 +88,7 @@ int main(void) {
       {"array", suite_array},       {"hash", suite_hash},   {"lru", suite_lru},
       {"ringbuf", suite_ringbuf},   {"queue_stack", suite_queue_stack},
       {"bloom", suite_bloom},
+      {"cgroup_storage", suite_cgroup_storage},
       {"lpm", suite_lpm},           {"map_in_map", suite_map_in_map},
       {"batch", suite_batch},       {"printk", suite_printk},
       {"helpers", suite_helpers},   {"packet", suite_packet},
