@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureBpffs, runTool } from '../internal/test-files.ts';
-import { koffi, loadCoreLibrary, MapOperationError, type CoreLibrary } from '../core/index.ts';
+import { MapOperationError } from '../core/index.ts';
+import { BpfCmd, BpfSyscall, type MapCreateAttrs } from './_bpf-syscall.ts';
 import { buildNative } from '../native/index.ts';
 import { TESTDATA, testObject, testRuntime } from './_support.test.ts';
 import { openNativeObject } from './native/native-object.ts';
@@ -26,14 +27,7 @@ import { runNativeProgram } from './native/native-test-run.ts';
 import type { Runtime } from './runtime.ts';
 
 const PIN_ROOT = `/sys/fs/bpf/bpfship-bloom-${process.pid}`;
-/** __NR_bpf: 321 on x86_64, 280 on arm64 (the asm-generic number). */
-const SYS_BPF = process.arch === 'arm64' ? 280 : 321;
-const BPF_MAP_CREATE = 0;
-const BPF_MAP_LOOKUP_ELEM = 1;
-const BPF_MAP_UPDATE_ELEM = 2;
-const BPF_MAP_DELETE_ELEM = 3;
-const BPF_MAP_GET_NEXT_KEY = 4;
-const BPF_MAP_LOOKUP_AND_DELETE_ELEM = 21;
+const BLOOM_FILTER = 30;
 const BPF_F_ZERO_SEED = 1 << 6;
 
 let rt: Runtime;
@@ -47,79 +41,13 @@ after(() => {
   rmSync(PIN_ROOT, { recursive: true, force: true });
 });
 
-/** The bpf() system call over a 128-byte attribute buffer in native memory; returns the result or -errno. */
-class BpfSyscall {
-  private readonly core: CoreLibrary;
-  private readonly call: (nr: number, cmd: number, attr: bigint, size: number) => number | bigint;
-  readonly attr: bigint;
-  readonly value: bigint;
-  private readonly attrBytes: DataView;
-  private readonly valueBytes: Uint8Array;
-
-  constructor() {
-    this.core = loadCoreLibrary();
-    this.call = koffi.load('libc.so.6').func('long syscall(long nr, long cmd, long attr, long size)') as never;
-    this.attr = this.core.alloc(128);
-    this.value = this.core.alloc(64);
-    this.attrBytes = new DataView(koffi.view(this.attr, 128));
-    this.valueBytes = new Uint8Array(koffi.view(this.value, 64));
-  }
-
-  private run(cmd: number, fill: (dv: DataView) => void): number {
-    for (let i = 0; i < 128; i++) this.attrBytes.setUint8(i, 0);
-    fill(this.attrBytes);
-    const r = Number(this.call(SYS_BPF, cmd, this.attr, 72));
-    return r < 0 ? -koffi.errno() : r;
-  }
-
-  /** BPF_MAP_CREATE: a file descriptor or -errno. */
-  create(a: Attrs): number {
-    return this.run(BPF_MAP_CREATE, (dv) => {
-      dv.setUint32(0, 30, true);
-      dv.setUint32(4, a.keySize, true);
-      dv.setUint32(8, a.valueSize, true);
-      dv.setUint32(12, a.maxEntries, true);
-      dv.setUint32(16, a.flags, true);
-      dv.setBigUint64(64, a.mapExtra, true);
-    });
-  }
-
-  /**
-   * A keyless element command: key NULL and, except for delete (whose attributes end at the key: anything after it
-   * must be zero), `value` at offset 16 (the value, or get_next_key's next_key buffer) and `flags`.
-   */
-  elem(cmd: number, fd: number, value: Uint8Array, flags = 0n): number {
-    this.valueBytes.set(value);
-    return this.run(cmd, (dv) => {
-      dv.setUint32(0, fd, true);
-      if (cmd === BPF_MAP_DELETE_ELEM) return;
-      dv.setBigUint64(16, this.value, true);
-      dv.setBigUint64(24, flags, true);
-    });
-  }
-
-  close(fd: number): void {
-    if (fd >= 0) koffi.load('libc.so.6').func('int close(int fd)')(fd);
-  }
-
-  free(): void {
-    this.core.free(this.attr);
-    this.core.free(this.value);
-  }
-}
-
-interface Attrs {
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly maxEntries: number;
-  readonly flags: number;
-  readonly mapExtra: bigint;
-}
+/** A bloom filter's creation attributes (its type is always 30). */
+type Attrs = Omit<MapCreateAttrs, 'type'> & { readonly mapExtra: bigint };
 
 /** The core's answer to the same creation: 0 or -errno. */
 function coreCreate(a: Attrs): number {
   try {
-    rt.core.createMap({ type: 30, keySize: a.keySize, valueSize: a.valueSize, maxEntries: a.maxEntries, flags: a.flags, mapExtra: a.mapExtra, name: 'probe' }).release();
+    rt.core.createMap({ type: BLOOM_FILTER, keySize: a.keySize, valueSize: a.valueSize, maxEntries: a.maxEntries, flags: a.flags, mapExtra: a.mapExtra, name: 'probe' }).release();
     return 0;
   } catch (e) {
     if (e instanceof MapOperationError) return -e.errno;
@@ -129,7 +57,7 @@ function coreCreate(a: Attrs): number {
 
 /** Why the kernel cannot be asked about bloom filters, or undefined when it can. */
 function kernelUnavailable(sys: BpfSyscall): string | undefined {
-  const fd = sys.create({ keySize: 0, valueSize: 4, maxEntries: 16, flags: 0, mapExtra: 0n });
+  const fd = sys.createMap({ type: BLOOM_FILTER, keySize: 0, valueSize: 4, maxEntries: 16, flags: 0, mapExtra: 0n });
   if (fd >= 0) {
     sys.close(fd);
     return undefined;
@@ -168,7 +96,7 @@ describe('bloom filters agree with Linux', () => {
         ['a value past KMALLOC_MAX_SIZE, and a key', { ...base, keySize: 4, valueSize: (1 << 22) + 1 }],
       ];
       for (const [what, a] of cases) {
-        const fd = sys.create(a);
+        const fd = sys.createMap({ type: BLOOM_FILTER, ...a });
         sys.close(fd);
         assert.equal(coreCreate(a), Math.min(fd, 0), `${what}: the kernel gives ${fd < 0 ? `errno ${-fd}` : 'a map'}`);
       }
@@ -187,9 +115,9 @@ describe('bloom filters agree with Linux', () => {
       // 4-byte values (Linux hashes them with jhash2), 6-byte ones (jhash), default and explicit hash counts.
       for (const shape of [{ valueSize: 4, maxEntries: 16, mapExtra: 0n }, { valueSize: 4, maxEntries: 30, mapExtra: 3n }, { valueSize: 6, maxEntries: 20, mapExtra: 1n }, { valueSize: 12, maxEntries: 8, mapExtra: 7n }]) {
         const a: Attrs = { keySize: 0, flags: BPF_F_ZERO_SEED, ...shape };
-        const fd = sys.create(a);
+        const fd = sys.createMap({ type: BLOOM_FILTER, ...a });
         assert.ok(fd >= 0, `the kernel creates ${JSON.stringify(shape, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))}`);
-        const ours = rt.core.createMap({ type: 30, keySize: 0, valueSize: a.valueSize, maxEntries: a.maxEntries, flags: a.flags, mapExtra: a.mapExtra, name: 'zero' });
+        const ours = rt.core.createMap({ type: BLOOM_FILTER, keySize: 0, valueSize: a.valueSize, maxEntries: a.maxEntries, flags: a.flags, mapExtra: a.mapExtra, name: 'zero' });
         try {
           const value = (v: number): Uint8Array => {
             const b = new Uint8Array(a.valueSize);
@@ -198,26 +126,26 @@ describe('bloom filters agree with Linux', () => {
             return b;
           };
           for (let v = 0; v < shape.maxEntries; v++) {
-            assert.equal(sys.elem(BPF_MAP_UPDATE_ELEM, fd, value(v)), 0);
+            assert.equal(sys.elem(BpfCmd.MAP_UPDATE_ELEM, fd, { key: null, value: value(v) }), 0);
             ours.update(undefined, value(v));
           }
           const kernel: boolean[] = [];
           const mine: boolean[] = [];
           for (let v = 0; v < 400; v++) {
-            const r = sys.elem(BPF_MAP_LOOKUP_ELEM, fd, value(v));
+            const r = sys.elem(BpfCmd.MAP_LOOKUP_ELEM, fd, { key: null, value: value(v) });
             assert.ok(r === 0 || r === -2, `lookup gives 0 or ENOENT, not ${r}`);
             kernel.push(r === 0);
             mine.push(ours.contains(value(v)));
           }
           assert.deepEqual(mine, kernel, `membership answers for value size ${a.valueSize}, ${a.maxEntries} entries, map_extra ${a.mapExtra}`);
           compared += kernel.length;
-          assert.equal(sys.elem(BPF_MAP_UPDATE_ELEM, fd, value(1), 2n), -22, 'update with BPF_EXIST');
+          assert.equal(sys.elem(BpfCmd.MAP_UPDATE_ELEM, fd, { key: null, value: value(1), flags: 2n }), -22, 'update with BPF_EXIST');
           assert.throws(() => ours.update(undefined, value(1), 2), (e: unknown) => e instanceof MapOperationError && e.errno === 22);
-          assert.equal(sys.elem(BPF_MAP_DELETE_ELEM, fd, value(1)), -95, 'delete');
+          assert.equal(sys.elem(BpfCmd.MAP_DELETE_ELEM, fd, { key: null, value: value(1) }), -95, 'delete');
           assert.throws(() => ours.delete(new Uint8Array(0)), (e: unknown) => e instanceof MapOperationError && e.errno === 95);
-          assert.equal(sys.elem(BPF_MAP_GET_NEXT_KEY, fd, value(1)), -95, 'get_next_key');
+          assert.equal(sys.elem(BpfCmd.MAP_GET_NEXT_KEY, fd, { key: null, value: value(1) }), -95, 'get_next_key');
           assert.throws(() => ours.nextKey(), (e: unknown) => e instanceof MapOperationError && e.errno === 95);
-          assert.equal(sys.elem(BPF_MAP_LOOKUP_AND_DELETE_ELEM, fd, value(1)), -524, 'lookup_and_delete');
+          assert.equal(sys.elem(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, fd, { key: null, value: value(1) }), -524, 'lookup_and_delete');
           assert.throws(() => ours.lookupAndDelete(undefined), (e: unknown) => e instanceof MapOperationError && e.errno === 524);
         } finally {
           sys.close(fd);

@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureBpffs, runTool } from '../internal/test-files.ts';
-import { koffi, loadCoreLibrary, MapOperationError, MapType, u32, type CoreLibrary } from '../core/index.ts';
+import { MapOperationError, MapType, u32 } from '../core/index.ts';
+import { BpfCmd, BpfSyscall, type MapCreateAttrs } from './_bpf-syscall.ts';
 import { buildNative } from '../native/index.ts';
 import { ipv4Frame, TESTDATA, testObject, testRuntime } from './_support.test.ts';
 import { openNativeObject } from './native/native-object.ts';
@@ -26,14 +27,6 @@ import { runNativeProgram } from './native/native-test-run.ts';
 import type { Runtime } from './runtime.ts';
 
 const PIN_ROOT = `/sys/fs/bpf/bpfship-cgstorage-${process.pid}`;
-/** __NR_bpf: 321 on x86_64, 280 on arm64 (the asm-generic number). */
-const SYS_BPF = process.arch === 'arm64' ? 280 : 321;
-const BPF_MAP_CREATE = 0;
-const BPF_MAP_LOOKUP_ELEM = 1;
-const BPF_MAP_UPDATE_ELEM = 2;
-const BPF_MAP_DELETE_ELEM = 3;
-const BPF_MAP_GET_NEXT_KEY = 4;
-const BPF_MAP_LOOKUP_AND_DELETE_ELEM = 21;
 const CGROUP_STORAGE = MapType.CgroupStorage;
 const PERCPU_CGROUP_STORAGE = MapType.PerCPUCgroupStorage;
 
@@ -48,68 +41,8 @@ after(() => {
   rmSync(PIN_ROOT, { recursive: true, force: true });
 });
 
-interface Attrs {
-  readonly type: typeof CGROUP_STORAGE | typeof PERCPU_CGROUP_STORAGE;
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly maxEntries: number;
-  readonly flags: number;
-}
-
-/** The bpf() system call over a 128-byte attribute buffer in native memory; returns the result or -errno. */
-class BpfSyscall {
-  private readonly core: CoreLibrary;
-  private readonly call: (nr: number, cmd: number, attr: bigint, size: number) => number | bigint;
-  private readonly attr: bigint;
-  private readonly buf: bigint;
-  private readonly attrBytes: DataView;
-
-  constructor() {
-    this.core = loadCoreLibrary();
-    this.call = koffi.load('libc.so.6').func('long syscall(long nr, long cmd, long attr, long size)') as never;
-    this.attr = this.core.alloc(128);
-    // key at +0, value (up to 1024 CPUs of 8 bytes) at +64
-    this.buf = this.core.alloc(64 + 8 * 1024);
-    this.attrBytes = new DataView(koffi.view(this.attr, 128));
-  }
-
-  private run(cmd: number, fill: (dv: DataView) => void): number {
-    for (let i = 0; i < 128; i++) this.attrBytes.setUint8(i, 0);
-    fill(this.attrBytes);
-    const r = Number(this.call(SYS_BPF, cmd, this.attr, 72));
-    return r < 0 ? -koffi.errno() : r;
-  }
-
-  create(a: Attrs): number {
-    return this.run(BPF_MAP_CREATE, (dv) => {
-      dv.setUint32(0, a.type, true);
-      dv.setUint32(4, a.keySize, true);
-      dv.setUint32(8, a.valueSize, true);
-      dv.setUint32(12, a.maxEntries, true);
-      dv.setUint32(16, a.flags, true);
-    });
-  }
-
-  /** An element command with a zero key (and, but for delete, the value buffer and `flags`). */
-  elem(cmd: number, fd: number, flags = 0n): number {
-    return this.run(cmd, (dv) => {
-      dv.setUint32(0, fd, true);
-      dv.setBigUint64(8, this.buf, true);
-      if (cmd === BPF_MAP_DELETE_ELEM) return;
-      dv.setBigUint64(16, this.buf + 64n, true);
-      dv.setBigUint64(24, flags, true);
-    });
-  }
-
-  close(fd: number): void {
-    if (fd >= 0) koffi.load('libc.so.6').func('int close(int fd)')(fd);
-  }
-
-  free(): void {
-    this.core.free(this.attr);
-    this.core.free(this.buf);
-  }
-}
+/** A cgroup storage map's creation attributes. */
+type Attrs = MapCreateAttrs & { readonly type: typeof CGROUP_STORAGE | typeof PERCPU_CGROUP_STORAGE };
 
 /** The core's answer to the same creation: 0 or -errno. */
 function coreCreate(a: Attrs): number {
@@ -124,7 +57,7 @@ function coreCreate(a: Attrs): number {
 
 /** Why the kernel cannot be asked about cgroup storage, or undefined when it can. */
 function kernelUnavailable(sys: BpfSyscall): string | undefined {
-  const fd = sys.create({ type: CGROUP_STORAGE, keySize: 16, valueSize: 8, maxEntries: 0, flags: 0 });
+  const fd = sys.createMap({ type: CGROUP_STORAGE, keySize: 16, valueSize: 8, maxEntries: 0, flags: 0 });
   if (fd >= 0) {
     sys.close(fd);
     return undefined;
@@ -171,26 +104,26 @@ describe('cgroup storage agrees with Linux', () => {
           ['BPF_F_MMAPABLE', { ...base, flags: 1 << 10 }],
         ];
         for (const [what, a] of cases) {
-          const fd = sys.create(a);
+          const fd = sys.createMap(a);
           sys.close(fd);
           assert.equal(coreCreate(a), Math.min(fd, 0), `type ${type}, ${what}: the kernel gives ${fd < 0 ? `errno ${-fd}` : 'a map'}`);
           compared++;
         }
-        const fd = sys.create(base);
+        const fd = sys.createMap(base);
         const ours = rt.core.createMap({ type, keySize: 16, valueSize: 8, maxEntries: 0, name: 'empty' });
         try {
           const key = new Uint8Array(16);
           const value = type === PERCPU_CGROUP_STORAGE ? new Uint8Array(8 * rt.core.ncpus) : new Uint8Array(8);
           const pairs: Array<[string, number, number]> = [
-            ['lookup', sys.elem(BPF_MAP_LOOKUP_ELEM, fd), ourErrno(() => ours.lookup(key))],
-            ['lookup with BPF_F_LOCK', sys.elem(BPF_MAP_LOOKUP_ELEM, fd, 4n), ourErrno(() => ours.lookup(key, 4))],
-            ['update BPF_ANY', sys.elem(BPF_MAP_UPDATE_ELEM, fd, 0n), ourErrno(() => ours.update(key, value, 0))],
-            ['update BPF_EXIST', sys.elem(BPF_MAP_UPDATE_ELEM, fd, 2n), ourErrno(() => ours.update(key, value, 2))],
-            ['update BPF_NOEXIST', sys.elem(BPF_MAP_UPDATE_ELEM, fd, 1n), ourErrno(() => ours.update(key, value, 1))],
-            ['update BPF_F_LOCK', sys.elem(BPF_MAP_UPDATE_ELEM, fd, 4n), ourErrno(() => ours.update(key, value, 4))],
-            ['delete', sys.elem(BPF_MAP_DELETE_ELEM, fd), ourErrno(() => ours.delete(key))],
-            ['get_next_key', sys.elem(BPF_MAP_GET_NEXT_KEY, fd), ourErrno(() => ours.nextKey(key))],
-            ['lookup_and_delete', sys.elem(BPF_MAP_LOOKUP_AND_DELETE_ELEM, fd), ourErrno(() => ours.lookupAndDelete(key))],
+            ['lookup', sys.elem(BpfCmd.MAP_LOOKUP_ELEM, fd), ourErrno(() => ours.lookup(key))],
+            ['lookup with BPF_F_LOCK', sys.elem(BpfCmd.MAP_LOOKUP_ELEM, fd, { flags: 4n }), ourErrno(() => ours.lookup(key, 4))],
+            ['update BPF_ANY', sys.elem(BpfCmd.MAP_UPDATE_ELEM, fd, { flags: 0n }), ourErrno(() => ours.update(key, value, 0))],
+            ['update BPF_EXIST', sys.elem(BpfCmd.MAP_UPDATE_ELEM, fd, { flags: 2n }), ourErrno(() => ours.update(key, value, 2))],
+            ['update BPF_NOEXIST', sys.elem(BpfCmd.MAP_UPDATE_ELEM, fd, { flags: 1n }), ourErrno(() => ours.update(key, value, 1))],
+            ['update BPF_F_LOCK', sys.elem(BpfCmd.MAP_UPDATE_ELEM, fd, { flags: 4n }), ourErrno(() => ours.update(key, value, 4))],
+            ['delete', sys.elem(BpfCmd.MAP_DELETE_ELEM, fd), ourErrno(() => ours.delete(key))],
+            ['get_next_key', sys.elem(BpfCmd.MAP_GET_NEXT_KEY, fd), ourErrno(() => ours.nextKey(key))],
+            ['lookup_and_delete', sys.elem(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, fd), ourErrno(() => ours.lookupAndDelete(key))],
           ];
           for (const [what, kernel, mine] of pairs) {
             assert.equal(mine, kernel, `type ${type}, ${what}: the kernel gives ${kernel}`);
