@@ -1,0 +1,128 @@
+/**
+ * Open-coded iterators whose bounds are not known when the program is verified (`bpf_for(i, 0, n)` with `n` from a
+ * map value or the context): Linux's rules, as `kfuncs.ts` and `verify.ts` implement them. The iterator is ACTIVE
+ * until a `next` call's NULL branch drains it; each `next` call forks; the loop converges when a state at the `next`
+ * call is included in one of an earlier iteration (imprecise numbers widened in between); what the loop does is
+ * checked in each iteration explored, and the iterator must be destroyed on every path.
+ *
+ * Author: Claude.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LinkedProgram } from '../spec/index.ts';
+import { testMap, testProgram } from './_test-program.ts';
+import { verifyLinked } from './verify.ts';
+
+/** A linked program from LLVM-syntax text in which `kfunc NAME` lines call the kernel function NAME. */
+function kfuncProgram(text: string): LinkedProgram {
+  const names = [...text.matchAll(/^kfunc (\w+)$/gm)].map((m) => m[1] as string);
+  const base = testProgram(text.replace(/^kfunc \w+$/gm, 'call -1'));
+  const calls = base.instructions.filter((i) => i.opcode === 0x85 && i.imm === -1);
+  return {
+    ...base,
+    instructions: base.instructions.map((i) => (i.opcode === 0x85 && i.imm === -1 ? { ...i, src: 2 } : i)),
+    references: calls.map((c, n) => ({ kind: 'kfunc' as const, slot: c.slot, name: names[n] as string })),
+  };
+}
+
+/**
+ * Verifies `text` (a socket filter with one array map of 64-byte values) with states remembered as usual and at
+ * every prune point, which must agree; 'pass' or the first diagnostic's `code: message`.
+ */
+function check(text: string, maxInsns?: number): string {
+  const verdicts = [false, true].map((every) => {
+    const r = verifyLinked(kfuncProgram(text), [testMap({ valueSize: 64 })], { programType: 'socket_filter', gpl: true }, {
+      checkpointEveryPrunePoint: every, ...(maxInsns !== undefined ? { maxInsns } : {}),
+    });
+    return r.verdict === 'pass' ? 'pass' : `${r.diagnostics[0]?.code}: ${r.diagnostics[0]?.message}`;
+  });
+  assert.equal(code(verdicts[1] as string), code(verdicts[0] as string), 'the verdict must not depend on how often states are remembered');
+  return verdicts[0] as string;
+}
+
+const code = (r: string): string => r.split(':')[0] ?? r;
+
+/** Looks up the map's value 0 into r7 (leaving through `out` when there is none). */
+const LOOKUP = 'r1 = 0\n*(u32 *)(r10 - 16) = r1\nr2 = r10\nr2 += -16\nld_pseudo r1, 5, 0\ncall 1\nif r0 == 0 goto out\nr7 = r0\n';
+
+/** An iterator at fp-8 over [0, n), n the value's first u32 (unknown when the program is verified). */
+const NEW = 'r1 = r10\nr1 += -8\nw2 = 0\nr3 = *(u32 *)(r7 + 0)\nkfunc bpf_iter_num_new\n';
+const NEXT = 'r1 = r10\nr1 += -8\nkfunc bpf_iter_num_next\n';
+const DESTROY = 'r1 = r10\nr1 += -8\nkfunc bpf_iter_num_destroy\n';
+
+/**
+ * `bpf_for(i, 0, n) { if (i > limit) break; sum += value[i]; }` over the value's sixteen u32s: `body` runs with
+ * the index checked in r1 (already scaled to a byte offset), `done` after the loop (the iterator still live).
+ */
+function sumLoop(limit: number, { body = '', done = DESTROY, pre = '' } = {}): string {
+  return `${LOOKUP}${pre}${NEW}r6 = 0\nloop:\n${NEXT}if r0 == 0 goto done\nr1 = *(u32 *)(r0 + 0)\nif r1 > ${limit} goto done\n` +
+    `r1 <<= 2\nr2 = r7\nr2 += r1\nr3 = *(u32 *)(r2 + 0)\nr6 += r3\n${body}goto loop\ndone:\n${done}out:\nr0 = 0\nexit`;
+}
+
+describe('iterators with bounds known only at run time', () => {
+  it('accepts a loop whose index is checked against the value\'s size', () => {
+    assert.equal(check(sumLoop(15)), 'pass');
+    // The same with the bound from the context (a socket buffer's length), and bounds both unknown.
+    const fromCtx = `r9 = r1\n${LOOKUP}r1 = r10\nr1 += -8\nr2 = *(u32 *)(r9 + 0)\nr3 = *(u32 *)(r9 + 4)\nkfunc bpf_iter_num_new\n` +
+      `loop:\n${NEXT}if r0 == 0 goto done\nr1 = *(u32 *)(r0 + 0)\nif r1 > 63 goto done\nr2 = r7\nr2 += r1\nr3 = *(u8 *)(r2 + 0)\ngoto loop\ndone:\n${DESTROY}out:\nr0 = 0\nexit`;
+    assert.equal(check(fromCtx), 'pass');
+  });
+
+  it('refuses an access out of bounds in the loop body', () => {
+    // One u32 past the value: index 16 passes the check.
+    assert.match(check(sumLoop(16)), /^out-of-bounds: /);
+    // No check at all.
+    const unchecked = sumLoop(15).replace('if r1 > 15 goto done\n', '');
+    assert.match(check(unchecked), /^unbounded-access: /);
+  });
+
+  it('refuses an iterator not destroyed, on every path or on the break path only', () => {
+    assert.match(check(sumLoop(15, { done: '' })), /^unreleased-reference: .*bpf_iter_num_new/);
+    const breakLeaks = sumLoop(15).replace('if r1 > 15 goto done\n', 'if r1 > 15 goto out\n');
+    assert.match(check(breakLeaks), /^unreleased-reference: .*bpf_iter_num_new/);
+  });
+
+  it('refuses next or destroy after destroy, and a second new over a live iterator', () => {
+    assert.equal(code(check(sumLoop(15, { done: `${DESTROY}${NEXT}` }))), 'invalid-helper-argument');
+    assert.equal(code(check(sumLoop(15, { done: `${DESTROY}${DESTROY}` }))), 'invalid-helper-argument');
+    assert.equal(code(check(sumLoop(15, { body: NEW }))), 'invalid-helper-argument');
+  });
+
+  it('refuses a NULL value used unchecked: the loop may end at any call', () => {
+    const unchecked = `${LOOKUP}${NEW}${NEXT}r6 = *(u32 *)(r0 + 0)\n${DESTROY}out:\nr0 = 0\nexit`;
+    assert.equal(code(check(unchecked)), 'null-dereference');
+  });
+
+  it('widens numbers nothing needs precisely, and follows precise ones until they fail', () => {
+    // A counter kept across iterations (r8, not widened: it moves a pointer) reaches the end of the value after 16
+    // iterations, and n may be larger: refused, as Linux refuses it.
+    const counter = sumLoop(15, { pre: 'r8 = 0\n', body: 'r2 = r7\nr2 += r8\nr3 = *(u32 *)(r2 + 0)\nr8 += 4\n' });
+    assert.match(check(counter), /^out-of-bounds: /);
+    // Checked each time round, it is safe.
+    const checked = sumLoop(15, { pre: 'r8 = 0\n', body: 'if r8 > 60 goto done\nr2 = r7\nr2 += r8\nr3 = *(u32 *)(r2 + 0)\nr8 += 4\n' });
+    assert.equal(check(checked), 'pass');
+    // A precise counter that grows without end never converges: too complex, not accepted.
+    const growing = sumLoop(15, { pre: 'r8 = 0\n', body: 'r8 += 1\nr2 = r8\nr2 &= 63\nr4 = r7\nr4 += r2\nr3 = *(u8 *)(r4 + 0)\n' });
+    assert.equal(code(check(growing, 50_000)), 'too-complex');
+  });
+
+  it('verifies nested loops over two iterators', () => {
+    const inner = (leak: boolean): string => `${LOOKUP}${NEW}outer:\n${NEXT}if r0 == 0 goto done\n` +
+      'r1 = r10\nr1 += -24\nw2 = 0\nr3 = *(u32 *)(r7 + 4)\nkfunc bpf_iter_num_new\n' +
+      'inner:\nr1 = r10\nr1 += -24\nkfunc bpf_iter_num_next\nif r0 == 0 goto inner_done\nr1 = *(u32 *)(r0 + 0)\n' +
+      'if r1 > 63 goto inner_done\nr2 = r7\nr2 += r1\nr3 = *(u8 *)(r2 + 0)\ngoto inner\n' +
+      `inner_done:\n${leak ? '' : 'r1 = r10\nr1 += -24\nkfunc bpf_iter_num_destroy\n'}goto outer\ndone:\n${DESTROY}out:\nr0 = 0\nexit`;
+    assert.equal(check(inner(false)), 'pass');
+    assert.match(check(inner(true)), /^(unreleased-reference|invalid-helper-argument): /);
+  });
+
+  it('catches a loop that re-creates its iterator each time round, which no iterator bounds', () => {
+    const again = `${LOOKUP}top:\n${NEW}${NEXT}${DESTROY}goto top\nout:\nr0 = 0\nexit`;
+    assert.equal(code(check(again)), 'infinite-loop');
+  });
+
+  it('keeps counting iterators with constant bounds exactly', () => {
+    const eight = sumLoop(15, { pre: 'r8 = 0\n', body: 'r2 = r7\nr2 += r8\nr3 = *(u32 *)(r2 + 0)\nr8 += 4\n' }).replace('r3 = *(u32 *)(r7 + 0)\nkfunc bpf_iter_num_new', 'w3 = 16\nkfunc bpf_iter_num_new');
+    assert.equal(check(eight), 'pass');
+  });
+});
