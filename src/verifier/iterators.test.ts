@@ -197,6 +197,30 @@ describe('iterators with bounds known only at run time', () => {
     assert.equal(check(found), 'pass');
   });
 
+  it('follows an iterator that a subprogram advances through a pointer to its caller\'s stack', () => {
+    // iter_pass_iter_ptr_to_subprog's shape: the caller creates and destroys, the callee loops over `next`.
+    const program = (limit: number): string => `${LOOKUP}${NEW}r1 = r10\nr1 += -8\nr2 = r7\ncall fill\n${DESTROY}out:\nr0 = 0\nexit\n` +
+      `fill:\nr6 = r1\nr7 = r2\nloop:\nr1 = r6\nkfunc bpf_iter_num_next\nif r0 == 0 goto end\nr1 = *(u32 *)(r0 + 0)\n` +
+      `if r1 > ${limit} goto end\nr1 <<= 2\nr2 = r7\nr2 += r1\nr3 = 1\n*(u32 *)(r2 + 0) = r3\ngoto loop\nend:\nr0 = 0\nexit`;
+    assert.equal(check(program(15)), 'pass');
+    assert.match(check(program(16)), /^out-of-bounds: /);
+  });
+
+  it('keeps states still being explored at the next call long enough to converge (checkpoint_states_deletion)', () => {
+    // Six lookups per iteration, each NULL or not: 64 states per iteration at the `next` call, which eviction must not
+    // drop before the loop converges (Linux keeps them for 64 misses per hit there too).
+    const lookup = (dst: string): string => `r2 = r10\nr2 += -16\nld_pseudo r1, 5, 0\ncall 1\n${dst}\n`;
+    const text = 'r9 = r1\nr6 = 0\nr7 = 0\nr8 = 0\n*(u64 *)(r10 - 24) = r6\n*(u64 *)(r10 - 32) = r6\n*(u64 *)(r10 - 40) = r6\n' +
+      `r5 = 0\n*(u64 *)(r10 - 48) = r5\n${newAt(8)}loop:\n${nextAt(8)}if r0 == 0 goto end\nr1 = 0\n*(u64 *)(r10 - 16) = r1\n` +
+      lookup('r6 = r0') + lookup('r7 = r0') + lookup('r8 = r0') + lookup('*(u64 *)(r10 - 24) = r0') +
+      lookup('*(u64 *)(r10 - 32) = r0') + lookup('*(u64 *)(r10 - 40) = r0') +
+      'r5 = *(u64 *)(r10 - 48)\nif r6 == 0 goto +1\nr5 += 1\nif r7 == 0 goto +1\nr5 += 1\nif r8 == 0 goto +1\nr5 += 1\n' +
+      'r0 = *(u64 *)(r10 - 24)\nif r0 == 0 goto +1\nr5 += 1\nr0 = *(u64 *)(r10 - 32)\nif r0 == 0 goto +1\nr5 += 1\n' +
+      'r0 = *(u64 *)(r10 - 40)\nif r0 == 0 goto +1\nr5 += 1\n*(u64 *)(r10 - 48) = r5\n' +
+      `goto loop\nend:\n${destroyAt(8)}r0 = 0\nexit`;
+    assert.equal(check(text), 'pass');
+  });
+
   it('keeps counting iterators with constant bounds exactly', () => {
     const eight = sumLoop(15, { pre: 'r8 = 0\n', body: 'r2 = r7\nr2 += r8\nr3 = *(u32 *)(r2 + 0)\nr8 += 4\n' }).replace('r3 = *(u32 *)(r7 + 0)\nkfunc bpf_iter_num_new', 'w3 = 16\nkfunc bpf_iter_num_new');
     assert.equal(check(eight), 'pass');
