@@ -61,6 +61,12 @@ export interface Cfg {
    * there (see `verify.ts`).
    */
   readonly mayGotoSite: Uint8Array;
+  /**
+   * Calls of an open-coded iterator's `next` kfunc (`bpf_iter_num_next`): each iteration of the loop it drives passes
+   * one, so states are always remembered there, and compared with earlier iterations' (Linux's convergence check
+   * at `is_iter_next_insn`, see `verify.ts`).
+   */
+  readonly iterNextSite: Uint8Array;
 }
 
 /** How many arguments a helper reads (for liveness); 5 when unknown. */
@@ -81,6 +87,7 @@ export function buildCfg(
   helperArgs: HelperArgCount = () => 5,
   externCalls: ReadonlySet<number> = new Set(),
   takesCallback: HelperTakesCallback = () => false,
+  iterNextCalls: ReadonlySet<number> = new Set(),
 ): Cfg | CfgProblem[] {
   const problems: CfgProblem[] = [];
   // Writes to r10 are refused where a path reaches them (Env.setReg), as Linux does: dead code may hold one.
@@ -181,6 +188,7 @@ export function buildCfg(
   // helpers that call back.
   const callbackSite = new Uint8Array(slotCount);
   const mayGotoSite = new Uint8Array(slotCount);
+  const iterNextSite = new Uint8Array(slotCount);
   for (let s = 0; s < slotCount; s++) {
     const ins = insns[s];
     if (ins === undefined) continue;
@@ -193,10 +201,14 @@ export function buildCfg(
       prunePoint[s] = 1;
       callbackSite[s] = 1;
     }
+    if (iterNextCalls.has(s)) {
+      prunePoint[s] = 1;
+      iterNextSite[s] = 1;
+    }
   }
 
   const liveIn = computeLiveness(insns, slotCount, helperArgs);
-  return { insns, functions: funcs, funcOf, prunePoint, loopHead, liveIn, callbackSite, mayGotoSite };
+  return { insns, functions: funcs, funcOf, prunePoint, loopHead, liveIn, callbackSite, mayGotoSite, iterNextSite };
 }
 
 function isCondJump(ins: Instruction): boolean {

@@ -145,6 +145,12 @@ export class Env {
   noteStackRead: (frame: number, k: number) => void = () => {};
   /** Records that the path overwrites all 8 bytes of stack slot k of frame f. */
   noteStackWrite: (frame: number, k: number) => void = () => {};
+  /**
+   * Set by a `next` call of an iterator whose end is not known (ACTIVE): the state in which it yields another value,
+   * which the exploration queues (Linux's `process_iter_next_call`); the current state goes on with the iterator
+   * drained. Taken and cleared by the caller of the kfunc check.
+   */
+  iterFork: VerifierState | undefined = undefined;
   private idGen = 0;
 
   constructor(linked: LinkedProgram, cfg: Cfg, maps: readonly VerifierMap[], platform: Platform, ptype: ProgramTypeInfo, gpl: boolean) {

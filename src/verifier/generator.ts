@@ -5,7 +5,8 @@
  * bounded loops. Options add features: with `callbacks`, bpf_loop calls whose callbacks count, use, check and
  * clobber what the caller handed them through its stack; with `mayGoto`, loops that `may_goto` ends (alone or with a
  * bound of their own) whose counter indexes map values and the packet, inside the loop and after it; with
- * `iterators`, loops over bpf_iter_num open-coded iterators (the value `next` returns NULL-checked or not, used as an
+ * `iterators`, loops over bpf_iter_num open-coded iterators from constant bounds or bounds known only at run time
+ * (the value `next` returns NULL-checked or not, used as an
  * index with or without a bound; the iterations counted and the count used as an index after the loop) and task
  * references from bpf_task_from_pid, released (or not, or twice) by bpf_task_release. Some
  * programs are safe and some are not; the verifier must accept only safe ones, which a bounds-checking execution
@@ -416,7 +417,9 @@ r3 += r0` : 'r3 += r1');
 
 /**
  * A loop over a bpf_iter_num iterator in the stack slot at fp-72 or fp-80, from constant bounds (empty, reversed,
- * negative, or more than BPF_MAX_LOOPS values, which make it yield nothing). Each value `next` returns is
+ * negative, or more than BPF_MAX_LOOPS values, which make it yield nothing) or, half the time, with one bound or both
+ * known only at run time (a byte of the checked map value, or a number the program computed; masked, moved by the
+ * constant bound, negated, or as it is), which the verifier proves by Linux's convergence at `next`. Each value `next` returns is
  * NULL-checked before it is read (as u32 or s32), or (rarely) after; it may index the map value in r8 (bounded
  * right, off by one, masked, or not), end the loop early, or be added up at fp-104; the iterations are counted at
  * fp-96. The loop ends in `destroy` (rarely left out: a leaked iterator). After it the count may index the map
@@ -430,11 +433,27 @@ const iteratorLoop: Snippet = (b) => {
   const it = b.r.pick([72, 80]);
   const size = b.mapValue?.size ?? 16;
   const [start, end] = b.r.pick([[0, 0], [0, 1], [0, 3], [1, 4], [0, 8], [0, 16], [2, 17], [0, 64], [1, 65], [5, 3], [-2, 2], [-1, 0], [0, 1 << 24]]) as [number, number];
+  // Half the time a bound (or both) is only known at run time (verified by Linux's convergence at `next`).
+  const unknown = b.r.chance(0.5) ? b.r.pick(['end', 'end', 'start', 'both'] as const) : undefined;
   const counted = b.r.chance(0.5);
   if (counted) b.emit('r0 = 0', '*(u64 *)(r10 - 96) = r0');
   // The sum at fp-104 starts at 0, or (rarely) from bytes never written.
   if (b.r.chance(0.85)) b.emit('r0 = 0', '*(u64 *)(r10 - 104) = r0');
-  b.emit('r1 = r10', `r1 += -${it}`, `w2 = ${start}`, `w3 = ${end}`, 'kfunc bpf_iter_num_new');
+  const bound = (reg: 'r2' | 'r3', fixed: number): string[] => {
+    // A byte of the checked map value (the executor's inputs vary it), masked to a small range or not, moved by
+    // a constant or negated (a reversed or negative range); or a number the program computed.
+    const src = b.mapValue?.checked === true ? `${reg} = *(u8 *)(r8 + ${b.r.int(Math.min(8, b.mapValue.size))})` : `${reg} = ${b.num()}`;
+    const lines = [src];
+    const shape = b.r.int(5);
+    if (shape === 0) lines.push(`${reg} &= ${b.r.pick([3, 7, 15, 63])}`);
+    else if (shape === 1) lines.push(`${reg} += ${fixed}`);
+    else if (shape === 2) lines.push(`${reg} = -${reg}`);
+    return lines;
+  };
+  b.emit('r1 = r10', `r1 += -${it}`);
+  b.emit(...(unknown === 'start' || unknown === 'both' ? bound('r2', start) : [`w2 = ${start}`]));
+  b.emit(...(unknown === 'end' || unknown === 'both' ? bound('r3', end) : [`w3 = ${end}`]));
+  b.emit('kfunc bpf_iter_num_new');
   b.emit(`${head}:`, 'r1 = r10', `r1 += -${it}`, 'kfunc bpf_iter_num_next');
   b.clobber();
   // The value is read after the NULL check or (rarely) before it.
@@ -443,6 +462,9 @@ const iteratorLoop: Snippet = (b) => {
   b.emit(`r3 = *(${b.r.chance(0.75) ? 'u32' : 's32'} *)(r0 + 0)`);
   if (!checked) b.emit(`if r0 == 0 goto ${done}`);
   if (counted) b.emit('r4 = *(u64 *)(r10 - 96)', 'r4 += 1', '*(u64 *)(r10 - 96) = r4');
+  // With a bound known only at run time the count is unbounded unless the loop caps it (mostly it does: a count
+  // used as an index after the loop is precise, so an uncapped one never converges and is too complex).
+  if (counted && unknown !== undefined && b.r.chance(0.8)) b.emit(`if r4 > ${b.r.pick([2, 7, size - 1, size])} goto ${done}`);
   switch (b.r.int(4)) {
     case 0:
     case 1: {

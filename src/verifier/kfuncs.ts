@@ -22,12 +22,14 @@
  *
  * Open-coded iterators (`bpf_iter_num_new`, `_next`, `_destroy`) live in an 8-byte stack slot whose bytes are `i`
  * (StackByte has no code for them: loads read them as never-written bytes, any store ends the iterator, and its
- * reference then leaks). The slot's "spill" is an ITER register holding the number of values the iterator still
- * yields: `bpf_iter_num_new` with constant bounds gives the kernel's exact count (0 when it fails), `next` yields a
- * read-only pointer to the current int while the count lasts and NULL after, `destroy` releases the reference `new`
- * took. A loop over an iterator is thus explored iteration by iteration, as a bounded loop is: exact, with no
- * convergence argument needed; bounds not known at verification time are refused as unsupported (Linux's widening
- * convergence at the `next` call is not implemented). See DESIGN.md, "Kfuncs".
+ * reference then leaks). The slot's "spill" is an ITER register. With constant bounds it holds the number of values
+ * the iterator still yields (COUNTED): `bpf_iter_num_new` gives the kernel's exact count (0 when it fails), `next`
+ * yields a read-only pointer to the current int while the count lasts and NULL after, so a loop over it is explored
+ * iteration by iteration, as a bounded loop is. With bounds known only at run time it holds Linux's iterator state
+ * (ACTIVE, DRAINED) and depth: `next` on an ACTIVE iterator forks (Linux's `process_iter_next_call`: this path gets
+ * NULL and the iterator DRAINED, a queued one the next value and the iterator one level deeper), on a DRAINED one it
+ * returns NULL; `verify.ts` makes the loop converge at the `next` call. `destroy` releases the reference `new` took.
+ * See DESIGN.md, "Kfuncs".
  *
  * Author: Claude.
  *
@@ -49,7 +51,7 @@ import { acquireReference, invalidateRegs } from './calls.ts';
 import type { Env } from './env.ts';
 import { checkRegion, loadedScalar } from './memory.ts';
 import { noteDepth } from './stack.ts';
-import { type Frame, MAX_STACK, SLOT_INVALID, type StackSlot, stackSlot } from './state.ts';
+import { type Frame, MAX_STACK, SLOT_INVALID, type StackSlot, type VerifierState, cloneState, stackSlot } from './state.ts';
 import {
   type Origin,
   type Reg,
@@ -324,6 +326,35 @@ export function kernelObjectLoad(env: Env, regno: number, reg: Reg, off: number,
 
 /** The bytes of a stack slot holding an open-coded iterator. */
 const ITER_BYTES = 'iiiiiiii';
+
+/**
+ * What an iterator's slot knows, in its ITER register's `off`. COUNTED: created from constant bounds, its `value` is
+ * the number of values it still yields (explored iteration by iteration). ACTIVE and DRAINED are Linux's
+ * BPF_ITER_STATE_*: bounds not known when the program is verified; ACTIVE may yield another value or end, DRAINED
+ * has ended (`next` returns NULL for good). The register's `range` holds the depth: how many values it has yielded
+ * on this path (compared only by the infinite-loop check, see `regSafe`).
+ */
+export const IterState = { COUNTED: 0, ACTIVE: 1, DRAINED: 2 } as const;
+
+/** Whether the kfunc `name` is an iterator's `next` (its call sites are where iterator loops converge). */
+export function isIterNextKfunc(name: string): boolean {
+  const k = kfuncByName(name);
+  return k !== undefined && (k.flags & KfuncFlag.ITER_NEXT) !== 0;
+}
+
+/**
+ * Whether, in `state`, r1 of the current frame points to an ACTIVE iterator (one whose end is not known): the
+ * condition of Linux's convergence rule at a `next` call ("iter_next at the same depth with an equivalent state").
+ */
+export function iteratorActiveAtCall(state: VerifierState): boolean {
+  const top = state.frames[state.frames.length - 1] as Frame;
+  const it = top.regs[1] as Reg;
+  if (it.type !== RegType.STACK || !isConst(it.value)) return false;
+  const at = it.off + Number(it.value.varOff.value);
+  if (at % 8 !== 0 || at < -MAX_STACK || at + 8 > 0) return false;
+  const slot = state.frames[it.frame]?.stack[(-at - 1) >> 3];
+  return slot !== undefined && isIterSlot(slot) && slot.spill?.off === IterState.ACTIVE;
+}
 /** The kernel's BPF_MAX_LOOPS: bpf_iter_num_new refuses more iterations (-E2BIG). */
 const BPF_MAX_LOOPS = 8n * 1024n * 1024n;
 
@@ -358,9 +389,23 @@ function iteratorCall(env: Env, k: KfuncInfo, type: string, it: Reg): void {
     const bounds = [env.readReg(2), env.readReg(3)];
     for (const [i, b] of bounds.entries()) {
       if (b.type !== RegType.SCALAR) env.fail('invalid-helper-argument', `argument ${i + 2} of ${k.name} (r${i + 2}) must be a number (${k.proto}), but it holds ${describeType(b)}`, [i + 2]);
-      if (!isConst(b.value)) {
-        env.fail('unsupported', `the ${i === 0 ? 'start' : 'end'} of the iterator (r${i + 2}, ${formatScalar(b.value)}) is not known when the program is verified: only iterators with constant bounds are supported (each iteration is explored; Linux's convergence of open-coded iterator loops is not implemented)`, [i + 2]);
-      }
+      if (b.tainted && !env.allowPointerLeaks) env.fail('pointer-leak', `argument ${i + 2} of ${k.name} (r${i + 2}) is a number derived from an address${env.originText(b)}: passing it would leak the address`, [i + 2]);
+    }
+    if (!isConst((bounds[0] as Reg).value) || !isConst((bounds[1] as Reg).value)) {
+      // Bounds known only at run time: Linux's way. The iterator is ACTIVE whatever `new` returns (a failed `new`
+      // leaves an iterator whose `next` returns NULL at once, which ACTIVE covers), and loops over it converge at
+      // the `next` call (verify.ts).
+      const ref = acquireReference(env, `${k.name} (an open-coded iterator, which bpf_iter_num_destroy must destroy)`);
+      noteDepth(env, frame, at);
+      setStackSlot(frame, index, stackSlot(
+        ITER_BYTES,
+        makeReg({ type: RegType.ITER, off: IterState.ACTIVE, range: 0, value: SCALAR_ZERO, id: ref, refId: ref, memSize: kernelTypeId(type), origin: { slot: env.slot, what: `created by ${k.name}` } }),
+      ));
+      env.noteStackWrite(frame.frameNo, index);
+      // 0, -EINVAL or -E2BIG (kernel/bpf/bpf_iter.c); Linux calls it an unknown int.
+      r0 = scalarReg(SCALAR_UNKNOWN, origin);
+      clobberAndSet(env, k, r0);
+      return;
     }
     env.markPrecise([2, 3]);
     const start = BigInt.asIntN(32, (bounds[0] as Reg).value.varOff.value);
@@ -379,7 +424,25 @@ function iteratorCall(env: Env, k: KfuncInfo, type: string, it: Reg): void {
     if (state === undefined || typeNames[state.memSize] !== type) {
       env.fail('invalid-helper-argument', `${what} must point to a struct ${type} that bpf_iter_num_new created and that is not destroyed, but fp${at} holds none (Linux: "expected an initialized iter_num as arg #1")`, [1]);
     }
-    if ((k.flags & KfuncFlag.ITER_NEXT) !== 0) {
+    if ((k.flags & KfuncFlag.ITER_NEXT) !== 0 && state.off !== IterState.COUNTED) {
+      // Linux's process_iter_next_call: an ACTIVE iterator forks. The current path takes the end (NULL, the
+      // iterator DRAINED, its depth kept); the queued one gets another value (the iterator still ACTIVE, one level
+      // deeper), to be widened against the previous iteration by the exploration.
+      const drained: Origin = { slot: env.slot, what: `NULL from ${k.name}: the iterator is drained` };
+      if (state.off === IterState.ACTIVE) {
+        const fork = cloneState(env.cur);
+        const forkFrame = fork.frames[it.frame] as Frame;
+        setStackSlot(forkFrame, index, stackSlot(ITER_BYTES, { ...state, range: state.range + 1 }));
+        env.iterFork = fork;
+        const value = makeReg({ type: RegType.MEM, readOnly: true, memSize: 4, value: SCALAR_ZERO, origin: { slot: env.slot, what: `the iterator's current value, from ${k.name}` } });
+        const top = fork.frames[fork.frames.length - 1] as Frame;
+        const clobber: Origin = { slot: env.slot, what: `clobbered by the call to ${k.name}` };
+        for (let r = 1; r <= 5; r++) top.regs[r] = { ...REG_NOT_INIT, origin: clobber };
+        top.regs[0] = value;
+        setStackSlot(frame, index, stackSlot(ITER_BYTES, { ...state, off: IterState.DRAINED }));
+      }
+      r0 = constReg(0n, drained);
+    } else if ((k.flags & KfuncFlag.ITER_NEXT) !== 0) {
       const left = state.value.varOff.value;
       if (left > 0n) {
         setStackSlot(frame, index, stackSlot(ITER_BYTES, { ...state, value: scalarConst(left - 1n) }));
@@ -396,6 +459,11 @@ function iteratorCall(env: Env, k: KfuncInfo, type: string, it: Reg): void {
       r0 = { ...REG_NOT_INIT, origin: { slot: env.slot, what: `not set by ${k.name}, which returns nothing` } };
     }
   }
+  clobberAndSet(env, k, r0);
+}
+
+/** After an iterator kfunc: r1-r5 clobbered, r0 its result. */
+function clobberAndSet(env: Env, k: KfuncInfo, r0: Reg): void {
   const cur = env.frame();
   const clobber: Origin = { slot: env.slot, what: `clobbered by the call to ${k.name}` };
   for (let r = 1; r <= 5; r++) cur.regs[r] = { ...REG_NOT_INIT, origin: clobber };

@@ -293,6 +293,13 @@ export function regSafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, precise 
       return old.off === cur.off && scalarIn(old.value, cur.value) && ids.checkExact(old.id, cur.id);
     case RegType.STACK:
       return old.frame === cur.frame && old.off === cur.off && scalarIn(old.value, cur.value);
+    case RegType.ITER:
+      // An open-coded iterator: its kind, state (counted, ACTIVE or DRAINED, in `off`), count and reference must
+      // agree; its depth (`range`, how many values it has yielded on this path) is not compared, as Linux does not,
+      // or no loop over it would ever converge. The infinite-loop check (exact) does compare it: the same state one
+      // value later is the next iteration, not an endless loop.
+      return old.memSize === cur.memSize && old.off === cur.off && scalarEquals(old.value, cur.value) &&
+        ids.checkExact(old.id, cur.id) && ids.checkExact(old.refId, cur.refId);
     default:
       return regsExact(old, cur, ids);
   }

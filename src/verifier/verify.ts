@@ -60,6 +60,8 @@ import {
 import {
   checkKfuncCall,
   isKnownKfunc,
+  isIterNextKfunc,
+  iteratorActiveAtCall,
 } from './kfuncs.ts';
 import {
   linuxPlatform,
@@ -302,6 +304,7 @@ export function verifyLinked(linked: LinkedProgram, maps: readonly VerifierMap[]
   const cfgOrProblems = buildCfg(
     linked.instructions, linked.slotCount, linked.functions, (id) => platform.helper(id)?.args.length ?? 5, externCalls,
     (id) => platform.helper(id)?.args.some((a) => a.kind === ArgKind.FUNC) === true,
+    new Set(linked.references.filter((r) => r.kind === 'kfunc' && isIterNextKfunc(r.name)).map((r) => r.slot)),
   );
   if (Array.isArray(cfgOrProblems)) {
     const fname = (slot: number): string => linked.functions.find((f) => slot >= f.start && slot < f.start + f.slotCount)?.name ?? program.name;
@@ -436,6 +439,11 @@ class Runner {
   private readonly initialState: VerifierState | undefined;
   /** At a `may_goto` just visited: the previous iteration's state there, still being explored (for widening). */
   private mayGotoPrevious: Checkpoint | undefined;
+  /**
+   * At an iterator's `next` call just visited: the state there one iteration earlier on this path, still being
+   * explored (Linux's `find_prev_entry`), against which the next iteration's imprecise numbers are widened.
+   */
+  private iterPrevious: Checkpoint | undefined;
   /** Observes the exploration when the `record` option asks for the states (see `state-recorder.ts`). */
   private readonly recorder: StateRecorder | undefined;
 
@@ -580,6 +588,20 @@ class Runner {
                   if (ref?.kind === 'kfunc' && isKnownKfunc(name)) checkKfuncCall(env, name);
                   else checkExternCall(env, name);
                   slot += 1;
+                  const fork = env.iterFork;
+                  if (fork !== undefined) {
+                    // An ACTIVE iterator's `next`: the state with another value is queued (widened against the
+                    // previous iteration's, Linux's widen_imprecise_scalars), this one goes on with the end.
+                    env.iterFork = undefined;
+                    const prev = this.iterPrevious;
+                    if (prev !== undefined) widenImpreciseScalars(prev.state, fork, prev.precise);
+                    this.pushHistory(executed, depth, false);
+                    if (stack.length >= MAX_PENDING) env.fail('too-complex', `the program is too complex: more than ${MAX_PENDING} branches are pending`, []);
+                    if (parent !== undefined) parent.pending++;
+                    stack.push({ state: fork, slot, parent, path: { kind: 'branch', slot: executed, taken: true, prev: path }, history: this.history, written: this.written.slice() });
+                    path = { kind: 'branch', slot: executed, taken: false, prev: path };
+                    continue;
+                  }
                 } else if (ins.src === CallSource.LOCAL) {
                   const target = enterLocalCall(env, ins);
                   path = { kind: 'call', slot, taken: true, prev: path };
@@ -778,11 +800,21 @@ class Runner {
     const loopHead = this.cfg.loopHead[slot] === 1;
     const callbackSite = this.cfg.callbackSite[slot] === 1;
     const mayGotoSite = this.cfg.mayGotoSite[slot] === 1;
+    const iterNextSite = this.cfg.iterNextSite[slot] === 1;
     this.mayGotoPrevious = undefined;
+    this.iterPrevious = undefined;
+    if (iterNextSite) {
+      for (let c = parent; c !== undefined; c = c.parent) {
+        if (c.slot === slot && sameCallsites(c.state, cur)) {
+          this.iterPrevious = c;
+          break;
+        }
+      }
+    }
     const top = cur.frames[cur.frames.length - 1] as Frame;
     // One execution of a helper call that calls back gets a tag, which the states of its iterations keep.
     if (callbackSite && top.loopTag === 0) top.loopTag = this.env.newId();
-    const add = loopHead || callbackSite || mayGotoSite || this.options.checkpointEveryPrunePoint === true ||
+    const add = loopHead || callbackSite || mayGotoSite || iterNextSite || this.options.checkpointEveryPrunePoint === true ||
       (this.jumps - this.lastCheckpointJumps >= 2 && this.processed - this.lastCheckpointInsns >= 8);
     let previousIteration: Checkpoint | undefined;
     if (list !== undefined && list.length > 0) {
@@ -811,6 +843,21 @@ class Runner {
             return 'prune';
           }
           previousIteration = cp;
+        } else if (iterNextSite && !usable(cp) && sameCallsites(cp.state, cur)) {
+          // An earlier state at this `next` call, still being explored (an earlier iteration of the loop, or of an
+          // enclosing one). Linux's convergence rule: if the iterator is ACTIVE and this state is included in that
+          // one (compared fully, its marks are not final), every continuation of this state is one of that state,
+          // whose exploration covers them; the iterator ends the loop at run time (`next` returns NULL for good
+          // once drained), so this is no infinite loop either. The depth in the iterator's slot is not compared.
+          if (iteratorActiveAtCall(cur) && statesEqual(cp.state, cur, live, false, undefined, undefined, this.lockMaps)) {
+            cp.hits++;
+            if (evicted) this.explored.set(slot, list.filter((c) => c !== undefined));
+            this.loopBack(cp, slot, parent, false);
+            return 'prune';
+          }
+          if (loopHead && cp.pending > 0 && statesEqual(cp.state, cur, live, true, undefined, undefined, this.lockMaps)) {
+            this.env.fail('infinite-loop', 'infinite loop: the program comes back to this instruction in the same state, so the loop never ends', []);
+          }
         } else if (mayGotoSite && !usable(cp) && sameCallsites(cp.state, cur)) {
           // An earlier iteration of a loop through this may_goto (Linux's `may_goto_depth` differs), still being
           // explored: if this state is included in it (compared fully, its marks are not final), this iteration
@@ -832,7 +879,7 @@ class Runner {
         // is remembered, so that some early iterations of a loop stay for comparison.
         if (add) {
           cp.misses++;
-          const n = (loopHead || callbackSite) && cp.pending > 0 ? 64 : 3;
+          const n = (loopHead || callbackSite || iterNextSite) && cp.pending > 0 ? 64 : 3;
           if (cp.misses > cp.hits * n + n) {
             list[i] = undefined as unknown as Checkpoint;
             evicted = true;
