@@ -68,6 +68,21 @@ export function testProgram(code: string | readonly Instruction[], options: { se
 }
 
 /**
+ * A linked program from LLVM-syntax text in which `kfunc NAME` lines are calls to the kernel function NAME (as
+ * clang emits them: a call relocated against an undefined `.ksyms` symbol).
+ */
+export function kfuncProgram(text: string): LinkedProgram {
+  const names = [...text.matchAll(/^kfunc (\w+)$/gm)].map((m) => m[1] as string);
+  const base = testProgram(text.replace(/^kfunc \w+$/gm, 'call -1'));
+  const calls = base.instructions.filter((i) => i.opcode === 0x85 && i.imm === -1);
+  return {
+    ...base,
+    instructions: base.instructions.map((i) => (i.opcode === 0x85 && i.imm === -1 ? { ...i, src: 2 } : i)),
+    references: calls.map((c, n) => ({ kind: 'kfunc' as const, slot: c.slot, name: names[n] as string })),
+  };
+}
+
+/**
  * LLVM-syntax text of a program followed by its callbacks (or other functions whose address it takes): in any of
  * them, `ld_pseudo rX, 4, @k` loads the address of the k-th callback (the offset is computed here).
  *

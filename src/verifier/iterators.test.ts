@@ -9,21 +9,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LinkedProgram } from '../spec/index.ts';
-import { testMap, testProgram } from './_test-program.ts';
+import { kfuncProgram, testMap } from './_test-program.ts';
 import { verifyLinked } from './verify.ts';
-
-/** A linked program from LLVM-syntax text in which `kfunc NAME` lines call the kernel function NAME. */
-function kfuncProgram(text: string): LinkedProgram {
-  const names = [...text.matchAll(/^kfunc (\w+)$/gm)].map((m) => m[1] as string);
-  const base = testProgram(text.replace(/^kfunc \w+$/gm, 'call -1'));
-  const calls = base.instructions.filter((i) => i.opcode === 0x85 && i.imm === -1);
-  return {
-    ...base,
-    instructions: base.instructions.map((i) => (i.opcode === 0x85 && i.imm === -1 ? { ...i, src: 2 } : i)),
-    references: calls.map((c, n) => ({ kind: 'kfunc' as const, slot: c.slot, name: names[n] as string })),
-  };
-}
 
 /**
  * Verifies `text` (a socket filter with one array map of 64-byte values) with states remembered as usual and at

@@ -11,26 +11,10 @@ import { join } from 'node:path';
 import { kfuncAllowed, kfuncByName } from '../abi/index.ts';
 import { parseBtf } from '../btf/index.ts';
 import { LoadError, prepareLinkedProgram } from '../interp/index.ts';
-import type { LinkedProgram } from '../spec/index.ts';
 import { readObject } from '../spec/index.ts';
-import { testMap, testProgram } from './_test-program.ts';
+import { kfuncProgram, testMap } from './_test-program.ts';
 import { verifyLinked, verifyObject } from './verify.ts';
 import { parsedKernelBtf } from './kernel-btf.ts';
-
-/**
- * A linked program from LLVM-syntax text in which `kfunc NAME` lines are calls to the kernel function NAME (as
- * clang emits them: a call relocated against an undefined `.ksyms` symbol).
- */
-function kfuncProgram(text: string): LinkedProgram {
-  const names = [...text.matchAll(/^kfunc (\w+)$/gm)].map((m) => m[1] as string);
-  const base = testProgram(text.replace(/^kfunc \w+$/gm, 'call -1'));
-  const calls = base.instructions.filter((i) => i.opcode === 0x85 && i.imm === -1);
-  return {
-    ...base,
-    instructions: base.instructions.map((i) => (i.opcode === 0x85 && i.imm === -1 ? { ...i, src: 2 } : i)),
-    references: calls.map((c, n) => ({ kind: 'kfunc' as const, slot: c.slot, name: names[n] as string })),
-  };
-}
 
 /** Verifies kfunc text as a program of `type`; 'pass' or the first diagnostic as `code: message`. */
 function check(text: string, type = 'syscall', sleepable = false): string {

@@ -321,32 +321,24 @@ export function verifyLinked(linked: LinkedProgram, maps: readonly VerifierMap[]
       insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, readsUninitializedStack: false, timeMs: now() - t0, diagnostics, log: [],
     };
   }
-  const abnormal = abnormalReturnProblem(cfgOrProblems, context);
-  if (abnormal !== undefined) {
-    const ins = cfgOrProblems.insns[abnormal.slot];
-    const source = sourceOf(linked, abnormal.slot);
+  // Problems found before any path is explored (a whole-program rule): one diagnostic at the slot concerned.
+  const cfg = cfgOrProblems;
+  const earlyFailure = (problem: { readonly slot: number; readonly message: string }, code: 'invalid-return' | 'helper-not-allowed'): ProgramReport => {
+    const ins = cfg.insns[problem.slot];
+    const source = sourceOf(linked, problem.slot);
     return {
       section: program.sectionName, name: program.name, type: ptype.name, rules: options.rules ?? DEFAULT_RULES, verdict: 'fail', malformed: false,
       insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, readsUninitializedStack: false, timeMs: now() - t0, log: [],
       diagnostics: [{
-        severity: 'error', code: 'invalid-return', message: abnormal.message, slot: abnormal.slot, function: cfgOrProblems.functions[cfgOrProblems.funcOf[abnormal.slot] ?? 0]?.name ?? program.name,
+        severity: 'error', code, message: problem.message, slot: problem.slot, function: cfg.functions[cfg.funcOf[problem.slot] ?? 0]?.name ?? program.name,
         instruction: ins === undefined ? '' : formatInstruction(ins), path: [], registers: [], ...(source !== undefined ? { source } : {}),
       }],
     };
-  }
-  const storage = cgroupStorageProblem(cfgOrProblems, maps);
-  if (storage !== undefined) {
-    const ins = cfgOrProblems.insns[storage.slot];
-    const source = sourceOf(linked, storage.slot);
-    return {
-      section: program.sectionName, name: program.name, type: ptype.name, rules: options.rules ?? DEFAULT_RULES, verdict: 'fail', malformed: false,
-      insnsProcessed: 0, statesStored: 0, statesPruned: 0, stackDepth: 0, readsUninitializedStack: false, timeMs: now() - t0, log: [],
-      diagnostics: [{
-        severity: 'error', code: 'helper-not-allowed', message: storage.message, slot: storage.slot, function: cfgOrProblems.functions[cfgOrProblems.funcOf[storage.slot] ?? 0]?.name ?? program.name,
-        instruction: ins === undefined ? '' : formatInstruction(ins), path: [], registers: [], ...(source !== undefined ? { source } : {}),
-      }],
-    };
-  }
+  };
+  const abnormal = abnormalReturnProblem(cfg, context);
+  if (abnormal !== undefined) return earlyFailure(abnormal, 'invalid-return');
+  const storage = cgroupStorageProblem(cfg, maps);
+  if (storage !== undefined) return earlyFailure(storage, 'helper-not-allowed');
   const runner = new Runner(linked, cfgOrProblems, maps, platform, ptype, context, options);
   const report = runner.run(t0);
   // With `record`, a refused program's path to the error is known only at its end: a second run keeps its states.
@@ -843,13 +835,16 @@ class Runner {
             return 'prune';
           }
           previousIteration = cp;
-        } else if (iterNextSite && !usable(cp) && sameCallsites(cp.state, cur)) {
-          // An earlier state at this `next` call, still being explored (an earlier iteration of the loop, or of an
-          // enclosing one). Linux's convergence rule: if the iterator is ACTIVE and this state is included in that
-          // one (compared fully, its marks are not final), every continuation of this state is one of that state,
-          // whose exploration covers them; the iterator ends the loop at run time (`next` returns NULL for good
-          // once drained), so this is no infinite loop either. The depth in the iterator's slot is not compared.
-          if (iteratorActiveAtCall(cur) && statesEqual(cp.state, cur, live, false, undefined, undefined, this.lockMaps)) {
+        } else if ((iterNextSite || mayGotoSite) && !usable(cp) && sameCallsites(cp.state, cur)) {
+          // An earlier state at this iterator `next` call or this may_goto, still being explored (an earlier
+          // iteration of the loop, or of an enclosing one). If this state is included in it (compared fully, its
+          // marks are not final), every continuation of this state is one of that state, whose exploration covers
+          // them, and something at run time ends the loop, so this is no infinite loop either:
+          // - at `next`, Linux's convergence rule, for an ACTIVE iterator (`next` returns NULL for good once
+          //   drained; the depth in the iterator's slot is not compared);
+          // - at may_goto, a state one may_goto deeper (Linux's `may_goto_depth` differs): the run-time budget.
+          const converges = iterNextSite ? iteratorActiveAtCall(cur) : cp.state.mayGotoDepth !== cur.mayGotoDepth;
+          if (converges && statesEqual(cp.state, cur, live, false, undefined, undefined, this.lockMaps)) {
             cp.hits++;
             if (evicted) this.explored.set(slot, list.filter((c) => c !== undefined));
             this.loopBack(cp, slot, parent, false);
@@ -858,20 +853,7 @@ class Runner {
           if (loopHead && cp.pending > 0 && statesEqual(cp.state, cur, live, true, undefined, undefined, this.lockMaps)) {
             this.env.fail('infinite-loop', 'infinite loop: the program comes back to this instruction in the same state, so the loop never ends', []);
           }
-        } else if (mayGotoSite && !usable(cp) && sameCallsites(cp.state, cur)) {
-          // An earlier iteration of a loop through this may_goto (Linux's `may_goto_depth` differs), still being
-          // explored: if this state is included in it (compared fully, its marks are not final), this iteration
-          // does nothing that one does not, and the run-time budget ends the loop.
-          if (cp.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(cp.state, cur, live, false, undefined, undefined, this.lockMaps)) {
-            cp.hits++;
-            if (evicted) this.explored.set(slot, list.filter((c) => c !== undefined));
-            this.loopBack(cp, slot, parent, false);
-            return 'prune';
-          }
-          if (loopHead && cp.pending > 0 && statesEqual(cp.state, cur, live, true, undefined, undefined, this.lockMaps)) {
-            this.env.fail('infinite-loop', 'infinite loop: the program comes back to this instruction in the same state, so the loop never ends', []);
-          }
-          this.mayGotoPrevious = cp;
+          if (!iterNextSite) this.mayGotoPrevious = cp;
         } else if (loopHead && cp.pending > 0 && statesEqual(cp.state, cur, live, true, undefined, undefined, this.lockMaps)) {
           this.env.fail('infinite-loop', 'infinite loop: the program comes back to this instruction in the same state, so the loop never ends', []);
         }
