@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { getRandomValues } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -478,7 +479,7 @@ export class CoreWasm {
     core.free(comm);
     // The module has no entropy of its own: random per-map hash seeds (bloom filters) start from these bits.
     const entropy = new BigUint64Array(1);
-    (globalThis as unknown as { crypto: { getRandomValues(a: BigUint64Array): BigUint64Array } }).crypto.getRandomValues(entropy);
+    getRandomValues(entropy);
     core.exports.bpfship_core_add_entropy(entropy[0] as bigint);
     return core;
   }

@@ -36,6 +36,10 @@ typedef struct cgroup_storage_map {
 
 static inline cgroup_storage_map *as_storage(bpfship_map *m) { return (cgroup_storage_map *)m; }
 static inline bool is_percpu(const bpfship_map *m) { return m->map_type == BPFSHIP_MAP_TYPE_PERCPU_CGROUP_STORAGE; }
+/* The storage's bytes: one value, or one elem_size slot per CPU. */
+static inline size_t storage_bytes(const bpfship_map *m) {
+  return is_percpu(m) ? (size_t)m->elem_size * bs_ncpus() : m->elem_size;
+}
 
 /* cgroup_storage_map_alloc's checks, in its order (so a too large value with bad flags is E2BIG, as in Linux). */
 static int storage_check(const bpfship_map_attr *a) {
@@ -58,8 +62,7 @@ static int storage_alloc(const bpfship_map_attr *a, bpfship_map **out) {
   cgroup_storage_map *m = bs_zalloc(sizeof *m);
   if (!m) return -BPFSHIP_ENOMEM;
   bs_map_init_common(&m->map, a);
-  size_t bytes = is_percpu(&m->map) ? (size_t)m->map.elem_size * bs_ncpus() : m->map.elem_size;
-  m->storage = bs_zalloc(bytes);
+  m->storage = bs_zalloc(storage_bytes(&m->map));
   if (!m->storage) {
     bs_free(m);
     return -BPFSHIP_ENOMEM;
@@ -130,17 +133,16 @@ uint64_t bpfship_helper_get_local_storage(uint64_t r1, uint64_t r2, uint64_t r3,
                                           bpfship_run_ctx *ctx) {
   (void)r2, (void)r3, (void)r4, (void)r5;
   cgroup_storage_map *m = as_storage(BS_PTR(r1));
-  bool percpu = is_percpu(&m->map);
   uint32_t run = ctx->test_run;
   if (BS_UNLIKELY(__atomic_load_n(&m->run, __ATOMIC_ACQUIRE) != run)) {
     bs_lock(&m->map.lock);
     if (m->run != run) {
-      bs_memset(m->storage, 0, percpu ? (size_t)m->map.elem_size * bs_ncpus() : m->map.elem_size);
+      bs_memset(m->storage, 0, storage_bytes(&m->map));
       __atomic_store_n(&m->run, run, __ATOMIC_RELEASE);
     }
     bs_unlock(&m->map.lock);
   }
   uint8_t *p = m->storage;
-  if (percpu) p += (size_t)m->map.elem_size * ctx->cpu;
+  if (is_percpu(&m->map)) p += (size_t)m->map.elem_size * ctx->cpu;
   return BS_U64(p);
 }

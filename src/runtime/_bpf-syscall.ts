@@ -1,14 +1,18 @@
 /**
  * Test support: the bpf() system call, for tests that ask the running kernel what it answers to a map's creation
- * and user-space operations and compare with the core (bloom-filter-kernel.test.ts, cgroup-storage-kernel.test.ts).
- * The call goes through libc's `syscall` (koffi) over buffers in native memory the core's library allocates. Only
- * tests import this.
+ * and user-space operations and compare with the core (bloom-filter-kernel.test.ts, cgroup-storage-kernel.test.ts),
+ * and an object loaded into the kernel with its programs and maps pinned, to run them as the runtimes do. The call
+ * goes through libc's `syscall` (koffi) over buffers in native memory the core's library allocates. Only tests
+ * import this.
  *
  * Author: Claude.
  *
  * @module
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { koffi, loadCoreLibrary, type CoreLibrary } from '../core/index.ts';
+import { ensureBpffs, runTool } from '../internal/test-files.ts';
 
 /** __NR_bpf: 321 on x86_64, 280 on arm64 (the asm-generic number). */
 const SYS_BPF = process.arch === 'arm64' ? 280 : 321;
@@ -118,5 +122,32 @@ export class BpfSyscall {
     this.core.free(this.attr);
     this.core.free(this.key);
     this.core.free(this.value);
+  }
+}
+
+/** Where `bpftool prog loadall` pinned an object's programs and its maps. */
+export interface PinnedObject {
+  readonly progs: string;
+  readonly maps: string;
+}
+
+/**
+ * Loads `object` into the running kernel with `bpftool prog loadall`, its programs pinned in `pinRoot`/progs and its
+ * maps in `pinRoot`/maps; or, as `{ skip }`, why the kernel cannot run it: no BPF filesystem, or the load failed,
+ * said by `unavailable` (not root, or what the test needs is absent from this kernel) or else as the kernel's
+ * refusal of the object.
+ */
+export function loadPinned(object: string, pinRoot: string, unavailable: (sys: BpfSyscall) => string | undefined): PinnedObject | { readonly skip: string } {
+  const noBpffs = ensureBpffs();
+  if (noBpffs !== undefined) return { skip: noBpffs };
+  const pinned = { progs: join(pinRoot, 'progs'), maps: join(pinRoot, 'maps') };
+  mkdirSync(pinRoot, { recursive: true });
+  const load = runTool('bpftool', ['prog', 'loadall', object, pinned.progs, 'pinmaps', pinned.maps]);
+  if (load.status === 0) return pinned;
+  const sys = new BpfSyscall();
+  try {
+    return { skip: unavailable(sys) ?? `the kernel refused ${object}: ${load.stderr.slice(0, 300)}` };
+  } finally {
+    sys.free();
   }
 }

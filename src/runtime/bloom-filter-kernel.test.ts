@@ -13,13 +13,13 @@
  * Author: Claude.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureBpffs, runTool } from '../internal/test-files.ts';
+import { runTool } from '../internal/test-files.ts';
 import { MapOperationError } from '../core/index.ts';
-import { BpfCmd, BpfSyscall, type MapCreateAttrs } from './_bpf-syscall.ts';
+import { BpfCmd, BpfSyscall, loadPinned, type MapCreateAttrs } from './_bpf-syscall.ts';
 import { buildNative } from '../native/index.ts';
 import { TESTDATA, testObject, testRuntime } from './_support.test.ts';
 import { openNativeObject } from './native/native-object.ts';
@@ -159,19 +159,10 @@ describe('bloom filters agree with Linux', () => {
   });
 
   it('on testdata/bloom.o run by BPF_PROG_TEST_RUN, in interpret, jit and native modes', (t) => {
-    const noBpffs = ensureBpffs();
-    if (noBpffs !== undefined) return void t.skip(noBpffs);
-    const object = join(TESTDATA, 'bloom.o');
-    const dir = join(PIN_ROOT, 'progs');
-    const maps = join(PIN_ROOT, 'maps');
-    mkdirSync(PIN_ROOT, { recursive: true });
-    const load = runTool('bpftool', ['prog', 'loadall', object, dir, 'pinmaps', maps]);
-    if (load.status !== 0) {
-      const sys = new BpfSyscall();
-      const why = kernelUnavailable(sys);
-      sys.free();
-      return void t.skip(why ?? `the kernel refused ${object}: ${load.stderr.slice(0, 300)}`);
-    }
+    const pinned = loadPinned(join(TESTDATA, 'bloom.o'), PIN_ROOT, kernelUnavailable);
+    if ('skip' in pinned) return void t.skip(pinned.skip);
+    const dir = pinned.progs;
+    const maps = pinned.maps;
     const input = join(scratch, 'in.bin');
     const frame = (base: number): Uint8Array => {
       const f = new Uint8Array(16);

@@ -13,13 +13,13 @@
  * Author: Claude.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureBpffs, runTool } from '../internal/test-files.ts';
+import { runTool } from '../internal/test-files.ts';
 import { MapOperationError, MapType, u32 } from '../core/index.ts';
-import { BpfCmd, BpfSyscall, type MapCreateAttrs } from './_bpf-syscall.ts';
+import { BpfCmd, BpfSyscall, loadPinned, type MapCreateAttrs } from './_bpf-syscall.ts';
 import { buildNative } from '../native/index.ts';
 import { ipv4Frame, TESTDATA, testObject, testRuntime } from './_support.test.ts';
 import { openNativeObject } from './native/native-object.ts';
@@ -141,19 +141,10 @@ describe('cgroup storage agrees with Linux', () => {
   });
 
   it('on testdata/cgroup_storage.o run by BPF_PROG_TEST_RUN with repeat, in interpret, jit and native modes', (t) => {
-    const noBpffs = ensureBpffs();
-    if (noBpffs !== undefined) return void t.skip(noBpffs);
-    const object = join(TESTDATA, 'cgroup_storage.o');
-    const dir = join(PIN_ROOT, 'progs');
-    const maps = join(PIN_ROOT, 'maps');
-    mkdirSync(PIN_ROOT, { recursive: true });
-    const load = runTool('bpftool', ['prog', 'loadall', object, dir, 'pinmaps', maps]);
-    if (load.status !== 0) {
-      const sys = new BpfSyscall();
-      const why = kernelUnavailable(sys);
-      sys.free();
-      return void t.skip(why ?? `the kernel refused ${object}: ${load.stderr.slice(0, 300)}`);
-    }
+    const pinned = loadPinned(join(TESTDATA, 'cgroup_storage.o'), PIN_ROOT, kernelUnavailable);
+    if ('skip' in pinned) return void t.skip(pinned.skip);
+    const dir = pinned.progs;
+    const maps = pinned.maps;
     const packet = ipv4Frame(17, 53);
     const input = join(scratch, 'in.bin');
     writeFileSync(input, packet);

@@ -404,7 +404,7 @@ function iteratorCall(env: Env, k: KfuncInfo, type: string, it: Reg): void {
       env.noteStackWrite(frame.frameNo, index);
       // 0, -EINVAL or -E2BIG (kernel/bpf/bpf_iter.c); Linux calls it an unknown int.
       r0 = scalarReg(SCALAR_UNKNOWN, origin);
-      clobberAndSet(env, k, r0);
+      setCallResult(env.frame(), env.slot, k, r0);
       return;
     }
     env.markPrecise([2, 3]);
@@ -435,10 +435,7 @@ function iteratorCall(env: Env, k: KfuncInfo, type: string, it: Reg): void {
         setStackSlot(forkFrame, index, stackSlot(ITER_BYTES, { ...state, range: state.range + 1 }));
         env.iterFork = fork;
         const value = makeReg({ type: RegType.MEM, readOnly: true, memSize: 4, value: SCALAR_ZERO, origin: { slot: env.slot, what: `the iterator's current value, from ${k.name}` } });
-        const top = fork.frames[fork.frames.length - 1] as Frame;
-        const clobber: Origin = { slot: env.slot, what: `clobbered by the call to ${k.name}` };
-        for (let r = 1; r <= 5; r++) top.regs[r] = { ...REG_NOT_INIT, origin: clobber };
-        top.regs[0] = value;
+        setCallResult(fork.frames[fork.frames.length - 1] as Frame, env.slot, k, value);
         setStackSlot(frame, index, stackSlot(ITER_BYTES, { ...state, off: IterState.DRAINED }));
       }
       r0 = constReg(0n, drained);
@@ -459,14 +456,13 @@ function iteratorCall(env: Env, k: KfuncInfo, type: string, it: Reg): void {
       r0 = { ...REG_NOT_INIT, origin: { slot: env.slot, what: `not set by ${k.name}, which returns nothing` } };
     }
   }
-  clobberAndSet(env, k, r0);
+  setCallResult(env.frame(), env.slot, k, r0);
 }
 
-/** After an iterator kfunc: r1-r5 clobbered, r0 its result. */
-function clobberAndSet(env: Env, k: KfuncInfo, r0: Reg): void {
-  const cur = env.frame();
-  const clobber: Origin = { slot: env.slot, what: `clobbered by the call to ${k.name}` };
-  for (let r = 1; r <= 5; r++) cur.regs[r] = { ...REG_NOT_INIT, origin: clobber };
-  cur.regs[0] = r0;
+/** After an iterator kfunc called at `slot`: r1-r5 of `frame` clobbered, r0 its result. */
+function setCallResult(frame: Frame, slot: number, k: KfuncInfo, r0: Reg): void {
+  const clobber: Origin = { slot, what: `clobbered by the call to ${k.name}` };
+  for (let r = 1; r <= 5; r++) frame.regs[r] = { ...REG_NOT_INIT, origin: clobber };
+  frame.regs[0] = r0;
 }
 

@@ -588,9 +588,7 @@ class Runner {
                     const prev = this.iterPrevious;
                     if (prev !== undefined) widenImpreciseScalars(prev.state, fork, prev.precise);
                     this.pushHistory(executed, depth, false);
-                    if (stack.length >= MAX_PENDING) env.fail('too-complex', `the program is too complex: more than ${MAX_PENDING} branches are pending`, []);
-                    if (parent !== undefined) parent.pending++;
-                    stack.push({ state: fork, slot, parent, path: { kind: 'branch', slot: executed, taken: true, prev: path }, history: this.history, written: this.written.slice() });
+                    this.queue(stack, parent, fork, slot, { kind: 'branch', slot: executed, taken: true, prev: path }, this.history);
                     path = { kind: 'branch', slot: executed, taken: false, prev: path };
                     continue;
                   }
@@ -631,9 +629,7 @@ class Runner {
                 const prev = this.mayGotoPrevious;
                 if (prev !== undefined) widenImpreciseScalars(prev.state, next, prev.precise);
                 this.pushHistory(executed, depth, false);
-                if (stack.length >= MAX_PENDING) env.fail('too-complex', `the program is too complex: more than ${MAX_PENDING} branches are pending`, []);
-                if (parent !== undefined) parent.pending++;
-                stack.push({ state: next, slot: slot + 1, parent, path: { kind: 'branch', slot, taken: false, prev: path }, history: this.history, written: this.written.slice() });
+                this.queue(stack, parent, next, slot + 1, { kind: 'branch', slot, taken: false, prev: path }, this.history);
                 path = { kind: 'branch', slot, taken: true, prev: path };
                 slot = target;
                 continue;
@@ -641,9 +637,7 @@ class Runner {
               const { fall, jump } = checkCondJump(env, ins);
               this.pushHistory(executed, depth, false);
               if (fall !== undefined && jump !== undefined) {
-                if (stack.length >= MAX_PENDING) env.fail('too-complex', `the program is too complex: more than ${MAX_PENDING} branches are pending`, []);
-                if (parent !== undefined) parent.pending++;
-                stack.push({ state: jump, slot: target, parent, path: { kind: 'branch', slot, taken: true, prev: path }, history: this.history, written: this.written.slice() });
+                this.queue(stack, parent, jump, target, { kind: 'branch', slot, taken: true, prev: path }, this.history);
                 path = { kind: 'branch', slot, taken: false, prev: path };
                 slot += 1;
               } else if (jump !== undefined) {
@@ -664,9 +658,7 @@ class Runner {
             // outside the packet; a successful tail call returns the other program's value): the path where it
             // completes goes on at the next instruction later, this one returns to the caller now.
             this.pushHistory(executed, depth, false);
-            if (stack.length >= MAX_PENDING) env.fail('too-complex', `the program is too complex: more than ${MAX_PENDING} branches are pending`, []);
-            if (parent !== undefined) parent.pending++;
-            stack.push({ state: cloneState(env.cur), slot, parent, path: { kind: 'branch', slot: executed, taken: false, prev: path }, history: this.history, written: this.written.slice() });
+            this.queue(stack, parent, cloneState(env.cur), slot, { kind: 'branch', slot: executed, taken: false, prev: path }, this.history);
             path = { kind: 'branch', slot: executed, taken: true, prev: path };
             prepareHiddenExit(env, hidden);
             const r = checkExit(env);
@@ -725,13 +717,21 @@ class Runner {
 
   /** Queues the path on which the helper call at `slot` calls its callback (the current path has it return). */
   private pushCallback(stack: Work[], cb: CallbackEntry, slot: number, depth: number, parent: Checkpoint | undefined, path: PathNode | undefined): void {
-    if (stack.length >= MAX_PENDING) this.env.fail('too-complex', `the program is too complex: more than ${MAX_PENDING} branches are pending`, []);
-    if (parent !== undefined) parent.pending++;
     const history: HistoryNode = {
       slot, depth, fill: 0, spill: 0, link: undefined, target: undefined, entered: true, callbackArgs: cb.argsFrom,
       callbackReturn: false, prev: this.history,
     };
-    stack.push({ state: cb.state, slot: cb.target, parent, path: { kind: 'call', slot, taken: true, prev: path }, history, written: this.written.slice() });
+    this.queue(stack, parent, cb.state, cb.target, { kind: 'call', slot, taken: true, prev: path }, history);
+  }
+
+  /**
+   * Queues a path to explore later: `state` at `slot`, reached by `path` with `history`, under the newest
+   * checkpoint `parent` (which counts it as pending), with the stack slots this path has overwritten so far.
+   */
+  private queue(stack: Work[], parent: Checkpoint | undefined, state: VerifierState, slot: number, path: PathNode, history: HistoryNode | undefined): void {
+    if (stack.length >= MAX_PENDING) this.env.fail('too-complex', `the program is too complex: more than ${MAX_PENDING} branches are pending`, []);
+    if (parent !== undefined) parent.pending++;
+    stack.push({ state, slot, parent, path, history, written: this.written.slice() });
   }
 
   /** A path ended (exit, pruned, or dead): the checkpoints it descended from may now be complete. */
